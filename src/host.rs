@@ -1,0 +1,233 @@
+//! Where bytes come from: the live host, or an offline tree (`--root DIR`).
+//!
+//! This is the only module that touches the inspected system. Every read and every command
+//! is recorded as evidence, so findings can say exactly what they were derived from.
+
+mod live;
+mod root;
+
+pub use live::Live;
+pub use root::Root;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Reads larger than this are cut; a parser then sees a prefix and the fact says so.
+pub const MAX_READ_BYTES: u64 = 16 * 1024 * 1024;
+/// Default time a command may take before it is killed.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a finding was derived from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Evidence {
+    File {
+        path: String,
+        sha256: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        truncated: bool,
+    },
+    Command {
+        argv: Vec<String>,
+        /// Exit code; `null` when the command was missing, timed out or was not run.
+        exit: Option<i32>,
+        stdout_sha256: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// A path that was looked for and is absent or unreadable (absence is evidence too).
+    Absent { path: String, reason: String },
+}
+
+impl Evidence {
+    /// The file path or the command's program, for matching evidence to a check.
+    pub fn subject(&self) -> &str {
+        match self {
+            Evidence::File { path, .. } | Evidence::Absent { path, .. } => path,
+            Evidence::Command { argv, .. } => argv.first().map_or("", String::as_str),
+        }
+    }
+}
+
+/// A file's contents as text (invalid UTF-8 replaced, never fatal).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileText {
+    pub path: String,
+    pub text: String,
+    pub sha256: String,
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    File,
+    Dir,
+    Symlink,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileMeta {
+    pub kind: FileKind,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub size: u64,
+    /// Seconds since the Unix epoch.
+    pub mtime: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HostError {
+    #[error("{0} does not exist")]
+    NotFound(String),
+    #[error("needs root to read {0}")]
+    PermissionDenied(String),
+    #[error("cannot read {path}: {reason}")]
+    Other { path: String, reason: String },
+}
+
+impl HostError {
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, HostError::NotFound(_))
+    }
+
+    pub(crate) fn from_io(path: &str, e: &std::io::Error) -> HostError {
+        match e.kind() {
+            std::io::ErrorKind::NotFound => HostError::NotFound(path.to_string()),
+            std::io::ErrorKind::PermissionDenied => HostError::PermissionDenied(path.to_string()),
+            _ => HostError::Other {
+                path: path.to_string(),
+                reason: e.to_string(),
+            },
+        }
+    }
+}
+
+/// How a command ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunStatus {
+    Exited(i32),
+    /// Killed by a signal.
+    Signalled,
+    /// The program is not installed (or not in the offline capture).
+    Missing,
+    TimedOut(Duration),
+    /// Not executed: offline tree without a captured output.
+    NotRun(String),
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandRun {
+    pub argv: Vec<String>,
+    pub status: RunStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl CommandRun {
+    /// True when the command ran and exited with one of `codes`.
+    pub fn exited_with(&self, codes: &[i32]) -> bool {
+        matches!(self.status, RunStatus::Exited(c) if codes.contains(&c))
+    }
+
+    /// Why this output cannot be used, in words for an `unknown` finding; None when it ran.
+    pub fn unusable_reason(&self) -> Option<String> {
+        let program = self.argv.first().map_or("command", String::as_str);
+        match &self.status {
+            RunStatus::Exited(_) => None,
+            RunStatus::Signalled => Some(format!("{program} was killed by a signal")),
+            RunStatus::Missing => Some(format!("{program} is not installed")),
+            RunStatus::TimedOut(d) => Some(format!("{program} did not finish within {} s", d.as_secs())),
+            RunStatus::NotRun(why) => Some(why.clone()),
+            RunStatus::Failed(why) => Some(format!("{program} could not be started: {why}")),
+        }
+    }
+
+    pub fn evidence(&self) -> Evidence {
+        let exit = match self.status {
+            RunStatus::Exited(c) => Some(c),
+            _ => None,
+        };
+        Evidence::Command {
+            argv: self.argv.clone(),
+            exit,
+            stdout_sha256: sha256_hex(self.stdout.as_bytes()),
+            note: self.unusable_reason(),
+        }
+    }
+}
+
+/// Whether the source is the running system or an offline tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostKind {
+    Live,
+    Root(std::path::PathBuf),
+}
+
+/// The inspected system. Paths are absolute as seen on that system (`/etc/passwd`).
+pub trait Host: Sync {
+    fn kind(&self) -> HostKind;
+    fn read(&self, path: &str) -> Result<FileText, HostError>;
+    /// Entry names (not paths), sorted.
+    fn read_dir(&self, path: &str) -> Result<Vec<String>, HostError>;
+    /// Metadata of the path itself (symlinks not followed).
+    fn metadata(&self, path: &str) -> Result<FileMeta, HostError>;
+    /// Target of a symlink, as stored.
+    fn read_link(&self, path: &str) -> Result<String, HostError>;
+    /// Runs a program without a shell, `LC_ALL=C`, killed after `timeout`.
+    fn run(&self, argv: &[&str], timeout: Duration) -> CommandRun;
+    /// Everything read or run so far.
+    fn evidence(&self) -> Vec<Evidence>;
+    /// Whether this process can read root-only files (effective UID 0 on a live host).
+    fn privileged(&self) -> bool;
+}
+
+/// Collects evidence from concurrent readers.
+#[derive(Debug, Default)]
+pub struct EvidenceLog {
+    items: Mutex<Vec<Evidence>>,
+}
+
+impl EvidenceLog {
+    pub fn push(&self, e: Evidence) {
+        if let Ok(mut items) = self.items.lock() {
+            if !items.contains(&e) {
+                items.push(e);
+            }
+        }
+    }
+
+    pub fn snapshot(&self) -> Vec<Evidence> {
+        self.items.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        use std::fmt::Write;
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// Turns bytes into text, keeping what is valid and marking what is not.
+pub(crate) fn file_text(path: &str, bytes: &[u8], truncated: bool) -> FileText {
+    FileText {
+        path: path.to_string(),
+        text: String::from_utf8_lossy(bytes).into_owned(),
+        sha256: sha256_hex(bytes),
+        truncated,
+    }
+}
+
+/// Reads the whole of `path` (up to the cap) through `host`, returning text or the reason it
+/// could not: the usual entry point for collectors.
+pub fn read_text(host: &dyn Host, path: &str) -> Result<String, HostError> {
+    host.read(path).map(|f| f.text)
+}

@@ -1,0 +1,225 @@
+//! The running system.
+
+use super::{CommandRun, EvidenceLog, FileKind, FileMeta, FileText, Host, HostError, HostKind, RunStatus};
+use super::{Evidence, MAX_READ_BYTES, file_text};
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Output beyond this is dropped; a command that prints more is not one we parse whole.
+const MAX_OUTPUT_BYTES: u64 = 16 * 1024 * 1024;
+
+#[derive(Debug, Default)]
+pub struct Live {
+    log: EvidenceLog,
+}
+
+impl Live {
+    pub fn new() -> Live {
+        Live::default()
+    }
+}
+
+impl Host for Live {
+    fn kind(&self) -> HostKind {
+        HostKind::Live
+    }
+
+    fn read(&self, path: &str) -> Result<FileText, HostError> {
+        let result = read_capped(std::path::Path::new(path), path);
+        record_read(&self.log, path, &result);
+        result
+    }
+
+    fn read_dir(&self, path: &str) -> Result<Vec<String>, HostError> {
+        list_dir(std::path::Path::new(path), path)
+    }
+
+    fn metadata(&self, path: &str) -> Result<FileMeta, HostError> {
+        meta_of(std::path::Path::new(path), path)
+    }
+
+    fn read_link(&self, path: &str) -> Result<String, HostError> {
+        std::fs::read_link(path)
+            .map(|p| p.to_string_lossy().into_owned())
+            .map_err(|e| HostError::from_io(path, &e))
+    }
+
+    fn run(&self, argv: &[&str], timeout: Duration) -> CommandRun {
+        let run = run_command(argv, timeout);
+        self.log.push(run.evidence());
+        run
+    }
+
+    fn evidence(&self) -> Vec<Evidence> {
+        self.log.snapshot()
+    }
+
+    fn privileged(&self) -> bool {
+        // /proc/self/status is the portable way to learn the effective UID without libc.
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("Uid:"))
+                    .and_then(|l| l.split_whitespace().nth(2).map(|e| e == "0"))
+            })
+            .unwrap_or(false)
+    }
+}
+
+pub(super) fn record_read(log: &EvidenceLog, path: &str, result: &Result<FileText, HostError>) {
+    match result {
+        Ok(f) => log.push(Evidence::File {
+            path: path.to_string(),
+            sha256: f.sha256.clone(),
+            truncated: f.truncated,
+        }),
+        Err(e) => log.push(Evidence::Absent {
+            path: path.to_string(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
+pub(super) fn read_capped(real: &std::path::Path, shown: &str) -> Result<FileText, HostError> {
+    let file = std::fs::File::open(real).map_err(|e| HostError::from_io(shown, &e))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_READ_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| HostError::from_io(shown, &e))?;
+    let truncated = bytes.len() as u64 > MAX_READ_BYTES;
+    if truncated {
+        bytes.truncate(MAX_READ_BYTES as usize);
+    }
+    Ok(file_text(shown, &bytes, truncated))
+}
+
+pub(super) fn list_dir(real: &std::path::Path, shown: &str) -> Result<Vec<String>, HostError> {
+    let entries = std::fs::read_dir(real).map_err(|e| HostError::from_io(shown, &e))?;
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+pub(super) fn meta_of(real: &std::path::Path, shown: &str) -> Result<FileMeta, HostError> {
+    let m = std::fs::symlink_metadata(real).map_err(|e| HostError::from_io(shown, &e))?;
+    let ft = m.file_type();
+    let kind = if ft.is_symlink() {
+        FileKind::Symlink
+    } else if ft.is_dir() {
+        FileKind::Dir
+    } else if ft.is_file() {
+        FileKind::File
+    } else {
+        FileKind::Other
+    };
+    Ok(FileMeta {
+        kind,
+        mode: m.mode(),
+        uid: m.uid(),
+        gid: m.gid(),
+        size: m.size(),
+        mtime: m.mtime(),
+    })
+}
+
+fn run_command(argv: &[&str], timeout: Duration) -> CommandRun {
+    let owned: Vec<String> = argv.iter().map(|s| (*s).to_string()).collect();
+    let done = |status, stdout: Vec<u8>, stderr: Vec<u8>| CommandRun {
+        argv: owned.clone(),
+        status,
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    };
+    let Some((program, args)) = argv.split_first() else {
+        return done(RunStatus::Failed("empty command".into()), Vec::new(), Vec::new());
+    };
+    let child = Command::new(program)
+        .args(args)
+        .env("LC_ALL", "C")
+        .env("LANG", "C")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return done(RunStatus::Missing, Vec::new(), Vec::new());
+        }
+        Err(e) => return done(RunStatus::Failed(e.to_string()), Vec::new(), Vec::new()),
+    };
+    // Drain both pipes on threads so a chatty child never blocks on a full pipe.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(p) = pipe {
+                let _ = p.take(MAX_OUTPUT_BYTES).read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let err = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let start = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(st)) => break st.code().map_or(RunStatus::Signalled, RunStatus::Exited),
+            Ok(None) if start.elapsed() >= timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break RunStatus::TimedOut(timeout);
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(2)),
+            Err(e) => break RunStatus::Failed(e.to_string()),
+        }
+    };
+    // A killed child's grandchildren may hold the pipes open; do not wait for them forever.
+    let stdout = join_within(out, Duration::from_millis(200));
+    let stderr = join_within(err, Duration::from_millis(200));
+    done(status, stdout, stderr)
+}
+
+fn join_within(handle: std::thread::JoinHandle<Vec<u8>>, grace: Duration) -> Vec<u8> {
+    let start = Instant::now();
+    while !handle.is_finished() {
+        if start.elapsed() > grace {
+            return Vec::new();
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    handle.join().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_program_is_a_value() {
+        let run = run_command(&["/nonexistent/stationward-no-such-tool"], Duration::from_secs(1));
+        assert_eq!(run.status, RunStatus::Missing);
+        assert!(run.unusable_reason().is_some_and(|r| r.contains("not installed")));
+    }
+
+    #[test]
+    fn hanging_program_is_killed_at_the_timeout() {
+        let start = Instant::now();
+        let run = run_command(&["sleep", "5"], Duration::from_millis(200));
+        assert_eq!(run.status, RunStatus::TimedOut(Duration::from_millis(200)));
+        assert!(start.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn output_and_exit_code_are_captured_with_c_locale() {
+        let run = run_command(&["sh", "-c", "echo $LC_ALL; echo err >&2; exit 3"], Duration::from_secs(5));
+        assert_eq!(run.status, RunStatus::Exited(3));
+        assert_eq!(run.stdout, "C\n");
+        assert_eq!(run.stderr, "err\n");
+    }
+}
