@@ -3,6 +3,18 @@
 //! The registry is the stable API: check ids appear in scan JSON, checklists, waivers and
 //! signed records, so an id is never renamed, only added.
 
+pub mod accounts;
+pub mod firewall;
+pub mod identity;
+pub mod network;
+pub mod patches;
+pub mod services;
+pub mod supporting;
+
+use crate::date::Date;
+use crate::host::Evidence;
+use crate::inspect::Facts;
+use crate::policy::{Policy, WaiverState};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -140,6 +152,170 @@ pub const REGISTRY: &[CheckSpec] = &[
 /// Looks a check up by id.
 pub fn find(id: &str) -> Option<&'static CheckSpec> {
     REGISTRY.iter().find(|c| c.id == id)
+}
+
+/// The outcome of a check. `Unknown` always comes with the reason in the finding's summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Fail,
+    Warn,
+    Unknown,
+    Pass,
+    NotApplicable,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Unknown => "unknown",
+            Status::NotApplicable => "not_applicable",
+        }
+    }
+
+    /// Glyph and word, so meaning never rests on colour alone.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Pass => "✔ PASS",
+            Status::Warn => "! WARN",
+            Status::Fail => "✘ FAIL",
+            Status::Unknown => "? UNKNOWN",
+            Status::NotApplicable => "– N/A",
+        }
+    }
+}
+
+/// A waiver from the site policy, as shown on a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedWaiver {
+    pub justification: String,
+    pub approver: String,
+    pub expires: Date,
+    /// An expired waiver is shown but no longer excuses the finding.
+    pub expired: bool,
+}
+
+/// What one check concluded, with what it was derived from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub check: String,
+    pub status: Status,
+    pub severity: Severity,
+    /// One line a technician understands; for `unknown`, the reason it could not look.
+    pub summary: String,
+    /// Items behind the summary (accounts named, ports listed), one per line.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+    pub evidence: Vec<Evidence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<AppliedWaiver>,
+}
+
+impl Finding {
+    /// A finding for a registered check, with the registry's severity.
+    pub fn new(check: &str, status: Status, summary: impl Into<String>) -> Finding {
+        Finding {
+            check: check.to_string(),
+            status,
+            severity: find(check).map_or(Severity::Medium, |c| c.severity),
+            summary: summary.into(),
+            details: Vec::new(),
+            evidence: Vec::new(),
+            waiver: None,
+        }
+    }
+
+    pub fn unknown(check: &str, reason: impl Into<String>) -> Finding {
+        Finding::new(check, Status::Unknown, reason)
+    }
+
+    pub fn with_details(mut self, details: Vec<String>) -> Finding {
+        self.details = details;
+        self
+    }
+
+    pub fn with_evidence(mut self, evidence: Vec<Evidence>) -> Finding {
+        self.evidence = evidence;
+        self
+    }
+
+    pub fn with_severity(mut self, severity: Severity) -> Finding {
+        self.severity = severity;
+        self
+    }
+
+    /// True when an active waiver excuses this finding.
+    pub fn waived(&self) -> bool {
+        self.waiver.as_ref().is_some_and(|w| !w.expired)
+    }
+
+    /// A failure that counts: failing and not excused by an active waiver.
+    pub fn is_failing(&self) -> bool {
+        self.status == Status::Fail && !self.waived()
+    }
+}
+
+/// What every check may consult besides the facts.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckContext {
+    pub today: Date,
+    /// Unix seconds, for ages of files and logs.
+    pub now: i64,
+    /// Whether the inspection could read root-only files.
+    pub privileged: bool,
+    /// Whether the facts come from the running system (not an offline tree).
+    pub live: bool,
+}
+
+/// Runs every check of the inspected areas, applies the policy's waivers, and returns the
+/// findings in registry order. A registered check that produced nothing is reported as
+/// `unknown`, never silently absent or passed.
+pub fn evaluate(facts: &Facts, policy: &Policy, ctx: &CheckContext) -> Vec<Finding> {
+    let mut produced = Vec::new();
+    for area in &facts.areas {
+        match area {
+            Area::Services => produced.extend(services::evaluate(facts, policy, ctx)),
+            Area::Network => produced.extend(network::evaluate(facts, policy, ctx)),
+            Area::Accounts => produced.extend(accounts::evaluate(facts, policy, ctx)),
+            Area::Patches => produced.extend(patches::evaluate(facts, policy, ctx)),
+            Area::Firewall => produced.extend(firewall::evaluate(facts, policy, ctx)),
+            Area::Supporting => {
+                produced.extend(identity::evaluate(facts, policy, ctx));
+                produced.extend(supporting::evaluate(facts, policy, ctx));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for spec in REGISTRY.iter().filter(|s| facts.areas.contains(&s.area)) {
+        let mut mine: Vec<Finding> = produced.iter().filter(|f| f.check == spec.id).cloned().collect();
+        if mine.is_empty() {
+            mine.push(Finding::unknown(spec.id, "this check produced no result (not implemented in this build)"));
+        }
+        for mut f in mine {
+            apply_waiver(&mut f, policy, ctx.today);
+            out.push(f);
+        }
+    }
+    out
+}
+
+fn apply_waiver(f: &mut Finding, policy: &Policy, today: Date) {
+    if !matches!(f.status, Status::Fail | Status::Warn | Status::Unknown) {
+        return;
+    }
+    // The waiver that lasts longest wins; an expired one is still shown.
+    let best = policy.waivers_for(&f.check).max_by_key(|w| w.expires);
+    if let Some(w) = best {
+        f.waiver = Some(AppliedWaiver {
+            justification: w.justification.clone(),
+            approver: w.approver.clone(),
+            expires: w.expires,
+            expired: matches!(w.state(today), WaiverState::Expired { .. }),
+        });
+    }
 }
 
 #[cfg(test)]

@@ -184,6 +184,20 @@ pub trait Host: Sync {
     fn evidence(&self) -> Vec<Evidence>;
     /// Whether this process can read root-only files (effective UID 0 on a live host).
     fn privileged(&self) -> bool;
+    /// Running processes; an offline tree has none to show (`Err` with the reason).
+    fn processes(&self) -> Result<Vec<ProcessInfo>, HostError>;
+}
+
+/// A running process, as far as this user can see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessInfo {
+    pub pid: u32,
+    pub ppid: Option<u32>,
+    pub name: String,
+    /// Executable path; empty when not visible (other users' processes without root).
+    pub exe: String,
+    pub cmdline: Vec<String>,
+    pub uid: Option<u32>,
 }
 
 /// Collects evidence from concurrent readers.

@@ -11,3 +11,5 @@ pub mod config;
 pub mod dirs;
 pub mod text;
 pub mod host;
+pub mod inspect;
+pub mod scan;

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Exit codes of DESIGN.md.
+const EXIT_FAILED: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 const EXIT_INTERNAL: u8 = 3;
 
@@ -55,7 +56,7 @@ enum Command {
         #[arg(long)]
         new: bool,
     },
-    /// Inspect the host and print findings [pending: not available in this build]
+    /// Inspect the host (read-only) and print findings
     Scan {
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
@@ -194,7 +195,12 @@ fn run(cli: Cli) -> Result<u8, Failure> {
     })?;
     match cli.command {
         None | Some(Command::Tui { .. }) => pending("tui", "the interactive walkthrough"),
-        Some(Command::Scan { .. }) => pending("scan", "host inspection"),
+        Some(Command::Scan {
+            root,
+            policy,
+            format,
+            area,
+        }) => scan(&dirs, root, policy.as_ref(), &format, &area),
         Some(Command::Checklist(cmd)) => checklist(&dirs, cmd),
         Some(Command::Policy(cmd)) => policy(&dirs, cmd),
         Some(Command::Key(_)) => pending("key", "signed attestations"),
@@ -203,6 +209,61 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         Some(Command::Summary { .. }) => pending("summary", "the hardening summary"),
         Some(Command::Diff { .. }) => pending("diff", "the hardening summary"),
     }
+}
+
+fn scan(
+    dirs: &Dirs,
+    root: Option<PathBuf>,
+    policy: Option<&PathBuf>,
+    format: &str,
+    areas: &[String],
+) -> Result<u8, Failure> {
+    use std::io::IsTerminal;
+    use stationward::checks::Area;
+    use stationward::scan::render::{Colour, scan_text};
+    if format != "text" && format != "json" {
+        return Err(Failure::usage(format!("unknown format \"{format}\" (expected text or json)")));
+    }
+    let mut wanted = Vec::new();
+    for a in areas {
+        let area = Area::parse(a).ok_or_else(|| {
+            Failure::usage(format!(
+                "unknown area \"{a}\" (expected one of: {})",
+                Area::ALL.map(Area::as_str).join(", ")
+            ))
+        })?;
+        if !wanted.contains(&area) {
+            wanted.push(area);
+        }
+    }
+    if wanted.is_empty() {
+        wanted = Area::ALL.to_vec();
+    }
+    let policy = config::load_policy(dirs, policy).map_err(Failure::usage)?;
+    let result = match root {
+        Some(dir) => {
+            if !dir.is_dir() {
+                return Err(Failure::usage(format!("{}: not a directory", dir.display())));
+            }
+            stationward::scan::run(&stationward::host::Root::new(dir), &policy, &wanted)
+        }
+        None => stationward::scan::run(&stationward::host::Live::new(), &policy, &wanted),
+    };
+    if format == "json" {
+        let json = serde_json::to_string_pretty(&result).map_err(|e| Failure {
+            code: EXIT_INTERNAL,
+            message: format!("cannot encode the scan as JSON: {e}"),
+        })?;
+        println!("{json}");
+    } else {
+        let colour = if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+            Colour::Ansi
+        } else {
+            Colour::Never
+        };
+        print!("{}", scan_text(&result, WIDTH, colour));
+    }
+    Ok(if result.has_failures() { EXIT_FAILED } else { 0 })
 }
 
 fn pending(command: &str, feature: &str) -> Result<u8, Failure> {

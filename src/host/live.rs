@@ -1,7 +1,7 @@
 //! The running system.
 
 use super::{CommandRun, EvidenceLog, FileKind, FileMeta, FileText, Host, HostError, HostKind, RunStatus};
-use super::{Evidence, MAX_READ_BYTES, file_text};
+use super::{Evidence, MAX_READ_BYTES, ProcessInfo, file_text};
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::process::{Command, Stdio};
@@ -54,6 +54,37 @@ impl Host for Live {
 
     fn evidence(&self) -> Vec<Evidence> {
         self.log.snapshot()
+    }
+
+    fn processes(&self) -> Result<Vec<ProcessInfo>, HostError> {
+        use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
+        let mut sys = System::new().map_err(|e| HostError::Other {
+            path: "/proc".into(),
+            reason: e.to_string(),
+        })?;
+        sys.refresh_processes_specifics(
+            ProcessesToUpdate::All,
+            true,
+            ProcessRefreshKind::nothing()
+                .with_exe(UpdateKind::Always)
+                .with_cmd(UpdateKind::Always)
+                .with_user(UpdateKind::Always),
+        );
+        let mut list: Vec<ProcessInfo> = sys
+            .processes()
+            .values()
+            .filter(|p| p.thread_kind().is_none())
+            .map(|p| ProcessInfo {
+                pid: p.pid().as_u32(),
+                ppid: p.parent().map(sysinfo::Pid::as_u32),
+                name: p.name().to_string_lossy().into_owned(),
+                exe: p.exe().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default(),
+                cmdline: p.cmd().iter().map(|a| a.to_string_lossy().into_owned()).collect(),
+                uid: p.user_id().map(|u| **u),
+            })
+            .collect();
+        list.sort_by_key(|p| p.pid);
+        Ok(list)
     }
 
     fn privileged(&self) -> bool {

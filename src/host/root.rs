@@ -5,7 +5,7 @@
 //! is the argv joined by `_` with `/` replaced by `%`; without one a command is `NotRun`.
 
 use super::live::{list_dir, meta_of, read_capped, record_read};
-use super::{CommandRun, Evidence, EvidenceLog, FileMeta, FileText, Host, HostError, HostKind, RunStatus};
+use super::{CommandRun, Evidence, EvidenceLog, FileMeta, FileText, Host, HostError, HostKind, ProcessInfo, RunStatus};
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
@@ -126,6 +126,13 @@ impl Host for Root {
 
     fn evidence(&self) -> Vec<Evidence> {
         self.log.snapshot()
+    }
+
+    fn processes(&self) -> Result<Vec<ProcessInfo>, HostError> {
+        Err(HostError::Other {
+            path: "/proc".into(),
+            reason: "offline image: no running processes".into(),
+        })
     }
 
     fn privileged(&self) -> bool {

@@ -1,0 +1,41 @@
+//! `host.identity`: the station could be identified (the rest of ICS-01 is manual).
+
+use super::{CheckContext, Finding, Status};
+use crate::inspect::Facts;
+use crate::policy::Policy;
+
+pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Finding> {
+    let id = &facts.identity;
+    let evidence = facts.identity_evidence.clone();
+    let mut missing: Vec<String> = Vec::new();
+    if id.hostname.is_empty() {
+        missing.push(reason(id, "hostname"));
+    }
+    if id.os.is_empty() {
+        missing.push(reason(id, "os"));
+    }
+    let details = vec![
+        format!("hostname: {}", or_dash(&id.hostname)),
+        format!("os: {}", or_dash(&id.os)),
+        format!("kernel: {}", id.unknown.get("kernel").map_or(or_dash(&id.kernel), String::as_str)),
+        format!("machine: {}", if id.machine_id_hmac.is_empty() { "-" } else { &id.machine_id_hmac[..16] }),
+    ];
+    let finding = if missing.is_empty() {
+        Finding::new(
+            "host.identity",
+            Status::Pass,
+            format!("{} running {}; vendor, model and data flows are confirmed by hand", id.hostname, id.os),
+        )
+    } else {
+        Finding::unknown("host.identity", format!("could not identify the host: {}", missing.join("; ")))
+    };
+    vec![finding.with_details(details).with_evidence(evidence)]
+}
+
+fn reason(id: &crate::inspect::identity::HostIdentity, key: &str) -> String {
+    id.unknown.get(key).cloned().unwrap_or_else(|| format!("{key} not found"))
+}
+
+fn or_dash(s: &str) -> &str {
+    if s.is_empty() { "-" } else { s }
+}

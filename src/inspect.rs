@@ -1,0 +1,200 @@
+//! Collect facts about the host, one module per area. Collectors read through `Host`; parsers
+//! are pure functions (text in, typed facts out) so each is tested on fixture text.
+
+pub mod accounts;
+pub mod firewall;
+pub mod identity;
+pub mod network;
+pub mod packages;
+pub mod patches;
+pub mod services;
+pub mod supporting;
+
+use crate::checks::Area;
+use crate::host::{CommandRun, Evidence, EvidenceLog, FileMeta, FileText, Host, HostError, HostKind, ProcessInfo};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// What could not be seen, and why: fact name → reason (e.g. "shadow" → "needs root to read
+/// /etc/shadow"). Checks that depend on a listed fact return `unknown` with that reason.
+pub type Unseen = BTreeMap<String, String>;
+
+/// Everything the inspection learned, by area.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Facts {
+    pub identity: identity::HostIdentity,
+    pub services: services::ServicesFacts,
+    pub network: network::NetworkFacts,
+    pub accounts: accounts::AccountsFacts,
+    pub patches: patches::PatchesFacts,
+    pub firewall: firewall::FirewallFacts,
+    pub supporting: supporting::SupportingFacts,
+    /// Which areas were inspected (a scan limited with `--area` leaves the others empty).
+    pub areas: Vec<Area>,
+    /// What each area read and ran, for attaching evidence to findings.
+    #[serde(default, skip_serializing)]
+    pub evidence: BTreeMap<Area, Vec<Evidence>>,
+    #[serde(default, skip_serializing)]
+    pub identity_evidence: Vec<Evidence>,
+}
+
+impl Facts {
+    /// Evidence of `area` whose path or program is one of `subjects`; a subject ending in `/`
+    /// matches everything under that directory.
+    pub fn evidence_for(&self, area: Area, subjects: &[&str]) -> Vec<Evidence> {
+        let Some(all) = self.evidence.get(&area) else {
+            return Vec::new();
+        };
+        all.iter()
+            .filter(|e| {
+                let s = e.subject();
+                subjects
+                    .iter()
+                    .any(|want| s == *want || (want.ends_with('/') && s.starts_with(want)))
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+/// Inspects the requested areas concurrently (identity always), each through its own
+/// evidence recorder. The slowest area (usually patches: apt's own work) sets the pace.
+pub fn inspect(host: &dyn Host, areas: &[Area]) -> Facts {
+    inspect_with_progress(host, areas, &|_| {})
+}
+
+/// As `inspect`, calling `progress(area)` as each area finishes (for the TUI's progress line).
+pub fn inspect_with_progress(host: &dyn Host, areas: &[Area], progress: &(dyn Fn(Area) + Sync)) -> Facts {
+    let rec = Recorder::new(host);
+    let mut facts = Facts {
+        identity: identity::collect(&rec),
+        areas: areas.to_vec(),
+        ..Facts::default()
+    };
+    facts.identity_evidence = rec.evidence();
+    let want = |a: Area| areas.contains(&a);
+    std::thread::scope(|scope| {
+        let spawn_area = |area: Area| {
+            let rec = Recorder::new(host);
+            move || {
+                let result = match area {
+                    Area::Services => AreaFacts::Services(services::collect(&rec)),
+                    Area::Network => AreaFacts::Network(network::collect(&rec)),
+                    Area::Accounts => AreaFacts::Accounts(accounts::collect(&rec)),
+                    Area::Patches => AreaFacts::Patches(patches::collect(&rec)),
+                    Area::Firewall => AreaFacts::Firewall(firewall::collect(&rec)),
+                    Area::Supporting => AreaFacts::Supporting(supporting::collect(&rec)),
+                };
+                progress(area);
+                (area, result, rec.log.snapshot())
+            }
+        };
+        let handles: Vec<_> = Area::ALL
+            .into_iter()
+            .filter(|a| want(*a))
+            .map(|a| scope.spawn(spawn_area(a)))
+            .collect();
+        for h in handles {
+            // A panicking collector is a bug; the area then stays empty and its checks unknown.
+            let Ok((area, result, evidence)) = h.join() else {
+                continue;
+            };
+            facts.evidence.insert(area, evidence);
+            match result {
+                AreaFacts::Services(f) => facts.services = f,
+                AreaFacts::Network(f) => facts.network = f,
+                AreaFacts::Accounts(f) => facts.accounts = f,
+                AreaFacts::Patches(f) => facts.patches = f,
+                AreaFacts::Firewall(f) => facts.firewall = f,
+                AreaFacts::Supporting(f) => facts.supporting = f,
+            }
+        }
+    });
+    facts
+}
+
+enum AreaFacts {
+    Services(services::ServicesFacts),
+    Network(network::NetworkFacts),
+    Accounts(accounts::AccountsFacts),
+    Patches(patches::PatchesFacts),
+    Firewall(firewall::FirewallFacts),
+    Supporting(supporting::SupportingFacts),
+}
+
+/// Passes everything through to the host and keeps this area's own evidence.
+pub struct Recorder<'a> {
+    inner: &'a dyn Host,
+    log: EvidenceLog,
+}
+
+impl<'a> Recorder<'a> {
+    pub fn new(inner: &'a dyn Host) -> Recorder<'a> {
+        Recorder {
+            inner,
+            log: EvidenceLog::default(),
+        }
+    }
+
+    pub fn evidence(&self) -> Vec<Evidence> {
+        self.log.snapshot()
+    }
+}
+
+impl Host for Recorder<'_> {
+    fn kind(&self) -> HostKind {
+        self.inner.kind()
+    }
+
+    fn read(&self, path: &str) -> Result<FileText, HostError> {
+        let r = self.inner.read(path);
+        match &r {
+            Ok(f) => self.log.push(Evidence::File {
+                path: path.to_string(),
+                sha256: f.sha256.clone(),
+                truncated: f.truncated,
+            }),
+            Err(e) => self.log.push(Evidence::Absent {
+                path: path.to_string(),
+                reason: e.to_string(),
+            }),
+        }
+        r
+    }
+
+    fn read_dir(&self, path: &str) -> Result<Vec<String>, HostError> {
+        self.inner.read_dir(path)
+    }
+
+    fn metadata(&self, path: &str) -> Result<FileMeta, HostError> {
+        self.inner.metadata(path)
+    }
+
+    fn read_link(&self, path: &str) -> Result<String, HostError> {
+        self.inner.read_link(path)
+    }
+
+    fn run(&self, argv: &[&str], timeout: Duration) -> CommandRun {
+        let r = self.inner.run(argv, timeout);
+        self.log.push(r.evidence());
+        r
+    }
+
+    fn evidence(&self) -> Vec<Evidence> {
+        self.log.snapshot()
+    }
+
+    fn privileged(&self) -> bool {
+        self.inner.privileged()
+    }
+
+    fn processes(&self) -> Result<Vec<ProcessInfo>, HostError> {
+        self.inner.processes()
+    }
+}
+
+/// True when the inspected system is the running one (commands and /proc reflect it).
+pub fn is_live(host: &dyn Host) -> bool {
+    host.kind() == HostKind::Live
+}

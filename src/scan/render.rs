@@ -1,0 +1,92 @@
+//! Text view of a scan: findings grouped by area, 80 columns, optional colour.
+
+use super::Scan;
+use crate::checks::{self, Area, Finding, Status};
+use crate::text::wrap;
+use std::fmt::Write;
+
+/// How to draw status words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Colour {
+    Never,
+    Ansi,
+}
+
+pub fn scan_text(scan: &Scan, width: usize, colour: Colour) -> String {
+    let mut out = String::new();
+    let h = &scan.host;
+    let _ = writeln!(out, "stationward scan — {} ({})", dash(&h.hostname), dash(&h.os));
+    let kernel = if h.kernel.is_empty() { "-" } else { &h.kernel };
+    let source = scan.root.as_ref().map_or_else(|| "live host".to_string(), |r| format!("offline tree {r}"));
+    let _ = writeln!(out, "kernel {kernel} · {source} · {}", scan.scanned_at);
+    if !scan.privileged {
+        let _ = writeln!(out, "Not running as root: checks that need root are reported as unknown.");
+    }
+    let _ = writeln!(out, "policy {}", scan.policy);
+
+    for area in Area::ALL {
+        let findings: Vec<&Finding> = scan
+            .findings
+            .iter()
+            .filter(|f| checks::find(&f.check).is_some_and(|s| s.area == area))
+            .collect();
+        if findings.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n{}", area.as_str().to_uppercase());
+        for f in findings {
+            finding_text(&mut out, f, width, colour);
+        }
+    }
+    let c = scan.counts();
+    let _ = writeln!(
+        out,
+        "\n{} pass · {} warn · {} fail · {} unknown · {} n/a · {} waived",
+        c.pass, c.warn, c.fail, c.unknown, c.not_applicable, c.waived
+    );
+    out
+}
+
+fn finding_text(out: &mut String, f: &Finding, width: usize, colour: Colour) {
+    let label = format!("{:<10}", f.status.label());
+    let painted = match colour {
+        Colour::Never => label,
+        Colour::Ansi => {
+            let code = match f.status {
+                Status::Pass => "32",
+                Status::Warn => "33",
+                Status::Fail => "31;1",
+                Status::Unknown => "35",
+                Status::NotApplicable => "2",
+            };
+            format!("\x1b[{code}m{label}\x1b[0m")
+        }
+    };
+    let _ = writeln!(out, "  {painted} {}", f.check);
+    for line in wrap(&f.summary, width, "             ") {
+        let _ = writeln!(out, "{line}");
+    }
+    for d in f.details.iter().take(12) {
+        for (i, line) in wrap(d, width, "               ").into_iter().enumerate() {
+            if i == 0 {
+                let _ = writeln!(out, "             - {}", line.trim_start());
+            } else {
+                let _ = writeln!(out, "{line}");
+            }
+        }
+    }
+    if f.details.len() > 12 {
+        let _ = writeln!(out, "             … and {} more (see --format json)", f.details.len() - 12);
+    }
+    if let Some(w) = &f.waiver {
+        let state = if w.expired { "EXPIRED waiver" } else { "waived" };
+        let text = format!("{state} until {} by {}: {}", w.expires, w.approver, w.justification);
+        for line in wrap(&text, width, "             ") {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+}
+
+fn dash(s: &str) -> &str {
+    if s.is_empty() { "-" } else { s }
+}
