@@ -24,6 +24,10 @@ pub type Unseen = BTreeMap<String, String>;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Facts {
     pub identity: identity::HostIdentity,
+    /// Installed packages (shared by services, patches and supporting checks).
+    pub packages: packages::PackageFacts,
+    /// Running processes (shared by services, network, remote-access and malware checks).
+    pub processes: ProcessFacts,
     pub services: services::ServicesFacts,
     pub network: network::NetworkFacts,
     pub accounts: accounts::AccountsFacts,
@@ -37,6 +41,9 @@ pub struct Facts {
     pub evidence: BTreeMap<Area, Vec<Evidence>>,
     #[serde(default, skip_serializing)]
     pub identity_evidence: Vec<Evidence>,
+    /// What the package and process listings read.
+    #[serde(default, skip_serializing)]
+    pub shared_evidence: Vec<Evidence>,
 }
 
 impl Facts {
@@ -58,6 +65,39 @@ impl Facts {
     }
 }
 
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessFacts {
+    pub list: Vec<ProcessInfo>,
+    pub unknown: Unseen,
+}
+
+impl ProcessFacts {
+    /// Processes whose name or executable file name is `name`.
+    pub fn named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a ProcessInfo> + 'a {
+        self.list.iter().filter(move |p| {
+            p.name == name || p.exe.rsplit('/').next().is_some_and(|exe| exe == name)
+        })
+    }
+}
+
+/// Areas whose facts another area's checks read: supporting checks look at service units
+/// (auditd, chrony enabled), firewall checks at listeners.
+fn with_dependencies(areas: &[Area]) -> Vec<Area> {
+    let mut out = areas.to_vec();
+    let mut add = |a: Area| {
+        if !out.contains(&a) {
+            out.push(a);
+        }
+    };
+    if areas.contains(&Area::Supporting) {
+        add(Area::Services);
+    }
+    if areas.contains(&Area::Firewall) {
+        add(Area::Network);
+    }
+    out
+}
+
 /// Inspects the requested areas concurrently (identity always), each through its own
 /// evidence recorder. The slowest area (usually patches: apt's own work) sets the pace.
 pub fn inspect(host: &dyn Host, areas: &[Area]) -> Facts {
@@ -73,8 +113,20 @@ pub fn inspect_with_progress(host: &dyn Host, areas: &[Area], progress: &(dyn Fn
         ..Facts::default()
     };
     facts.identity_evidence = rec.evidence();
-    let want = |a: Area| areas.contains(&a);
+    let collect = with_dependencies(areas);
+    let want = |a: Area| collect.contains(&a);
     std::thread::scope(|scope| {
+        let shared = scope.spawn(|| {
+            let processes = match host.processes() {
+                Ok(list) => ProcessFacts { list, unknown: Unseen::new() },
+                Err(e) => ProcessFacts {
+                    list: Vec::new(),
+                    unknown: Unseen::from([("processes".to_string(), e.to_string())]),
+                },
+            };
+            let rec = Recorder::new(host);
+            (packages::collect(&rec), processes, rec.evidence())
+        });
         let spawn_area = |area: Area| {
             let rec = Recorder::new(host);
             move || {
@@ -95,6 +147,11 @@ pub fn inspect_with_progress(host: &dyn Host, areas: &[Area], progress: &(dyn Fn
             .filter(|a| want(*a))
             .map(|a| scope.spawn(spawn_area(a)))
             .collect();
+        if let Ok((pkgs, procs, evidence)) = shared.join() {
+            facts.packages = pkgs;
+            facts.processes = procs;
+            facts.shared_evidence = evidence;
+        }
         for h in handles {
             // A panicking collector is a bug; the area then stays empty and its checks unknown.
             let Ok((area, result, evidence)) = h.join() else {

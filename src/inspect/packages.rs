@@ -51,7 +51,7 @@ pub fn parse_dpkg_status(text: &str) -> Vec<InstalledPackage> {
 }
 
 /// The query format stationward asks rpm for; `parse_rpm_qa` reads its output.
-pub const RPM_QUERY_FORMAT: &str = "%{NAME} %{EPOCHNUM}:%{VERSION}-%{RELEASE} %{ARCH}\\n";
+pub const RPM_QUERY_FORMAT: &str = "%{NAME} %{EPOCHNUM}:%{VERSION}-%{RELEASE} %{ARCH}\n";
 
 /// Parses `rpm -qa --qf '%{NAME} %{EPOCHNUM}:%{VERSION}-%{RELEASE} %{ARCH}\n'`.
 pub fn parse_rpm_qa(text: &str) -> Vec<InstalledPackage> {
@@ -100,4 +100,56 @@ mod tests {
         assert_eq!(p[0].version, "5.1.8-9.el9");
         assert_eq!(p[1].version, "1:3.0.7-27.el9");
     }
+}
+
+/// Installed software, from whichever package manager the host has.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageFacts {
+    /// "dpkg", "rpm", or empty when neither was found.
+    pub manager: String,
+    pub installed: Vec<InstalledPackage>,
+    pub unknown: crate::inspect::Unseen,
+}
+
+impl PackageFacts {
+    pub fn is_installed(&self, name: &str) -> bool {
+        is_installed(&self.installed, name)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&InstalledPackage> {
+        self.installed.iter().find(|p| p.name == name)
+    }
+}
+
+pub fn collect(host: &dyn crate::host::Host) -> PackageFacts {
+    let mut facts = PackageFacts::default();
+    match host.read("/var/lib/dpkg/status") {
+        Ok(f) => {
+            facts.manager = "dpkg".into();
+            facts.installed = parse_dpkg_status(&f.text);
+            return facts;
+        }
+        Err(e) if !e.is_not_found() => {
+            facts.unknown.insert("packages".into(), e.to_string());
+            return facts;
+        }
+        Err(_) => {}
+    }
+    // RPM's database is SQLite on current releases: ask rpm itself.
+    if host.metadata("/var/lib/rpm").is_ok() || host.metadata("/usr/lib/sysimage/rpm").is_ok() {
+        facts.manager = "rpm".into();
+        let run = host.run(&["rpm", "-qa", "--qf", RPM_QUERY_FORMAT], crate::host::DEFAULT_TIMEOUT);
+        match run.unusable_reason() {
+            None if run.exited_with(&[0]) => facts.installed = parse_rpm_qa(&run.stdout),
+            None => {
+                facts.unknown.insert("packages".into(), format!("rpm -qa failed: {}", run.stderr.trim()));
+            }
+            Some(why) => {
+                facts.unknown.insert("packages".into(), why);
+            }
+        }
+        return facts;
+    }
+    facts.unknown.insert("packages".into(), "no dpkg or rpm package database found".into());
+    facts
 }
