@@ -128,7 +128,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Checklist, SourceError> {
         }
     }
     if raw.control.is_empty() {
-        return Err(SourceError::new(path, None, "checklist has no [[control]] entries"));
+        let end = Some(text.len()..text.len());
+        return Err(SourceError::at(path, text, end, "checklist has no [[control]] entries"));
     }
 
     let mut seen: HashMap<String, usize> = HashMap::new();

@@ -23,7 +23,12 @@ impl SourceError {
     }
 
     /// An error at a byte span of `text`.
-    pub fn at(path: &Path, text: &str, span: Option<Range<usize>>, message: impl Into<String>) -> Self {
+    pub fn at(
+        path: &Path,
+        text: &str,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+    ) -> Self {
         let position = span.map(|s| line_col(text, s.start));
         Self::new(path, position, message)
     }
@@ -31,7 +36,13 @@ impl SourceError {
     /// Converts a TOML parse or type error into a positioned one-line error.
     pub fn from_toml(path: &Path, text: &str, err: &toml::de::Error) -> Self {
         // toml's message may span several lines; the first carries the meaning.
-        let message = err.message().lines().next().unwrap_or("invalid TOML").trim().to_string();
+        let message = err
+            .message()
+            .lines()
+            .next()
+            .unwrap_or("invalid TOML")
+            .trim()
+            .to_string();
         Self::at(path, text, err.span(), message)
     }
 }
@@ -39,7 +50,9 @@ impl SourceError {
 impl fmt::Display for SourceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.position {
-            Some((line, col)) => write!(f, "{}:{line}:{col}: {}", self.path.display(), self.message),
+            Some((line, col)) => {
+                write!(f, "{}:{line}:{col}: {}", self.path.display(), self.message)
+            }
             None => write!(f, "{}: {}", self.path.display(), self.message),
         }
     }
@@ -74,7 +87,10 @@ mod tests {
     #[test]
     fn display_with_and_without_position() {
         let p = Path::new("x.toml");
-        assert_eq!(SourceError::new(p, Some((12, 5)), "bad").to_string(), "x.toml:12:5: bad");
+        assert_eq!(
+            SourceError::new(p, Some((12, 5)), "bad").to_string(),
+            "x.toml:12:5: bad"
+        );
         assert_eq!(SourceError::new(p, None, "bad").to_string(), "x.toml: bad");
     }
 }

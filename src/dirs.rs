@@ -9,7 +9,9 @@ pub struct Dirs {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot tell the home directory; pass --data-dir and --config-dir (or STATIONWARD_DATA_DIR / STATIONWARD_CONFIG_DIR)")]
+#[error(
+    "cannot tell the home directory; pass --data-dir and --config-dir (or STATIONWARD_DATA_DIR / STATIONWARD_CONFIG_DIR)"
+)]
 pub struct NoHomeDir;
 
 impl Dirs {

@@ -208,10 +208,10 @@ pub struct EvidenceLog {
 
 impl EvidenceLog {
     pub fn push(&self, e: Evidence) {
-        if let Ok(mut items) = self.items.lock() {
-            if !items.contains(&e) {
-                items.push(e);
-            }
+        if let Ok(mut items) = self.items.lock()
+            && !items.contains(&e)
+        {
+            items.push(e);
         }
     }
 

@@ -9,7 +9,8 @@ use std::path::Path;
 pub const MAX_INPUT_BYTES: u64 = 4 * 1024 * 1024;
 
 pub fn read_text_file(path: &Path) -> Result<String, SourceError> {
-    let file = std::fs::File::open(path).map_err(|e| SourceError::new(path, None, io_reason(&e)))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| SourceError::new(path, None, io_reason(&e)))?;
     let mut bytes = Vec::new();
     file.take(MAX_INPUT_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -18,7 +19,10 @@ pub fn read_text_file(path: &Path) -> Result<String, SourceError> {
         return Err(SourceError::new(
             path,
             None,
-            format!("file is larger than {} MiB; refusing to read it", MAX_INPUT_BYTES / 1024 / 1024),
+            format!(
+                "file is larger than {} MiB; refusing to read it",
+                MAX_INPUT_BYTES / 1024 / 1024
+            ),
         ));
     }
     text_from_bytes(path, bytes)
@@ -29,7 +33,11 @@ pub fn text_from_bytes(path: &Path, bytes: Vec<u8>) -> Result<String, SourceErro
         let valid = e.utf8_error().valid_up_to();
         let bytes = e.into_bytes();
         let prefix = String::from_utf8_lossy(&bytes[..valid]);
-        SourceError::new(path, Some(line_col(&prefix, valid)), "file is not valid UTF-8")
+        SourceError::new(
+            path,
+            Some(line_col(&prefix, valid)),
+            "file is not valid UTF-8",
+        )
     })
 }
 

@@ -318,7 +318,14 @@ fn policy(dirs: &Dirs, cmd: PolicyCommand) -> Result<u8, Failure> {
             Ok(0)
         }
         PolicyCommand::Lint { file } => {
-            let p = policy::Policy::load(&file).map_err(Failure::usage)?;
+            let p = match policy::Policy::load(&file) {
+                Ok(p) => p,
+                Err(e) => {
+                    // Lint output is the diagnostic itself, compiler-style, like `checklist lint`.
+                    eprintln!("{e}");
+                    return Ok(EXIT_USAGE);
+                }
+            };
             println!(
                 "{}: ok ({} allowed listeners, {} waivers)",
                 file.display(),

@@ -55,7 +55,15 @@ mod tests {
     #[test]
     fn wraps_within_width() {
         let lines = wrap("the quick brown fox jumps over the lazy dog", 16, "  ");
-        assert_eq!(lines, ["  the quick", "  brown fox", "  jumps over the", "  lazy dog"]);
+        assert_eq!(
+            lines,
+            [
+                "  the quick",
+                "  brown fox",
+                "  jumps over the",
+                "  lazy dog"
+            ]
+        );
         assert!(lines.iter().all(|l| l.chars().count() <= 16));
     }
 

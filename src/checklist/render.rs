@@ -40,10 +40,22 @@ pub fn control_text(list: &Checklist, c: &Control, width: usize) -> String {
         c.method.as_str()
     );
     section(&mut out, "Objective", &[c.objective.as_str()], width, false);
-    section(&mut out, "Why it matters", &[c.rationale.as_str()], width, false);
+    section(
+        &mut out,
+        "Why it matters",
+        &[c.rationale.as_str()],
+        width,
+        false,
+    );
     let checks: Vec<&str> = c.checks.iter().map(String::as_str).collect();
     if checks.is_empty() {
-        section(&mut out, "Automated checks", &["none — assessed by the technician"], width, false);
+        section(
+            &mut out,
+            "Automated checks",
+            &["none — assessed by the technician"],
+            width,
+            false,
+        );
     } else {
         section(&mut out, "Automated checks", &checks, width, true);
     }
@@ -52,7 +64,13 @@ pub fn control_text(list: &Checklist, c: &Control, width: usize) -> String {
     let evidence: Vec<&str> = c.evidence.iter().map(String::as_str).collect();
     section(&mut out, "Evidence to collect", &evidence, width, true);
     if !c.references.is_empty() {
-        section(&mut out, "References", &[c.references.join(", ").as_str()], width, false);
+        section(
+            &mut out,
+            "References",
+            &[c.references.join(", ").as_str()],
+            width,
+            false,
+        );
     }
     out
 }

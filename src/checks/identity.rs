@@ -17,23 +17,44 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Fin
     let details = vec![
         format!("hostname: {}", or_dash(&id.hostname)),
         format!("os: {}", or_dash(&id.os)),
-        format!("kernel: {}", id.unknown.get("kernel").map_or(or_dash(&id.kernel), String::as_str)),
-        format!("machine: {}", if id.machine_id_hmac.is_empty() { "-" } else { &id.machine_id_hmac[..16] }),
+        format!(
+            "kernel: {}",
+            id.unknown
+                .get("kernel")
+                .map_or(or_dash(&id.kernel), String::as_str)
+        ),
+        format!(
+            "machine: {}",
+            if id.machine_id_hmac.is_empty() {
+                "-"
+            } else {
+                &id.machine_id_hmac[..16]
+            }
+        ),
     ];
     let finding = if missing.is_empty() {
         Finding::new(
             "host.identity",
             Status::Pass,
-            format!("{} running {}; vendor, model and data flows are confirmed by hand", id.hostname, id.os),
+            format!(
+                "{} running {}; vendor, model and data flows are confirmed by hand",
+                id.hostname, id.os
+            ),
         )
     } else {
-        Finding::unknown("host.identity", format!("could not identify the host: {}", missing.join("; ")))
+        Finding::unknown(
+            "host.identity",
+            format!("could not identify the host: {}", missing.join("; ")),
+        )
     };
     vec![finding.with_details(details).with_evidence(evidence)]
 }
 
 fn reason(id: &crate::inspect::identity::HostIdentity, key: &str) -> String {
-    id.unknown.get(key).cloned().unwrap_or_else(|| format!("{key} not found"))
+    id.unknown
+        .get(key)
+        .cloned()
+        .unwrap_or_else(|| format!("{key} not found"))
 }
 
 fn or_dash(s: &str) -> &str {

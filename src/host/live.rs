@@ -1,6 +1,8 @@
 //! The running system.
 
-use super::{CommandRun, EvidenceLog, FileKind, FileMeta, FileText, Host, HostError, HostKind, RunStatus};
+use super::{
+    CommandRun, EvidenceLog, FileKind, FileMeta, FileText, Host, HostError, HostKind, RunStatus,
+};
 use super::{Evidence, MAX_READ_BYTES, ProcessInfo, file_text};
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
@@ -78,8 +80,15 @@ impl Host for Live {
                 pid: p.pid().as_u32(),
                 ppid: p.parent().map(sysinfo::Pid::as_u32),
                 name: p.name().to_string_lossy().into_owned(),
-                exe: p.exe().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default(),
-                cmdline: p.cmd().iter().map(|a| a.to_string_lossy().into_owned()).collect(),
+                exe: p
+                    .exe()
+                    .map(|e| e.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                cmdline: p
+                    .cmd()
+                    .iter()
+                    .map(|a| a.to_string_lossy().into_owned())
+                    .collect(),
                 uid: p.user_id().map(|u| **u),
             })
             .collect();
@@ -168,7 +177,11 @@ fn run_command(argv: &[&str], timeout: Duration) -> CommandRun {
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
     };
     let Some((program, args)) = argv.split_first() else {
-        return done(RunStatus::Failed("empty command".into()), Vec::new(), Vec::new());
+        return done(
+            RunStatus::Failed("empty command".into()),
+            Vec::new(),
+            Vec::new(),
+        );
     };
     let child = Command::new(program)
         .args(args)
@@ -195,8 +208,18 @@ fn run_command(argv: &[&str], timeout: Duration) -> CommandRun {
             buf
         })
     };
-    let out = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let err = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let start = Instant::now();
     let status = loop {
         match child.try_wait() {
@@ -233,9 +256,15 @@ mod tests {
 
     #[test]
     fn missing_program_is_a_value() {
-        let run = run_command(&["/nonexistent/stationward-no-such-tool"], Duration::from_secs(1));
+        let run = run_command(
+            &["/nonexistent/stationward-no-such-tool"],
+            Duration::from_secs(1),
+        );
         assert_eq!(run.status, RunStatus::Missing);
-        assert!(run.unusable_reason().is_some_and(|r| r.contains("not installed")));
+        assert!(
+            run.unusable_reason()
+                .is_some_and(|r| r.contains("not installed"))
+        );
     }
 
     #[test]
@@ -248,7 +277,10 @@ mod tests {
 
     #[test]
     fn output_and_exit_code_are_captured_with_c_locale() {
-        let run = run_command(&["sh", "-c", "echo $LC_ALL; echo err >&2; exit 3"], Duration::from_secs(5));
+        let run = run_command(
+            &["sh", "-c", "echo $LC_ALL; echo err >&2; exit 3"],
+            Duration::from_secs(5),
+        );
         assert_eq!(run.status, RunStatus::Exited(3));
         assert_eq!(run.stdout, "C\n");
         assert_eq!(run.stderr, "err\n");

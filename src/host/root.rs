@@ -5,7 +5,10 @@
 //! is the argv joined by `_` with `/` replaced by `%`; without one a command is `NotRun`.
 
 use super::live::{list_dir, meta_of, read_capped, record_read};
-use super::{CommandRun, Evidence, EvidenceLog, FileMeta, FileText, Host, HostError, HostKind, ProcessInfo, RunStatus};
+use super::{
+    CommandRun, Evidence, EvidenceLog, FileMeta, FileText, Host, HostError, HostKind, ProcessInfo,
+    RunStatus,
+};
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
@@ -31,10 +34,8 @@ impl Root {
         for c in Path::new(path).components() {
             match c {
                 Component::Normal(part) => out.push(part),
-                Component::ParentDir => {
-                    if out != self.dir {
-                        out.pop();
-                    }
+                Component::ParentDir if out != self.dir => {
+                    out.pop();
                 }
                 _ => {}
             }
@@ -54,7 +55,9 @@ impl Root {
                     current = if target.starts_with('/') {
                         target
                     } else {
-                        let parent = Path::new(&current).parent().map_or("/".into(), |p| p.to_string_lossy().into_owned());
+                        let parent = Path::new(&current)
+                            .parent()
+                            .map_or("/".into(), |p| p.to_string_lossy().into_owned());
                         format!("{parent}/{target}")
                     };
                 }
@@ -105,7 +108,11 @@ impl Host for Root {
                     .ok()
                     .and_then(|s| s.trim().parse().ok())
                     .unwrap_or(0);
-                let status = if exit == 127 { RunStatus::Missing } else { RunStatus::Exited(exit) };
+                let status = if exit == 127 {
+                    RunStatus::Missing
+                } else {
+                    RunStatus::Exited(exit)
+                };
                 CommandRun {
                     argv: owned,
                     status,
@@ -148,8 +155,14 @@ mod tests {
     #[test]
     fn paths_stay_inside_the_root() {
         let r = Root::new("/tmp/tree");
-        assert_eq!(r.inside("/etc/passwd"), PathBuf::from("/tmp/tree/etc/passwd"));
-        assert_eq!(r.inside("/../../etc/shadow"), PathBuf::from("/tmp/tree/etc/shadow"));
+        assert_eq!(
+            r.inside("/etc/passwd"),
+            PathBuf::from("/tmp/tree/etc/passwd")
+        );
+        assert_eq!(
+            r.inside("/../../etc/shadow"),
+            PathBuf::from("/tmp/tree/etc/shadow")
+        );
     }
 
     #[test]
@@ -160,8 +173,15 @@ mod tests {
         std::fs::write(dir.path().join("usr/lib/os-release"), "ID=debian\n")?;
         std::os::unix::fs::symlink("/usr/lib/os-release", dir.path().join("etc/os-release"))?;
         let r = Root::new(dir.path());
-        assert_eq!(r.read("/etc/os-release").map(|f| f.text), Ok("ID=debian\n".to_string()));
-        assert!(matches!(r.run(&["nft", "-j", "list", "ruleset"], Duration::from_secs(1)).status, RunStatus::NotRun(_)));
+        assert_eq!(
+            r.read("/etc/os-release").map(|f| f.text),
+            Ok("ID=debian\n".to_string())
+        );
+        assert!(matches!(
+            r.run(&["nft", "-j", "list", "ruleset"], Duration::from_secs(1))
+                .status,
+            RunStatus::NotRun(_)
+        ));
         Ok(())
     }
 }

@@ -30,7 +30,11 @@ pub fn collect(host: &dyn Host) -> HostIdentity {
     let mut id = HostIdentity::default();
     let live = is_live(host);
 
-    let hostname_file = if live { "/proc/sys/kernel/hostname" } else { "/etc/hostname" };
+    let hostname_file = if live {
+        "/proc/sys/kernel/hostname"
+    } else {
+        "/etc/hostname"
+    };
     match host.read(hostname_file) {
         Ok(f) => id.hostname = parse_hostname(&f.text),
         Err(e) => {
@@ -39,13 +43,22 @@ pub fn collect(host: &dyn Host) -> HostIdentity {
     }
 
     // os-release(5): /etc/os-release takes precedence over /usr/lib/os-release.
-    match host.read("/etc/os-release").or_else(|_| host.read("/usr/lib/os-release")) {
+    match host
+        .read("/etc/os-release")
+        .or_else(|_| host.read("/usr/lib/os-release"))
+    {
         Ok(f) => {
             let rel = parse_os_release(&f.text);
             let get = |k: &str| rel.get(k).cloned().unwrap_or_default();
-            id.os = rel.get("PRETTY_NAME").cloned().unwrap_or_else(|| get("NAME"));
+            id.os = rel
+                .get("PRETTY_NAME")
+                .cloned()
+                .unwrap_or_else(|| get("NAME"));
             id.os_id = get("ID");
-            id.os_id_like = get("ID_LIKE").split_whitespace().map(str::to_string).collect();
+            id.os_id_like = get("ID_LIKE")
+                .split_whitespace()
+                .map(str::to_string)
+                .collect();
             id.os_version_id = get("VERSION_ID");
             id.os_codename = get("VERSION_CODENAME");
         }
@@ -63,13 +76,15 @@ pub fn collect(host: &dyn Host) -> HostIdentity {
         }
         id.arch = std::env::consts::ARCH.to_string();
     } else {
-        id.unknown.insert("kernel".into(), "offline image: no running kernel".into());
+        id.unknown
+            .insert("kernel".into(), "offline image: no running kernel".into());
     }
 
     match host.read("/etc/machine-id") {
         Ok(f) if !f.text.trim().is_empty() => id.machine_id_hmac = machine_id_hmac(f.text.trim()),
         Ok(_) => {
-            id.unknown.insert("machine_id".into(), "/etc/machine-id is empty".into());
+            id.unknown
+                .insert("machine_id".into(), "/etc/machine-id is empty".into());
         }
         Err(e) => {
             id.unknown.insert("machine_id".into(), e.to_string());
@@ -146,7 +161,11 @@ fn hmac_sha256(key: &[u8], msg: &[u8]) -> String {
     let mut outer = Sha256::new();
     outer.update(k.map(|b| b ^ 0x5c));
     outer.update(inner.finalize());
-    outer.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    outer
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -157,7 +176,10 @@ mod tests {
     fn os_release_quotes_comments_and_junk() {
         let text = "# comment\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID='12'\nbroken line\n=x\nNAME=\"a \\\"q\\\" b\"\n";
         let m = parse_os_release(text);
-        assert_eq!(m.get("PRETTY_NAME").map(String::as_str), Some("Debian GNU/Linux 12 (bookworm)"));
+        assert_eq!(
+            m.get("PRETTY_NAME").map(String::as_str),
+            Some("Debian GNU/Linux 12 (bookworm)")
+        );
         assert_eq!(m.get("VERSION_ID").map(String::as_str), Some("12"));
         assert_eq!(m.get("NAME").map(String::as_str), Some("a \"q\" b"));
         assert_eq!(m.len(), 4);

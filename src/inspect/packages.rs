@@ -37,12 +37,20 @@ pub fn parse_dpkg_status(text: &str) -> Vec<InstalledPackage> {
                 _ => {}
             }
         }
-        if !name.is_empty() && !version.is_empty() && status.ends_with(" installed") && status.starts_with("install ") {
+        if !name.is_empty()
+            && !version.is_empty()
+            && status.ends_with(" installed")
+            && status.starts_with("install ")
+        {
             out.push(InstalledPackage {
                 name: name.to_string(),
                 version: version.to_string(),
                 arch: arch.to_string(),
-                source: if source == name { String::new() } else { source.to_string() },
+                source: if source == name {
+                    String::new()
+                } else {
+                    source.to_string()
+                },
             });
         }
     }
@@ -75,7 +83,8 @@ pub fn parse_rpm_qa(text: &str) -> Vec<InstalledPackage> {
 
 /// True when a package of this name is installed.
 pub fn is_installed(pkgs: &[InstalledPackage], name: &str) -> bool {
-    pkgs.binary_search_by(|p| p.name.as_str().cmp(name)).is_ok() || pkgs.iter().any(|p| p.name == name)
+    pkgs.binary_search_by(|p| p.name.as_str().cmp(name)).is_ok()
+        || pkgs.iter().any(|p| p.name == name)
 }
 
 #[cfg(test)]
@@ -138,11 +147,17 @@ pub fn collect(host: &dyn crate::host::Host) -> PackageFacts {
     // RPM's database is SQLite on current releases: ask rpm itself.
     if host.metadata("/var/lib/rpm").is_ok() || host.metadata("/usr/lib/sysimage/rpm").is_ok() {
         facts.manager = "rpm".into();
-        let run = host.run(&["rpm", "-qa", "--qf", RPM_QUERY_FORMAT], crate::host::DEFAULT_TIMEOUT);
+        let run = host.run(
+            &["rpm", "-qa", "--qf", RPM_QUERY_FORMAT],
+            crate::host::DEFAULT_TIMEOUT,
+        );
         match run.unusable_reason() {
             None if run.exited_with(&[0]) => facts.installed = parse_rpm_qa(&run.stdout),
             None => {
-                facts.unknown.insert("packages".into(), format!("rpm -qa failed: {}", run.stderr.trim()));
+                facts.unknown.insert(
+                    "packages".into(),
+                    format!("rpm -qa failed: {}", run.stderr.trim()),
+                );
             }
             Some(why) => {
                 facts.unknown.insert("packages".into(), why);
@@ -150,6 +165,9 @@ pub fn collect(host: &dyn crate::host::Host) -> PackageFacts {
         }
         return facts;
     }
-    facts.unknown.insert("packages".into(), "no dpkg or rpm package database found".into());
+    facts.unknown.insert(
+        "packages".into(),
+        "no dpkg or rpm package database found".into(),
+    );
     facts
 }

@@ -15,7 +15,11 @@ pub fn policy_text(p: &Policy, today: Date, width: usize) -> String {
         let _ = writeln!(out, "  none: every non-loopback listener will be reported");
     }
     for l in &p.allowed_listeners {
-        let process = l.process.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+        let process = l
+            .process
+            .as_deref()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default();
         let head = format!("  {}/{}{process}", l.port, l.proto.as_str());
         if l.note.is_empty() {
             let _ = writeln!(out, "{head}");
@@ -24,18 +28,52 @@ pub fn policy_text(p: &Policy, today: Date, width: usize) -> String {
         }
     }
     let ports: Vec<String> = p.hl7_ports.iter().map(u16::to_string).collect();
-    let _ = writeln!(out, "  HL7/MLLP ports: {}", if ports.is_empty() { "none".into() } else { ports.join(", ") });
-    let _ = writeln!(out, "  Routing between networks allowed: {}", if p.router { "yes" } else { "no" });
+    let _ = writeln!(
+        out,
+        "  HL7/MLLP ports: {}",
+        if ports.is_empty() {
+            "none".into()
+        } else {
+            ports.join(", ")
+        }
+    );
+    let _ = writeln!(
+        out,
+        "  Routing between networks allowed: {}",
+        if p.router { "yes" } else { "no" }
+    );
 
     list(&mut out, "Allowed services", &p.allowed_services, width);
-    list(&mut out, "Approved remote-access tools", &p.approved_remote_tools, width);
-    list(&mut out, "Default account names", &p.default_account_names, width);
+    list(
+        &mut out,
+        "Approved remote-access tools",
+        &p.approved_remote_tools,
+        width,
+    );
+    list(
+        &mut out,
+        "Default account names",
+        &p.default_account_names,
+        width,
+    );
 
     let _ = writeln!(out, "\nThresholds");
-    let _ = writeln!(out, "  Privileged group members at most: {}", p.max_privileged_members);
+    let _ = writeln!(
+        out,
+        "  Privileged group members at most: {}",
+        p.max_privileged_members
+    );
     let _ = writeln!(out, "  Password maximum age: {} days", p.password_max_days);
-    let _ = writeln!(out, "  Package lists at most: {} days old", p.max_list_age_days);
-    let _ = writeln!(out, "  Updates applied within: {} days", p.max_days_since_upgrade);
+    let _ = writeln!(
+        out,
+        "  Package lists at most: {} days old",
+        p.max_list_age_days
+    );
+    let _ = writeln!(
+        out,
+        "  Updates applied within: {} days",
+        p.max_days_since_upgrade
+    );
 
     let _ = writeln!(out, "\nPatch baseline");
     if p.patch_baseline.is_empty() {
@@ -56,9 +94,14 @@ pub fn policy_text(p: &Policy, today: Date, width: usize) -> String {
             WaiverTarget::Control(id) => format!("control {id}"),
         };
         let state = match w.state(today) {
-            WaiverState::Active { days_left } => format!("active, expires {} ({days_left} days left)", w.expires),
+            WaiverState::Active { days_left } => {
+                format!("active, expires {} ({days_left} days left)", w.expires)
+            }
             WaiverState::Expired { days_ago } => {
-                format!("EXPIRED on {} ({days_ago} days ago) — no longer applied", w.expires)
+                format!(
+                    "EXPIRED on {} ({days_ago} days ago) — no longer applied",
+                    w.expires
+                )
             }
         };
         let _ = writeln!(out, "  {what}: {state}");

@@ -15,12 +15,23 @@ pub enum Colour {
 pub fn scan_text(scan: &Scan, width: usize, colour: Colour) -> String {
     let mut out = String::new();
     let h = &scan.host;
-    let _ = writeln!(out, "stationward scan — {} ({})", dash(&h.hostname), dash(&h.os));
+    let _ = writeln!(
+        out,
+        "stationward scan — {} ({})",
+        dash(&h.hostname),
+        dash(&h.os)
+    );
     let kernel = if h.kernel.is_empty() { "-" } else { &h.kernel };
-    let source = scan.root.as_ref().map_or_else(|| "live host".to_string(), |r| format!("offline tree {r}"));
+    let source = scan
+        .root
+        .as_ref()
+        .map_or_else(|| "live host".to_string(), |r| format!("offline tree {r}"));
     let _ = writeln!(out, "kernel {kernel} · {source} · {}", scan.scanned_at);
     if !scan.privileged {
-        let _ = writeln!(out, "Not running as root: checks that need root are reported as unknown.");
+        let _ = writeln!(
+            out,
+            "Not running as root: checks that need root are reported as unknown."
+        );
     }
     let _ = writeln!(out, "policy {}", scan.policy);
 
@@ -76,11 +87,22 @@ fn finding_text(out: &mut String, f: &Finding, width: usize, colour: Colour) {
         }
     }
     if f.details.len() > 12 {
-        let _ = writeln!(out, "             … and {} more (see --format json)", f.details.len() - 12);
+        let _ = writeln!(
+            out,
+            "             … and {} more (see --format json)",
+            f.details.len() - 12
+        );
     }
     if let Some(w) = &f.waiver {
-        let state = if w.expired { "EXPIRED waiver" } else { "waived" };
-        let text = format!("{state} until {} by {}: {}", w.expires, w.approver, w.justification);
+        let state = if w.expired {
+            "EXPIRED waiver"
+        } else {
+            "waived"
+        };
+        let text = format!(
+            "{state} until {} by {}: {}",
+            w.expires, w.approver, w.justification
+        );
         for line in wrap(&text, width, "             ") {
             let _ = writeln!(out, "{line}");
         }
