@@ -114,7 +114,8 @@ struct RawControl {
 /// Parses and validates a checklist. Pure: `path` is only used in messages.
 pub fn parse(path: &Path, text: &str) -> Result<Checklist, SourceError> {
     let raw: RawFile = toml::from_str(text).map_err(|e| SourceError::from_toml(path, text, &e))?;
-    let err = |span: std::ops::Range<usize>, msg: String| SourceError::at(path, text, Some(span), msg);
+    let err =
+        |span: std::ops::Range<usize>, msg: String| SourceError::at(path, text, Some(span), msg);
 
     let meta = &raw.checklist;
     for (name, field) in [
@@ -129,7 +130,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Checklist, SourceError> {
     }
     if raw.control.is_empty() {
         let end = Some(text.len()..text.len());
-        return Err(SourceError::at(path, text, end, "checklist has no [[control]] entries"));
+        return Err(SourceError::at(
+            path,
+            text,
+            end,
+            "checklist has no [[control]] entries",
+        ));
     }
 
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -146,9 +152,16 @@ pub fn parse(path: &Path, text: &str) -> Result<Checklist, SourceError> {
                 format!("duplicate control id \"{id}\" (first defined on line {first_line})"),
             ));
         }
-        seen.insert(id.clone(), crate::diagnostic::line_col(text, c.id.span().start).0);
+        seen.insert(
+            id.clone(),
+            crate::diagnostic::line_col(text, c.id.span().start).0,
+        );
 
-        for (name, field) in [("title", &c.title), ("objective", &c.objective), ("rationale", &c.rationale)] {
+        for (name, field) in [
+            ("title", &c.title),
+            ("objective", &c.objective),
+            ("rationale", &c.rationale),
+        ] {
             if field.get_ref().trim().is_empty() {
                 return Err(err(field.span(), format!("empty {name} in control {id}")));
             }
@@ -157,8 +170,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Checklist, SourceError> {
             if list.get_ref().is_empty() {
                 return Err(err(list.span(), format!("empty {name} in control {id}")));
             }
-            if let Some(blank) = list.get_ref().iter().find(|s| s.get_ref().trim().is_empty()) {
-                return Err(err(blank.span(), format!("blank entry in {name} of control {id}")));
+            if let Some(blank) = list
+                .get_ref()
+                .iter()
+                .find(|s| s.get_ref().trim().is_empty())
+            {
+                return Err(err(
+                    blank.span(),
+                    format!("blank entry in {name} of control {id}"),
+                ));
             }
         }
 
@@ -228,7 +248,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Checklist, SourceError> {
 }
 
 fn strings(list: Vec<Spanned<String>>) -> Vec<String> {
-    list.into_iter().map(|s| s.into_inner().trim().to_string()).collect()
+    list.into_iter()
+        .map(|s| s.into_inner().trim().to_string())
+        .collect()
 }
 
 pub fn parse_severity(s: &str) -> Option<Severity> {
@@ -285,14 +307,18 @@ evidence = ["paste"]
     #[test]
     fn minimal_checklist_parses_with_defaults() {
         let c = parse(Path::new("t.toml"), MINIMAL).map_err(|e| e.to_string());
-        let c = c.as_ref().map(|c| (c.controls.len(), c.controls[0].method, c.digest.len()));
+        let c = c
+            .as_ref()
+            .map(|c| (c.controls.len(), c.controls[0].method, c.digest.len()));
         assert_eq!(c, Ok((1, Method::Examine, 64)));
     }
 
     #[test]
     fn unknown_check_is_positioned() {
         let text = MINIMAL.replace("\"firewall.active\"", "\"firewall.bogus\"");
-        let e = parse(Path::new("x.toml"), &text).err().map(|e| e.to_string());
+        let e = parse(Path::new("x.toml"), &text)
+            .err()
+            .map(|e| e.to_string());
         assert_eq!(
             e.as_deref(),
             Some("x.toml:15:11: unknown check id \"firewall.bogus\" in control X-1")

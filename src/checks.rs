@@ -111,42 +111,217 @@ use Severity::{Critical, High, Low, Medium};
 
 /// Every check id in CONTROLS.md, in catalogue order.
 pub const REGISTRY: &[CheckSpec] = &[
-    spec("host.identity", Supporting, Low, "Host identity recorded (hostname, OS, kernel, machine)"),
-    spec("network.listeners", Network, Medium, "Every non-loopback listener is in the site allow-list"),
-    spec("network.risky_ports", Network, High, "No risky legacy ports open on a network address"),
-    spec("network.hl7_cleartext", Network, Medium, "HL7/MLLP listeners have TLS or VPN evidence"),
-    spec("firewall.active", Firewall, High, "A host firewall ruleset is loaded"),
-    spec("firewall.default_deny_inbound", Firewall, High, "Inbound default is deny, for IPv4 and IPv6"),
-    spec("firewall.ipv6_parity", Firewall, Medium, "IPv6 filtered at least as strictly as IPv4"),
-    spec("firewall.listeners_covered", Firewall, Medium, "Each listener is allowed on purpose or dropped"),
-    spec("services.legacy_cleartext", Services, Critical, "No telnet, rsh, ftp, tftp, finger or talk servers"),
-    spec("services.unexpected", Services, Medium, "Enabled and running services are in the allow-list"),
-    spec("patches.pending_security", Patches, High, "No pending security updates"),
-    spec("patches.pending_all", Patches, Low, "No pending updates of any kind"),
-    spec("patches.data_fresh", Patches, Medium, "Package lists are recent enough to trust the counts"),
-    spec("patches.reboot_required", Patches, Medium, "No reboot pending; running kernel is the newest installed"),
-    spec("patches.last_applied", Patches, Medium, "Updates were applied within the policy window"),
-    spec("patches.os_supported", Patches, High, "Operating system release is still supported"),
-    spec("accounts.uid0_only_root", Accounts, Critical, "Only root has UID 0"),
-    spec("accounts.no_empty_passwords", Accounts, Critical, "No account has an empty password"),
-    spec("accounts.strong_hashes", Accounts, High, "Password hashes use a strong scheme"),
-    spec("accounts.system_no_login", Accounts, High, "System accounts cannot log in"),
-    spec("accounts.default_names", Accounts, Medium, "No default, vendor or generic account can log in"),
-    spec("accounts.sudo_nopasswd", Accounts, High, "sudo always asks for a password"),
-    spec("accounts.privileged_members", Accounts, Medium, "Administrative group members reviewed"),
-    spec("accounts.password_aging", Accounts, Low, "Password maximum age set per policy"),
-    spec("accounts.lockout", Accounts, Medium, "Failed-login lockout configured"),
-    spec("ssh.root_login", Supporting, High, "SSH does not accept root logins"),
-    spec("ssh.password_auth", Supporting, Medium, "SSH does not accept passwords"),
-    spec("remote.tools", Supporting, High, "Only approved remote-access tools are present"),
-    spec("malware.present", Supporting, Medium, "Malware protection or an EDR agent is present"),
-    spec("mac.enforcing", Supporting, Medium, "AppArmor or SELinux is enforcing"),
-    spec("logging.audit", Supporting, Medium, "Audit daemon is installed and enabled"),
-    spec("logging.remote", Supporting, Medium, "Logs are forwarded to a central collector"),
+    spec(
+        "host.identity",
+        Supporting,
+        Low,
+        "Host identity recorded (hostname, OS, kernel, machine)",
+    ),
+    spec(
+        "network.listeners",
+        Network,
+        Medium,
+        "Every non-loopback listener is in the site allow-list",
+    ),
+    spec(
+        "network.risky_ports",
+        Network,
+        High,
+        "No risky legacy ports open on a network address",
+    ),
+    spec(
+        "network.hl7_cleartext",
+        Network,
+        Medium,
+        "HL7/MLLP listeners have TLS or VPN evidence",
+    ),
+    spec(
+        "firewall.active",
+        Firewall,
+        High,
+        "A host firewall ruleset is loaded",
+    ),
+    spec(
+        "firewall.default_deny_inbound",
+        Firewall,
+        High,
+        "Inbound default is deny, for IPv4 and IPv6",
+    ),
+    spec(
+        "firewall.ipv6_parity",
+        Firewall,
+        Medium,
+        "IPv6 filtered at least as strictly as IPv4",
+    ),
+    spec(
+        "firewall.listeners_covered",
+        Firewall,
+        Medium,
+        "Each listener is allowed on purpose or dropped",
+    ),
+    spec(
+        "services.legacy_cleartext",
+        Services,
+        Critical,
+        "No telnet, rsh, ftp, tftp, finger or talk servers",
+    ),
+    spec(
+        "services.unexpected",
+        Services,
+        Medium,
+        "Enabled and running services are in the allow-list",
+    ),
+    spec(
+        "patches.pending_security",
+        Patches,
+        High,
+        "No pending security updates",
+    ),
+    spec(
+        "patches.pending_all",
+        Patches,
+        Low,
+        "No pending updates of any kind",
+    ),
+    spec(
+        "patches.data_fresh",
+        Patches,
+        Medium,
+        "Package lists are recent enough to trust the counts",
+    ),
+    spec(
+        "patches.reboot_required",
+        Patches,
+        Medium,
+        "No reboot pending; running kernel is the newest installed",
+    ),
+    spec(
+        "patches.last_applied",
+        Patches,
+        Medium,
+        "Updates were applied within the policy window",
+    ),
+    spec(
+        "patches.os_supported",
+        Patches,
+        High,
+        "Operating system release is still supported",
+    ),
+    spec(
+        "accounts.uid0_only_root",
+        Accounts,
+        Critical,
+        "Only root has UID 0",
+    ),
+    spec(
+        "accounts.no_empty_passwords",
+        Accounts,
+        Critical,
+        "No account has an empty password",
+    ),
+    spec(
+        "accounts.strong_hashes",
+        Accounts,
+        High,
+        "Password hashes use a strong scheme",
+    ),
+    spec(
+        "accounts.system_no_login",
+        Accounts,
+        High,
+        "System accounts cannot log in",
+    ),
+    spec(
+        "accounts.default_names",
+        Accounts,
+        Medium,
+        "No default, vendor or generic account can log in",
+    ),
+    spec(
+        "accounts.sudo_nopasswd",
+        Accounts,
+        High,
+        "sudo always asks for a password",
+    ),
+    spec(
+        "accounts.privileged_members",
+        Accounts,
+        Medium,
+        "Administrative group members reviewed",
+    ),
+    spec(
+        "accounts.password_aging",
+        Accounts,
+        Low,
+        "Password maximum age set per policy",
+    ),
+    spec(
+        "accounts.lockout",
+        Accounts,
+        Medium,
+        "Failed-login lockout configured",
+    ),
+    spec(
+        "ssh.root_login",
+        Supporting,
+        High,
+        "SSH does not accept root logins",
+    ),
+    spec(
+        "ssh.password_auth",
+        Supporting,
+        Medium,
+        "SSH does not accept passwords",
+    ),
+    spec(
+        "remote.tools",
+        Supporting,
+        High,
+        "Only approved remote-access tools are present",
+    ),
+    spec(
+        "malware.present",
+        Supporting,
+        Medium,
+        "Malware protection or an EDR agent is present",
+    ),
+    spec(
+        "mac.enforcing",
+        Supporting,
+        Medium,
+        "AppArmor or SELinux is enforcing",
+    ),
+    spec(
+        "logging.audit",
+        Supporting,
+        Medium,
+        "Audit daemon is installed and enabled",
+    ),
+    spec(
+        "logging.remote",
+        Supporting,
+        Medium,
+        "Logs are forwarded to a central collector",
+    ),
     spec("time.sync", Supporting, Medium, "Clock is synchronised"),
-    spec("media.usb_storage", Supporting, Medium, "USB mass storage is disabled"),
-    spec("storage.encryption", Supporting, Medium, "Root filesystem is on an encrypted volume"),
-    spec("kernel.sysctl", Supporting, Medium, "Kernel network and memory hardening settings"),
+    spec(
+        "media.usb_storage",
+        Supporting,
+        Medium,
+        "USB mass storage is disabled",
+    ),
+    spec(
+        "storage.encryption",
+        Supporting,
+        Medium,
+        "Root filesystem is on an encrypted volume",
+    ),
+    spec(
+        "kernel.sysctl",
+        Supporting,
+        Medium,
+        "Kernel network and memory hardening settings",
+    ),
 ];
 
 /// Looks a check up by id.
@@ -290,9 +465,16 @@ pub fn evaluate(facts: &Facts, policy: &Policy, ctx: &CheckContext) -> Vec<Findi
     }
     let mut out = Vec::new();
     for spec in REGISTRY.iter().filter(|s| facts.areas.contains(&s.area)) {
-        let mut mine: Vec<Finding> = produced.iter().filter(|f| f.check == spec.id).cloned().collect();
+        let mut mine: Vec<Finding> = produced
+            .iter()
+            .filter(|f| f.check == spec.id)
+            .cloned()
+            .collect();
         if mine.is_empty() {
-            mine.push(Finding::unknown(spec.id, "this check produced no result (not implemented in this build)"));
+            mine.push(Finding::unknown(
+                spec.id,
+                "this check produced no result (not implemented in this build)",
+            ));
         }
         for mut f in mine {
             apply_waiver(&mut f, policy, ctx.today);
@@ -329,14 +511,21 @@ mod tests {
         for c in REGISTRY {
             assert!(seen.insert(c.id), "duplicate check id {}", c.id);
             let (family, rest) = c.id.split_once('.').unwrap_or(("", ""));
-            assert!(!family.is_empty() && !rest.is_empty(), "malformed id {}", c.id);
+            assert!(
+                !family.is_empty() && !rest.is_empty(),
+                "malformed id {}",
+                c.id
+            );
         }
         assert_eq!(REGISTRY.len(), 36);
     }
 
     #[test]
     fn find_and_area_parse() {
-        assert_eq!(find("firewall.active").map(|c| c.area), Some(Area::Firewall));
+        assert_eq!(
+            find("firewall.active").map(|c| c.area),
+            Some(Area::Firewall)
+        );
         assert!(find("firewall.bogus").is_none());
         assert_eq!(Area::parse("patches"), Some(Area::Patches));
         assert_eq!(Area::parse("Patches"), None);

@@ -141,7 +141,9 @@ impl CommandRun {
             RunStatus::Exited(_) => None,
             RunStatus::Signalled => Some(format!("{program} was killed by a signal")),
             RunStatus::Missing => Some(format!("{program} is not installed")),
-            RunStatus::TimedOut(d) => Some(format!("{program} did not finish within {} s", d.as_secs())),
+            RunStatus::TimedOut(d) => {
+                Some(format!("{program} did not finish within {} s", d.as_secs()))
+            }
             RunStatus::NotRun(why) => Some(why.clone()),
             RunStatus::Failed(why) => Some(format!("{program} could not be started: {why}")),
         }

@@ -11,7 +11,9 @@ pub mod services;
 pub mod supporting;
 
 use crate::checks::Area;
-use crate::host::{CommandRun, Evidence, EvidenceLog, FileMeta, FileText, Host, HostError, HostKind, ProcessInfo};
+use crate::host::{
+    CommandRun, Evidence, EvidenceLog, FileMeta, FileText, Host, HostError, HostKind, ProcessInfo,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -105,7 +107,11 @@ pub fn inspect(host: &dyn Host, areas: &[Area]) -> Facts {
 }
 
 /// As `inspect`, calling `progress(area)` as each area finishes (for the TUI's progress line).
-pub fn inspect_with_progress(host: &dyn Host, areas: &[Area], progress: &(dyn Fn(Area) + Sync)) -> Facts {
+pub fn inspect_with_progress(
+    host: &dyn Host,
+    areas: &[Area],
+    progress: &(dyn Fn(Area) + Sync),
+) -> Facts {
     let rec = Recorder::new(host);
     let mut facts = Facts {
         identity: identity::collect(&rec),
@@ -118,7 +124,10 @@ pub fn inspect_with_progress(host: &dyn Host, areas: &[Area], progress: &(dyn Fn
     std::thread::scope(|scope| {
         let shared = scope.spawn(|| {
             let processes = match host.processes() {
-                Ok(list) => ProcessFacts { list, unknown: Unseen::new() },
+                Ok(list) => ProcessFacts {
+                    list,
+                    unknown: Unseen::new(),
+                },
                 Err(e) => ProcessFacts {
                     list: Vec::new(),
                     unknown: Unseen::from([("processes".to_string(), e.to_string())]),

@@ -3,13 +3,15 @@
 
 pub mod checklist;
 pub mod checks;
+pub mod config;
 pub mod date;
 pub mod diagnostic;
-pub mod input;
-pub mod policy;
-pub mod config;
 pub mod dirs;
-pub mod text;
 pub mod host;
+pub mod input;
 pub mod inspect;
+pub mod policy;
 pub mod scan;
+pub mod text;
+pub mod tui;
+pub mod walkthrough;

@@ -39,13 +39,18 @@ struct GlobalArgs {
     #[arg(long, global = true, env = "STATIONWARD_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// Config directory (policy.toml, checklists/)
-    #[arg(long, global = true, env = "STATIONWARD_CONFIG_DIR", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        env = "STATIONWARD_CONFIG_DIR",
+        value_name = "DIR"
+    )]
     config_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Interactive walkthrough [pending: not available in this build]
+    /// Interactive walkthrough (the default command)
     Tui {
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
@@ -194,7 +199,13 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         message: e.to_string(),
     })?;
     match cli.command {
-        None | Some(Command::Tui { .. }) => pending("tui", "the interactive walkthrough"),
+        None => tui(&dirs, None, None, &[], false),
+        Some(Command::Tui {
+            root,
+            policy,
+            checklist,
+            new,
+        }) => tui(&dirs, root, policy.as_ref(), &checklist, new),
         Some(Command::Scan {
             root,
             policy,
@@ -211,6 +222,50 @@ fn run(cli: Cli) -> Result<u8, Failure> {
     }
 }
 
+fn tui(
+    dirs: &Dirs,
+    root: Option<PathBuf>,
+    policy: Option<&PathBuf>,
+    checklists: &[PathBuf],
+    fresh: bool,
+) -> Result<u8, Failure> {
+    if let Some(dir) = &root
+        && !dir.is_dir()
+    {
+        return Err(Failure::usage(format!(
+            "{}: not a directory",
+            dir.display()
+        )));
+    }
+    let policy = config::load_policy(dirs, policy).map_err(Failure::usage)?;
+    // The walkthrough follows the last checklist loaded: a site's own, if it gave one.
+    let checklist = config::load_checklists(dirs, checklists)
+        .map_err(Failure::usage)?
+        .pop()
+        .ok_or_else(|| Failure::usage("no checklist loaded"))?;
+    let outcome = stationward::tui::run(stationward::tui::TuiOptions {
+        root,
+        policy,
+        checklist,
+        data_dir: dirs.data.clone(),
+        fresh,
+    })
+    .map_err(|e| match e {
+        stationward::tui::TuiError::NotATerminal => Failure::usage(e),
+        other => Failure {
+            code: EXIT_INTERNAL,
+            message: other.to_string(),
+        },
+    })?;
+    println!(
+        "Walkthrough saved: {} of {} controls assessed ({}).",
+        outcome.assessed,
+        outcome.total,
+        outcome.walkthrough_file.display()
+    );
+    Ok(0)
+}
+
 fn scan(
     dirs: &Dirs,
     root: Option<PathBuf>,
@@ -218,11 +273,13 @@ fn scan(
     format: &str,
     areas: &[String],
 ) -> Result<u8, Failure> {
-    use std::io::IsTerminal;
     use stationward::checks::Area;
     use stationward::scan::render::{Colour, scan_text};
+    use std::io::IsTerminal;
     if format != "text" && format != "json" {
-        return Err(Failure::usage(format!("unknown format \"{format}\" (expected text or json)")));
+        return Err(Failure::usage(format!(
+            "unknown format \"{format}\" (expected text or json)"
+        )));
     }
     let mut wanted = Vec::new();
     for a in areas {
@@ -243,7 +300,10 @@ fn scan(
     let result = match root {
         Some(dir) => {
             if !dir.is_dir() {
-                return Err(Failure::usage(format!("{}: not a directory", dir.display())));
+                return Err(Failure::usage(format!(
+                    "{}: not a directory",
+                    dir.display()
+                )));
             }
             stationward::scan::run(&stationward::host::Root::new(dir), &policy, &wanted)
         }
@@ -263,7 +323,11 @@ fn scan(
         };
         print!("{}", scan_text(&result, WIDTH, colour));
     }
-    Ok(if result.has_failures() { EXIT_FAILED } else { 0 })
+    Ok(if result.has_failures() {
+        EXIT_FAILED
+    } else {
+        0
+    })
 }
 
 fn pending(command: &str, feature: &str) -> Result<u8, Failure> {
@@ -290,15 +354,22 @@ fn checklist(dirs: &Dirs, cmd: ChecklistCommand) -> Result<u8, Failure> {
                 .iter()
                 .rev()
                 .find_map(|l| l.control(&id).map(|c| (l, c)))
-                .ok_or_else(|| Failure::usage(format!("no control \"{id}\" in any loaded checklist")))?;
-            print!("{}", checklist_render::control_text(found.0, found.1, WIDTH));
+                .ok_or_else(|| {
+                    Failure::usage(format!("no control \"{id}\" in any loaded checklist"))
+                })?;
+            print!(
+                "{}",
+                checklist_render::control_text(found.0, found.1, WIDTH)
+            );
             Ok(0)
         }
         ChecklistCommand::Lint { files } => {
             let mut bad = 0;
             for file in &files {
                 match stationward::checklist::Checklist::load(file) {
-                    Ok(list) => println!("{}: ok ({} controls)", file.display(), list.controls.len()),
+                    Ok(list) => {
+                        println!("{}: ok ({} controls)", file.display(), list.controls.len())
+                    }
                     Err(e) => {
                         eprintln!("{e}");
                         bad += 1;
@@ -314,7 +385,10 @@ fn policy(dirs: &Dirs, cmd: PolicyCommand) -> Result<u8, Failure> {
     match cmd {
         PolicyCommand::Show { policy } => {
             let p = config::load_policy(dirs, policy.as_ref()).map_err(Failure::usage)?;
-            print!("{}", policy_render::policy_text(&p, Date::today_utc(), WIDTH));
+            print!(
+                "{}",
+                policy_render::policy_text(&p, Date::today_utc(), WIDTH)
+            );
             Ok(0)
         }
         PolicyCommand::Lint { file } => {
@@ -335,7 +409,11 @@ fn policy(dirs: &Dirs, cmd: PolicyCommand) -> Result<u8, Failure> {
             let today = Date::today_utc();
             for w in &p.waivers {
                 if let policy::WaiverState::Expired { .. } = w.state(today) {
-                    println!("  note: waiver for {} expired on {}", w.target.id(), w.expires);
+                    println!(
+                        "  note: waiver for {} expired on {}",
+                        w.target.id(),
+                        w.expires
+                    );
                 }
             }
             Ok(0)

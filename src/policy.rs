@@ -294,8 +294,10 @@ struct RawWaiver {
 
 /// Parses and validates a policy. Pure: `path` is only used in messages.
 pub fn parse(path: &Path, text: &str) -> Result<Policy, SourceError> {
-    let raw: RawPolicy = toml::from_str(text).map_err(|e| SourceError::from_toml(path, text, &e))?;
-    let err = |span: std::ops::Range<usize>, msg: String| SourceError::at(path, text, Some(span), msg);
+    let raw: RawPolicy =
+        toml::from_str(text).map_err(|e| SourceError::from_toml(path, text, &e))?;
+    let err =
+        |span: std::ops::Range<usize>, msg: String| SourceError::at(path, text, Some(span), msg);
 
     if raw.site.name.get_ref().trim().is_empty() {
         return Err(err(raw.site.name.span(), "site name is empty".into()));
@@ -308,7 +310,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Policy, SourceError> {
         let target = match (w.check, w.control) {
             (Some(c), None) => {
                 if checks::find(c.get_ref()).is_none() {
-                    return Err(err(c.span(), format!("waiver names unknown check id \"{}\"", c.get_ref())));
+                    return Err(err(
+                        c.span(),
+                        format!("waiver names unknown check id \"{}\"", c.get_ref()),
+                    ));
                 }
                 WaiverTarget::Check(c.into_inner())
             }
@@ -319,13 +324,22 @@ pub fn parse(path: &Path, text: &str) -> Result<Policy, SourceError> {
                 WaiverTarget::Control(c.into_inner())
             }
             _ => {
-                return Err(err(whole, "waiver must name exactly one of `check` or `control`".into()));
+                return Err(err(
+                    whole,
+                    "waiver must name exactly one of `check` or `control`".into(),
+                ));
             }
         };
         let id = target.id().to_string();
-        for (name, field) in [("justification", &w.justification), ("approver", &w.approver)] {
+        for (name, field) in [
+            ("justification", &w.justification),
+            ("approver", &w.approver),
+        ] {
             if field.get_ref().trim().is_empty() {
-                return Err(err(field.span(), format!("empty {name} in waiver for {id}")));
+                return Err(err(
+                    field.span(),
+                    format!("empty {name} in waiver for {id}"),
+                ));
             }
         }
         let expires = waiver_date(w.expires.get_ref()).ok_or_else(|| {
@@ -400,10 +414,22 @@ mod tests {
             target: WaiverTarget::Check("ssh.root_login".into()),
             justification: "j".into(),
             approver: "a".into(),
-            expires: Date { year: 2026, month: 11, day: 25 },
+            expires: Date {
+                year: 2026,
+                month: 11,
+                day: 25,
+            },
         };
-        let on = Date { year: 2026, month: 11, day: 25 };
-        let after = Date { year: 2026, month: 11, day: 27 };
+        let on = Date {
+            year: 2026,
+            month: 11,
+            day: 25,
+        };
+        let after = Date {
+            year: 2026,
+            month: 11,
+            day: 27,
+        };
         assert_eq!(w.state(on), WaiverState::Active { days_left: 0 });
         assert_eq!(w.state(after), WaiverState::Expired { days_ago: 2 });
     }
@@ -411,7 +437,9 @@ mod tests {
     #[test]
     fn waiver_needs_exactly_one_target() {
         let text = "[site]\nname = \"x\"\nrole = \"central-station\"\n[[waiver]]\njustification = \"j\"\napprover = \"a\"\nexpires = 2027-01-01\n";
-        let e = parse(Path::new("p.toml"), text).err().map(|e| e.to_string());
+        let e = parse(Path::new("p.toml"), text)
+            .err()
+            .map(|e| e.to_string());
         assert_eq!(
             e.as_deref(),
             Some("p.toml:4:1: waiver must name exactly one of `check` or `control`")

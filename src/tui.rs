@@ -1,0 +1,200 @@
+//! The interactive walkthrough. A reader thread turns terminal events into actions, a worker
+//! inspects the host and reports with actions; `App::update` applies them one at a time and
+//! the walkthrough is saved before the next event is read.
+
+pub mod action;
+pub mod app;
+pub mod editor;
+pub mod keymap;
+pub mod tables;
+pub mod theme;
+pub mod ui;
+
+use crate::checklist::Checklist;
+use crate::checks::Area;
+use crate::host::{Host, HostKind};
+use crate::policy::Policy;
+use crate::walkthrough::HostKey;
+use crate::walkthrough::store::{Store, StoreError};
+use action::Action;
+use app::App;
+use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub struct TuiOptions {
+    pub root: Option<PathBuf>,
+    pub policy: Policy,
+    pub checklist: Checklist,
+    pub data_dir: PathBuf,
+    pub fresh: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("terminal: {0}")]
+    Terminal(#[from] std::io::Error),
+    #[error(
+        "stationward needs an interactive terminal (stdin and stdout must be a TTY); use `stationward scan` for plain output"
+    )]
+    NotATerminal,
+}
+
+/// What the run ended with, for the caller to print after the terminal is restored.
+pub struct Outcome {
+    pub walkthrough_file: PathBuf,
+    pub assessed: usize,
+    pub total: usize,
+}
+
+pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        return Err(TuiError::NotATerminal);
+    }
+    let host: Arc<dyn Host + Send + Sync> = match &opts.root {
+        Some(dir) => Arc::new(crate::host::Root::new(dir)),
+        None => Arc::new(crate::host::Live::new()),
+    };
+    // Identity is a few small reads: enough to find the walkthrough to resume before the
+    // first frame, while the full inspection runs behind it.
+    let identity = crate::inspect::identity::collect(host.as_ref());
+    let root = match host.kind() {
+        HostKind::Live => None,
+        HostKind::Root(dir) => Some(dir.display().to_string()),
+    };
+    let store = Store::new(&opts.data_dir);
+    let opened = store.open(&opts.checklist, HostKey::of(&identity, root), opts.fresh)?;
+    let mut path = opened.path.clone();
+    let areas = Area::ALL.to_vec();
+    let mut app = App::new(
+        opts.checklist,
+        opts.policy.clone(),
+        opened.walkthrough,
+        areas.clone(),
+    );
+    app.status = if opened.notices.is_empty() {
+        "New walkthrough started. Inspection running…".to_string()
+    } else {
+        opened.notices.join(" ")
+    };
+
+    let (tx, rx) = mpsc::channel::<Action>();
+    spawn_inspection(Arc::clone(&host), opts.policy, areas, tx.clone());
+    let terminate = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+        signal_hook::flag::register(sig, Arc::clone(&terminate))?;
+    }
+    spawn_input(tx, Arc::clone(&terminate));
+
+    let theme = theme::Theme::from_env();
+    // ratatui::init restores the terminal on panic as well.
+    let mut terminal = ratatui::try_init()?;
+    let result = event_loop(&mut terminal, &mut app, &theme, &rx, &store, &mut path);
+    ratatui::restore();
+    result?;
+    Ok(Outcome {
+        walkthrough_file: path,
+        assessed: app.walkthrough.assessed(),
+        total: app.walkthrough.controls.len(),
+    })
+}
+
+fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &mut App,
+    theme: &theme::Theme,
+    rx: &mpsc::Receiver<Action>,
+    store: &Store,
+    path: &mut PathBuf,
+) -> Result<(), TuiError> {
+    terminal.draw(|f| ui::render(app, theme, f))?;
+    while !app.quit {
+        let Ok(action) = rx.recv() else {
+            break;
+        };
+        app.update(action);
+        // Drain what else arrived so a burst of keys costs one frame.
+        while let Ok(more) = rx.try_recv() {
+            app.update(more);
+            save_if_dirty(app, store, path);
+            if app.quit {
+                break;
+            }
+        }
+        save_if_dirty(app, store, path);
+        if !app.quit {
+            terminal.draw(|f| ui::render(app, theme, f))?;
+        }
+    }
+    Ok(())
+}
+
+fn save_if_dirty(app: &mut App, store: &Store, path: &mut PathBuf) {
+    if !app.dirty {
+        return;
+    }
+    match store.save(&app.walkthrough) {
+        Ok(p) => {
+            *path = p;
+            app.dirty = false;
+        }
+        // Keep the change in memory and say so; the next change retries the save.
+        Err(e) => app.status = format!("NOT SAVED: {e}"),
+    }
+}
+
+fn spawn_inspection(
+    host: Arc<dyn Host + Send + Sync>,
+    policy: Policy,
+    areas: Vec<Area>,
+    tx: mpsc::Sender<Action>,
+) {
+    std::thread::spawn(move || {
+        let progress_tx = tx.clone();
+        let progress = move |area: Area| {
+            let _ = progress_tx.send(Action::InspectionProgress(area));
+        };
+        let progress = std::sync::Mutex::new(progress);
+        let facts = crate::inspect::inspect_with_progress(host.as_ref(), &areas, &|a| {
+            if let Ok(p) = progress.lock() {
+                p(a);
+            }
+        });
+        let scan = crate::scan::judge(host.as_ref(), &policy, facts);
+        let _ = tx.send(Action::FindingsReady(Box::new(scan)));
+    });
+}
+
+fn spawn_input(tx: mpsc::Sender<Action>, terminate: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        loop {
+            if terminate.load(Ordering::Relaxed) {
+                let _ = tx.send(Action::Terminate);
+                return;
+            }
+            match event::poll(Duration::from_millis(100)) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(_) => {
+                    let _ = tx.send(Action::Terminate);
+                    return;
+                }
+            }
+            let action = match event::read() {
+                Ok(Event::Key(key)) if key.kind != KeyEventKind::Release => Action::TextInput(key),
+                Ok(Event::Resize(w, h)) => Action::Resize(w, h),
+                Ok(_) => continue,
+                Err(_) => Action::Terminate,
+            };
+            if tx.send(action).is_err() {
+                return;
+            }
+        }
+    });
+}

@@ -1,0 +1,65 @@
+//! Everything that can change the TUI's state. Keys, the inspection worker and signals all
+//! become actions; `App::update` is the only place they take effect.
+
+use crate::checks::Area;
+use crate::scan::Scan;
+use crate::walkthrough::Verdict;
+use ratatui::crossterm::event::KeyEvent;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Screen {
+    Overview,
+    Controls,
+    Findings,
+    SignOff,
+}
+
+impl Screen {
+    pub const ALL: [Screen; 4] = [
+        Screen::Overview,
+        Screen::Controls,
+        Screen::Findings,
+        Screen::SignOff,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Screen::Overview => "Overview",
+            Screen::Controls => "Controls",
+            Screen::Findings => "Findings",
+            Screen::SignOff => "Sign-off",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    NextScreen,
+    PrevScreen,
+    GoTo(Screen),
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Left,
+    Right,
+    Enter,
+    NextControl,
+    PrevControl,
+    SetVerdict(Verdict),
+    EditNote,
+    StartFilter,
+    CycleSort,
+    ReverseSort,
+    ToggleHelp,
+    /// `q` / Esc: close what is open, else go back, else quit.
+    Back,
+    Quit,
+    /// A key while a text field (note editor, filter) has focus.
+    TextInput(KeyEvent),
+    Resize(u16, u16),
+    InspectionProgress(Area),
+    FindingsReady(Box<Scan>),
+    /// SIGTERM / SIGHUP: save and leave.
+    Terminate,
+}

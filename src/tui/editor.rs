@@ -1,0 +1,207 @@
+//! A small multi-line text field for notes, and a single-line one for filters.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TextField {
+    lines: Vec<Vec<char>>,
+    row: usize,
+    col: usize,
+    multiline: bool,
+}
+
+/// What a key did to the field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edit {
+    Changed,
+    Moved,
+    /// Esc: leave the field (the text is kept).
+    Leave,
+    Ignored,
+}
+
+impl TextField {
+    pub fn new(text: &str, multiline: bool) -> TextField {
+        let mut lines: Vec<Vec<char>> = text.split('\n').map(|l| l.chars().collect()).collect();
+        if !multiline {
+            lines = vec![lines.concat()];
+        }
+        let row = lines.len() - 1;
+        let col = lines[row].len();
+        TextField {
+            lines,
+            row,
+            col,
+            multiline,
+        }
+    }
+
+    pub fn text(&self) -> String {
+        self.lines
+            .iter()
+            .map(|l| l.iter().collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.iter().map(|l| l.iter().collect()).collect()
+    }
+
+    /// Cursor as (row, column in chars).
+    pub fn cursor(&self) -> (usize, usize) {
+        (self.row, self.col)
+    }
+
+    pub fn handle(&mut self, key: &KeyEvent) -> Edit {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => Edit::Leave,
+            KeyCode::Enter if !self.multiline => Edit::Leave,
+            KeyCode::Enter => {
+                let rest = self.lines[self.row].split_off(self.col);
+                self.row += 1;
+                self.lines.insert(self.row, rest);
+                self.col = 0;
+                Edit::Changed
+            }
+            KeyCode::Char('u') if ctrl => {
+                // Ctrl-U clears the current line, as in a shell.
+                if self.lines[self.row].is_empty() {
+                    return Edit::Ignored;
+                }
+                self.lines[self.row].clear();
+                self.col = 0;
+                Edit::Changed
+            }
+            KeyCode::Char(c) if !ctrl => {
+                self.lines[self.row].insert(self.col, c);
+                self.col += 1;
+                Edit::Changed
+            }
+            KeyCode::Tab if self.multiline => {
+                for _ in 0..2 {
+                    self.lines[self.row].insert(self.col, ' ');
+                    self.col += 1;
+                }
+                Edit::Changed
+            }
+            KeyCode::Backspace => {
+                if self.col > 0 {
+                    self.col -= 1;
+                    self.lines[self.row].remove(self.col);
+                } else if self.row > 0 {
+                    let line = self.lines.remove(self.row);
+                    self.row -= 1;
+                    self.col = self.lines[self.row].len();
+                    self.lines[self.row].extend(line);
+                } else {
+                    return Edit::Ignored;
+                }
+                Edit::Changed
+            }
+            KeyCode::Delete => {
+                if self.col < self.lines[self.row].len() {
+                    self.lines[self.row].remove(self.col);
+                } else if self.row + 1 < self.lines.len() {
+                    let next = self.lines.remove(self.row + 1);
+                    self.lines[self.row].extend(next);
+                } else {
+                    return Edit::Ignored;
+                }
+                Edit::Changed
+            }
+            KeyCode::Left => {
+                if self.col > 0 {
+                    self.col -= 1;
+                } else if self.row > 0 {
+                    self.row -= 1;
+                    self.col = self.lines[self.row].len();
+                }
+                Edit::Moved
+            }
+            KeyCode::Right => {
+                if self.col < self.lines[self.row].len() {
+                    self.col += 1;
+                } else if self.row + 1 < self.lines.len() {
+                    self.row += 1;
+                    self.col = 0;
+                }
+                Edit::Moved
+            }
+            KeyCode::Up if self.row > 0 => {
+                self.row -= 1;
+                self.col = self.col.min(self.lines[self.row].len());
+                Edit::Moved
+            }
+            KeyCode::Down if self.row + 1 < self.lines.len() => {
+                self.row += 1;
+                self.col = self.col.min(self.lines[self.row].len());
+                Edit::Moved
+            }
+            KeyCode::Home => {
+                self.col = 0;
+                Edit::Moved
+            }
+            KeyCode::End => {
+                self.col = self.lines[self.row].len();
+                Edit::Moved
+            }
+            _ => Edit::Ignored,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn k(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn typed(f: &mut TextField, s: &str) {
+        for c in s.chars() {
+            f.handle(&k(KeyCode::Char(c)));
+        }
+    }
+
+    #[test]
+    fn every_printable_key_is_text_including_command_letters() {
+        let mut f = TextField::new("", true);
+        typed(&mut f, "q n p 1 2 e / ? s");
+        assert_eq!(f.text(), "q n p 1 2 e / ? s");
+    }
+
+    #[test]
+    fn multiline_editing() {
+        let mut f = TextField::new("ab", true);
+        f.handle(&k(KeyCode::Enter));
+        typed(&mut f, "cd");
+        assert_eq!(f.text(), "ab\ncd");
+        f.handle(&k(KeyCode::Home));
+        f.handle(&k(KeyCode::Backspace));
+        assert_eq!(f.text(), "abcd");
+        assert_eq!(f.cursor(), (0, 2));
+        f.handle(&k(KeyCode::Delete));
+        assert_eq!(f.text(), "abd");
+        assert_eq!(f.handle(&k(KeyCode::Esc)), Edit::Leave);
+        assert_eq!(f.text(), "abd");
+    }
+
+    #[test]
+    fn single_line_enter_leaves() {
+        let mut f = TextField::new("a\nb", false);
+        assert_eq!(f.text(), "ab");
+        assert_eq!(f.handle(&k(KeyCode::Enter)), Edit::Leave);
+    }
+
+    #[test]
+    fn unicode_is_edited_by_character() {
+        let mut f = TextField::new("é", true);
+        typed(&mut f, "ü");
+        f.handle(&k(KeyCode::Left));
+        f.handle(&k(KeyCode::Backspace));
+        assert_eq!(f.text(), "ü");
+    }
+}

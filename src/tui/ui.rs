@@ -1,0 +1,137 @@
+//! Drawing. Reads `App`, never changes it.
+
+mod controls;
+mod findings;
+mod help;
+mod overview;
+mod signoff;
+
+use super::action::Screen;
+use super::app::{App, Focus, Inspection};
+use super::keymap;
+use super::theme::Theme;
+use crate::text::truncate;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 16;
+
+pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(area, theme, frame);
+        return;
+    }
+    let [header, body, status, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_header(app, theme, frame, header);
+    match app.screen {
+        Screen::Overview => overview::render(app, theme, frame, body),
+        Screen::Controls => controls::render(app, theme, frame, body),
+        Screen::Findings => findings::render(app, theme, frame, body),
+        Screen::SignOff => signoff::render(app, theme, frame, body),
+    }
+    render_status(app, theme, frame, status);
+    render_footer(app, theme, frame, footer);
+    if app.help {
+        help::render(app, theme, frame, body);
+    }
+}
+
+fn too_small(area: Rect, theme: &Theme, frame: &mut Frame) {
+    let text = format!(
+        "Terminal too small: stationward needs at least {MIN_WIDTH}x{MIN_HEIGHT}, this is {}x{}. \
+         Enlarge the window; your work is saved. q quits.",
+        area.width, area.height
+    );
+    frame.render_widget(
+        Paragraph::new(text)
+            .style(theme.base)
+            .wrap(Wrap { trim: true }),
+        area,
+    );
+}
+
+fn render_header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let mut spans = Vec::new();
+    for s in Screen::ALL {
+        let style = if s == app.screen {
+            theme.tab_active
+        } else {
+            theme.dim
+        };
+        spans.push(Span::styled(format!(" {} ", s.title()), style));
+        spans.push(Span::raw(" "));
+    }
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let host = if app.walkthrough.host.hostname.is_empty() {
+        "-"
+    } else {
+        &app.walkthrough.host.hostname
+    };
+    let right = format!("{host} · {} {}", app.checklist.id, app.checklist.version);
+    let room = (area.width as usize).saturating_sub(used + 1);
+    let right = truncate(&right, room);
+    let pad = room.saturating_sub(right.chars().count());
+    spans.push(Span::raw(" ".repeat(pad)));
+    spans.push(Span::styled(right, theme.title));
+    frame.render_widget(Line::from(spans), area);
+}
+
+fn render_status(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let text = match (&app.inspection, app.status.is_empty()) {
+        (Inspection::Running { requested, done }, true) => {
+            let waiting: Vec<&str> = requested
+                .iter()
+                .filter(|a| !done.contains(a))
+                .map(|a| a.as_str())
+                .collect();
+            format!(
+                "Inspecting {} of {} areas… still reading: {}",
+                done.len(),
+                requested.len(),
+                waiting.join(", ")
+            )
+        }
+        _ => app.status.clone(),
+    };
+    let line = truncate(&text, area.width as usize);
+    frame.render_widget(Paragraph::new(line).style(theme.status_line), area);
+}
+
+fn render_footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let hints: Vec<(&str, &str)> = match app.focus {
+        Focus::Note(_) => vec![
+            ("Esc", "leave, note kept"),
+            ("Enter", "new line"),
+            ("C-c", "quit (saved)"),
+        ],
+        Focus::Filter(_) => vec![("Esc/Enter", "done"), ("C-u", "clear"), ("C-c", "quit")],
+        Focus::Keys => keymap::footer(&app.keymap, app.screen),
+    };
+    let mut spans = Vec::new();
+    let mut width = 0usize;
+    for (key, help) in hints {
+        let len = key.chars().count() + help.chars().count() + 3;
+        if width + len > area.width as usize {
+            break;
+        }
+        width += len;
+        spans.push(Span::styled(key.to_string(), theme.key));
+        spans.push(Span::styled(format!(" {help}  "), theme.dim));
+    }
+    frame.render_widget(Line::from(spans), area);
+}
+
+/// Label and style for a count of a status, e.g. `✘ 3`.
+pub(super) fn count_span(glyph: &str, n: usize, style: ratatui::style::Style) -> Span<'static> {
+    Span::styled(format!("{glyph} {n:<3} "), style)
+}

@@ -1,0 +1,145 @@
+//! Overview: the station, the six areas' counts, walkthrough progress.
+
+use super::count_span;
+use crate::checks::Area;
+use crate::scan::StatusCounts;
+use crate::tui::app::{App, Inspection};
+use crate::tui::theme::Theme;
+use crate::walkthrough::Verdict;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Gauge, Paragraph};
+
+pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let [station, areas, progress, hint] = Layout::vertical([
+        Constraint::Length(7),
+        Constraint::Length(8),
+        Constraint::Length(3),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    render_station(app, theme, frame, station);
+    render_areas(app, theme, frame, areas);
+    render_progress(app, theme, frame, progress);
+    let next = app
+        .walkthrough
+        .controls
+        .iter()
+        .find(|c| c.verdict == Verdict::NotAssessed)
+        .map_or_else(
+            || {
+                "Every control has a verdict: review and sign on the Sign-off screen (s)."
+                    .to_string()
+            },
+            |c| {
+                format!(
+                    "Enter: walk the controls, starting at {}. ?: all keys.",
+                    c.id
+                )
+            },
+        );
+    frame.render_widget(Paragraph::new(next).style(theme.dim), hint);
+}
+
+fn render_station(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let block = Block::bordered().title(Span::styled(" Station ", theme.title));
+    let mut lines = Vec::new();
+    let dash = |s: &str| {
+        if s.is_empty() {
+            "-".to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    match app.scan() {
+        Some(scan) => {
+            let h = &scan.host;
+            let source = scan
+                .root
+                .as_ref()
+                .map_or_else(|| "live host".to_string(), |r| format!("offline tree {r}"));
+            lines.push(Line::from(format!(
+                "{} · {}",
+                dash(&h.hostname),
+                dash(&h.os)
+            )));
+            lines.push(Line::from(format!("kernel {} · {source}", dash(&h.kernel))));
+            let privilege = if scan.privileged {
+                "read with full privileges"
+            } else {
+                "NOT root: root-only facts are unknown"
+            };
+            lines.push(Line::from(format!(
+                "{privilege} · scanned {}",
+                scan.scanned_at
+            )));
+        }
+        None => {
+            lines.push(Line::from(dash(&app.walkthrough.host.hostname)));
+            lines.push(Line::from(Span::styled("inspection running…", theme.dim)));
+            lines.push(Line::from(""));
+        }
+    }
+    lines.push(Line::from(format!(
+        "policy: {} ({})",
+        app.policy.name,
+        app.policy.role.as_str()
+    )));
+    lines.push(Line::from(format!(
+        "checklist: {} {}",
+        app.checklist.title, app.checklist.version
+    )));
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn render_areas(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let block = Block::bordered().title(Span::styled(" Automated checks by area ", theme.title));
+    let lines: Vec<Line> = Area::ALL
+        .iter()
+        .map(|&a| {
+            let mut spans = vec![Span::styled(format!("{:<11}", a.as_str()), theme.title)];
+            match &app.inspection {
+                Inspection::Done(scan) => {
+                    let c: StatusCounts = scan.counts_for(a);
+                    spans.push(count_span("✘", c.fail, theme.fail));
+                    spans.push(count_span("!", c.warn, theme.warn));
+                    spans.push(count_span("?", c.unknown, theme.unknown));
+                    spans.push(count_span("✔", c.pass, theme.pass));
+                    spans.push(count_span("–", c.not_applicable, theme.na));
+                    if c.waived > 0 {
+                        spans.push(Span::styled(format!("{} waived", c.waived), theme.dim));
+                    }
+                }
+                Inspection::Running { done, .. } => {
+                    let word = if done.contains(&a) {
+                        "read, checking…"
+                    } else {
+                        "reading…"
+                    };
+                    spans.push(Span::styled(word, theme.dim));
+                }
+            }
+            Line::from(spans)
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn render_progress(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let total = app.walkthrough.controls.len().max(1);
+    let done = app.walkthrough.assessed();
+    let counts = app.walkthrough.counts();
+    let detail: Vec<String> = counts
+        .iter()
+        .filter(|(v, n)| *n > 0 && *v != Verdict::NotAssessed)
+        .map(|(v, n)| format!("{} {n}", v.glyph()))
+        .collect();
+    let label = format!("{done} of {total} controls assessed  {}", detail.join("  "));
+    let gauge = Gauge::default()
+        .block(Block::bordered().title(Span::styled(" Walkthrough ", theme.title)))
+        .gauge_style(theme.pass)
+        .ratio(done as f64 / total as f64)
+        .label(label);
+    frame.render_widget(gauge, area);
+}

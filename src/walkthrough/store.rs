@@ -1,0 +1,342 @@
+//! Walkthrough files in `<data dir>/walkthroughs/`: atomic saves, resume, corrupt files kept aside.
+
+use super::{FORMAT, HostKey, Stage, Walkthrough};
+use crate::checklist::Checklist;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: {reason}")]
+    Io { path: PathBuf, reason: String },
+    #[error("{path}: cannot encode walkthrough: {reason}")]
+    Encode { path: PathBuf, reason: String },
+}
+
+fn io_err(path: &Path, e: &std::io::Error) -> StoreError {
+    StoreError::Io {
+        path: path.to_path_buf(),
+        reason: crate::input::io_reason(e),
+    }
+}
+
+/// A walkthrough ready to use, and what happened while finding it.
+#[derive(Debug)]
+pub struct Opened {
+    pub walkthrough: Walkthrough,
+    pub path: PathBuf,
+    pub resumed: bool,
+    /// Things the technician should be told (resumed, corrupt file set aside).
+    pub notices: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+impl Store {
+    pub fn new(data_dir: &Path) -> Store {
+        Store {
+            dir: data_dir.join("walkthroughs"),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `<host>--<checklist>--` : walkthroughs of one host and checklist share this prefix.
+    fn prefix(host: &HostKey, checklist_id: &str) -> String {
+        let mut key = sanitize(&host.hostname);
+        if key.is_empty() {
+            key = "unnamed".into();
+        }
+        let machine: String = host.machine_id_hmac.chars().take(12).collect();
+        if !machine.is_empty() {
+            key.push('-');
+            key.push_str(&machine);
+        }
+        if let Some(root) = &host.root {
+            // Different offline trees of the same image are different walkthroughs.
+            let h = crate::host::sha256_hex(root.as_bytes());
+            key.push_str("-root");
+            key.push_str(&h[..8]);
+        }
+        format!("{key}--{}--", sanitize(checklist_id))
+    }
+
+    pub fn path_for(&self, w: &Walkthrough) -> PathBuf {
+        let stamp: String = w
+            .started_at
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
+        self.dir.join(format!(
+            "{}{stamp}.json",
+            Self::prefix(&w.host, &w.checklist.id)
+        ))
+    }
+
+    /// Writes atomically: temp file, fsync, rename, fsync of the directory.
+    pub fn save(&self, w: &Walkthrough) -> Result<PathBuf, StoreError> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| io_err(&self.dir, &e))?;
+        let path = self.path_for(w);
+        let bytes = serde_json::to_vec_pretty(w).map_err(|e| StoreError::Encode {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        let tmp = path.with_extension(format!("json.tmp-{}", std::process::id()));
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&bytes)?;
+            f.write_all(b"\n")?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &path)?;
+            std::fs::File::open(&self.dir)?.sync_all()
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            io_err(&path, &e)
+        })?;
+        Ok(path)
+    }
+
+    pub fn load(path: &Path) -> Result<Walkthrough, String> {
+        let text = crate::input::read_text_file(path).map_err(|e| e.to_string())?;
+        let w: Walkthrough = serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "{}:{}:{}: {}",
+                path.display(),
+                e.line(),
+                e.column(),
+                strip_position(&e.to_string())
+            )
+        })?;
+        if w.format != FORMAT {
+            return Err(format!(
+                "{}: walkthrough format {} is not the supported {FORMAT}",
+                path.display(),
+                w.format
+            ));
+        }
+        Ok(w)
+    }
+
+    /// Resumes the newest unfinished walkthrough of this host and checklist, or starts one.
+    /// With `fresh`, always starts a new one (older files are kept). A file that cannot be read
+    /// is renamed aside (`.corrupt-<time>`) and reported, never overwritten.
+    pub fn open(
+        &self,
+        checklist: &Checklist,
+        host: HostKey,
+        fresh: bool,
+    ) -> Result<Opened, StoreError> {
+        let mut notices = Vec::new();
+        if !fresh {
+            let prefix = Self::prefix(&host, &checklist.id);
+            let mut candidates: Vec<PathBuf> = match std::fs::read_dir(&self.dir) {
+                Ok(entries) => entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".json"))
+                    })
+                    .collect(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+                Err(e) => return Err(io_err(&self.dir, &e)),
+            };
+            // Names end in the start time, so the newest sorts last.
+            candidates.sort();
+            while let Some(path) = candidates.pop() {
+                match Self::load(&path) {
+                    Ok(w) if w.stage == Stage::InProgress => {
+                        let mut notice = format!(
+                            "Resumed the walkthrough started {} ({} of {} controls assessed).",
+                            w.started_at,
+                            w.assessed(),
+                            w.controls.len()
+                        );
+                        if w.checklist.digest != checklist.digest {
+                            notice.push_str(" The checklist text has changed since; verdicts were kept by control id.");
+                        }
+                        let walkthrough = reconcile(w, checklist);
+                        notices.push(notice);
+                        return Ok(Opened {
+                            walkthrough,
+                            path,
+                            resumed: true,
+                            notices,
+                        });
+                    }
+                    Ok(_) => break, // the newest is signed: start afresh
+                    Err(reason) => {
+                        let aside = path.with_extension(format!(
+                            "json.corrupt-{}",
+                            crate::date::unix_now_secs()
+                        ));
+                        std::fs::rename(&path, &aside).map_err(|e| io_err(&path, &e))?;
+                        notices.push(format!(
+                            "Could not read {reason}; kept it aside as {}.",
+                            aside.display()
+                        ));
+                    }
+                }
+            }
+        }
+        let mut walkthrough = Walkthrough::new(checklist, host);
+        // Two starts within one second must not share a file name.
+        while self.path_for(&walkthrough).exists() {
+            std::thread::sleep(std::time::Duration::from_millis(1100));
+            walkthrough = Walkthrough::new(checklist, walkthrough.host.clone());
+        }
+        let path = self.save(&walkthrough)?;
+        Ok(Opened {
+            walkthrough,
+            path,
+            resumed: false,
+            notices,
+        })
+    }
+}
+
+/// Keeps verdicts by control id when the checklist changed; adds new controls, drops none
+/// (a control that left the checklist keeps its record so nothing recorded is lost).
+fn reconcile(mut w: Walkthrough, checklist: &Checklist) -> Walkthrough {
+    let mut ordered = Vec::with_capacity(checklist.controls.len());
+    for c in &checklist.controls {
+        match w.controls.iter().position(|r| r.id == c.id) {
+            Some(i) => ordered.push(w.controls.remove(i)),
+            None => ordered.push(super::ControlRecord {
+                id: c.id.clone(),
+                verdict: super::Verdict::NotAssessed,
+                note: String::new(),
+                method: c.method,
+                findings: Vec::new(),
+                updated_at: None,
+            }),
+        }
+    }
+    ordered.append(&mut w.controls);
+    w.controls = ordered;
+    w.checklist.version = checklist.version.clone();
+    w.checklist.digest = checklist.digest.clone();
+    w
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::walkthrough::Verdict;
+
+    fn host() -> HostKey {
+        HostKey {
+            hostname: "icu cs/01".into(),
+            machine_id_hmac: "0123456789abcdef".into(),
+            root: None,
+        }
+    }
+
+    #[test]
+    fn save_then_resume_keeps_verdicts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let list = Checklist::builtin().unwrap();
+        let opened = store.open(&list, host(), false).unwrap();
+        assert!(!opened.resumed);
+        let name = opened
+            .path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            name.starts_with("icu_cs_01-0123456789ab--smdds-ics--"),
+            "{name}"
+        );
+        let mut w = opened.walkthrough;
+        w.set_verdict(&list, "ICS-02", Verdict::Failed, &[])
+            .unwrap();
+        w.set_note("ICS-02", "port 5900 open\nvendor ticket 12")
+            .unwrap();
+        store.save(&w).unwrap();
+
+        let again = store.open(&list, host(), false).unwrap();
+        assert!(again.resumed);
+        assert_eq!(again.path, opened.path);
+        assert_eq!(again.walkthrough, w);
+        assert!(again.notices[0].starts_with("Resumed the walkthrough started"));
+    }
+
+    #[test]
+    fn fresh_start_keeps_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let list = Checklist::builtin().unwrap();
+        let first = store.open(&list, host(), false).unwrap();
+        let second = store.open(&list, host(), true).unwrap();
+        assert_ne!(first.path, second.path);
+        assert!(first.path.exists() && second.path.exists());
+        // The newest is resumed from now on.
+        let third = store.open(&list, host(), false).unwrap();
+        assert_eq!(third.path, second.path);
+    }
+
+    #[test]
+    fn corrupt_file_is_kept_aside_and_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let list = Checklist::builtin().unwrap();
+        let first = store.open(&list, host(), false).unwrap();
+        std::fs::write(&first.path, "{\"format\": 1, \"host\": ").unwrap();
+        let next = store.open(&list, host(), false).unwrap();
+        assert!(!next.resumed);
+        assert!(
+            next.notices[0].contains("kept it aside"),
+            "{:?}",
+            next.notices
+        );
+        let names: Vec<String> = std::fs::read_dir(store.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names.iter().any(|n| n.contains(".json.corrupt-")),
+            "{names:?}"
+        );
+        assert!(!first.path.exists() || first.path == next.path);
+    }
+
+    #[test]
+    fn signed_walkthroughs_are_not_resumed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let list = Checklist::builtin().unwrap();
+        let mut w = store.open(&list, host(), false).unwrap().walkthrough;
+        w.stage = Stage::Signed { seq: 3 };
+        store.save(&w).unwrap();
+        let next = store.open(&list, host(), false).unwrap();
+        assert!(!next.resumed);
+    }
+}
