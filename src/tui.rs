@@ -78,11 +78,12 @@ pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
         opened.walkthrough,
         areas.clone(),
     );
-    app.status = if opened.notices.is_empty() {
-        "New walkthrough started. Inspection running…".to_string()
+    app.notice = if opened.notices.is_empty() {
+        "New walkthrough started.".to_string()
     } else {
         opened.notices.join(" ")
     };
+    app.status = app.notice.clone();
 
     let (tx, rx) = mpsc::channel::<Action>();
     spawn_inspection(Arc::clone(&host), opts.policy, areas, tx.clone());
@@ -187,7 +188,7 @@ fn spawn_input(tx: mpsc::Sender<Action>, terminate: Arc<AtomicBool>) {
                 }
             }
             let action = match event::read() {
-                Ok(Event::Key(key)) if key.kind != KeyEventKind::Release => Action::TextInput(key),
+                Ok(Event::Key(key)) if key.kind != KeyEventKind::Release => Action::Key(key),
                 Ok(Event::Resize(w, h)) => Action::Resize(w, h),
                 Ok(_) => continue,
                 Err(_) => Action::Terminate,

@@ -113,11 +113,9 @@ fn key(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
 }
 
-/// Sends a key the way the event loop does: through the keymap (or the focused text field).
+/// Sends a key the way the event loop does.
 fn press(app: &mut App, k: KeyEvent) {
-    if let Some(action) = app.action_for_key(&k) {
-        app.update(action);
-    }
+    app.update(Action::Key(k));
 }
 
 fn press_code(app: &mut App, code: KeyCode) {

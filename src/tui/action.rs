@@ -55,6 +55,9 @@ pub enum Action {
     /// `q` / Esc: close what is open, else go back, else quit.
     Back,
     Quit,
+    /// A key as read from the terminal; `update` resolves it through the keymap, or hands it
+    /// to the focused text field.
+    Key(KeyEvent),
     /// A key while a text field (note editor, filter) has focus.
     TextInput(KeyEvent),
     Resize(u16, u16),

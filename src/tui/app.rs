@@ -55,6 +55,8 @@ pub struct App {
     pub sort_reverse: bool,
     /// One line for the technician: what just happened or what is needed.
     pub status: String,
+    /// What happened at start-up (resumed, a corrupt file set aside), kept on the Overview.
+    pub notice: String,
     pub quit: bool,
     /// The walkthrough changed and must be saved before the next key is read.
     pub dirty: bool,
@@ -97,6 +99,7 @@ impl App {
             sort_column: None,
             sort_reverse: false,
             status: String::new(),
+            notice: String::new(),
             quit: false,
             dirty: false,
             size: (80, 24),
@@ -187,6 +190,11 @@ impl App {
             Action::ToggleHelp => self.help = !self.help,
             Action::Back => self.back(),
             Action::Quit | Action::Terminate => self.quit = true,
+            Action::Key(key) => {
+                if let Some(action) = self.action_for_key(&key) {
+                    self.update(action);
+                }
+            }
             Action::TextInput(key) => self.text_input(&key),
             Action::Resize(w, h) => self.size = (w, h),
             Action::InspectionProgress(area) => {

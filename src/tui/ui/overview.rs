@@ -39,7 +39,14 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 )
             },
         );
-    frame.render_widget(Paragraph::new(next).style(theme.dim), hint);
+    let lines = vec![
+        Line::styled(next, theme.dim),
+        Line::styled(app.notice.clone(), theme.status_line),
+    ];
+    frame.render_widget(
+        Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }),
+        hint,
+    );
 }
 
 fn render_station(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {

@@ -1,0 +1,204 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+//! End to end: the real binary in tmux on an offline tree. Walk three controls, quit, resume;
+//! then kill -9 in the middle of typing a note and check nothing before the last key is lost.
+//!
+//! Uses `STATIONWARD_E2E_BIN` when set (CI points it at the release build), else the test build.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn cmd(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn start(&self, command: &str) {
+        let out = self.cmd(&[
+            "new-session",
+            "-d",
+            "-s",
+            "e2e",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            command,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "e2e"]).stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.cmd(&["send-keys", "-t", "e2e", k]);
+            std::thread::sleep(Duration::from_millis(120));
+        }
+    }
+
+    fn literal(&self, text: &str) {
+        self.cmd(&["send-keys", "-t", "e2e", "-l", text]);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(needle) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "timed out waiting for {needle:?}:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn pane_pid(&self) -> u32 {
+        let out = self.cmd(&["list-panes", "-t", "e2e", "-F", "#{pane_pid}"]);
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]);
+    }
+}
+
+fn binary() -> PathBuf {
+    std::env::var_os("STATIONWARD_E2E_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_stationward")),
+        PathBuf::from,
+    )
+}
+
+fn make_tree(dir: &Path) {
+    std::fs::create_dir_all(dir.join("etc")).unwrap();
+    std::fs::write(dir.join("etc/hostname"), "icu-cs-07\n").unwrap();
+    std::fs::write(
+        dir.join("etc/os-release"),
+        "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("etc/machine-id"),
+        "0f1e2d3c4b5a69788796a5b4c3d2e1f0\n",
+    )
+    .unwrap();
+}
+
+fn walkthrough_json(data: &Path) -> serde_json::Value {
+    let dir = data.join("walkthroughs");
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap();
+    serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
+}
+
+fn verdicts(w: &serde_json::Value) -> Vec<(String, String)> {
+    w["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["verdict"] != "NOT_ASSESSED")
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn walk_quit_resume_and_survive_kill_9() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("skipped: tmux is not installed (CI installs it)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    let data = tmp.path().join("data");
+    make_tree(&root);
+    let command = format!(
+        "env STATIONWARD_DATA_DIR={} STATIONWARD_CONFIG_DIR={} NO_COLOR=1 {} tui --root {}",
+        data.display(),
+        tmp.path().join("config").display(),
+        binary().display(),
+        root.display()
+    );
+    let tmux = Tmux {
+        socket: format!("sw-e2e-{}", std::process::id()),
+    };
+
+    // First session: three controls, a note, quit from the top.
+    tmux.start(&command);
+    tmux.wait_for("Inspection finished");
+    tmux.keys(&["Enter", "2", "n", "3", "n", "e"]);
+    tmux.literal("IPv6 open; vendor ticket 4411");
+    tmux.keys(&["Escape", "4", "q", "q"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let w = walkthrough_json(&data);
+    assert_eq!(
+        verdicts(&w),
+        [
+            ("ICS-01".into(), "FAILED".into()),
+            ("ICS-02".into(), "WARNED".into()),
+            ("ICS-03".into(), "NOT_APPLICABLE".into())
+        ]
+    );
+    assert_eq!(w["controls"][2]["note"], "IPv6 open; vendor ticket 4411");
+
+    // Second session resumes and shows what was recorded.
+    tmux.start(&command);
+    tmux.wait_for("Inspection finished");
+    let screen = tmux.wait_for("Resumed the walkthrough");
+    assert!(screen.contains("3 of 15 controls assessed"), "{screen}");
+    tmux.keys(&["Tab"]);
+    let screen = tmux.wait_for("Controls 3/15");
+    assert!(
+        screen.contains("✘ ICS-01") && screen.contains("! ICS-02") && screen.contains("– ICS-03"),
+        "{screen}"
+    );
+
+    // The list opens on the first open control, ICS-04. kill -9 while typing its note:
+    // every key before the kill is on disk.
+    tmux.keys(&["1", "e"]);
+    tmux.literal("partial note");
+    let pid = tmux.pane_pid();
+    Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let w = walkthrough_json(&data);
+    let ics04 = &w["controls"][3];
+    assert_eq!(ics04["note"], "partial note", "{ics04}");
+    assert_eq!(ics04["verdict"], "PASSED", "{ics04}");
+
+    tmux.start(&command);
+    let screen = tmux.wait_for("Resumed the walkthrough");
+    assert!(screen.contains("4 of 15 controls assessed"), "{screen}");
+    tmux.keys(&["q"]);
+}
