@@ -115,6 +115,10 @@ fn event_loop(
     path: &mut PathBuf,
 ) -> Result<(), TuiError> {
     terminal.draw(|f| ui::render(app, theme, f))?;
+    // For the start-up benchmark (benches/tui.rs): leave right after the first frame.
+    if std::env::var_os("STATIONWARD_BENCH_FIRST_FRAME").is_some() {
+        return Ok(());
+    }
     while !app.quit {
         let Ok(action) = rx.recv() else {
             break;
