@@ -1,0 +1,676 @@
+//! Firewall frontends from their configuration: which are present and enabled, and (for an
+//! offline image) the inbound rules each would load at boot.
+
+use super::{Backend, Chain, PortRange, Rule, Verdict, iptables_save, nft_text, parse_port_range};
+use crate::host::Host;
+use std::collections::BTreeMap;
+
+const NFTABLES_CONF: [&str; 2] = ["/etc/nftables.conf", "/etc/sysconfig/nftables.conf"];
+const UFW_CONF: &str = "/etc/ufw/ufw.conf";
+const UFW_DEFAULTS: &str = "/etc/default/ufw";
+const FIREWALLD_CONF: &str = "/etc/firewalld/firewalld.conf";
+const IPTABLES_FILES: [(&str, &str); 4] = [
+    ("/etc/iptables/rules.v4", "ip"),
+    ("/etc/iptables/rules.v6", "ip6"),
+    ("/etc/sysconfig/iptables", "ip"),
+    ("/etc/sysconfig/ip6tables", "ip6"),
+];
+/// Targets whose `.wants` directories enable firewall units.
+const WANTS: [&str; 5] = ["sysinit", "basic", "multi-user", "network-pre", "network"];
+
+/// Whether a systemd unit is enabled (an enablement link in /etc/systemd/system/*.wants);
+/// None when the host has no /etc/systemd/system to tell.
+pub fn unit_enabled(host: &dyn Host, unit: &str) -> Option<bool> {
+    for target in WANTS {
+        if host
+            .metadata(&format!("/etc/systemd/system/{target}.target.wants/{unit}"))
+            .is_ok()
+        {
+            return Some(true);
+        }
+    }
+    host.metadata("/etc/systemd/system").ok().map(|_| false)
+}
+
+fn enabled_any(host: &dyn Host, units: &[&str]) -> Option<bool> {
+    let states: Vec<Option<bool>> = units.iter().map(|u| unit_enabled(host, u)).collect();
+    if states.contains(&Some(true)) {
+        Some(true)
+    } else if states.contains(&Some(false)) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+pub fn detect(host: &dyn Host) -> Vec<Backend> {
+    let mut out = Vec::new();
+    if let Some(path) = NFTABLES_CONF.iter().find(|p| host.metadata(p).is_ok()) {
+        out.push(Backend {
+            name: "nftables".into(),
+            detected_by: vec![(*path).to_string()],
+            enabled: unit_enabled(host, "nftables.service"),
+            notes: Vec::new(),
+        });
+    }
+    if let Ok(f) = host.read(UFW_CONF) {
+        let conf = parse_shell_vars(&f.text);
+        let defaults = host
+            .read(UFW_DEFAULTS)
+            .map(|d| parse_shell_vars(&d.text))
+            .unwrap_or_default();
+        let mut notes = Vec::new();
+        for key in ["DEFAULT_INPUT_POLICY", "IPV6"] {
+            if let Some(v) = defaults.get(key) {
+                notes.push(format!("{key}={v}"));
+            }
+        }
+        out.push(Backend {
+            name: "ufw".into(),
+            detected_by: vec![UFW_CONF.into()],
+            enabled: Some(
+                conf.get("ENABLED")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("yes")),
+            ),
+            notes,
+        });
+    }
+    if let Ok(f) = host.read(FIREWALLD_CONF) {
+        let conf = parse_shell_vars(&f.text);
+        let zone = conf
+            .get("DefaultZone")
+            .cloned()
+            .unwrap_or_else(|| "public".into());
+        let mut notes = vec![format!("DefaultZone={zone}")];
+        if let Some(b) = conf.get("FirewallBackend") {
+            notes.push(format!("FirewallBackend={b}"));
+        }
+        out.push(Backend {
+            name: "firewalld".into(),
+            detected_by: vec![FIREWALLD_CONF.into()],
+            enabled: unit_enabled(host, "firewalld.service"),
+            notes,
+        });
+    }
+    let saved: Vec<String> = IPTABLES_FILES
+        .iter()
+        .filter(|(p, _)| host.metadata(p).is_ok())
+        .map(|(p, _)| (*p).to_string())
+        .collect();
+    if !saved.is_empty() {
+        out.push(Backend {
+            name: "iptables-persistent".into(),
+            detected_by: saved,
+            enabled: enabled_any(
+                host,
+                &[
+                    "netfilter-persistent.service",
+                    "iptables.service",
+                    "ip6tables.service",
+                ],
+            ),
+            notes: Vec::new(),
+        });
+    }
+    if let Ok(target) = host.read_link("/etc/alternatives/iptables") {
+        let name = if target.contains("legacy") {
+            "iptables-legacy"
+        } else {
+            "iptables-nft"
+        };
+        out.push(Backend {
+            name: name.into(),
+            detected_by: vec![format!("/etc/alternatives/iptables -> {target}")],
+            enabled: None,
+            notes: Vec::new(),
+        });
+    }
+    out
+}
+
+/// `KEY=value` / `KEY="value"` lines (ufw.conf, /etc/default/ufw, firewalld.conf).
+pub fn parse_shell_vars(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .filter(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .map(|(k, v)| {
+            let v = v.trim();
+            let v = v
+                .strip_prefix('"')
+                .and_then(|s| s.strip_suffix('"'))
+                .unwrap_or(v);
+            (k.to_string(), v.to_string())
+        })
+        .collect()
+}
+
+/// nftables.conf with its `include "…"` lines inlined (depth-limited, globs in the last
+/// path component), parsed.
+pub fn offline_nftables(host: &dyn Host) -> Vec<Chain> {
+    let Some((path, text)) = NFTABLES_CONF
+        .iter()
+        .find_map(|p| host.read(p).ok().map(|f| (*p, f.text)))
+    else {
+        return Vec::new();
+    };
+    let text = inline_includes(host, &text, 0);
+    nft_text::parse(&text, path).chains
+}
+
+fn inline_includes(host: &dyn Host, text: &str, depth: usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let t = line.trim();
+        let target = t
+            .strip_prefix("include")
+            .map(str::trim)
+            .and_then(|r| r.strip_prefix('"'))
+            .and_then(|r| r.split('"').next());
+        match target {
+            Some(p) if depth < 4 => {
+                let p = if p.starts_with('/') {
+                    p.to_string()
+                } else {
+                    format!("/etc/{p}")
+                };
+                for file in expand_glob(host, &p) {
+                    if let Ok(f) = host.read(&file) {
+                        out.push_str(&inline_includes(host, &f.text, depth + 1));
+                        out.push('\n');
+                    }
+                }
+            }
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+fn expand_glob(host: &dyn Host, path: &str) -> Vec<String> {
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    if !name.contains('*') {
+        return vec![path.to_string()];
+    }
+    host.read_dir(if dir.is_empty() { "/" } else { dir })
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|n| crate::policy::glob_match(name, n))
+        .map(|n| format!("{dir}/{n}"))
+        .collect()
+}
+
+/// /etc/iptables/rules.v4 and rules.v6 (or RHEL's /etc/sysconfig/iptables).
+pub fn offline_iptables(host: &dyn Host) -> Vec<Chain> {
+    let mut out = Vec::new();
+    for (path, family) in IPTABLES_FILES {
+        if let Ok(f) = host.read(path) {
+            out.extend(iptables_save::parse(&f.text, family, path));
+        }
+    }
+    out
+}
+
+fn base_input(
+    family: &str,
+    table: &str,
+    name: &str,
+    policy: &str,
+    mut rules: Vec<Rule>,
+    source: &str,
+) -> Chain {
+    // REJECT is not a chain policy: it is an accept policy with a final reject rule.
+    let policy = match policy.to_ascii_lowercase().as_str() {
+        "drop" => "drop",
+        "reject" => {
+            rules.push(Rule {
+                verdict: Verdict::Reject,
+                ..Rule::default()
+            });
+            "accept"
+        }
+        _ => "accept",
+    };
+    Chain {
+        family: family.into(),
+        table: table.into(),
+        name: name.into(),
+        hook: Some("input".into()),
+        chain_type: Some("filter".into()),
+        policy: Some(policy.into()),
+        rules: rules.len(),
+        rule_summaries: rules,
+        source: source.into(),
+    }
+}
+
+fn established_and_loopback() -> Vec<Rule> {
+    vec![
+        Rule {
+            verdict: Verdict::Accept,
+            ct_states: vec!["established".into(), "related".into()],
+            ..Rule::default()
+        },
+        Rule {
+            verdict: Verdict::Accept,
+            loopback_only: true,
+            ..Rule::default()
+        },
+    ]
+}
+
+/// ufw as /etc/default/ufw and /etc/ufw/user.rules describe it: the default input policy,
+/// then the user's rules (IPv6 too when IPV6=yes).
+pub fn offline_ufw(host: &dyn Host) -> Vec<Chain> {
+    let defaults = host
+        .read(UFW_DEFAULTS)
+        .map(|d| parse_shell_vars(&d.text))
+        .unwrap_or_default();
+    let policy = defaults
+        .get("DEFAULT_INPUT_POLICY")
+        .map_or("DROP", String::as_str);
+    let ipv6 = defaults
+        .get("IPV6")
+        .is_none_or(|v| v.eq_ignore_ascii_case("yes"));
+    let source = "/etc/ufw (ufw.conf, /etc/default/ufw, user.rules)";
+    ufw_chains(
+        policy,
+        ipv6,
+        &host
+            .read("/etc/ufw/user.rules")
+            .map(|f| f.text)
+            .unwrap_or_default(),
+        &host
+            .read("/etc/ufw/user6.rules")
+            .map(|f| f.text)
+            .unwrap_or_default(),
+        source,
+    )
+}
+
+/// The chains an enabled ufw loads, from its settings and user rule files.
+pub fn ufw_chains(
+    policy: &str,
+    ipv6: bool,
+    user_rules: &str,
+    user6_rules: &str,
+    source: &str,
+) -> Vec<Chain> {
+    let mut out = Vec::new();
+    for (family, rules_text) in [("ip", user_rules), ("ip6", user6_rules)] {
+        if family == "ip6" && !ipv6 {
+            continue;
+        }
+        let mut rules = established_and_loopback();
+        rules.push(Rule {
+            verdict: Verdict::Jump,
+            target: Some("ufw-user-input".into()),
+            ..Rule::default()
+        });
+        out.push(base_input(
+            family,
+            "filter",
+            "ufw-input",
+            policy,
+            rules,
+            source,
+        ));
+        let mut user = iptables_save::parse(rules_text, family, source);
+        if !user.iter().any(|c| c.name == "ufw-user-input") {
+            user.push(Chain {
+                family: family.into(),
+                table: "filter".into(),
+                name: "ufw-user-input".into(),
+                source: source.into(),
+                ..Chain::default()
+            });
+        }
+        out.extend(user);
+    }
+    out
+}
+
+/// A firewalld zone file, as far as inbound filtering goes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Zone {
+    /// default | ACCEPT | DROP | REJECT | %%REJECT%%
+    pub target: String,
+    pub services: Vec<String>,
+    pub ports: Vec<(PortRange, String)>,
+    pub rich_rules: usize,
+}
+
+/// Attributes of every `<tag …>` in an XML text (comments removed first).
+fn tags<'a>(xml: &'a str, tag: &'a str) -> Vec<BTreeMap<String, String>> {
+    let mut text = String::with_capacity(xml.len());
+    let mut rest = xml;
+    while let Some(start) = rest.find("<!--") {
+        text.push_str(&rest[..start]);
+        rest = rest[start..]
+            .find("-->")
+            .map_or("", |end| &rest[start + end + 3..]);
+    }
+    text.push_str(rest);
+    let open = format!("<{tag}");
+    let mut out = Vec::new();
+    let mut s = text.as_str();
+    while let Some(at) = s.find(&open) {
+        s = &s[at + open.len()..];
+        if !s.starts_with([' ', '\t', '\n', '\r', '/', '>']) {
+            continue;
+        }
+        let body = &s[..s.find('>').unwrap_or(s.len())];
+        out.push(attributes(body));
+    }
+    out
+}
+
+fn attributes(body: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut s = body;
+    while let Some(eq) = s.find('=') {
+        let key = s[..eq]
+            .trim()
+            .rsplit(char::is_whitespace)
+            .next()
+            .unwrap_or("")
+            .to_string();
+        let after = s[eq + 1..].trim_start();
+        let Some(q) = after.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            break;
+        };
+        let Some(end) = after[1..].find(q) else {
+            break;
+        };
+        out.insert(key, after[1..1 + end].to_string());
+        s = &after[end + 2..];
+    }
+    out
+}
+
+pub fn parse_firewalld_zone(xml: &str) -> Zone {
+    let target = tags(xml, "zone")
+        .first()
+        .and_then(|a| a.get("target").cloned())
+        .unwrap_or_else(|| "default".into());
+    // Services and ports inside a rich rule apply to that rule's sources only.
+    let mut plain = String::with_capacity(xml.len());
+    let mut rest = xml;
+    while let Some(start) = rest.find("<rule") {
+        plain.push_str(&rest[..start]);
+        rest = rest[start..]
+            .find("</rule>")
+            .map_or("", |end| &rest[start + end + 7..]);
+    }
+    plain.push_str(rest);
+    Zone {
+        target,
+        services: tags(&plain, "service")
+            .into_iter()
+            .filter_map(|a| a.get("name").cloned())
+            .collect(),
+        ports: ports_of(&plain),
+        rich_rules: tags(xml, "rule").len(),
+    }
+}
+
+/// `<port port="22" protocol="tcp"/>` entries (zone and service files alike).
+pub fn ports_of(xml: &str) -> Vec<(PortRange, String)> {
+    tags(xml, "port")
+        .into_iter()
+        .filter_map(|a| {
+            Some((
+                parse_port_range(a.get("port")?)?,
+                a.get("protocol")?.to_ascii_lowercase(),
+            ))
+        })
+        .collect()
+}
+
+/// The default zone of firewalld, as an inet input chain.
+pub fn offline_firewalld(host: &dyn Host) -> Vec<Chain> {
+    let conf = host
+        .read(FIREWALLD_CONF)
+        .map(|f| parse_shell_vars(&f.text))
+        .unwrap_or_default();
+    let zone_name = conf
+        .get("DefaultZone")
+        .cloned()
+        .unwrap_or_else(|| "public".into());
+    let read_first = |kind: &str, name: &str| {
+        [
+            format!("/etc/firewalld/{kind}/{name}.xml"),
+            format!("/usr/lib/firewalld/{kind}/{name}.xml"),
+        ]
+        .iter()
+        .find_map(|p| host.read(p).ok().map(|f| (p.clone(), f.text)))
+    };
+    let Some((zone_path, zone_xml)) = read_first("zones", &zone_name) else {
+        return Vec::new();
+    };
+    let zone = parse_firewalld_zone(&zone_xml);
+    let mut services = BTreeMap::new();
+    for s in &zone.services {
+        if let Some((_, xml)) = read_first("services", s) {
+            services.insert(s.clone(), ports_of(&xml));
+        }
+    }
+    vec![firewalld_chain(&zone_name, &zone, &services, &zone_path)]
+}
+
+/// A zone as the inbound chain firewalld builds from it.
+pub fn firewalld_chain(
+    name: &str,
+    zone: &Zone,
+    services: &BTreeMap<String, Vec<(PortRange, String)>>,
+    source: &str,
+) -> Chain {
+    let mut rules = established_and_loopback();
+    let accept = |range: PortRange, proto: &str| Rule {
+        verdict: Verdict::Accept,
+        protocols: vec![proto.to_string()],
+        dports: vec![range],
+        ..Rule::default()
+    };
+    for s in &zone.services {
+        match services.get(s) {
+            Some(ports) => rules.extend(ports.iter().map(|(r, p)| accept(*r, p))),
+            None => rules.push(Rule {
+                verdict: Verdict::Accept,
+                conditions: vec![format!("service {s} (definition not found)")],
+                ..Rule::default()
+            }),
+        }
+    }
+    rules.extend(zone.ports.iter().map(|(r, p)| accept(*r, p)));
+    if zone.rich_rules > 0 {
+        rules.push(Rule {
+            verdict: Verdict::Accept,
+            conditions: vec![format!("{} rich rule(s) (not decoded)", zone.rich_rules)],
+            ..Rule::default()
+        });
+    }
+    let policy = match zone.target.as_str() {
+        "DROP" => "drop",
+        "ACCEPT" => "accept",
+        _ => "reject", // default, REJECT, %%REJECT%%
+    };
+    base_input(
+        "inet",
+        "firewalld",
+        &format!("zone {name}"),
+        policy,
+        rules,
+        source,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::firewall::{FirewallFacts, PortFate};
+    use crate::policy::Proto;
+
+    macro_rules! fixture {
+        ($name:literal) => {
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/firewall/",
+                $name
+            ))
+        };
+    }
+
+    #[test]
+    fn ufw_shipped_defaults() {
+        let conf = parse_shell_vars(fixture!("ufw/ufw.conf"));
+        assert_eq!(conf.get("ENABLED").map(String::as_str), Some("no"));
+        let d = parse_shell_vars(fixture!("ufw/default-ufw"));
+        assert_eq!(
+            d.get("DEFAULT_INPUT_POLICY").map(String::as_str),
+            Some("DROP")
+        );
+        assert_eq!(d.get("IPV6").map(String::as_str), Some("yes"));
+        let chains = ufw_chains(
+            "DROP",
+            true,
+            fixture!("ufw/user.rules"),
+            fixture!("ufw/user6.rules"),
+            "t",
+        );
+        let f = FirewallFacts {
+            chains,
+            ..FirewallFacts::default()
+        };
+        assert!(f.default_deny(4).is_some() && f.default_deny(6).is_some());
+        assert!(matches!(
+            f.port_verdict(Proto::Tcp, 22, 4).fate,
+            PortFate::Dropped { .. }
+        ));
+    }
+
+    #[test]
+    fn ufw_user_rule_and_reject_policy() {
+        let chains = ufw_chains(
+            "REJECT",
+            false,
+            fixture!("ufw/user-allow-ssh.rules"),
+            "",
+            "t",
+        );
+        let f = FirewallFacts {
+            chains,
+            ..FirewallFacts::default()
+        };
+        assert!(f.default_deny(4).is_some_and(|w| w.contains("reject")));
+        assert_eq!(f.default_deny(6), None);
+        assert!(matches!(
+            f.port_verdict(Proto::Tcp, 22, 4).fate,
+            PortFate::Allowed { .. }
+        ));
+        assert!(matches!(
+            f.port_verdict(Proto::Udp, 2575, 4).fate,
+            PortFate::Allowed { .. }
+        ));
+    }
+
+    #[test]
+    fn firewalld_zones_and_services() {
+        let public = parse_firewalld_zone(fixture!("firewalld/public.xml"));
+        assert_eq!(
+            (public.target.as_str(), public.services.as_slice()),
+            (
+                "default",
+                ["ssh".to_string(), "dhcpv6-client".to_string()].as_slice()
+            )
+        );
+        assert_eq!(
+            parse_firewalld_zone(fixture!("firewalld/drop.xml")).target,
+            "DROP"
+        );
+        assert_eq!(
+            parse_firewalld_zone(fixture!("firewalld/block.xml")).target,
+            "%%REJECT%%"
+        );
+        assert_eq!(
+            parse_firewalld_zone(fixture!("firewalld/trusted.xml")).target,
+            "ACCEPT"
+        );
+        let services = BTreeMap::from([
+            ("ssh".to_string(), ports_of(fixture!("firewalld/ssh.xml"))),
+            (
+                "dhcpv6-client".to_string(),
+                ports_of(fixture!("firewalld/dhcpv6-client.xml")),
+            ),
+        ]);
+        let f = FirewallFacts {
+            chains: vec![firewalld_chain("public", &public, &services, "t")],
+            ..FirewallFacts::default()
+        };
+        assert!(f.default_deny(6).is_some_and(|w| w.contains("reject")));
+        assert!(matches!(
+            f.port_verdict(Proto::Tcp, 22, 6).fate,
+            PortFate::Allowed { .. }
+        ));
+        assert!(matches!(
+            f.port_verdict(Proto::Udp, 546, 4).fate,
+            PortFate::Allowed { .. }
+        ));
+        assert!(matches!(
+            f.port_verdict(Proto::Tcp, 2575, 4).fate,
+            PortFate::Dropped { .. }
+        ));
+        let custom = parse_firewalld_zone(fixture!("firewalld/station-zone.xml"));
+        assert_eq!(custom.ports, [(PortRange::one(2575), "tcp".to_string())]);
+        assert_eq!(custom.rich_rules, 1);
+        assert!(custom.services.is_empty());
+        assert_eq!(custom.target, "DROP");
+    }
+
+    #[test]
+    fn hostile_config() {
+        assert!(parse_shell_vars("").is_empty());
+        let v = parse_shell_vars("# c\nA=\"x\nB\n=y\n\u{FFFD}=z\nC= 'q' \nD=\"unterminated\n");
+        assert_eq!(v.get("A").map(String::as_str), Some("\"x"));
+        assert_eq!(v.len(), 3);
+        let z = parse_firewalld_zone(
+            "<zone target=\"DROP\"><!-- <port port=\"1\" protocol=\"tcp\"/> --><port port='x' protocol='tcp'/><port port=\"7\"/><service name=\"a\"/><servicex name=\"b\"/><port port=\"9\" protocol=\"udp\"",
+        );
+        assert_eq!(z.target, "DROP");
+        assert_eq!(z.services, ["a"]);
+        assert_eq!(z.ports, [(PortRange::one(9), "udp".to_string())]);
+        assert_eq!(parse_firewalld_zone("").target, "default");
+    }
+
+    #[test]
+    fn offline_tree_with_enabled_nftables() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let etc = dir.path().join("etc");
+        std::fs::create_dir_all(etc.join("systemd/system/sysinit.target.wants"))?;
+        std::fs::create_dir_all(etc.join("nftables.d"))?;
+        std::os::unix::fs::symlink(
+            "/lib/systemd/system/nftables.service",
+            etc.join("systemd/system/sysinit.target.wants/nftables.service"),
+        )?;
+        std::fs::write(
+            etc.join("nftables.conf"),
+            "flush ruleset\ninclude \"/etc/nftables.d/*.nft\"\n",
+        )?;
+        std::fs::write(
+            etc.join("nftables.d/10-station.nft"),
+            fixture!("inet-drop.nft"),
+        )?;
+        let host = crate::host::Root::new(dir.path());
+        let b = detect(&host);
+        assert_eq!(b.len(), 1);
+        assert_eq!((b[0].name.as_str(), b[0].enabled), ("nftables", Some(true)));
+        let chains = offline_nftables(&host);
+        assert_eq!(chains.len(), 3);
+        assert_eq!(chains[0].policy.as_deref(), Some("drop"));
+        Ok(())
+    }
+}

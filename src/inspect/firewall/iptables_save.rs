@@ -1,0 +1,326 @@
+//! `iptables-save` / `ip6tables-save` output (also /etc/iptables/rules.v4 and ufw's
+//! user.rules, which are in the same iptables-restore format) → chains and rule summaries.
+
+use super::{Chain, PortRange, Rule, Verdict, parse_port_range};
+
+/// Parses one save file. `family` is "ip" for IPv4 files and "ip6" for IPv6 ones.
+pub fn parse(text: &str, family: &str, source: &str) -> Vec<Chain> {
+    let mut chains: Vec<Chain> = Vec::new();
+    let mut table = String::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line == "COMMIT" {
+            continue;
+        }
+        if let Some(t) = line.strip_prefix('*') {
+            table = t.trim().to_string();
+            continue;
+        }
+        if let Some(decl) = line.strip_prefix(':') {
+            let mut f = decl.split_whitespace();
+            let (Some(name), Some(policy)) = (f.next(), f.next()) else {
+                continue;
+            };
+            let builtin = policy != "-";
+            let hook = builtin.then(|| name.to_ascii_lowercase());
+            chains.push(Chain {
+                family: family.into(),
+                table: table.clone(),
+                name: name.into(),
+                hook,
+                chain_type: builtin.then(|| {
+                    if table == "filter" {
+                        "filter".to_string()
+                    } else {
+                        table.clone()
+                    }
+                }),
+                policy: builtin.then(|| policy.to_ascii_lowercase()),
+                rules: 0,
+                rule_summaries: Vec::new(),
+                source: source.into(),
+            });
+            continue;
+        }
+        let words = split_words(line);
+        let (Some(cmd), Some(chain)) = (words.first(), words.get(1)) else {
+            continue;
+        };
+        if cmd != "-A" && cmd != "-I" {
+            continue;
+        }
+        let rule = summarize(&words[2..], &chains, &table);
+        let at = chains
+            .iter()
+            .position(|c| c.table == table && &c.name == chain);
+        let idx = match at {
+            Some(i) => i,
+            None => {
+                chains.push(Chain {
+                    family: family.into(),
+                    table: table.clone(),
+                    name: chain.clone(),
+                    source: source.into(),
+                    ..Chain::default()
+                });
+                chains.len() - 1
+            }
+        };
+        let c = &mut chains[idx];
+        c.rules += 1;
+        if cmd == "-I" {
+            c.rule_summaries.insert(0, rule);
+        } else {
+            c.rule_summaries.push(rule);
+        }
+    }
+    chains
+}
+
+/// Splits a rule line into words, honouring double quotes (`--comment "a b"`).
+fn split_words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if quoted => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+            }
+            '"' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn summarize(words: &[String], chains: &[Chain], table: &str) -> Rule {
+    let mut r = Rule::default();
+    let mut i = 0;
+    let mut negate = false;
+    let arg = |i: usize| words.get(i + 1).map_or("", String::as_str);
+    while i < words.len() {
+        let w = words[i].as_str();
+        if w == "!" {
+            negate = true;
+            i += 1;
+            continue;
+        }
+        let mut used = 2; // option and its value
+        match w {
+            "-p" | "--protocol" if !negate => {
+                let p = arg(i).to_ascii_lowercase();
+                r.protocols = vec![if p == "icmpv6" {
+                    "ipv6-icmp".to_string()
+                } else {
+                    p
+                }];
+            }
+            "--dport" | "--destination-port" | "--dports" | "--destination-ports" if !negate => {
+                let ranges: Option<Vec<PortRange>> =
+                    arg(i).split(',').map(parse_port_range).collect();
+                match ranges {
+                    Some(p) => r.dports = p,
+                    None => r.conditions.push(format!("{w} {}", arg(i))),
+                }
+            }
+            "-i" | "--in-interface" if !negate && arg(i) == "lo" => r.loopback_only = true,
+            "--ctstate" | "--state" if !negate => {
+                r.ct_states = arg(i).split(',').map(str::to_ascii_lowercase).collect();
+            }
+            "-m" | "--match" => {
+                // The match's own options follow; only those that restrict traffic are kept.
+                if !matches!(
+                    arg(i),
+                    "tcp"
+                        | "udp"
+                        | "multiport"
+                        | "conntrack"
+                        | "state"
+                        | "comment"
+                        | "icmp"
+                        | "icmp6"
+                ) {
+                    r.conditions.push(format!("-m {}", arg(i)));
+                }
+            }
+            "--comment" => {}
+            "-j" | "--jump" | "-g" | "--goto" => {
+                let t = arg(i);
+                r.verdict = match t {
+                    "ACCEPT" => Verdict::Accept,
+                    "DROP" => Verdict::Drop,
+                    "REJECT" => Verdict::Reject,
+                    "RETURN" => Verdict::Return,
+                    "QUEUE" | "NFQUEUE" => Verdict::Queue,
+                    _ if chains.iter().any(|c| c.table == table && c.name == t)
+                        || w.starts_with("-g")
+                        || w == "--goto" =>
+                    {
+                        r.target = Some(t.to_string());
+                        if w == "-g" || w == "--goto" {
+                            Verdict::Goto
+                        } else {
+                            Verdict::Jump
+                        }
+                    }
+                    _ => Verdict::None, // LOG, MARK, ...: no verdict
+                };
+                // Target options (--reject-with ...) end the interesting part.
+                if r.verdict != Verdict::None {
+                    break;
+                }
+            }
+            _ if w.starts_with("--") || w.starts_with('-') => {
+                let value = arg(i);
+                if value.starts_with('-') || value.is_empty() {
+                    used = 1;
+                    r.conditions
+                        .push(format!("{}{w}", if negate { "! " } else { "" }));
+                } else {
+                    r.conditions
+                        .push(format!("{}{w} {value}", if negate { "! " } else { "" }));
+                }
+            }
+            _ => used = 1, // stray word
+        }
+        negate = false;
+        i += used;
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::firewall::{FirewallFacts, PortFate};
+    use crate::policy::Proto;
+
+    macro_rules! fixture {
+        ($name:literal) => {
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/firewall/",
+                $name
+            ))
+        };
+    }
+
+    fn facts(v4: &str, v6: &str) -> FirewallFacts {
+        let mut chains = parse(v4, "ip", "iptables-save");
+        chains.extend(parse(v6, "ip6", "ip6tables-save"));
+        FirewallFacts {
+            chains,
+            ..FirewallFacts::default()
+        }
+    }
+
+    #[test]
+    fn iptables_nft_save_decodes_multiport() {
+        let f = facts(
+            fixture!("iptables-nft-save.v4"),
+            fixture!("iptables-nft-save.v6"),
+        );
+        let input = f
+            .chains
+            .iter()
+            .find(|c| c.family == "ip" && c.name == "INPUT");
+        assert_eq!(
+            input.map(|c| (c.rules, c.policy.clone())),
+            Some((6, Some("drop".into())))
+        );
+        assert!(matches!(
+            f.port_verdict(Proto::Tcp, 6662, 4).fate,
+            PortFate::Allowed { .. }
+        ));
+        assert!(
+            matches!(f.port_verdict(Proto::Tcp, 23, 4).fate, PortFate::Dropped { ref by } if by.contains("reject"))
+        );
+        assert!(f.default_deny(4).is_some());
+        assert!(
+            f.default_deny(6)
+                .is_some_and(|w| w.contains("unconditional reject"))
+        );
+        assert!(matches!(
+            f.port_verdict(Proto::Tcp, 22, 6).fate,
+            PortFate::Allowed { .. }
+        ));
+    }
+
+    #[test]
+    fn legacy_save_with_user_chain_and_terminal_drop() {
+        let f = facts(
+            fixture!("iptables-legacy-save.v4"),
+            fixture!("iptables-legacy-save.v6"),
+        );
+        assert!(
+            f.default_deny(4)
+                .is_some_and(|w| w.contains("unconditional drop"))
+        );
+        assert!(f.default_deny(6).is_some_and(|w| w.contains("policy drop")));
+        let ssh = f.port_verdict(Proto::Tcp, 22, 4);
+        assert!(
+            matches!(ssh.fate, PortFate::Allowed { ref rule } if rule.contains("-s 10.20.0.0/24")),
+            "{ssh:?}"
+        );
+        assert!(matches!(
+            f.port_verdict(Proto::Udp, 161, 4).fate,
+            PortFate::Allowed { .. }
+        ));
+        assert!(matches!(
+            f.port_verdict(Proto::Tcp, 137, 4).fate,
+            PortFate::Dropped { .. }
+        ));
+        assert!(matches!(
+            f.port_verdict(Proto::Tcp, 22, 6).fate,
+            PortFate::Dropped { .. }
+        ));
+    }
+
+    #[test]
+    fn hostile_lines() {
+        assert!(parse("", "ip", "x").is_empty());
+        let text = "*filter\n:INPUT\n:INPUT DROP [0:0]\n-A\n-A INPUT ! -p tcp -j ACCEPT\n-A INPUT -p tcp --dport nonsense -j ACCEPT\n-A INPUT -m comment --comment \"ssh \\\"x\\\" in\" -p tcp --dport 22 -j ACCEPT extra words\n-A NEWCHAIN -j DROP\n\u{FFFD}\u{FFFD}\n-A INPUT -j LOG --log-prefix \"x\"\nCOMMIT\n";
+        let chains = parse(text, "ip", "x");
+        assert_eq!(chains.len(), 2);
+        let input = &chains[0];
+        assert_eq!(input.rules, 4);
+        assert!(
+            input.rule_summaries[0]
+                .conditions
+                .iter()
+                .any(|c| c.contains("! -p tcp"))
+        );
+        assert!(
+            input.rule_summaries[1].dports.is_empty()
+                && !input.rule_summaries[1].conditions.is_empty()
+        );
+        assert_eq!(input.rule_summaries[2].dports, [PortRange::one(22)]);
+        assert!(input.rule_summaries[2].conditions.is_empty());
+        assert_eq!(input.rule_summaries[3].verdict, Verdict::None);
+    }
+
+    #[test]
+    fn ten_thousand_rules() {
+        let mut text = String::from("*filter\n:INPUT DROP [0:0]\n");
+        for i in 0..10_000u32 {
+            text.push_str(&format!(
+                "-A INPUT -p udp -m udp --dport {} -j ACCEPT\n",
+                1 + i
+            ));
+        }
+        let chains = parse(&text, "ip", "x");
+        assert_eq!(chains[0].rules, 10_000);
+    }
+}
