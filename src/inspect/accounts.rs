@@ -1,16 +1,551 @@
-//! Accounts facts. (Being written: see the inspection issue.)
+//! Accounts facts: local users and their password state, groups, login.defs, login shells,
+//! sudo rules (with includes) and the PAM settings that decide empty passwords and lockout.
+//!
+//! Sources: /etc/passwd, /etc/shadow (root only; otherwise `unknown["shadow"]`), /etc/group,
+//! login.defs (/etc/login.defs, else /usr/etc/login.defs, then `*.defs` drop-ins from
+//! /usr/etc/login.defs.d and /etc/login.defs.d, as shadow-utils built with libeconf reads them),
+//! /etc/shells, /etc/sudoers and its includes, and the PAM files in `PAM_FILES` plus the files
+//! they include.
+
+pub mod login_defs;
+pub mod pam;
+pub mod passwd;
+pub mod sudoers;
+
+pub use pam::{PamFacts, PamHit};
+pub use passwd::{GroupEntry, PasswordState};
+pub use sudoers::{SudoFacts, SudoGrant, SudoPasswordless};
 
 use crate::host::Host;
 use crate::inspect::Unseen;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const PASSWD: &str = "/etc/passwd";
+pub const SHADOW: &str = "/etc/shadow";
+pub const GROUP: &str = "/etc/group";
+pub const SHELLS: &str = "/etc/shells";
+pub const SUDOERS: &str = "/etc/sudoers";
+pub const LOGIN_DEFS: &str = "/etc/login.defs";
+pub const VENDOR_LOGIN_DEFS: &str = "/usr/etc/login.defs";
+pub const FAILLOCK_CONF: &str = "/etc/security/faillock.conf";
+/// PAM stacks read (Debian/Ubuntu `common-*`, RHEL `system-auth`/`password-auth`, and the
+/// login and SSH entry points); files they include are read too.
+pub const PAM_FILES: [&str; 6] = [
+    "/etc/pam.d/common-auth",
+    "/etc/pam.d/common-password",
+    "/etc/pam.d/system-auth",
+    "/etc/pam.d/password-auth",
+    "/etc/pam.d/login",
+    "/etc/pam.d/sshd",
+];
+
+/// shadow-utils defaults when login.defs does not set them.
+pub const DEFAULT_UID_MIN: i64 = 1000;
+pub const DEFAULT_UID_MAX: i64 = 60000;
+pub const DEFAULT_PASS_MAX_DAYS: i64 = 99999;
+
+/// A local account, from /etc/passwd joined with its /etc/shadow entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserAccount {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+    #[serde(default)]
+    pub gecos: String,
+    pub home: String,
+    pub shell: String,
+    /// The shell lets the account run commands (not nologin/false/sync...; empty = /bin/sh).
+    pub login_shell: bool,
+    pub password: PasswordState,
+    /// yescrypt, sha512, sha256, bcrypt, md5, des, ... ; `none` when no hash; `unknown` when unseen.
+    pub hash_scheme: String,
+    /// Where the password field came from: `shadow`, `passwd` (hash or lock in /etc/passwd
+    /// itself), or empty when unseen.
+    #[serde(default)]
+    pub password_source: String,
+    /// Shadow fields, in days (last change as days since 1970-01-01); `null` when unset/unseen.
+    pub last_change_days: Option<i64>,
+    pub min_days: Option<i64>,
+    pub max_days: Option<i64>,
+    pub warn_days: Option<i64>,
+    pub inactive_days: Option<i64>,
+    pub expire_days: Option<i64>,
+    /// Line in /etc/passwd.
+    pub line: usize,
+}
+
+impl UserAccount {
+    /// A hash is present and not locked.
+    pub fn usable_password(&self) -> bool {
+        self.password == PasswordState::Set
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccountsFacts {
+    pub users: Vec<UserAccount>,
+    pub groups: Vec<GroupEntry>,
+    /// Effective login.defs settings (later files override earlier ones).
+    pub login_defs: BTreeMap<String, String>,
+    /// Where each effective setting came from, `file:line`.
+    pub login_defs_origin: BTreeMap<String, String>,
+    /// login.defs files applied, in order.
+    pub login_defs_files: Vec<String>,
+    /// Valid login shells listed in /etc/shells.
+    pub shells: Vec<String>,
+    /// Boxed to keep `AccountsFacts` small (it travels through the inspection threads).
+    pub sudo: Box<SudoFacts>,
+    pub pam: Box<PamFacts>,
+    /// Lines left out of passwd/shadow/group, and other oddities, as `path:line: reason`.
+    pub skipped: Vec<String>,
     pub unknown: Unseen,
 }
 
-pub fn collect(_host: &dyn Host) -> AccountsFacts {
-    let mut unknown = Unseen::new();
-    unknown.insert("accounts".into(), "not inspected by this build".into());
-    AccountsFacts { unknown }
+impl AccountsFacts {
+    fn login_def_number(&self, key: &str) -> Option<i64> {
+        self.login_defs
+            .get(key)
+            .and_then(|v| login_defs::numeric(v))
+    }
+
+    /// UID_MIN from login.defs, or shadow-utils' default 1000.
+    pub fn uid_min(&self) -> i64 {
+        self.login_def_number("UID_MIN").unwrap_or(DEFAULT_UID_MIN)
+    }
+
+    /// UID_MAX from login.defs, or shadow-utils' default 60000.
+    pub fn uid_max(&self) -> i64 {
+        self.login_def_number("UID_MAX").unwrap_or(DEFAULT_UID_MAX)
+    }
+
+    /// PASS_MAX_DAYS from login.defs (shadow-utils' default 99999 when unset or not a number).
+    pub fn pass_max_days(&self) -> i64 {
+        self.login_def_number("PASS_MAX_DAYS")
+            .unwrap_or(DEFAULT_PASS_MAX_DAYS)
+    }
+
+    /// A person's account: UID in UID_MIN..=UID_MAX.
+    pub fn is_human(&self, u: &UserAccount) -> bool {
+        let uid = i64::from(u.uid);
+        uid >= self.uid_min() && uid <= self.uid_max()
+    }
+
+    /// A system account: not root, and UID below UID_MIN or above UID_MAX (e.g. nobody).
+    pub fn is_system(&self, u: &UserAccount) -> bool {
+        u.uid != 0 && !self.is_human(u)
+    }
+
+    pub fn user(&self, name: &str) -> Option<&UserAccount> {
+        self.users.iter().find(|u| u.name == name)
+    }
+
+    pub fn group(&self, name: &str) -> Option<&GroupEntry> {
+        self.groups.iter().find(|g| g.name == name)
+    }
+}
+
+pub fn collect(host: &dyn Host) -> AccountsFacts {
+    let mut facts = AccountsFacts::default();
+
+    let passwd = match host.read(PASSWD) {
+        Ok(f) => {
+            let p = passwd::parse_passwd(PASSWD, &f.text);
+            facts.skipped.extend(p.skipped);
+            Some(p.entries)
+        }
+        Err(e) => {
+            facts.unknown.insert("passwd".into(), e.to_string());
+            None
+        }
+    };
+    let shadow = match host.read(SHADOW) {
+        Ok(f) => {
+            let s = passwd::parse_shadow(SHADOW, &f.text);
+            facts.skipped.extend(s.skipped);
+            Some(s.entries)
+        }
+        Err(e) => {
+            facts.unknown.insert("shadow".into(), e.to_string());
+            None
+        }
+    };
+    if let Some(entries) = passwd {
+        facts.users = join_users(&entries, shadow.as_deref(), &mut facts.skipped);
+    }
+
+    match host.read(GROUP) {
+        Ok(f) => {
+            let g = passwd::parse_group(GROUP, &f.text);
+            facts.skipped.extend(g.skipped);
+            facts.groups = g.entries;
+        }
+        Err(e) => {
+            facts.unknown.insert("group".into(), e.to_string());
+        }
+    }
+
+    collect_login_defs(host, &mut facts);
+
+    match host.read(SHELLS) {
+        Ok(f) => facts.shells = parse_shells(&f.text),
+        Err(e) => {
+            facts.unknown.insert("shells".into(), e.to_string());
+        }
+    }
+
+    match sudoers::collect_sudoers(host, SUDOERS) {
+        Ok(s) => facts.sudo = Box::new(s),
+        Err(e) if e.is_not_found() => {
+            // No sudoers: sudo (if installed at all) grants nothing beyond root.
+            facts.sudo = Box::default();
+        }
+        Err(e) => {
+            facts.unknown.insert("sudoers".into(), e.to_string());
+        }
+    }
+
+    collect_pam(host, &mut facts);
+    facts
+}
+
+/// Joins passwd entries with shadow entries into accounts. `shadow` is `None` when unreadable.
+pub fn join_users(
+    entries: &[passwd::PasswdEntry],
+    shadow: Option<&[passwd::ShadowEntry]>,
+    notes: &mut Vec<String>,
+) -> Vec<UserAccount> {
+    entries
+        .iter()
+        .map(|e| {
+            let mut u = UserAccount {
+                name: e.name.clone(),
+                uid: e.uid,
+                gid: e.gid,
+                gecos: e.gecos.clone(),
+                home: e.home.clone(),
+                shell: e.shell.clone(),
+                login_shell: passwd::is_login_shell(&e.shell),
+                password: PasswordState::Unknown,
+                hash_scheme: "unknown".into(),
+                password_source: String::new(),
+                last_change_days: None,
+                min_days: None,
+                max_days: None,
+                warn_days: None,
+                inactive_days: None,
+                expire_days: None,
+                line: e.line,
+            };
+            let s = shadow.and_then(|s| s.iter().find(|s| s.name == e.name));
+            if let Some(s) = s {
+                u.last_change_days = s.last_change;
+                u.min_days = s.min_days;
+                u.max_days = s.max_days;
+                u.warn_days = s.warn_days;
+                u.inactive_days = s.inactive_days;
+                u.expire_days = s.expire;
+            }
+            // pam_unix looks in shadow only when the passwd field is `x` (or `##name`).
+            if e.password_field == "x" || e.password_field.starts_with("##") {
+                match (shadow, s) {
+                    (Some(_), Some(s)) => {
+                        let (state, scheme) = passwd::classify_password(&s.hash);
+                        u.password = state;
+                        u.hash_scheme = scheme;
+                        u.password_source = "shadow".into();
+                    }
+                    (Some(_), None) => {
+                        // No shadow entry: no password can match, so no password login.
+                        u.password = PasswordState::Locked;
+                        u.hash_scheme = "none".into();
+                        u.password_source = "shadow".into();
+                        notes.push(format!(
+                            "{PASSWD}:{}: {} has no /etc/shadow entry",
+                            e.line, e.name
+                        ));
+                    }
+                    (None, _) => {}
+                }
+            } else {
+                let (state, scheme) = passwd::classify_password(&e.password_field);
+                u.password = state;
+                u.hash_scheme = scheme;
+                u.password_source = "passwd".into();
+                if state == PasswordState::Set {
+                    notes.push(format!(
+                        "{PASSWD}:{}: {} keeps its password hash in the world-readable /etc/passwd",
+                        e.line, e.name
+                    ));
+                }
+            }
+            u
+        })
+        .collect()
+}
+
+/// /etc/shells: one absolute path per line; `#` comments.
+pub fn parse_shells(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or_default().trim())
+        .filter(|l| l.starts_with('/'))
+        .map(str::to_string)
+        .collect()
+}
+
+fn collect_login_defs(host: &dyn Host, facts: &mut AccountsFacts) {
+    // libeconf: /etc/login.defs replaces the vendor file; drop-ins then apply by name order,
+    // an /etc drop-in replacing a /usr/etc one of the same name.
+    let mut base: Option<(String, String)> = None;
+    let mut reasons = Vec::new();
+    for path in [LOGIN_DEFS, VENDOR_LOGIN_DEFS] {
+        match host.read(path) {
+            Ok(f) => {
+                base = Some((path.to_string(), f.text));
+                break;
+            }
+            Err(e) => reasons.push(e.to_string()),
+        }
+    }
+    let mut dropins: BTreeMap<String, String> = BTreeMap::new();
+    for dir in ["/usr/etc/login.defs.d", "/etc/login.defs.d"] {
+        if let Ok(names) = host.read_dir(dir) {
+            for name in names.into_iter().filter(|n| n.ends_with(".defs")) {
+                dropins.insert(name.clone(), format!("{dir}/{name}"));
+            }
+        }
+    }
+    let mut sources: Vec<(String, String)> = base.into_iter().collect();
+    for path in dropins.into_values() {
+        match host.read(&path) {
+            Ok(f) => sources.push((path, f.text)),
+            Err(e) => facts.skipped.push(format!("{path}: {e}")),
+        }
+    }
+    if sources.is_empty() {
+        facts
+            .unknown
+            .insert("login_defs".into(), reasons.join("; "));
+        return;
+    }
+    for (path, text) in sources {
+        for s in login_defs::parse_login_defs(&text) {
+            facts
+                .login_defs_origin
+                .insert(s.key.clone(), format!("{path}:{}", s.line));
+            facts.login_defs.insert(s.key, s.value);
+        }
+        facts.login_defs_files.push(path);
+    }
+}
+
+fn collect_pam(host: &dyn Host, facts: &mut AccountsFacts) {
+    let mut queue: Vec<String> = PAM_FILES.iter().rev().map(|s| (*s).to_string()).collect();
+    let mut seen: Vec<String> = Vec::new();
+    let mut reasons: Vec<String> = Vec::new();
+    while let Some(path) = queue.pop() {
+        if seen.contains(&path) || seen.len() >= 64 {
+            continue;
+        }
+        seen.push(path.clone());
+        match host.read(&path) {
+            Ok(f) => {
+                let parsed = pam::parse_pam(&f.text);
+                facts.pam.absorb(&path, &parsed);
+                for (inc, _) in parsed.includes.iter().rev() {
+                    let inc_path = if inc.starts_with('/') {
+                        inc.clone()
+                    } else {
+                        format!("/etc/pam.d/{inc}")
+                    };
+                    queue.push(inc_path);
+                }
+            }
+            Err(e) if e.is_not_found() => {}
+            Err(e) => reasons.push(e.to_string()),
+        }
+    }
+    if facts.pam.files.is_empty() {
+        let why = if reasons.is_empty() {
+            format!(
+                "no PAM configuration found ({} absent)",
+                PAM_FILES.join(", ")
+            )
+        } else {
+            reasons.join("; ")
+        };
+        facts.unknown.insert("pam".into(), why);
+    }
+    if let Ok(f) = host.read(FAILLOCK_CONF) {
+        facts.pam.faillock_conf = pam::parse_faillock_conf(&f.text);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::Root;
+
+    fn fixture(name: &str) -> Root {
+        Root::new(format!(
+            "{}/tests/fixtures/accounts/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+    }
+
+    #[test]
+    fn collects_the_real_debian_tree() {
+        let f = collect(&fixture("debian12"));
+        assert!(f.unknown.is_empty(), "{:?}", f.unknown);
+        assert!(f.skipped.is_empty(), "{:?}", f.skipped);
+        assert_eq!(f.users.len(), 24);
+        let cloud = f.user("cloudsdk").cloned();
+        assert_eq!(cloud.as_ref().map(|u| u.password), Some(PasswordState::Set));
+        assert_eq!(
+            cloud.as_ref().map(|u| u.hash_scheme.as_str()),
+            Some("yescrypt")
+        );
+        let root = f.user("root").cloned();
+        assert_eq!(
+            root.map(|u| (u.password, u.hash_scheme, u.max_days)),
+            Some((PasswordState::Locked, "none".into(), Some(99999)))
+        );
+        let pg = f.user("postgres").cloned();
+        assert_eq!(
+            pg.map(|u| (u.login_shell, u.password)),
+            Some((true, PasswordState::Locked))
+        );
+        assert_eq!(f.uid_min(), 1000);
+        assert_eq!(f.pass_max_days(), 99999);
+        assert_eq!(
+            f.login_defs_origin.get("PASS_MAX_DAYS").map(String::as_str),
+            Some("/etc/login.defs:165")
+        );
+        assert!(f.shells.contains(&"/bin/bash".to_string()));
+        assert_eq!(f.sudo.files, vec!["/etc/sudoers", "/etc/sudoers.d/README"]);
+        assert!(f.sudo.passwordless.is_empty());
+        assert_eq!(f.sudo.grants.len(), 2);
+        assert!(f.sudo.problems.is_empty(), "{:?}", f.sudo.problems);
+        assert_eq!(f.pam.nullok.len(), 1);
+        assert!(f.pam.lockout.is_empty());
+        // login includes common-auth, common-account, common-session, common-password.
+        assert!(f.pam.files.contains(&"/etc/pam.d/login".to_string()));
+        let json = serde_json::to_value(&f).unwrap_or_default();
+        assert_eq!(json["users"][0]["password"], "locked");
+        assert_eq!(json["users"][18]["name"], "cloudsdk");
+        assert_eq!(json["users"][18]["hash_scheme"], "yescrypt");
+    }
+
+    #[test]
+    fn collects_the_misconfigured_tree() {
+        let f = collect(&fixture("misconfigured"));
+        assert!(f.user("toor").is_some_and(|u| u.uid == 0));
+        assert_eq!(
+            f.user("guest").map(|u| u.password),
+            Some(PasswordState::Empty)
+        );
+        assert_eq!(
+            f.user("legacy")
+                .map(|u| (u.password, u.password_source.as_str())),
+            Some((PasswordState::Empty, "passwd"))
+        );
+        assert_eq!(f.user("admin").map(|u| u.hash_scheme.as_str()), Some("des"));
+        assert_eq!(
+            f.user("hl7feed").map(|u| u.hash_scheme.as_str()),
+            Some("md5")
+        );
+        assert!(
+            f.skipped.iter().any(|s| s.starts_with("/etc/passwd:")),
+            "{:?}",
+            f.skipped
+        );
+        assert!(
+            f.skipped.iter().any(|s| s.starts_with("/etc/shadow:")),
+            "{:?}",
+            f.skipped
+        );
+        // Drop-in overrides the base file.
+        assert_eq!(
+            f.login_defs.get("ENCRYPT_METHOD").map(String::as_str),
+            Some("MD5")
+        );
+        assert_eq!(f.login_defs_files.len(), 2);
+        // sudoers: includedir skips vendor.bak and old~, the relative include is found, the
+        // loop is reported once and not followed.
+        let kinds: Vec<(String, String)> = f
+            .sudo
+            .passwordless
+            .iter()
+            .map(|p| (p.kind.clone(), p.location()))
+            .collect();
+        assert!(
+            kinds.contains(&("NOPASSWD".into(), "/etc/sudoers.d/vendor-service:2".into())),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds.contains(&("!authenticate".into(), "/etc/sudoers.local:3".into())),
+            "{kinds:?}"
+        );
+        assert!(
+            !kinds
+                .iter()
+                .any(|(_, l)| l.contains(".bak") || l.contains('~'))
+        );
+        assert!(
+            f.sudo
+                .ignored_files
+                .iter()
+                .any(|p| p.ends_with("vendor.bak"))
+        );
+        assert!(f.sudo.ignored_files.iter().any(|p| p.ends_with("old~")));
+        assert_eq!(
+            f.sudo
+                .problems
+                .iter()
+                .filter(|p| p.contains("include loop"))
+                .count(),
+            1,
+            "{:?}",
+            f.sudo.problems
+        );
+        assert!(f.pam.lockout.is_empty());
+        assert!(f.pam.files.contains(&"/etc/pam.d/sshd".to_string()));
+    }
+
+    #[test]
+    fn unreadable_shadow_leaves_passwords_unknown() {
+        let entries = passwd::parse_passwd(
+            PASSWD,
+            "root:x:0:0::/root:/bin/bash\nold:*:5:5::/:/bin/sh\n",
+        )
+        .entries;
+        let mut notes = Vec::new();
+        let users = join_users(&entries, None, &mut notes);
+        assert_eq!(users[0].password, PasswordState::Unknown);
+        assert_eq!(users[0].hash_scheme, "unknown");
+        // A lock in passwd itself is visible without shadow.
+        assert_eq!(users[1].password, PasswordState::Locked);
+        let users = join_users(&entries, Some(&[]), &mut notes);
+        assert_eq!(users[0].password, PasswordState::Locked);
+        assert_eq!(notes.len(), 1);
+    }
+
+    #[test]
+    fn missing_everything_is_unknown_not_empty() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let f = collect(&Root::new(dir.path()));
+        for key in ["passwd", "shadow", "group", "login_defs", "shells", "pam"] {
+            assert!(f.unknown.contains_key(key), "{key}: {:?}", f.unknown);
+        }
+        assert!(!f.sudo.present);
+        assert!(!f.unknown.contains_key("sudoers"));
+    }
+
+    #[test]
+    fn shells_file() {
+        assert_eq!(
+            parse_shells("# x\n/bin/sh\n\nbash\n/bin/bash # c\n"),
+            vec!["/bin/sh", "/bin/bash"]
+        );
+    }
 }

@@ -1,0 +1,568 @@
+//! /etc/passwd, /etc/shadow and /etc/group: pure parsers, and what a password field means.
+//!
+//! Parsers never fail: a line that cannot be read (too few fields, a non-numeric UID) is left
+//! out and described in `skipped` as `path:line: reason`, so a check can say what it ignored.
+
+use serde::{Deserialize, Serialize};
+
+/// What the password field allows, as `pam_unix` would see it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PasswordState {
+    /// A hash is present and not locked: the account can log in with a password.
+    Set,
+    /// The field is empty: no password is asked (with `nullok`) or none can be given.
+    Empty,
+    /// Starts with `!` or `*` (or cannot be a hash): no password login.
+    Locked,
+    /// Not seen (shadow unreadable, or no usable shadow line).
+    #[default]
+    Unknown,
+}
+
+impl PasswordState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PasswordState::Set => "set",
+            PasswordState::Empty => "empty",
+            PasswordState::Locked => "locked",
+            PasswordState::Unknown => "unknown",
+        }
+    }
+}
+
+/// One line of /etc/passwd.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswdEntry {
+    pub name: String,
+    /// The second field: `x` (see shadow), empty, a lock marker or (rarely) a hash.
+    pub password_field: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub gecos: String,
+    pub home: String,
+    pub shell: String,
+    /// 1-based line number.
+    pub line: usize,
+}
+
+/// One line of /etc/shadow. Day counts are days since 1970-01-01 or day spans; `None` when
+/// the field is empty (or was not a number: then `skipped` says so).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShadowEntry {
+    pub name: String,
+    pub hash: String,
+    pub last_change: Option<i64>,
+    pub min_days: Option<i64>,
+    pub max_days: Option<i64>,
+    pub warn_days: Option<i64>,
+    pub inactive_days: Option<i64>,
+    pub expire: Option<i64>,
+    pub line: usize,
+}
+
+/// One line of /etc/group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupEntry {
+    pub name: String,
+    pub gid: u32,
+    /// Supplementary members as listed (users whose primary group this is are not listed here).
+    pub members: Vec<String>,
+    pub line: usize,
+}
+
+/// Lines kept and lines left out (`path:line: reason`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed<T> {
+    pub entries: Vec<T>,
+    pub skipped: Vec<String>,
+}
+
+/// NIS compat lines (`+user`, `-@netgroup`, `+`) name accounts held elsewhere.
+fn is_nis_compat(line: &str) -> bool {
+    line.starts_with('+') || line.starts_with('-')
+}
+
+pub fn parse_passwd(path: &str, text: &str) -> Parsed<PasswdEntry> {
+    let mut out = Parsed {
+        entries: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        if raw.trim().is_empty() || raw.trim_start().starts_with('#') {
+            continue;
+        }
+        if is_nis_compat(raw) {
+            out.skipped.push(format!("{path}:{line}: NIS compat entry, accounts held in a directory service are not inspected"));
+            continue;
+        }
+        let fields: Vec<&str> = raw.split(':').collect();
+        if fields.len() < 7 {
+            out.skipped.push(format!(
+                "{path}:{line}: too few fields ({} of 7)",
+                fields.len()
+            ));
+            continue;
+        }
+        if fields[0].is_empty() {
+            out.skipped.push(format!("{path}:{line}: empty user name"));
+            continue;
+        }
+        let Ok(uid) = fields[2].trim().parse::<u32>() else {
+            out.skipped.push(format!(
+                "{path}:{line}: UID {:?} is not a number",
+                fields[2]
+            ));
+            continue;
+        };
+        let Ok(gid) = fields[3].trim().parse::<u32>() else {
+            out.skipped.push(format!(
+                "{path}:{line}: GID {:?} is not a number",
+                fields[3]
+            ));
+            continue;
+        };
+        if fields.len() > 7 {
+            out.skipped.push(format!(
+                "{path}:{line}: {} extra field(s) after the shell ignored",
+                fields.len() - 7
+            ));
+        }
+        out.entries.push(PasswdEntry {
+            name: fields[0].to_string(),
+            password_field: fields[1].to_string(),
+            uid,
+            gid,
+            gecos: fields[4].to_string(),
+            home: fields[5].to_string(),
+            shell: fields[6].to_string(),
+            line,
+        });
+    }
+    out
+}
+
+pub fn parse_shadow(path: &str, text: &str) -> Parsed<ShadowEntry> {
+    let mut out = Parsed {
+        entries: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        if raw.trim().is_empty() || raw.trim_start().starts_with('#') {
+            continue;
+        }
+        if is_nis_compat(raw) {
+            out.skipped
+                .push(format!("{path}:{line}: NIS compat entry ignored"));
+            continue;
+        }
+        let fields: Vec<&str> = raw.split(':').collect();
+        if fields.len() < 2 {
+            out.skipped.push(format!(
+                "{path}:{line}: too few fields ({} of 9)",
+                fields.len()
+            ));
+            continue;
+        }
+        if fields[0].is_empty() {
+            out.skipped.push(format!("{path}:{line}: empty user name"));
+            continue;
+        }
+        if out
+            .entries
+            .iter()
+            .any(|e: &ShadowEntry| e.name == fields[0])
+        {
+            out.skipped.push(format!(
+                "{path}:{line}: second entry for {} ignored (the first one counts)",
+                fields[0]
+            ));
+            continue;
+        }
+        const NAMES: [&str; 6] = [
+            "last change",
+            "minimum age",
+            "maximum age",
+            "warning period",
+            "inactivity period",
+            "expiry date",
+        ];
+        let mut numbers = [None; 6];
+        for (k, slot) in numbers.iter_mut().enumerate() {
+            let Some(field) = fields.get(k + 2).map(|f| f.trim()) else {
+                break;
+            };
+            if field.is_empty() {
+                continue;
+            }
+            match field.parse::<i64>() {
+                Ok(n) => *slot = Some(n),
+                Err(_) => out.skipped.push(format!(
+                    "{path}:{line}: {} {field:?} of {} is not a number (treated as unset)",
+                    NAMES[k], fields[0]
+                )),
+            }
+        }
+        out.entries.push(ShadowEntry {
+            name: fields[0].to_string(),
+            hash: fields[1].to_string(),
+            last_change: numbers[0],
+            min_days: numbers[1],
+            max_days: numbers[2],
+            warn_days: numbers[3],
+            inactive_days: numbers[4],
+            expire: numbers[5],
+            line,
+        });
+    }
+    out
+}
+
+pub fn parse_group(path: &str, text: &str) -> Parsed<GroupEntry> {
+    let mut out = Parsed {
+        entries: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        if raw.trim().is_empty() || raw.trim_start().starts_with('#') {
+            continue;
+        }
+        if is_nis_compat(raw) {
+            out.skipped
+                .push(format!("{path}:{line}: NIS compat entry ignored"));
+            continue;
+        }
+        let fields: Vec<&str> = raw.split(':').collect();
+        if fields.len() < 3 || fields[0].is_empty() {
+            out.skipped.push(format!(
+                "{path}:{line}: too few fields ({} of 4)",
+                fields.len()
+            ));
+            continue;
+        }
+        let Ok(gid) = fields[2].trim().parse::<u32>() else {
+            out.skipped.push(format!(
+                "{path}:{line}: GID {:?} is not a number",
+                fields[2]
+            ));
+            continue;
+        };
+        let members = fields
+            .get(3)
+            .map(|m| {
+                m.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.entries.push(GroupEntry {
+            name: fields[0].to_string(),
+            gid,
+            members,
+            line,
+        });
+    }
+    out
+}
+
+/// Password state and hash scheme of a password field (from shadow, or from passwd when it
+/// holds the hash itself).
+pub fn classify_password(field: &str) -> (PasswordState, String) {
+    if field.is_empty() {
+        return (PasswordState::Empty, "none".into());
+    }
+    if let Some(rest) = field.strip_prefix(['!', '*']) {
+        // `!hash` (usermod -L) keeps the old hash: report its scheme; `!`, `*`, `!!`, `!*` none.
+        let rest = rest.trim_start_matches(['!', '*']);
+        let scheme = if rest.is_empty() {
+            "none".into()
+        } else {
+            hash_scheme(rest)
+        };
+        return (PasswordState::Locked, scheme);
+    }
+    (PasswordState::Set, hash_scheme(field))
+}
+
+/// The crypt(5) scheme of a hash: yescrypt, gost-yescrypt, scrypt, bcrypt, sha512, sha256,
+/// sha1, sun-md5, md5, bsdi, des, or unknown.
+pub fn hash_scheme(hash: &str) -> String {
+    const PREFIXES: [(&str, &str); 10] = [
+        ("$y$", "yescrypt"),
+        ("$gy$", "gost-yescrypt"),
+        ("$7$", "scrypt"),
+        ("$2b$", "bcrypt"),
+        ("$2a$", "bcrypt"),
+        ("$2y$", "bcrypt"),
+        ("$6$", "sha512"),
+        ("$5$", "sha256"),
+        ("$sha1$", "sha1"),
+        ("$1$", "md5"),
+    ];
+    if let Some((_, name)) = PREFIXES.iter().find(|(p, _)| hash.starts_with(p)) {
+        return (*name).to_string();
+    }
+    if hash.starts_with("$2x$") {
+        return "bcrypt".into();
+    }
+    if hash.starts_with("$md5") {
+        return "sun-md5".into();
+    }
+    let crypt64 = |s: &str| {
+        s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '/')
+    };
+    if hash.len() == 20 && hash.starts_with('_') && crypt64(&hash[1..]) {
+        return "bsdi".into();
+    }
+    if hash.len() == 13 && crypt64(hash) {
+        return "des".into();
+    }
+    "unknown".into()
+}
+
+/// Schemes that must not be used for new or existing passwords.
+pub fn is_weak_scheme(scheme: &str) -> bool {
+    matches!(scheme, "des" | "bsdi" | "md5" | "sun-md5")
+}
+
+/// Schemes the check accepts.
+pub fn is_strong_scheme(scheme: &str) -> bool {
+    matches!(
+        scheme,
+        "yescrypt" | "gost-yescrypt" | "scrypt" | "bcrypt" | "sha512" | "sha256"
+    )
+}
+
+/// Whether a shell lets the account run commands after a login. An empty field means /bin/sh.
+/// Anything not known to refuse a session counts (sshd and login do not consult /etc/shells).
+pub fn is_login_shell(shell: &str) -> bool {
+    let shell = shell.trim();
+    if shell.is_empty() {
+        return true;
+    }
+    let base = shell.rsplit('/').next().unwrap_or(shell);
+    !(base.ends_with("nologin")
+        || matches!(
+            base,
+            "false" | "true" | "sync" | "shutdown" | "halt" | "poweroff" | "reboot"
+        ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PASSWD: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/accounts/debian12/etc/passwd"
+    ));
+    const SHADOW: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/accounts/debian12/etc/shadow"
+    ));
+    const GROUP: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/accounts/debian12/etc/group"
+    ));
+    const BAD_PASSWD: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/accounts/misconfigured/etc/passwd"
+    ));
+    const BAD_SHADOW: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/accounts/misconfigured/etc/shadow"
+    ));
+
+    #[test]
+    fn real_debian_passwd() {
+        let p = parse_passwd("/etc/passwd", PASSWD);
+        assert!(p.skipped.is_empty(), "{:?}", p.skipped);
+        assert_eq!(p.entries.len(), 24);
+        let root = &p.entries[0];
+        assert_eq!(
+            (root.name.as_str(), root.uid, root.gid, root.shell.as_str()),
+            ("root", 0, 0, "/bin/bash")
+        );
+        let pg = p
+            .entries
+            .iter()
+            .find(|e| e.name == "postgres")
+            .map(|e| (e.uid, e.shell.clone()));
+        assert_eq!(pg, Some((101, "/bin/bash".to_string())));
+        assert_eq!(p.entries.iter().filter(|e| e.uid == 0).count(), 1);
+    }
+
+    #[test]
+    fn real_debian_shadow_and_group() {
+        let s = parse_shadow("/etc/shadow", SHADOW);
+        assert!(s.skipped.is_empty(), "{:?}", s.skipped);
+        assert_eq!(s.entries.len(), 24);
+        assert_eq!(s.entries[0].max_days, Some(99999));
+        let cloud = s.entries.iter().find(|e| e.name == "cloudsdk");
+        assert_eq!(
+            cloud.map(|e| classify_password(&e.hash).1),
+            Some("yescrypt".to_string())
+        );
+        let net = s.entries.iter().find(|e| e.name == "systemd-network");
+        assert_eq!(
+            net.map(|e| (e.last_change, e.max_days)),
+            Some((Some(20263), None))
+        );
+
+        let g = parse_group("/etc/group", GROUP);
+        assert!(g.skipped.is_empty());
+        let ssl = g.entries.iter().find(|e| e.name == "ssl-cert");
+        assert_eq!(
+            ssl.map(|e| e.members.clone()),
+            Some(vec!["postgres".to_string()])
+        );
+        let sudo = g.entries.iter().find(|e| e.name == "sudo");
+        assert_eq!(sudo.map(|e| (e.gid, e.members.len())), Some((27, 0)));
+    }
+
+    #[test]
+    fn garbage_lines_are_skipped_and_reported() {
+        let p = parse_passwd("/etc/passwd", BAD_PASSWD);
+        assert!(p.entries.iter().any(|e| e.name == "toor" && e.uid == 0));
+        assert!(!p.entries.iter().any(|e| e.name == "bad"));
+        assert!(
+            p.skipped.iter().any(|s| s.contains("too few fields")),
+            "{:?}",
+            p.skipped
+        );
+        assert!(
+            p.skipped.iter().any(|s| s.contains("UID \"notanumber\"")),
+            "{:?}",
+            p.skipped
+        );
+        let s = parse_shadow("/etc/shadow", BAD_SHADOW);
+        assert!(
+            s.skipped.iter().any(|l| l.contains("too few fields")),
+            "{:?}",
+            s.skipped
+        );
+    }
+
+    #[test]
+    fn hostile_passwd_input() {
+        let text = "root:x:0:0:root:/root:/bin/bash:extra:more\n\
+                    :x:5:5::/:/bin/sh\n\
+                    trunc:x:1\n\
+                    neg:x:-1:0::/:/bin/sh\n\
+                    big:x:99999999999:0::/:/bin/sh\n\
+                    # comment:x:0:0::/:/bin/sh\n\
+                    +@netgroup::::::\n\
+                    u\u{FFFD}ser:x:1000:1000:\u{FFFD}:/home/u:/bin/bash\n\
+                    \n";
+        let p = parse_passwd("/etc/passwd", text);
+        let names: Vec<&str> = p.entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, vec!["root", "u\u{FFFD}ser"]);
+        assert_eq!(p.entries[0].shell, "/bin/bash");
+        assert_eq!(p.skipped.len(), 6, "{:?}", p.skipped);
+        assert!(parse_passwd("/etc/passwd", "").entries.is_empty());
+    }
+
+    #[test]
+    fn hostile_shadow_and_group_input() {
+        let text = "a:$6$x$y:abc:0:99999:7:::\nb\nc::19000\na:$1$dup:1:2:3:4:::\n:x:1\n";
+        let s = parse_shadow("/etc/shadow", text);
+        assert_eq!(s.entries.len(), 2);
+        assert_eq!(s.entries[0].last_change, None);
+        assert_eq!(s.entries[0].max_days, Some(99999));
+        assert_eq!(s.entries[1].hash, "");
+        assert_eq!(s.entries[1].max_days, None);
+        assert_eq!(s.skipped.len(), 4, "{:?}", s.skipped);
+
+        let g = parse_group(
+            "/etc/group",
+            "sudo:x:27:a, b,,c\nwheel:x:ten:\nshort\nadm:x:4\n",
+        );
+        assert_eq!(g.entries.len(), 2);
+        assert_eq!(g.entries[0].members, vec!["a", "b", "c"]);
+        assert!(g.entries[1].members.is_empty());
+        assert_eq!(g.skipped.len(), 2);
+    }
+
+    #[test]
+    fn ten_thousand_lines() {
+        let mut text = String::new();
+        for i in 0..10_000 {
+            text.push_str(&format!(
+                "user{i}:x:{}:100::/home/user{i}:/bin/bash\n",
+                1000 + i
+            ));
+        }
+        assert_eq!(parse_passwd("/etc/passwd", &text).entries.len(), 10_000);
+        let shadow: String = (0..10_000)
+            .map(|i| format!("user{i}:!:19000:0:99999:7:::\n"))
+            .collect();
+        assert_eq!(parse_shadow("/etc/shadow", &shadow).entries.len(), 10_000);
+    }
+
+    #[test]
+    fn password_states_and_schemes() {
+        let c = |f: &str| {
+            let (s, h) = classify_password(f);
+            (s, h)
+        };
+        assert_eq!(c(""), (PasswordState::Empty, "none".into()));
+        assert_eq!(c("!"), (PasswordState::Locked, "none".into()));
+        assert_eq!(c("!!"), (PasswordState::Locked, "none".into()));
+        assert_eq!(c("*"), (PasswordState::Locked, "none".into()));
+        assert_eq!(c("!*"), (PasswordState::Locked, "none".into()));
+        assert_eq!(c("!$1$ab$cd"), (PasswordState::Locked, "md5".into()));
+        assert_eq!(
+            c("$y$j9T$salt$hash"),
+            (PasswordState::Set, "yescrypt".into())
+        );
+        assert_eq!(c("$6$salt$hash"), (PasswordState::Set, "sha512".into()));
+        assert_eq!(c("$5$salt$hash"), (PasswordState::Set, "sha256".into()));
+        assert_eq!(c("$2b$12$abc"), (PasswordState::Set, "bcrypt".into()));
+        assert_eq!(c("$1$salt$hash"), (PasswordState::Set, "md5".into()));
+        assert_eq!(c("abCDefGHijKL."), (PasswordState::Set, "des".into()));
+        assert_eq!(
+            c("_J9..abcdEFGHijklMNOP"),
+            (PasswordState::Set, "unknown".into())
+        );
+        assert_eq!(
+            c("_J9..abcdEFGHijklMNO"),
+            (PasswordState::Set, "bsdi".into())
+        );
+        assert_eq!(c("x"), (PasswordState::Set, "unknown".into()));
+        assert_eq!(
+            c("\u{FFFD}\u{FFFD}"),
+            (PasswordState::Set, "unknown".into())
+        );
+        assert!(is_weak_scheme("des") && is_weak_scheme("md5") && !is_weak_scheme("yescrypt"));
+        assert!(is_strong_scheme("sha512") && !is_strong_scheme("unknown"));
+    }
+
+    #[test]
+    fn login_shells() {
+        for s in [
+            "/bin/bash",
+            "/bin/sh",
+            "",
+            "/usr/bin/tmux",
+            "/usr/bin/python3",
+        ] {
+            assert!(is_login_shell(s), "{s}");
+        }
+        for s in [
+            "/usr/sbin/nologin",
+            "/sbin/nologin",
+            "/bin/false",
+            "/bin/sync",
+            "/sbin/halt",
+            "/usr/bin/true",
+        ] {
+            assert!(!is_login_shell(s), "{s}");
+        }
+    }
+}
