@@ -143,9 +143,9 @@ pub fn inspect_with_progress(
                     Area::Services => AreaFacts::Services(services::collect(&rec)),
                     Area::Network => AreaFacts::Network(network::collect(&rec)),
                     Area::Accounts => AreaFacts::Accounts(accounts::collect(&rec)),
-                    Area::Patches => AreaFacts::Patches(patches::collect(&rec)),
+                    Area::Patches => AreaFacts::Patches(Box::new(patches::collect(&rec))),
                     Area::Firewall => AreaFacts::Firewall(firewall::collect(&rec)),
-                    Area::Supporting => AreaFacts::Supporting(supporting::collect(&rec)),
+                    Area::Supporting => AreaFacts::Supporting(Box::new(supporting::collect(&rec))),
                 };
                 progress(area);
                 (area, result, rec.log.snapshot())
@@ -171,9 +171,9 @@ pub fn inspect_with_progress(
                 AreaFacts::Services(f) => facts.services = f,
                 AreaFacts::Network(f) => facts.network = f,
                 AreaFacts::Accounts(f) => facts.accounts = f,
-                AreaFacts::Patches(f) => facts.patches = f,
+                AreaFacts::Patches(f) => facts.patches = *f,
                 AreaFacts::Firewall(f) => facts.firewall = f,
-                AreaFacts::Supporting(f) => facts.supporting = f,
+                AreaFacts::Supporting(f) => facts.supporting = *f,
             }
         }
     });
@@ -184,9 +184,9 @@ enum AreaFacts {
     Services(services::ServicesFacts),
     Network(network::NetworkFacts),
     Accounts(accounts::AccountsFacts),
-    Patches(patches::PatchesFacts),
+    Patches(Box<patches::PatchesFacts>),
     Firewall(firewall::FirewallFacts),
-    Supporting(supporting::SupportingFacts),
+    Supporting(Box<supporting::SupportingFacts>),
 }
 
 /// Passes everything through to the host and keeps this area's own evidence.

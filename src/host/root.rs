@@ -67,6 +67,18 @@ impl Root {
         self.inside(&current)
     }
 
+    /// The path with its directories resolved inside the tree but the last component left
+    /// as it is, for operations that must not follow a final symlink (lstat, readlink).
+    fn resolve_parent(&self, path: &str) -> PathBuf {
+        let p = Path::new(path);
+        match (p.parent(), p.file_name()) {
+            (Some(parent), Some(name)) if parent != Path::new("/") && parent != Path::new("") => {
+                self.resolve(&parent.to_string_lossy()).join(name)
+            }
+            _ => self.inside(path),
+        }
+    }
+
     pub fn capture_key(argv: &[&str]) -> String {
         argv.join("_").replace('/', "%")
     }
@@ -88,11 +100,11 @@ impl Host for Root {
     }
 
     fn metadata(&self, path: &str) -> Result<FileMeta, HostError> {
-        meta_of(&self.inside(path), path)
+        meta_of(&self.resolve_parent(path), path)
     }
 
     fn read_link(&self, path: &str) -> Result<String, HostError> {
-        std::fs::read_link(self.inside(path))
+        std::fs::read_link(self.resolve_parent(path))
             .map(|p| p.to_string_lossy().into_owned())
             .map_err(|e| HostError::from_io(path, &e))
     }

@@ -1,4 +1,19 @@
-//! Supporting facts. (Being written: see the inspection issue.)
+//! Supporting facts: SSH, remote-access tools, malware protection, mandatory access control,
+//! audit and remote logging, time sync, USB storage, disk encryption and kernel sysctls.
+//!
+//! One submodule per topic, each with pure parsers and a `collect` that reads through `Host`.
+//! Checks combine these with the shared package, process and service facts.
+
+pub mod logging;
+pub mod mac;
+pub mod malware;
+pub mod media;
+pub mod products;
+pub mod remote;
+pub mod ssh;
+pub mod storage;
+pub mod sysctl;
+pub mod time;
 
 use crate::host::Host;
 use crate::inspect::Unseen;
@@ -6,11 +21,251 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SupportingFacts {
+    pub ssh: ssh::SshFacts,
+    pub remote_tools: remote::RemoteToolFacts,
+    pub malware: malware::MalwareFacts,
+    pub mac: mac::MacFacts,
+    pub audit: logging::AuditFacts,
+    pub remote_logging: logging::RemoteLogFacts,
+    pub time: time::TimeFacts,
+    pub usb_storage: media::UsbStorageFacts,
+    pub storage: storage::StorageFacts,
+    pub sysctl: sysctl::SysctlFacts,
+    /// Kernel command line (running kernel) and the one configured in /etc/default/grub.
+    pub boot: BootParams,
     pub unknown: Unseen,
 }
 
-pub fn collect(_host: &dyn Host) -> SupportingFacts {
-    let mut unknown = Unseen::new();
-    unknown.insert("supporting".into(), "not inspected by this build".into());
-    SupportingFacts { unknown }
+/// Kernel parameters as booted (`/proc/cmdline`) and as configured for the next boot.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BootParams {
+    /// Parameters of the running kernel; `None` when /proc/cmdline could not be read.
+    pub running: Option<Vec<String>>,
+    /// Parameters from GRUB_CMDLINE_LINUX and GRUB_CMDLINE_LINUX_DEFAULT, with their origin.
+    pub configured: Vec<BootParam>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BootParam {
+    pub param: String,
+    /// `file:line`
+    pub origin: String,
+}
+
+impl BootParams {
+    /// Every parameter named `key` (`key=value` or bare `key`), running first, with its origin.
+    pub fn find(&self, key: &str) -> Vec<(String, String)> {
+        let matches = |p: &str| p == key || p.split_once('=').is_some_and(|(k, _)| k == key);
+        let mut out = Vec::new();
+        for p in self.running.iter().flatten().filter(|p| matches(p)) {
+            out.push((p.clone(), "/proc/cmdline".to_string()));
+        }
+        for p in self.configured.iter().filter(|p| matches(&p.param)) {
+            out.push((p.param.clone(), p.origin.clone()));
+        }
+        out
+    }
+}
+
+pub fn collect(host: &dyn Host) -> SupportingFacts {
+    let boot = collect_boot(host);
+    SupportingFacts {
+        ssh: ssh::collect(host),
+        remote_tools: remote::collect(host),
+        malware: malware::collect(host),
+        mac: mac::collect(host),
+        audit: logging::collect_audit(host),
+        remote_logging: logging::collect_remote(host),
+        time: time::collect(host),
+        usb_storage: media::collect(host),
+        storage: storage::collect(host),
+        sysctl: sysctl::collect(host),
+        boot,
+        unknown: Unseen::new(),
+    }
+}
+
+fn collect_boot(host: &dyn Host) -> BootParams {
+    let mut boot = BootParams::default();
+    if crate::inspect::is_live(host) {
+        boot.running = host
+            .read("/proc/cmdline")
+            .ok()
+            .map(|f| parse_cmdline(&f.text));
+    }
+    if let Ok(f) = host.read("/etc/default/grub") {
+        boot.configured = parse_default_grub("/etc/default/grub", &f.text);
+    }
+    boot
+}
+
+/// Splits a kernel command line into parameters (double quotes group, as the kernel does).
+pub fn parse_cmdline(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    // Everything after a bare `--` goes to init, not the kernel.
+    if let Some(i) = out.iter().position(|p| p == "--") {
+        out.truncate(i);
+    }
+    out
+}
+
+/// Kernel parameters from /etc/default/grub's GRUB_CMDLINE_LINUX(_DEFAULT) assignments.
+pub fn parse_default_grub(path: &str, text: &str) -> Vec<BootParam> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        if !matches!(
+            key.trim(),
+            "GRUB_CMDLINE_LINUX" | "GRUB_CMDLINE_LINUX_DEFAULT"
+        ) {
+            continue;
+        }
+        let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+        for p in value.split_whitespace() {
+            if p.starts_with('$') {
+                continue; // a reference to another variable
+            }
+            out.push(BootParam {
+                param: p.to_string(),
+                origin: format!("{path}:{}", i + 1),
+            });
+        }
+    }
+    out
+}
+
+/// `path:line`, the way details name where a setting came from.
+pub fn origin(path: &str, line: usize) -> String {
+    format!("{path}:{line}")
+}
+
+/// Shell-style wildcard match with `*` and `?` (no character classes).
+pub fn wildcard(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+/// Files of `dir` whose names end with `suffix`, as full paths sorted by name. An absent or
+/// unreadable directory gives none (the caller records why when it matters).
+pub fn dir_files(host: &dyn Host, dir: &str, suffix: &str) -> Vec<String> {
+    host.read_dir(dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|n| n.ends_with(suffix) && !n.starts_with('.'))
+        .map(|n| format!("{}/{n}", dir.trim_end_matches('/')))
+        .collect()
+}
+
+/// Expands a path whose last component may hold `*`/`?` into existing paths, sorted.
+pub fn expand_glob(host: &dyn Host, pattern: &str) -> Vec<String> {
+    let (dir, name) = match pattern.rsplit_once('/') {
+        Some(("", n)) => ("/", n),
+        Some((d, n)) => (d, n),
+        None => return Vec::new(),
+    };
+    if !name.contains(['*', '?']) {
+        return vec![pattern.to_string()];
+    }
+    host.read_dir(dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|n| (name.starts_with('.') || !n.starts_with('.')) && wildcard(name, n))
+        .map(|n| format!("{}/{n}", dir.trim_end_matches('/')))
+        .collect()
+}
+
+/// Configuration files from drop-in directories in precedence order (earlier directory wins
+/// for the same file name, as systemd, kmod and sysctl do), then sorted by file name.
+pub fn drop_in_files(host: &dyn Host, dirs: &[&str], suffix: &str) -> Vec<String> {
+    let mut by_name: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    for dir in dirs {
+        for path in dir_files(host, dir, suffix) {
+            let name = path.rsplit('/').next().unwrap_or_default().to_string();
+            by_name.entry(name).or_insert(path);
+        }
+    }
+    by_name.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cmdline_splits_quotes_and_stops_at_init_args() {
+        let real = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/supporting/boot/firecracker_cmdline"
+        ));
+        let p = parse_cmdline(real);
+        assert!(p.contains(&"nomodule".to_string()));
+        assert!(!p.iter().any(|x| x == "--firecracker-init"));
+        assert_eq!(parse_cmdline("a=\"b c\" d\n"), vec!["a=b c", "d"]);
+        assert!(parse_cmdline("").is_empty());
+    }
+
+    #[test]
+    fn default_grub_params() {
+        let text = "GRUB_DEFAULT=0\n#GRUB_CMDLINE_LINUX=\"apparmor=0\"\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash\"\nGRUB_CMDLINE_LINUX=\"apparmor=0 $EXTRA\"\n";
+        let p = parse_default_grub("/etc/default/grub", text);
+        assert_eq!(p.len(), 3);
+        assert_eq!(p[2].param, "apparmor=0");
+        assert_eq!(p[2].origin, "/etc/default/grub:4");
+        let boot = BootParams {
+            running: Some(vec!["selinux=0".into()]),
+            configured: p,
+        };
+        assert_eq!(boot.find("apparmor").len(), 1);
+        assert_eq!(boot.find("selinux")[0].1, "/proc/cmdline");
+    }
+
+    #[test]
+    fn wildcard_matches_like_glob() {
+        assert!(wildcard("*.conf", "a.conf"));
+        assert!(!wildcard("*.conf", "a.conf.bak"));
+        assert!(wildcard("x?z*", "xyz"));
+        assert!(wildcard("*", ""));
+        assert!(!wildcard("a", "b"));
+        assert!(wildcard("a*b*c", "aXXbYYc"));
+    }
 }

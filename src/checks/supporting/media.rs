@@ -1,0 +1,214 @@
+//! `media.usb_storage`: USB mass storage cannot be loaded.
+
+use super::evidence;
+use crate::checks::{CheckContext, Finding, Status};
+use crate::inspect::Facts;
+use crate::inspect::supporting::media::{MODPROBE_DIRS, ModprobeRule, ModuleState};
+use crate::policy::Policy;
+
+const ID: &str = "media.usb_storage";
+
+/// Kernel parameters that stop usb-storage or all USB devices, with their origins.
+fn boot_blocks(facts: &Facts) -> Vec<String> {
+    let boot = &facts.supporting.boot;
+    let mut out = Vec::new();
+    for key in ["module_blacklist", "modprobe.blacklist"] {
+        for (p, origin) in boot.find(key) {
+            let list = p.split_once('=').map_or("", |(_, v)| v);
+            if list
+                .split(',')
+                .any(|m| m.replace('-', "_") == "usb_storage")
+            {
+                out.push(format!("{p} ({origin})"));
+            }
+        }
+    }
+    for (p, origin) in boot.find("usbcore.authorized_default") {
+        if p.ends_with("=0") {
+            out.push(format!(
+                "{p} ({origin}): new USB devices are not authorised"
+            ));
+        }
+    }
+    out
+}
+
+pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Finding> {
+    let u = &facts.supporting.usb_storage;
+    let mut subjects: Vec<&str> = MODPROBE_DIRS.to_vec();
+    subjects.extend(u.files.iter().map(String::as_str));
+    subjects.extend([
+        "/proc/cmdline",
+        "/etc/default/grub",
+        "/proc/sys/kernel/modules_disabled",
+    ]);
+    let ev = evidence(facts, &subjects, false);
+    let rules_for =
+        |m: &str| -> Vec<&ModprobeRule> { u.rules.iter().filter(|r| r.module == m).collect() };
+    let usb = rules_for("usb_storage");
+    let blocked: Vec<&&ModprobeRule> = usb.iter().filter(|r| r.blocks_loading()).collect();
+    let blacklisted = usb.iter().any(|r| r.kind == "blacklist");
+    let mut boot = boot_blocks(facts);
+    if u.modules_disabled == Some(true) && u.usb_storage == Some(ModuleState::NotLoaded) {
+        boot.push("kernel.modules_disabled = 1 (no module can be loaded until reboot)".into());
+    }
+    let mut details: Vec<String> = u
+        .rules
+        .iter()
+        .map(|r| match r.kind.as_str() {
+            "install" => format!("install {} {} ({})", r.module, r.command, r.origin),
+            _ => format!("{} {} ({})", r.kind, r.module, r.origin),
+        })
+        .collect();
+    details.extend(boot.iter().map(|b| format!("kernel parameter {b}")));
+    let state = |s: Option<ModuleState>| match s {
+        Some(ModuleState::Loaded) => "loaded now",
+        Some(ModuleState::BuiltIn) => "built into the kernel",
+        Some(ModuleState::NotLoaded) => "not loaded",
+        None => "not observed (offline image)",
+    };
+    details.push(format!(
+        "usb_storage: {}; uas: {}",
+        state(u.usb_storage),
+        state(u.uas)
+    ));
+    if !u.uas.is_some_and(|s| s == ModuleState::NotLoaded) || !rules_for("uas").is_empty() {
+        details.push(
+            "uas (USB Attached SCSI) needs usb_storage, so disabling usb_storage stops it too"
+                .into(),
+        );
+    }
+    let loaded = u.usb_storage == Some(ModuleState::Loaded);
+    let unreadable: Vec<String> = u
+        .unknown
+        .iter()
+        .filter(|(k, _)| k.starts_with("modprobe:"))
+        .map(|(_, v)| v.clone())
+        .collect();
+    let f = if u.usb_storage == Some(ModuleState::BuiltIn) && boot.is_empty() {
+        Finding::new(
+            ID,
+            Status::Fail,
+            "usb-storage is built into the kernel: modprobe rules cannot disable it",
+        )
+    } else if !blocked.is_empty() || !boot.is_empty() {
+        let how = blocked.first().map_or_else(
+            || boot.join(", "),
+            |r| format!("install {} {} at {}", r.module, r.command, r.origin),
+        );
+        if loaded {
+            Finding::new(
+                ID,
+                Status::Warn,
+                format!("usb-storage is disabled ({how}) but is loaded now: reboot or unload it"),
+            )
+        } else {
+            Finding::new(
+                ID,
+                Status::Pass,
+                format!("USB mass storage cannot be loaded ({how})"),
+            )
+        }
+    } else if !unreadable.is_empty() {
+        Finding::unknown(
+            ID,
+            format!(
+                "could not read every modprobe.d file: {}",
+                unreadable.join("; ")
+            ),
+        )
+    } else if blacklisted {
+        Finding::new(
+            ID,
+            Status::Warn,
+            format!(
+                "usb-storage is only blacklisted{}: it still loads when asked for explicitly; add `install usb-storage /bin/false`",
+                if loaded { " and is loaded now" } else { "" }
+            ),
+        )
+    } else {
+        Finding::new(
+            ID,
+            Status::Fail,
+            format!(
+                "USB mass storage is not disabled{}",
+                if loaded {
+                    " and the usb-storage module is loaded now"
+                } else {
+                    ""
+                }
+            ),
+        )
+    };
+    vec![f.with_details(details).with_evidence(ev)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::*;
+    use crate::inspect::supporting::media::parse_modprobe;
+
+    fn run(f: &Facts) -> Finding {
+        let out = evaluate(
+            f,
+            &Policy::builtin().unwrap_or_else(|e| panic!("{e}")),
+            &ctx(true),
+        );
+        only(&out, ID).clone()
+    }
+
+    fn with(rules: &str, state: Option<ModuleState>) -> Facts {
+        let mut f = live(&[], &[], &[]);
+        f.supporting.usb_storage.rules = parse_modprobe("/etc/modprobe.d/usb.conf", rules);
+        f.supporting.usb_storage.usb_storage = state;
+        f
+    }
+
+    #[test]
+    fn install_false_passes_unless_loaded() {
+        let r = run(&with(
+            "install usb-storage /bin/false\n",
+            Some(ModuleState::NotLoaded),
+        ));
+        assert_status(&r, Status::Pass);
+        assert!(r.summary.contains("/etc/modprobe.d/usb.conf:1"));
+        assert_status(
+            &run(&with(
+                "install usb_storage /bin/true\n",
+                Some(ModuleState::Loaded),
+            )),
+            Status::Warn,
+        );
+    }
+
+    #[test]
+    fn blacklist_only_warns_nothing_fails_builtin_fails() {
+        assert_status(
+            &run(&with(
+                "blacklist usb-storage\n",
+                Some(ModuleState::NotLoaded),
+            )),
+            Status::Warn,
+        );
+        // This build machine: no rules, module not loaded.
+        assert_status(&run(&with("", Some(ModuleState::NotLoaded))), Status::Fail);
+        assert_status(
+            &run(&with(
+                "install usb-storage /bin/false\n",
+                Some(ModuleState::BuiltIn),
+            )),
+            Status::Fail,
+        );
+    }
+
+    #[test]
+    fn kernel_module_blacklist_passes() {
+        let mut f = with("", Some(ModuleState::NotLoaded));
+        f.supporting.boot.running = Some(vec![
+            "quiet".into(),
+            "module_blacklist=firewire_ohci,usb-storage".into(),
+        ]);
+        assert_status(&run(&f), Status::Pass);
+    }
+}

@@ -1,0 +1,614 @@
+//! systemd unit files and enablement, read from the unit directories without a running
+//! manager: precedence, masking, aliases, templates and `*.wants`/`*.requires` links.
+//!
+//! [`scan`] gathers what is on disk through the `Host`; [`resolve`] is pure and decides each
+//! unit's state the way `systemctl list-unit-files` does.
+
+use super::ServiceUnit;
+use super::unit_file::{UnitFile, parse_unit_file};
+use crate::host::{FileKind, Host, HostError};
+use crate::inspect::Unseen;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Administrator configuration: enablement links here count (`/run` only on a live host).
+pub const CONFIG_DIR: &str = "/etc/systemd/system";
+pub const RUNTIME_DIR: &str = "/run/systemd/system";
+
+/// Unit directories in systemd's order of precedence (the first holding a name wins).
+pub const UNIT_DIRS: [&str; 5] = [
+    CONFIG_DIR,
+    RUNTIME_DIR,
+    "/usr/local/lib/systemd/system",
+    "/lib/systemd/system",
+    "/usr/lib/systemd/system",
+];
+
+/// One `*.service` / `*.socket` entry of a unit directory, as found on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitEntry {
+    /// The directory it is in (`/usr/lib/systemd/system`).
+    pub dir: String,
+    pub name: String,
+    /// The symlink target as stored, when the entry is a symlink.
+    pub link: Option<String>,
+    /// Contents (read through a symlink); None when unreadable or not read (`/dev/null`).
+    pub text: Option<String>,
+}
+
+/// A symlink in a `*.wants/` or `*.requires/` directory of /etc (or /run) that enables `name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnableLink {
+    pub path: String,
+    pub name: String,
+    /// In /run: enabled for this boot only.
+    pub runtime: bool,
+}
+
+/// What the unit directories hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnitTree {
+    /// Entries in precedence order (directories in [`UNIT_DIRS`] order).
+    pub entries: Vec<UnitEntry>,
+    pub links: Vec<EnableLink>,
+    /// Unit directories that exist.
+    pub dirs_found: Vec<String>,
+}
+
+/// True for the unit types stationward lists: services and the sockets that start them.
+pub fn is_unit_name(name: &str) -> bool {
+    let stem = name
+        .strip_suffix(".service")
+        .or_else(|| name.strip_suffix(".socket"));
+    stem.is_some_and(|s| !s.is_empty() && !s.contains('/'))
+}
+
+/// `getty@tty1.service` → (`getty@.service`, `tty1`); None for a name without `@`.
+pub fn split_instance(name: &str) -> Option<(String, String)> {
+    let (prefix, rest) = name.split_once('@')?;
+    let (instance, suffix) = rest.rsplit_once('.')?;
+    Some((format!("{prefix}@.{suffix}"), instance.to_string()))
+}
+
+/// A template unit file name such as `getty@.service`.
+pub fn is_template(name: &str) -> bool {
+    split_instance(name).is_some_and(|(_, instance)| instance.is_empty())
+}
+
+fn base_name(path: &str) -> &str {
+    path.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(path)
+}
+
+fn join(dir: &str, target: &str) -> String {
+    if target.starts_with('/') {
+        target.to_string()
+    } else {
+        format!("{dir}/{target}")
+    }
+}
+
+/// Reads the unit directories through `host`. `/run` is read only when `live`. A directory
+/// that exists but cannot be read is recorded in `unknown` (`enablement` for /etc, else
+/// `units`).
+pub fn scan(host: &dyn Host, live: bool, unknown: &mut Unseen) -> UnitTree {
+    let mut tree = UnitTree::default();
+    for dir in unit_dirs(host) {
+        let config = dir == CONFIG_DIR || dir == RUNTIME_DIR;
+        if dir == RUNTIME_DIR && !live {
+            continue;
+        }
+        let names = match host.read_dir(&dir) {
+            Ok(n) => n,
+            Err(e) if e.is_not_found() => continue,
+            Err(e) => {
+                let key = if dir == CONFIG_DIR {
+                    "enablement"
+                } else {
+                    "units"
+                };
+                note(unknown, key, &e);
+                continue;
+            }
+        };
+        tree.dirs_found.push(dir.clone());
+        for name in names {
+            let path = format!("{dir}/{name}");
+            if config && (name.ends_with(".wants") || name.ends_with(".requires")) {
+                match host.read_dir(&path) {
+                    Ok(links) => {
+                        tree.links
+                            .extend(links.into_iter().filter(|n| is_unit_name(n)).map(|n| {
+                                EnableLink {
+                                    path: format!("{path}/{n}"),
+                                    name: n,
+                                    runtime: dir == RUNTIME_DIR,
+                                }
+                            }))
+                    }
+                    Err(e) if e.is_not_found() => {}
+                    Err(e) => note(unknown, "enablement", &e),
+                }
+                continue;
+            }
+            if !is_unit_name(&name) {
+                continue;
+            }
+            let meta = host.metadata(&path);
+            let link = match &meta {
+                Ok(m) if m.kind == FileKind::Symlink => host.read_link(&path).ok(),
+                _ => None,
+            };
+            let text = match (&link, &meta) {
+                (Some(t), _) if t == "/dev/null" => None,
+                (None, Ok(m)) if m.kind == FileKind::File && m.size == 0 => Some(String::new()),
+                _ => host.read(&path).ok().map(|f| f.text),
+            };
+            tree.entries.push(UnitEntry {
+                dir: dir.clone(),
+                name,
+                link,
+                text,
+            });
+        }
+    }
+    tree
+}
+
+/// [`UNIT_DIRS`], with `/lib/systemd/system` dropped when /lib is a link to /usr/lib (merged
+/// /usr: the same files twice) or replaced by where /lib really points.
+fn unit_dirs(host: &dyn Host) -> Vec<String> {
+    let lib_target = match host.metadata("/lib") {
+        Ok(m) if m.kind == FileKind::Symlink => host.read_link("/lib").ok(),
+        _ => None,
+    };
+    let mut dirs = Vec::new();
+    for dir in UNIT_DIRS {
+        if dir == "/lib/systemd/system"
+            && let Some(target) = &lib_target
+        {
+            let target = target.trim_end_matches('/');
+            if matches!(target, "/usr/lib" | "usr/lib") {
+                continue;
+            }
+            dirs.push(format!(
+                "/{}/systemd/system",
+                target.trim_start_matches('/')
+            ));
+            continue;
+        }
+        dirs.push(dir.to_string());
+    }
+    dirs
+}
+
+fn note(unknown: &mut Unseen, key: &str, e: &HostError) {
+    unknown
+        .entry(key.to_string())
+        .or_insert_with(|| e.to_string());
+}
+
+enum Kind {
+    Masked,
+    Alias(String),
+    File(UnitFile),
+    Unreadable,
+}
+
+struct Top<'a> {
+    entry: &'a UnitEntry,
+    kind: Kind,
+    /// Where the definition lives (a symlink's target for linked units).
+    path: String,
+}
+
+/// Decides every unit's enablement from the tree, as `systemctl list-unit-files` would:
+/// masked, alias, enabled / enabled-runtime, linked, disabled, indirect, static; plus the
+/// enabled instances of templates and `not-found` for enablement links to nothing.
+/// `active` is left `unknown`.
+pub fn resolve(tree: &UnitTree) -> Vec<ServiceUnit> {
+    let mut top: BTreeMap<&str, Top> = BTreeMap::new();
+    for e in &tree.entries {
+        if top.contains_key(e.name.as_str()) {
+            continue;
+        }
+        let here = format!("{}/{}", e.dir, e.name);
+        let (kind, path) = match (&e.link, &e.text) {
+            (Some(t), _) if t == "/dev/null" => (Kind::Masked, here),
+            (_, Some(text)) if text.is_empty() => (Kind::Masked, here),
+            (Some(t), _) if base_name(t) != e.name => (Kind::Alias(base_name(t).to_string()), here),
+            (Some(t), Some(text)) => (Kind::File(parse_unit_file(text)), join(&e.dir, t)),
+            (None, Some(text)) => (Kind::File(parse_unit_file(text)), here),
+            (_, None) => (Kind::Unreadable, here),
+        };
+        top.insert(
+            e.name.as_str(),
+            Top {
+                entry: e,
+                kind,
+                path,
+            },
+        );
+    }
+
+    let alias_target = |name: &str| -> String {
+        let mut current = name.to_string();
+        for _ in 0..8 {
+            match top.get(current.as_str()).map(|t| &t.kind) {
+                Some(Kind::Alias(next)) => current.clone_from(next),
+                _ => break,
+            }
+        }
+        current
+    };
+
+    // Enablement: links in *.wants/*.requires, and alias symlinks in /etc or /run.
+    let mut enabling: BTreeMap<String, Vec<(String, bool)>> = BTreeMap::new();
+    for l in &tree.links {
+        let mut name = alias_target(&l.name);
+        if is_template(&name)
+            && let Some(Top {
+                kind: Kind::File(u),
+                ..
+            }) = top.get(name.as_str())
+            && !u.default_instance.is_empty()
+        {
+            name = name.replacen("@.", &format!("@{}.", u.default_instance), 1);
+        }
+        enabling
+            .entry(name)
+            .or_default()
+            .push((l.path.clone(), l.runtime));
+    }
+    for t in top.values() {
+        if let Kind::Alias(_) = t.kind
+            && (t.entry.dir == CONFIG_DIR || t.entry.dir == RUNTIME_DIR)
+        {
+            enabling
+                .entry(alias_target(&t.entry.name))
+                .or_default()
+                .push((t.path.clone(), t.entry.dir == RUNTIME_DIR));
+        }
+    }
+    let state_of_links = |links: &[(String, bool)]| {
+        if links.iter().all(|(_, runtime)| *runtime) {
+            "enabled-runtime"
+        } else {
+            "enabled"
+        }
+    };
+    let search_dirs: BTreeSet<&str> = tree
+        .dirs_found
+        .iter()
+        .map(String::as_str)
+        .chain(UNIT_DIRS)
+        .collect();
+
+    let mut units: BTreeMap<String, ServiceUnit> = BTreeMap::new();
+    for (name, t) in &top {
+        let links = enabling.get(*name).map(Vec::as_slice).unwrap_or_default();
+        let mut unit = ServiceUnit::new(name, "unknown", "unknown", "systemd");
+        unit.path.clone_from(&t.path);
+        unit.enabled_by = links.iter().map(|(p, _)| p.clone()).collect();
+        match &t.kind {
+            Kind::Masked => unit.enabled = "masked".into(),
+            Kind::Alias(_) => {
+                unit.enabled = "alias".into();
+                unit.alias_of = alias_target(name);
+                unit.enabled_by.clear();
+            }
+            Kind::Unreadable => unit.note = "unit file could not be read".into(),
+            Kind::File(u) => {
+                unit.exec.clone_from(&u.exec);
+                let instance_enabled = is_template(name)
+                    && enabling.keys().any(|k| {
+                        split_instance(k)
+                            .is_some_and(|(tpl, inst)| tpl == *name && !inst.is_empty())
+                    });
+                let linked = t.entry.link.is_some()
+                    && !search_dirs.contains(t.path.rsplit_once('/').map_or("", |(d, _)| d));
+                unit.enabled = if !links.is_empty() {
+                    state_of_links(links)
+                } else if instance_enabled {
+                    "enabled"
+                } else if linked {
+                    "linked"
+                } else if u.has_install_targets() {
+                    "disabled"
+                } else if !u.also.is_empty() {
+                    "indirect"
+                } else {
+                    "static"
+                }
+                .into();
+            }
+        }
+        units.insert((*name).to_string(), unit);
+    }
+
+    // Enabled instances of templates, and links to units that do not exist.
+    for (name, links) in &enabling {
+        if units.contains_key(name) {
+            continue;
+        }
+        let mut unit = ServiceUnit::new(name, state_of_links(links), "unknown", "systemd");
+        unit.enabled_by = links.iter().map(|(p, _)| p.clone()).collect();
+        let template = split_instance(name)
+            .map(|(tpl, _)| tpl)
+            .filter(|tpl| tpl != name);
+        match template
+            .as_deref()
+            .and_then(|tpl| top.get(tpl).map(|t| (tpl, t)))
+        {
+            Some((tpl, t)) => {
+                unit.template = tpl.to_string();
+                unit.path.clone_from(&t.path);
+                match &t.kind {
+                    Kind::File(u) => unit.exec.clone_from(&u.exec),
+                    Kind::Masked => unit.enabled = "masked".into(),
+                    _ => {}
+                }
+            }
+            None => {
+                unit.enabled = "not-found".into();
+                unit.note = "enablement link to a unit file that does not exist".into();
+            }
+        }
+        units.insert(name.clone(), unit);
+    }
+
+    // A socket runs what its service runs.
+    let socket_exec: Vec<(String, String)> = units
+        .values()
+        .filter(|u| u.name.ends_with(".socket") && u.exec.is_empty())
+        .filter_map(|u| {
+            let stem = u.name.strip_suffix(".socket")?;
+            let service = match top.get(u.name.as_str()).map(|t| &t.kind) {
+                Some(Kind::File(f)) if !f.service.is_empty() => f.service.clone(),
+                Some(Kind::File(f)) if f.accept => format!("{stem}@.service"),
+                _ => format!("{stem}.service"),
+            };
+            let exec = units.get(&alias_target(&service)).map(|s| s.exec.clone())?;
+            Some((u.name.clone(), exec))
+        })
+        .collect();
+    for (name, exec) in socket_exec {
+        if let Some(u) = units.get_mut(&name) {
+            u.exec = exec;
+        }
+    }
+    units.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(dir: &str, name: &str, text: &str) -> UnitEntry {
+        UnitEntry {
+            dir: dir.into(),
+            name: name.into(),
+            link: None,
+            text: Some(text.into()),
+        }
+    }
+
+    fn link(dir: &str, name: &str, target: &str, text: Option<&str>) -> UnitEntry {
+        UnitEntry {
+            dir: dir.into(),
+            name: name.into(),
+            link: Some(target.into()),
+            text: text.map(str::to_string),
+        }
+    }
+
+    fn wants(target: &str, name: &str) -> EnableLink {
+        EnableLink {
+            path: format!("{CONFIG_DIR}/{target}.wants/{name}"),
+            name: name.into(),
+            runtime: false,
+        }
+    }
+
+    const USR: &str = "/usr/lib/systemd/system";
+    const WANTED: &str =
+        "[Service]\nExecStart=/usr/sbin/x\n[Install]\nWantedBy=multi-user.target\n";
+
+    fn get<'a>(units: &'a [ServiceUnit], name: &str) -> &'a ServiceUnit {
+        units
+            .iter()
+            .find(|u| u.name == name)
+            .unwrap_or_else(|| panic!("no {name} in {units:?}"))
+    }
+
+    #[test]
+    fn states() {
+        let tree = UnitTree {
+            entries: vec![
+                link(CONFIG_DIR, "masked.service", "/dev/null", None),
+                file(CONFIG_DIR, "empty.service", ""),
+                link(
+                    CONFIG_DIR,
+                    "display-manager.service",
+                    "/usr/lib/systemd/system/lightdm.service",
+                    Some(WANTED),
+                ),
+                file(USR, "masked.service", WANTED),
+                file(USR, "on.service", WANTED),
+                file(USR, "off.service", WANTED),
+                file(
+                    USR,
+                    "lightdm.service",
+                    "[Service]\nExecStart=/usr/sbin/lightdm\n[Install]\nAlias=display-manager.service\n",
+                ),
+                file(USR, "static.service", "[Service]\nExecStart=/bin/true\n"),
+                file(USR, "indirect.service", "[Install]\nAlso=indirect.socket\n"),
+                file(
+                    USR,
+                    "indirect.socket",
+                    "[Socket]\nListenStream=69\n[Install]\nWantedBy=sockets.target\n",
+                ),
+            ],
+            links: vec![
+                wants("multi-user.target", "on.service"),
+                wants("multi-user.target", "masked.service"),
+            ],
+            dirs_found: vec![CONFIG_DIR.into(), USR.into()],
+        };
+        let units = resolve(&tree);
+        assert_eq!(get(&units, "masked.service").enabled, "masked");
+        assert_eq!(get(&units, "empty.service").enabled, "masked");
+        assert_eq!(get(&units, "on.service").enabled, "enabled");
+        assert_eq!(
+            get(&units, "on.service").enabled_by,
+            vec!["/etc/systemd/system/multi-user.target.wants/on.service"]
+        );
+        assert_eq!(get(&units, "off.service").enabled, "disabled");
+        assert_eq!(get(&units, "static.service").enabled, "static");
+        assert_eq!(get(&units, "indirect.service").enabled, "indirect");
+        assert_eq!(get(&units, "indirect.socket").enabled, "disabled");
+        let dm = get(&units, "display-manager.service");
+        assert_eq!(
+            (dm.enabled.as_str(), dm.alias_of.as_str()),
+            ("alias", "lightdm.service")
+        );
+        let lightdm = get(&units, "lightdm.service");
+        assert_eq!(
+            lightdm.enabled, "enabled",
+            "an alias link in /etc enables its target"
+        );
+        assert_eq!(
+            lightdm.enabled_by,
+            vec!["/etc/systemd/system/display-manager.service"]
+        );
+    }
+
+    #[test]
+    fn templates_instances_and_dangling_links() {
+        let getty = "[Service]\nExecStart=-/sbin/agetty\n[Install]\nWantedBy=getty.target\nDefaultInstance=tty1\n";
+        let tree = UnitTree {
+            entries: vec![
+                file(USR, "getty@.service", getty),
+                link(USR, "autovt@.service", "getty@.service", Some(getty)),
+                file(
+                    USR,
+                    "serial-getty@.service",
+                    "[Install]\nWantedBy=getty.target\n",
+                ),
+            ],
+            links: vec![
+                wants("getty.target", "getty@tty1.service"),
+                wants("getty.target", "getty@tty2.service"),
+                wants("multi-user.target", "telnetd.service"),
+                EnableLink {
+                    path: format!("{RUNTIME_DIR}/multi-user.target.wants/runtime@x.service"),
+                    name: "runtime@x.service".into(),
+                    runtime: true,
+                },
+            ],
+            dirs_found: vec![USR.into()],
+        };
+        let units = resolve(&tree);
+        assert_eq!(get(&units, "getty@.service").enabled, "enabled");
+        let tty2 = get(&units, "getty@tty2.service");
+        assert_eq!(
+            (
+                tty2.enabled.as_str(),
+                tty2.template.as_str(),
+                tty2.exec.as_str()
+            ),
+            ("enabled", "getty@.service", "/sbin/agetty")
+        );
+        assert_eq!(get(&units, "autovt@.service").alias_of, "getty@.service");
+        assert_eq!(get(&units, "serial-getty@.service").enabled, "disabled");
+        assert_eq!(get(&units, "telnetd.service").enabled, "not-found");
+        assert_eq!(get(&units, "runtime@x.service").enabled, "not-found");
+    }
+
+    #[test]
+    fn precedence_linked_and_socket_exec() {
+        let tree = UnitTree {
+            entries: vec![
+                file(
+                    CONFIG_DIR,
+                    "x.service",
+                    "[Service]\nExecStart=/etc/override\n",
+                ),
+                link(
+                    CONFIG_DIR,
+                    "vendor.service",
+                    "/opt/vendor/vendor.service",
+                    Some(WANTED),
+                ),
+                file(
+                    USR,
+                    "x.service",
+                    "[Service]\nExecStart=/usr/original\n[Install]\nWantedBy=a.target\n",
+                ),
+                file(
+                    USR,
+                    "telnet.socket",
+                    "[Socket]\nListenStream=23\nAccept=yes\n[Install]\nWantedBy=sockets.target\n",
+                ),
+                file(
+                    USR,
+                    "telnet@.service",
+                    "[Service]\nExecStart=-/usr/sbin/in.telnetd\n",
+                ),
+            ],
+            links: vec![wants("sockets.target", "telnet.socket")],
+            dirs_found: vec![CONFIG_DIR.into(), USR.into()],
+        };
+        let units = resolve(&tree);
+        let x = get(&units, "x.service");
+        assert_eq!(
+            (x.exec.as_str(), x.enabled.as_str(), x.path.as_str()),
+            ("/etc/override", "static", "/etc/systemd/system/x.service")
+        );
+        let v = get(&units, "vendor.service");
+        assert_eq!(
+            (v.enabled.as_str(), v.path.as_str()),
+            ("linked", "/opt/vendor/vendor.service")
+        );
+        let sock = get(&units, "telnet.socket");
+        assert_eq!(
+            (sock.enabled.as_str(), sock.exec.as_str()),
+            ("enabled", "/usr/sbin/in.telnetd")
+        );
+    }
+
+    #[test]
+    fn names() {
+        assert!(is_unit_name("ssh.service") && is_unit_name("telnet.socket"));
+        assert!(
+            !is_unit_name(".service")
+                && !is_unit_name("x.timer")
+                && !is_unit_name("multi-user.target.wants")
+        );
+        assert_eq!(
+            split_instance("getty@tty1.service"),
+            Some(("getty@.service".into(), "tty1".into()))
+        );
+        assert!(
+            is_template("getty@.service")
+                && !is_template("getty@tty1.service")
+                && !is_template("ssh.service")
+        );
+        assert_eq!(split_instance("weird@"), None);
+    }
+
+    #[test]
+    fn unreadable_unit_is_unknown() {
+        let tree = UnitTree {
+            entries: vec![UnitEntry {
+                dir: USR.into(),
+                name: "secret.service".into(),
+                link: None,
+                text: None,
+            }],
+            ..UnitTree::default()
+        };
+        assert_eq!(resolve(&tree)[0].enabled, "unknown");
+    }
+}

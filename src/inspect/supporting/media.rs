@@ -1,0 +1,205 @@
+//! USB mass storage: modprobe.d rules for usb-storage (and uas), and whether the module is
+//! loaded or built in.
+
+use super::{drop_in_files, origin};
+use crate::host::Host;
+use crate::inspect::Unseen;
+use serde::{Deserialize, Serialize};
+
+/// modprobe.d(5) directories, highest precedence first (a file name in an earlier directory
+/// hides the same name in later ones).
+pub const MODPROBE_DIRS: &[&str] = &[
+    "/etc/modprobe.d",
+    "/run/modprobe.d",
+    "/usr/local/lib/modprobe.d",
+    "/lib/modprobe.d",
+    "/usr/lib/modprobe.d",
+];
+
+/// Modules the check looks at (module names use `_`; modprobe treats `-` the same).
+pub const WATCHED_MODULES: &[&str] = &["usb_storage", "uas"];
+
+/// A `blacklist` or `install` line for a watched module.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModprobeRule {
+    /// Module name with `-` folded to `_`.
+    pub module: String,
+    /// blacklist | install
+    pub kind: String,
+    /// The command of an `install` rule.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub command: String,
+    pub origin: String,
+}
+
+impl ModprobeRule {
+    /// An `install` rule whose command refuses to load anything (`/bin/false`, `/bin/true`, ...).
+    pub fn blocks_loading(&self) -> bool {
+        if self.kind != "install" {
+            return false;
+        }
+        let first = self.command.split_whitespace().next().unwrap_or_default();
+        let base = first.rsplit('/').next().unwrap_or_default();
+        matches!(base, "false" | "true" | "nologin") || self.command.trim() == "exit 1"
+    }
+}
+
+/// State of a kernel module as sysfs shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModuleState {
+    NotLoaded,
+    Loaded,
+    /// Compiled into the kernel: modprobe rules cannot stop it.
+    BuiltIn,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsbStorageFacts {
+    pub rules: Vec<ModprobeRule>,
+    /// modprobe.d files read, in precedence order.
+    pub files: Vec<String>,
+    /// usb_storage in sysfs; `None` when /sys/module is not visible (offline tree).
+    pub usb_storage: Option<ModuleState>,
+    pub uas: Option<ModuleState>,
+    /// /proc/sys/kernel/modules_disabled = 1: no module can be loaded until reboot.
+    pub modules_disabled: Option<bool>,
+    pub unknown: Unseen,
+}
+
+/// Normalises a module name as modprobe does.
+pub fn module_name(s: &str) -> String {
+    s.replace('-', "_")
+}
+
+/// `blacklist` and `install` rules for the watched modules in one modprobe.d file (lines may
+/// continue with a trailing backslash).
+pub fn parse_modprobe(path: &str, text: &str) -> Vec<ModprobeRule> {
+    let mut out = Vec::new();
+    let mut joined = String::new();
+    let mut start = 0;
+    for (i, raw) in text.lines().enumerate() {
+        if joined.is_empty() {
+            start = i + 1;
+        }
+        if let Some(body) = raw.strip_suffix('\\') {
+            joined.push_str(body);
+            joined.push(' ');
+            continue;
+        }
+        joined.push_str(raw);
+        let line = std::mem::take(&mut joined);
+        let line = line.trim();
+        if line.starts_with('#') {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let (Some(kind), Some(module)) = (words.next(), words.next()) else {
+            continue;
+        };
+        let module = module_name(module);
+        if !WATCHED_MODULES.contains(&module.as_str()) || !matches!(kind, "blacklist" | "install") {
+            continue;
+        }
+        out.push(ModprobeRule {
+            module,
+            kind: kind.to_string(),
+            command: words.collect::<Vec<_>>().join(" "),
+            origin: origin(path, start),
+        });
+    }
+    out
+}
+
+fn module_state(host: &dyn Host, name: &str) -> Option<ModuleState> {
+    let dir = format!("/sys/module/{name}");
+    if host.metadata(&dir).is_err() {
+        return Some(ModuleState::NotLoaded);
+    }
+    // Loadable modules have `initstate`; built-in ones with parameters only have `parameters`.
+    if host.metadata(&format!("{dir}/initstate")).is_ok() {
+        Some(ModuleState::Loaded)
+    } else {
+        Some(ModuleState::BuiltIn)
+    }
+}
+
+pub fn collect(host: &dyn Host) -> UsbStorageFacts {
+    let mut f = UsbStorageFacts {
+        files: drop_in_files(host, MODPROBE_DIRS, ".conf"),
+        ..UsbStorageFacts::default()
+    };
+    for path in f.files.clone() {
+        match host.read(&path) {
+            Ok(t) => f.rules.extend(parse_modprobe(&path, &t.text)),
+            Err(e) => {
+                f.unknown.insert(format!("modprobe:{path}"), e.to_string());
+            }
+        }
+    }
+    if let Ok(t) = host.read("/proc/sys/kernel/modules_disabled") {
+        f.modules_disabled = Some(t.text.trim() == "1");
+    }
+    if host.metadata("/sys/module").is_ok() {
+        f.usb_storage = module_state(host, "usb_storage");
+        f.uas = module_state(host, "uas");
+    } else {
+        f.unknown.insert(
+            "loaded".into(),
+            "/sys/module is not visible (offline image)".into(),
+        );
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> String {
+        let path = format!(
+            "{}/tests/fixtures/supporting/modprobe/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn debian_default_has_no_usb_rules() {
+        assert!(
+            parse_modprobe(
+                "/lib/modprobe.d/systemd.conf",
+                &fixture("debian12_lib_systemd.conf")
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn cis_style_rules() {
+        let r = parse_modprobe(
+            "/etc/modprobe.d/usb-storage.conf",
+            &fixture("cis_usb-storage.conf"),
+        );
+        assert_eq!(r.len(), 4, "{r:?}");
+        assert_eq!(
+            (r[0].kind.as_str(), r[0].module.as_str()),
+            ("install", "usb_storage")
+        );
+        assert!(r[0].blocks_loading());
+        assert_eq!(r[0].origin, "/etc/modprobe.d/usb-storage.conf:2");
+        assert!(!r[1].blocks_loading()); // blacklist
+        // A continued install line that runs a real command does not block loading.
+        assert_eq!(r[3].module, "uas");
+        assert_eq!(r[3].origin, "/etc/modprobe.d/usb-storage.conf:5");
+        assert!(!r[3].blocks_loading());
+    }
+
+    #[test]
+    fn hostile_modprobe() {
+        assert!(parse_modprobe("/x", "").is_empty());
+        assert!(parse_modprobe("/x", "blacklist\ninstall\n\u{FFFD} usb-storage\n\\").is_empty());
+        let big = "blacklist usb-storage\n".repeat(10_000);
+        assert_eq!(parse_modprobe("/x", &big).len(), 10_000);
+    }
+}

@@ -1,0 +1,204 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+//! The supporting area over offline trees (`--root`): a stock Debian 12 tree built from the
+//! packages' own configuration files, and an invented hardened station. Service units are filled
+//! in by the test (not collected), so these tests do not depend on the services collector.
+
+use stationward::checks::{self, Area, CheckContext, Finding, Status};
+use stationward::date::Date;
+use stationward::host::{Live, Root};
+use stationward::inspect::services::ServiceUnit;
+use stationward::inspect::{self, Facts, packages, supporting};
+use stationward::policy::Policy;
+use std::path::PathBuf;
+
+fn tree(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/supporting/trees")
+        .join(name)
+}
+
+fn ctx(live: bool) -> CheckContext {
+    let now = stationward::date::unix_now_secs();
+    CheckContext {
+        today: Date::from_unix_days(now / 86_400),
+        now,
+        privileged: true,
+        live,
+    }
+}
+
+/// Facts for an offline tree, with the given units enabled (active state unknown, as offline).
+fn offline_facts(name: &str, enabled_units: &[&str]) -> Facts {
+    let host = Root::new(tree(name));
+    let mut facts = Facts {
+        areas: vec![Area::Supporting],
+        packages: packages::collect(&host),
+        supporting: supporting::collect(&host),
+        ..Facts::default()
+    };
+    facts.processes.unknown.insert(
+        "processes".into(),
+        "offline image: no running processes".into(),
+    );
+    facts.services.units = enabled_units
+        .iter()
+        .map(|u| ServiceUnit::new(&format!("{u}.service"), "enabled", "unknown", "systemd"))
+        .collect();
+    facts.services.units.push(ServiceUnit::new(
+        "getty@.service",
+        "enabled",
+        "unknown",
+        "systemd",
+    ));
+    facts
+}
+
+fn evaluate(facts: &Facts, live: bool) -> Vec<Finding> {
+    let policy = Policy::builtin().unwrap();
+    checks::supporting::evaluate(facts, &policy, &ctx(live))
+}
+
+fn status_of(findings: &[Finding], id: &str) -> (Status, String) {
+    let f = findings
+        .iter()
+        .find(|f| f.check == id)
+        .unwrap_or_else(|| panic!("no {id} finding"));
+    (f.status, f.summary.clone())
+}
+
+fn expect(findings: &[Finding], id: &str, want: Status) {
+    let (got, summary) = status_of(findings, id);
+    assert_eq!(got, want, "{id}: {summary}");
+}
+
+#[test]
+fn stock_debian12_tree() {
+    let facts = offline_facts(
+        "debian12-stock",
+        &["ssh", "chrony", "rsyslog", "auditd", "apparmor"],
+    );
+    let s = &facts.supporting;
+    assert_eq!(s.ssh.config_files, vec!["/etc/ssh/sshd_config"]);
+    assert_eq!(s.time.chrony_sources.as_ref().map(Vec::len), Some(1));
+    assert!(s.storage.fstab_root.is_none());
+    let out = evaluate(&facts, false);
+    // Debian's sshd_config leaves PermitRootLogin at prohibit-password and passwords at yes.
+    expect(&out, "ssh.root_login", Status::Pass);
+    expect(&out, "ssh.password_auth", Status::Fail);
+    expect(&out, "remote.tools", Status::Pass);
+    expect(&out, "malware.present", Status::Warn);
+    expect(&out, "mac.enforcing", Status::Pass);
+    // auditd enabled, but Debian's rules.d/audit.rules holds no rules.
+    expect(&out, "logging.audit", Status::Warn);
+    expect(&out, "logging.remote", Status::Warn);
+    expect(&out, "time.sync", Status::Pass);
+    expect(&out, "media.usb_storage", Status::Fail);
+    // "# UNCONFIGURED FSTAB FOR BASE SYSTEM": nothing to follow offline.
+    expect(&out, "storage.encryption", Status::Unknown);
+    expect(&out, "kernel.sysctl", Status::Warn);
+    assert!(
+        status_of(&out, "time.sync")
+            .1
+            .contains("configured, not observed")
+    );
+}
+
+#[test]
+fn hardened_tree() {
+    let facts = offline_facts(
+        "hardened",
+        &[
+            "ssh",
+            "chrony",
+            "rsyslog",
+            "auditd",
+            "apparmor",
+            "falcon-sensor",
+        ],
+    );
+    let s = &facts.supporting;
+    assert_eq!(
+        s.ssh.config_files,
+        vec![
+            "/etc/ssh/sshd_config",
+            "/etc/ssh/sshd_config.d/50-vendor.conf"
+        ]
+    );
+    assert_eq!(s.time.chrony_sources.as_ref().map(Vec::len), Some(2));
+    assert_eq!(s.remote_logging.targets.len(), 5);
+    let out = evaluate(&facts, false);
+    expect(&out, "ssh.root_login", Status::Pass);
+    // The vendor drop-in's Match block opens passwords for one account: named, not hidden.
+    expect(&out, "ssh.password_auth", Status::Warn);
+    assert!(
+        status_of(&out, "ssh.password_auth")
+            .1
+            .contains("User vendorsvc")
+    );
+    expect(&out, "remote.tools", Status::Pass);
+    expect(&out, "malware.present", Status::Pass);
+    expect(&out, "mac.enforcing", Status::Pass);
+    expect(&out, "logging.audit", Status::Pass);
+    expect(&out, "logging.remote", Status::Pass);
+    expect(&out, "time.sync", Status::Pass);
+    expect(&out, "media.usb_storage", Status::Pass);
+    expect(&out, "storage.encryption", Status::Pass);
+    expect(&out, "kernel.sysctl", Status::Pass);
+}
+
+#[test]
+fn whole_scan_of_a_tree_reports_every_supporting_check() {
+    let host = Root::new(tree("hardened"));
+    let facts = inspect::inspect(&host, &[Area::Supporting]);
+    let findings = checks::evaluate(&facts, &Policy::builtin().unwrap(), &ctx(false));
+    for spec in checks::REGISTRY
+        .iter()
+        .filter(|s| s.area == Area::Supporting)
+    {
+        let f = findings.iter().find(|f| f.check == spec.id).unwrap();
+        assert!(
+            !f.summary.contains("not implemented"),
+            "{}: {}",
+            spec.id,
+            f.summary
+        );
+    }
+    // Evidence names the files the findings were derived from.
+    let ssh = findings
+        .iter()
+        .find(|f| f.check == "ssh.password_auth")
+        .unwrap();
+    assert!(
+        ssh.evidence
+            .iter()
+            .any(|e| e.subject() == "/etc/ssh/sshd_config.d/50-vendor.conf"),
+        "{:?}",
+        ssh.evidence
+    );
+}
+
+#[test]
+fn live_host_never_panics_and_never_passes_blind() {
+    let host = Live::new();
+    let facts = inspect::inspect(&host, &[Area::Supporting]);
+    let findings = checks::evaluate(&facts, &Policy::builtin().unwrap(), &ctx(true));
+    for f in findings
+        .iter()
+        .filter(|f| checks::find(&f.check).is_some_and(|s| s.area == Area::Supporting))
+    {
+        assert!(!f.summary.is_empty(), "{} has no summary", f.check);
+        assert!(
+            !f.summary.contains("not implemented"),
+            "{}: {}",
+            f.check,
+            f.summary
+        );
+        if f.status == Status::Unknown {
+            assert!(
+                f.summary.len() > 10,
+                "{}: an unknown needs a reason",
+                f.check
+            );
+        }
+    }
+}
