@@ -177,6 +177,10 @@ pub fn inspect_with_progress(
             }
         }
     });
+    if want(Area::Patches) {
+        // Patch facts compare against the installed packages and the running kernel.
+        patches::complete(&mut facts.patches, &facts.identity, &facts.packages);
+    }
     facts
 }
 

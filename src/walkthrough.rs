@@ -1,6 +1,7 @@
 //! One technician's pass through a checklist on one host: per control the verdict, the note
 //! and the automated findings shown at the time. Autosaved after every change; resumable.
 
+pub mod answers;
 pub mod store;
 
 use crate::checklist::{Checklist, Method};
