@@ -37,11 +37,10 @@ pub fn parse_dpkg_status(text: &str) -> Vec<InstalledPackage> {
                 _ => {}
             }
         }
-        if !name.is_empty()
-            && !version.is_empty()
-            && status.ends_with(" installed")
-            && status.starts_with("install ")
-        {
+        // "install ok installed" or "hold ok installed": a held package is installed software too.
+        let installed = status.ends_with(" installed")
+            && (status.starts_with("install ") || status.starts_with("hold "));
+        if !name.is_empty() && !version.is_empty() && installed {
             out.push(InstalledPackage {
                 name: name.to_string(),
                 version: version.to_string(),
@@ -93,12 +92,16 @@ mod tests {
 
     #[test]
     fn dpkg_status_keeps_only_installed() {
-        let text = "Package: openssh-server\nStatus: install ok installed\nArchitecture: amd64\nSource: openssh\nVersion: 1:9.2p1-2+deb12u3\nDescription: x\n more\n\nPackage: telnetd\nStatus: deinstall ok config-files\nVersion: 0.17-44\n\nPackage: libc6\nStatus: install ok installed\nVersion: 2.36-9+deb12u9\n";
+        let text = "Package: openssh-server\nStatus: install ok installed\nArchitecture: amd64\nSource: openssh\nVersion: 1:9.2p1-2+deb12u3\nDescription: x\n more\n\nPackage: telnetd\nStatus: deinstall ok config-files\nVersion: 0.17-44\n\nPackage: libc6\nStatus: install ok installed\nVersion: 2.36-9+deb12u9\n\nPackage: linux-image-amd64\nStatus: hold ok installed\nVersion: 6.1.119-1\n";
         let p = parse_dpkg_status(text);
-        assert_eq!(p.len(), 2);
-        assert_eq!(p[1].name, "openssh-server");
-        assert_eq!(p[1].source, "openssh");
-        assert_eq!(p[1].version, "1:9.2p1-2+deb12u3");
+        assert_eq!(p.len(), 3);
+        assert!(
+            is_installed(&p, "linux-image-amd64"),
+            "held packages are installed"
+        );
+        assert_eq!(p[2].name, "openssh-server");
+        assert_eq!(p[2].source, "openssh");
+        assert_eq!(p[2].version, "1:9.2p1-2+deb12u3");
         assert!(!is_installed(&p, "telnetd"));
     }
 
