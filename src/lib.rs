@@ -1,6 +1,7 @@
 //! stationward: inspect a patient-monitoring central station or interface host, walk the
 //! technician through the SMDDS interface-and-central-station controls, sign the result.
 
+pub mod attest;
 pub mod checklist;
 pub mod checks;
 pub mod config;

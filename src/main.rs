@@ -78,10 +78,10 @@ enum Command {
     /// Show and lint the site policy
     #[command(subcommand)]
     Policy(PolicyCommand),
-    /// Operator signing keys [pending: not available in this build]
+    /// Operator signing keys
     #[command(subcommand)]
     Key(KeyCommand),
-    /// Headless sign-off from an answers file [pending: not available in this build]
+    /// Headless sign-off from an answers file (inspects, records the verdicts, signs)
     Attest {
         #[arg(long, value_name = "FILE")]
         answers: PathBuf,
@@ -89,8 +89,15 @@ enum Command {
         operator: String,
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        checklist: Vec<PathBuf>,
+        /// Read the key passphrase from the first line of FILE (else STATIONWARD_PASSPHRASE, else a prompt)
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
     },
-    /// Verify the signed ledger [pending: not available in this build]
+    /// Verify the signed ledger
     Verify {
         ledger_dir: Option<PathBuf>,
         #[arg(long, value_name = "FILE")]
@@ -150,12 +157,21 @@ enum KeyCommand {
     Generate {
         #[arg(long)]
         operator: String,
+        /// Read the passphrase from the first line of FILE (else STATIONWARD_PASSPHRASE, else a prompt)
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+        /// bcrypt-pbkdf rounds protecting the key (at least 16)
+        #[arg(long, value_name = "N", default_value_t = stationward::attest::keys::DEFAULT_KDF_ROUNDS)]
+        kdf_rounds: u32,
     },
     /// Import an existing OpenSSH ed25519 key
     Import {
         file: PathBuf,
         #[arg(long)]
         operator: String,
+        /// Read the passphrase from the first line of FILE (else STATIONWARD_PASSPHRASE, else a prompt)
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
     },
     /// List operator keys
     List,
@@ -214,9 +230,28 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         }) => scan(&dirs, root, policy.as_ref(), &format, &area),
         Some(Command::Checklist(cmd)) => checklist(&dirs, cmd),
         Some(Command::Policy(cmd)) => policy(&dirs, cmd),
-        Some(Command::Key(_)) => pending("key", "signed attestations"),
-        Some(Command::Attest { .. }) => pending("attest", "signed attestations"),
-        Some(Command::Verify { .. }) => pending("verify", "signed attestations"),
+        Some(Command::Key(cmd)) => key(&dirs, cmd),
+        Some(Command::Attest {
+            answers,
+            operator,
+            root,
+            policy,
+            checklist,
+            passphrase_file,
+        }) => attest(
+            &dirs,
+            &answers,
+            &operator,
+            root,
+            policy.as_ref(),
+            &checklist,
+            passphrase_file.as_deref(),
+        ),
+        Some(Command::Verify {
+            ledger_dir,
+            allowed_signers,
+            expect_head,
+        }) => verify(&dirs, ledger_dir, allowed_signers, expect_head.as_deref()),
         Some(Command::Summary { .. }) => pending("summary", "the hardening summary"),
         Some(Command::Diff { .. }) => pending("diff", "the hardening summary"),
     }
@@ -419,4 +454,257 @@ fn policy(dirs: &Dirs, cmd: PolicyCommand) -> Result<u8, Failure> {
             Ok(0)
         }
     }
+}
+
+/// Exit code for a key-store error: bad input (2), or internal (3) for I/O trouble.
+fn attest(
+    dirs: &Dirs,
+    answers: &std::path::Path,
+    operator: &str,
+    root: Option<PathBuf>,
+    policy: Option<&PathBuf>,
+    checklists: &[PathBuf],
+    passphrase_file: Option<&std::path::Path>,
+) -> Result<u8, Failure> {
+    use stationward::attest::{KeyStore, OperatorId, keys::obtain_passphrase, ledger, signoff};
+    use stationward::walkthrough::{HostKey, Stage, Walkthrough, answers::Answers, store::Store};
+    // Everything that can be wrong with the input is found before the host is inspected.
+    let policy = config::load_policy(dirs, policy).map_err(Failure::usage)?;
+    let checklist = config::load_checklists(dirs, checklists)
+        .map_err(Failure::usage)?
+        .pop()
+        .ok_or_else(|| Failure::usage("no checklist loaded"))?;
+    let answers = Answers::load(answers).map_err(Failure::usage)?;
+    let operator = OperatorId::parse(operator).map_err(key_failure)?;
+    let keys = KeyStore::new(&dirs.data);
+    if !keys.private_key_path(&operator).exists() {
+        return Err(Failure::usage(format!(
+            "no key for operator \"{operator}\" in {} (make one with `stationward key generate --operator {operator}`)",
+            keys.keys_dir().display()
+        )));
+    }
+    let root_name = root.as_ref().map(|d| d.display().to_string());
+    let scan = match root {
+        Some(dir) => {
+            if !dir.is_dir() {
+                return Err(Failure::usage(format!(
+                    "{}: not a directory",
+                    dir.display()
+                )));
+            }
+            stationward::scan::run(
+                &stationward::host::Root::new(dir),
+                &policy,
+                &stationward::checks::Area::ALL,
+            )
+        }
+        None => stationward::scan::run(
+            &stationward::host::Live::new(),
+            &policy,
+            &stationward::checks::Area::ALL,
+        ),
+    };
+    let mut walkthrough = Walkthrough::new(&checklist, HostKey::of(&scan.host, root_name));
+    answers
+        .apply(&mut walkthrough, &checklist, &scan.findings)
+        .map_err(Failure::usage)?;
+    let passphrase = obtain_passphrase(
+        passphrase_file,
+        &format!("Passphrase for {operator}'s key: "),
+        false,
+    )
+    .map_err(key_failure)?;
+    let signer = keys
+        .load_signer(&operator, &passphrase)
+        .map_err(key_failure)?;
+    let head = signoff::sign(
+        &dirs.data,
+        &signer,
+        &walkthrough,
+        &checklist,
+        &scan,
+        &policy,
+    )
+    .map_err(|e| Failure {
+        code: match e {
+            stationward::attest::LedgerError::Io { .. }
+            | stationward::attest::LedgerError::ReadBack { .. } => EXIT_INTERNAL,
+            _ => EXIT_USAGE,
+        },
+        message: e.to_string(),
+    })?;
+    // Keep the signed walkthrough beside the others; it is never resumed.
+    walkthrough.stage = Stage::Signed { seq: head.seq };
+    if let Err(e) = Store::new(&dirs.data).save(&walkthrough) {
+        eprintln!("stationward: signed, but the walkthrough copy was not saved: {e}");
+    }
+    let counts = walkthrough.counts();
+    let summary: Vec<String> = counts
+        .iter()
+        .map(|(v, n)| format!("{n} {}", v.as_str()))
+        .collect();
+    println!(
+        "Signed {}",
+        ledger::record_path(&dirs.data, head.seq).display()
+    );
+    println!("  operator  {operator} ({})", signer.keyid());
+    println!(
+        "  host      {} · checklist {} {}",
+        scan.host.hostname, checklist.id, checklist.version
+    );
+    println!("  verdicts  {}", summary.join(", "));
+    println!("  head      {head}");
+    println!("Check it any time with: stationward verify --expect-head {head}");
+    Ok(0)
+}
+
+fn key_failure(e: stationward::attest::KeyError) -> Failure {
+    let code = match e {
+        stationward::attest::KeyError::Io { .. } => EXIT_INTERNAL,
+        _ => EXIT_USAGE,
+    };
+    Failure {
+        code,
+        message: e.to_string(),
+    }
+}
+
+fn key(dirs: &Dirs, cmd: KeyCommand) -> Result<u8, Failure> {
+    use stationward::attest::keys::{KeyInfo, MIN_KDF_ROUNDS, PublicKeyFormat, obtain_passphrase};
+    use stationward::attest::{KeyStore, OperatorId};
+    let store = KeyStore::new(&dirs.data);
+    let describe = |verb: &str, info: &KeyInfo| {
+        println!("{verb} ssh-ed25519 key for operator \"{}\"", info.operator);
+        let kdf = info
+            .kdf_rounds
+            .map_or_else(String::new, |r| format!(", bcrypt {r} rounds"));
+        println!(
+            "  private key  {} (encrypted{kdf}, mode 0600)",
+            info.private_key.display()
+        );
+        println!("  public key   {}", info.public_key.display());
+        println!("  fingerprint  {}", info.fingerprint);
+        println!("  trusted in   {}", store.allowed_signers_path().display());
+    };
+    match cmd {
+        KeyCommand::Generate {
+            operator,
+            passphrase_file,
+            kdf_rounds,
+        } => {
+            let operator = OperatorId::parse(&operator).map_err(key_failure)?;
+            if kdf_rounds < MIN_KDF_ROUNDS {
+                return Err(Failure::usage(format!(
+                    "--kdf-rounds {kdf_rounds} is too low (at least {MIN_KDF_ROUNDS})"
+                )));
+            }
+            let passphrase = obtain_passphrase(
+                passphrase_file.as_deref(),
+                &format!("Passphrase for {operator}'s new key: "),
+                true,
+            )
+            .map_err(key_failure)?;
+            let info = store
+                .generate(&operator, &passphrase, kdf_rounds)
+                .map_err(key_failure)?;
+            describe("Generated", &info);
+            Ok(0)
+        }
+        KeyCommand::Import {
+            file,
+            operator,
+            passphrase_file,
+        } => {
+            let operator = OperatorId::parse(&operator).map_err(key_failure)?;
+            let passphrase = obtain_passphrase(
+                passphrase_file.as_deref(),
+                &format!("Passphrase of {}: ", file.display()),
+                false,
+            )
+            .map_err(key_failure)?;
+            let info = store
+                .import(&file, &operator, &passphrase)
+                .map_err(key_failure)?;
+            describe("Imported", &info);
+            Ok(0)
+        }
+        KeyCommand::List => {
+            let keys = store.list().map_err(key_failure)?;
+            if keys.is_empty() {
+                println!(
+                    "No operator keys in {}; create one with `stationward key generate --operator ID`.",
+                    store.keys_dir().display()
+                );
+                return Ok(0);
+            }
+            let width = keys
+                .iter()
+                .map(|k| k.operator.as_str().len())
+                .max()
+                .unwrap_or(8)
+                .max(8);
+            println!(
+                "{:<width$}  {:<50}  {:<10}  TRUSTED",
+                "OPERATOR", "FINGERPRINT", "KDF"
+            );
+            for k in &keys {
+                let kdf = match (k.has_private_key, k.kdf_rounds) {
+                    (false, _) => "public only".to_string(),
+                    (true, Some(r)) => format!("bcrypt/{r}"),
+                    (true, None) => "unreadable".to_string(),
+                };
+                println!(
+                    "{:<width$}  {:<50}  {:<10}  {}",
+                    k.operator.as_str(),
+                    k.fingerprint,
+                    kdf,
+                    if k.allowed { "yes" } else { "no" }
+                );
+            }
+            Ok(0)
+        }
+        KeyCommand::ExportPub { id, pem } => {
+            let operator = OperatorId::parse(&id).map_err(key_failure)?;
+            let format = if pem {
+                PublicKeyFormat::Pem
+            } else {
+                PublicKeyFormat::OpenSsh
+            };
+            print!(
+                "{}",
+                store
+                    .export_public(&operator, format)
+                    .map_err(key_failure)?
+            );
+            Ok(0)
+        }
+    }
+}
+
+fn verify(
+    dirs: &Dirs,
+    ledger_dir: Option<PathBuf>,
+    allowed_signers: Option<PathBuf>,
+    expect_head: Option<&str>,
+) -> Result<u8, Failure> {
+    use stationward::attest::{LedgerHead, VerifyOptions, verify_ledger};
+    let mut options = match ledger_dir {
+        Some(dir) => VerifyOptions::for_ledger_dir(&dir, allowed_signers),
+        None => {
+            let mut o = VerifyOptions::for_data_dir(&dirs.data);
+            if let Some(file) = allowed_signers {
+                o.allowed_signers = file;
+            }
+            o
+        }
+    };
+    if let Some(head) = expect_head {
+        options.expect_head = Some(
+            head.parse::<LedgerHead>()
+                .map_err(|e| Failure::usage(format!("--expect-head: {e}")))?,
+        );
+    }
+    let report = verify_ledger(&options).map_err(Failure::usage)?;
+    print!("{}", report.render_text());
+    Ok(if report.ok() { 0 } else { EXIT_FAILED })
 }

@@ -69,6 +69,16 @@ pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
         HostKind::Root(dir) => Some(dir.display().to_string()),
     };
     let store = Store::new(&opts.data_dir);
+    // Operators who can sign here: a private key in the data directory.
+    let operators: Vec<String> = crate::attest::KeyStore::new(&opts.data_dir)
+        .list()
+        .map(|keys| {
+            keys.into_iter()
+                .filter(|k| k.has_private_key)
+                .map(|k| k.operator.to_string())
+                .collect()
+        })
+        .unwrap_or_default();
     let opened = store.open(&opts.checklist, HostKey::of(&identity, root), opts.fresh)?;
     let mut path = opened.path.clone();
     let areas = Area::ALL.to_vec();
@@ -78,6 +88,7 @@ pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
         opened.walkthrough,
         areas.clone(),
     );
+    app.operators = operators;
     app.notice = if opened.notices.is_empty() {
         "New walkthrough started.".to_string()
     } else {
@@ -91,12 +102,24 @@ pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
         signal_hook::flag::register(sig, Arc::clone(&terminate))?;
     }
-    spawn_input(tx, Arc::clone(&terminate));
+    spawn_input(tx.clone(), Arc::clone(&terminate));
+    let signer = SignContext {
+        data_dir: opts.data_dir.clone(),
+        tx,
+    };
 
     let theme = theme::Theme::from_env();
     // ratatui::init restores the terminal on panic as well.
     let mut terminal = ratatui::try_init()?;
-    let result = event_loop(&mut terminal, &mut app, &theme, &rx, &store, &mut path);
+    let result = event_loop(
+        &mut terminal,
+        &mut app,
+        &theme,
+        &rx,
+        &store,
+        &mut path,
+        &signer,
+    );
     ratatui::restore();
     result?;
     Ok(Outcome {
@@ -113,6 +136,7 @@ fn event_loop(
     rx: &mpsc::Receiver<Action>,
     store: &Store,
     path: &mut PathBuf,
+    signer: &SignContext,
 ) -> Result<(), TuiError> {
     terminal.draw(|f| ui::render(app, theme, f))?;
     // For the start-up benchmark (benches/tui.rs): leave right after the first frame.
@@ -133,6 +157,9 @@ fn event_loop(
             }
         }
         save_if_dirty(app, store, path);
+        if let Some(request) = app.sign_request.take() {
+            signer.spawn(request, app);
+        }
         if !app.quit {
             terminal.draw(|f| ui::render(app, theme, f))?;
         }
@@ -152,6 +179,63 @@ fn save_if_dirty(app: &mut App, store: &Store, path: &mut PathBuf) {
         // Keep the change in memory and say so; the next change retries the save.
         Err(e) => app.status = format!("NOT SAVED: {e}"),
     }
+}
+
+/// Signs on a worker thread: opening the key (bcrypt) takes a moment and the screen stays live.
+struct SignContext {
+    data_dir: PathBuf,
+    tx: mpsc::Sender<Action>,
+}
+
+impl SignContext {
+    fn spawn(&self, request: app::SignRequest, app: &App) {
+        let Some(scan) = app.scan().cloned() else {
+            let _ = self.tx.send(Action::Signed(
+                Err("the inspection has not finished".into()),
+            ));
+            return;
+        };
+        let (walkthrough, checklist, policy) = (
+            app.walkthrough.clone(),
+            app.checklist.clone(),
+            app.policy.clone(),
+        );
+        let (data_dir, tx) = (self.data_dir.clone(), self.tx.clone());
+        std::thread::spawn(move || {
+            let result = sign(
+                &data_dir,
+                &request,
+                &walkthrough,
+                &checklist,
+                &scan,
+                &policy,
+            );
+            let _ = tx.send(Action::Signed(result));
+        });
+    }
+}
+
+fn sign(
+    data_dir: &std::path::Path,
+    request: &app::SignRequest,
+    walkthrough: &crate::walkthrough::Walkthrough,
+    checklist: &Checklist,
+    scan: &crate::scan::Scan,
+    policy: &Policy,
+) -> Result<action::SignedRecord, String> {
+    use crate::attest::{KeyStore, OperatorId, ledger, signoff};
+    let operator = OperatorId::parse(&request.operator).map_err(|e| e.to_string())?;
+    let signer = KeyStore::new(data_dir)
+        .load_signer(&operator, &request.passphrase)
+        .map_err(|e| e.to_string())?;
+    let head = signoff::sign(data_dir, &signer, walkthrough, checklist, scan, policy)
+        .map_err(|e| e.to_string())?;
+    Ok(action::SignedRecord {
+        record: ledger::record_path(data_dir, head.seq),
+        seq: head.seq,
+        sha256: head.sha256,
+        keyid: signer.keyid().to_string(),
+    })
 }
 
 fn spawn_inspection(

@@ -460,3 +460,84 @@ fn findings_screen_with_two_thousand_rows_draws_only_what_fits() {
     assert!(text.contains("svc1500"), "{text}");
     assert!(text.contains("2000 of 2000 rows"));
 }
+
+#[test]
+fn sign_off_asks_operator_then_passphrase_then_hands_over_a_request() {
+    use stationward::tui::action::SignedRecord;
+    use stationward::tui::app::Signing;
+    let mut a = app();
+    a.operators = vec!["alice".into(), "bob".into()];
+    a.update(Action::GoTo(Screen::SignOff));
+    press_code(&mut a, KeyCode::Enter);
+    assert!(a.status.contains("Wait for the inspection"), "{}", a.status);
+    a.update(Action::FindingsReady(Box::new(fixture_scan())));
+    press_code(&mut a, KeyCode::Enter);
+    assert!(
+        matches!(&a.focus, Focus::Operator(f) if f.text() == "alice"),
+        "first key's operator suggested"
+    );
+    press(
+        &mut a,
+        KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL),
+    );
+    type_text(&mut a, "mallory");
+    press_code(&mut a, KeyCode::Enter);
+    assert!(a.status.contains("No key for \"mallory\""), "{}", a.status);
+    press(
+        &mut a,
+        KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL),
+    );
+    type_text(&mut a, "bob");
+    press_code(&mut a, KeyCode::Enter);
+    assert!(matches!(a.focus, Focus::Passphrase(_)));
+    type_text(&mut a, "s3cret q");
+    let screen = draw(&a, 80, 24);
+    assert!(
+        screen.contains("Passphrase: ••••••••") && !screen.contains("s3cret"),
+        "{screen}"
+    );
+    press_code(&mut a, KeyCode::Enter);
+    let request = a.sign_request.take().expect("a sign request");
+    assert_eq!(
+        (request.operator.as_str(), request.passphrase.as_str()),
+        ("bob", "s3cret q")
+    );
+    assert_eq!(a.signing, Signing::InProgress);
+
+    a.update(Action::Signed(Ok(SignedRecord {
+        record: "/data/ledger/000004.dsse.json".into(),
+        seq: 4,
+        sha256: "ab".repeat(32),
+        keyid: "SHA256:xyz".into(),
+    })));
+    assert_eq!(
+        a.walkthrough.stage,
+        stationward::walkthrough::Stage::Signed { seq: 4 }
+    );
+    assert!(a.dirty);
+    let screen = draw(&a, 80, 24);
+    assert!(
+        screen.contains("000004.dsse.json") && screen.contains("Ledger head: 4"),
+        "{screen}"
+    );
+    a.update(Action::GoTo(Screen::Controls));
+    press(&mut a, key('2'));
+    assert!(
+        a.status.contains("signed"),
+        "a signed walkthrough no longer changes: {}",
+        a.status
+    );
+}
+
+#[test]
+fn a_failed_signature_is_reported_and_nothing_is_marked_signed() {
+    let mut a = ready_app();
+    a.update(Action::Signed(Err(
+        "wrong passphrase for /data/keys/bob".into()
+    )));
+    assert_eq!(
+        a.walkthrough.stage,
+        stationward::walkthrough::Stage::InProgress
+    );
+    assert!(a.status.starts_with("NOT signed: wrong passphrase"));
+}

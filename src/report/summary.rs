@@ -15,6 +15,9 @@ pub const SCHEMA: &str = "stationward.summary/v1";
 /// The mark every page of an unsigned summary carries.
 pub const DRAFT_MARK: &str = "DRAFT — NOT SIGNED";
 
+/// The SSHSIG namespace of record signatures (ATTESTATION.md).
+pub const NAMESPACE: &str = "stationward-attestation-v1";
+
 /// The order areas are presented in a summary.
 pub const AREA_ORDER: [Area; 6] = [
     Area::Services,
@@ -253,7 +256,7 @@ impl SignedRecordInfo {
                 command: format!(
                     "ssh-keygen -Y verify -f allowed_signers -I {} -n {} -s ledger/{file}.sig < ledger/{file}",
                     shell_quote(&self.operator),
-                    crate::attest::NAMESPACE,
+                    NAMESPACE,
                 ),
             },
             VerifyCommand {

@@ -6,6 +6,15 @@ use crate::scan::Scan;
 use crate::walkthrough::Verdict;
 use ratatui::crossterm::event::KeyEvent;
 
+/// What the Sign-off screen shows once the ledger has the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedRecord {
+    pub record: std::path::PathBuf,
+    pub seq: u64,
+    pub sha256: String,
+    pub keyid: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Screen {
     Overview,
@@ -63,6 +72,8 @@ pub enum Action {
     Resize(u16, u16),
     InspectionProgress(Area),
     FindingsReady(Box<Scan>),
+    /// The signing worker's answer: the record written, or why not.
+    Signed(Result<SignedRecord, String>),
     /// SIGTERM / SIGHUP: save and leave.
     Terminate,
 }

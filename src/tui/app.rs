@@ -1,6 +1,6 @@
 //! TUI state and the one `update` that changes it.
 
-use super::action::{Action, Screen};
+use super::action::{Action, Screen, SignedRecord};
 use super::editor::{Edit, TextField};
 use super::keymap::{self, Binding};
 use super::tables::{self, FactTable};
@@ -19,6 +19,27 @@ pub enum Focus {
     Keys,
     Note(TextField),
     Filter(TextField),
+    /// Sign-off: who signs.
+    Operator(TextField),
+    /// Sign-off: the key's passphrase (drawn masked).
+    Passphrase(TextField),
+}
+
+/// Where signing stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signing {
+    Idle,
+    /// Handed to the worker; the passphrase is with it, not here.
+    InProgress,
+    Done(SignedRecord),
+    Failed(String),
+}
+
+/// A sign-off the event loop must carry out (key loading and the ledger are I/O).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignRequest {
+    pub operator: String,
+    pub passphrase: zeroize::Zeroizing<String>,
 }
 
 /// The inspection as the TUI sees it.
@@ -61,6 +82,12 @@ pub struct App {
     /// The walkthrough changed and must be saved before the next key is read.
     pub dirty: bool,
     pub size: (u16, u16),
+    /// Operators with a key in the data directory (for the Sign-off screen).
+    pub operators: Vec<String>,
+    pub operator: String,
+    pub signing: Signing,
+    /// Set by `update`, taken by the event loop.
+    pub sign_request: Option<SignRequest>,
 }
 
 impl App {
@@ -103,6 +130,10 @@ impl App {
             quit: false,
             dirty: false,
             size: (80, 24),
+            operators: Vec::new(),
+            operator: String::new(),
+            signing: Signing::Idle,
+            sign_request: None,
         }
     }
 
@@ -197,6 +228,7 @@ impl App {
             }
             Action::TextInput(key) => self.text_input(&key),
             Action::Resize(w, h) => self.size = (w, h),
+            Action::Signed(result) => self.signed(result),
             Action::InspectionProgress(area) => {
                 if let Inspection::Running { done, .. } = &mut self.inspection
                     && !done.contains(&area)
@@ -317,7 +349,54 @@ impl App {
                     self.status = format!("No control of this checklist uses {check}.");
                 }
             }
-            Screen::Controls | Screen::SignOff => {}
+            Screen::SignOff => self.start_signing(),
+            Screen::Controls => {}
+        }
+    }
+
+    fn start_signing(&mut self) {
+        if matches!(
+            self.walkthrough.stage,
+            crate::walkthrough::Stage::Signed { .. }
+        ) {
+            self.status =
+                "This walkthrough is signed. Start a new one with `stationward tui --new`.".into();
+            return;
+        }
+        if self.scan().is_none() {
+            self.status =
+                "Wait for the inspection to finish: the record carries its findings.".into();
+            return;
+        }
+        if self.signing == Signing::InProgress {
+            return;
+        }
+        let suggested = if self.operator.is_empty() {
+            self.operators.first().cloned().unwrap_or_default()
+        } else {
+            self.operator.clone()
+        };
+        self.focus = Focus::Operator(TextField::new(&suggested, false));
+        self.status = "Operator id (Enter to continue, Esc to cancel).".into();
+    }
+
+    fn signed(&mut self, result: Result<SignedRecord, String>) {
+        match result {
+            Ok(rec) => {
+                self.walkthrough.stage = crate::walkthrough::Stage::Signed { seq: rec.seq };
+                self.dirty = true;
+                self.status = format!(
+                    "Signed: {} (head {}:{}).",
+                    rec.record.display(),
+                    rec.seq,
+                    rec.sha256
+                );
+                self.signing = Signing::Done(rec);
+            }
+            Err(e) => {
+                self.status = format!("NOT signed: {e}");
+                self.signing = Signing::Failed(e);
+            }
         }
     }
 
@@ -421,6 +500,50 @@ impl App {
                     }
                 }
             }
+            Focus::Operator(field) => match field.handle(key) {
+                Edit::Leave if key.code == ratatui::crossterm::event::KeyCode::Enter => {
+                    let op = field.text().trim().to_string();
+                    if op.is_empty() {
+                        self.status = "An operator id is needed to sign.".into();
+                        return;
+                    }
+                    if !self.operators.is_empty() && !self.operators.contains(&op) {
+                        self.status = format!(
+                            "No key for \"{op}\" in this data directory (have: {}). Make one with `stationward key generate --operator {op}`.",
+                            self.operators.join(", ")
+                        );
+                        return;
+                    }
+                    self.operator = op;
+                    self.focus = Focus::Passphrase(TextField::new("", false));
+                    self.status = format!(
+                        "Passphrase for {}'s key (Enter signs, Esc cancels).",
+                        self.operator
+                    );
+                }
+                Edit::Leave => {
+                    self.focus = Focus::Keys;
+                    self.status = "Signing cancelled.".into();
+                }
+                _ => {}
+            },
+            Focus::Passphrase(field) => match field.handle(key) {
+                Edit::Leave if key.code == ratatui::crossterm::event::KeyCode::Enter => {
+                    let passphrase = zeroize::Zeroizing::new(field.text());
+                    self.focus = Focus::Keys;
+                    self.signing = Signing::InProgress;
+                    self.status = format!("Signing as {}…", self.operator);
+                    self.sign_request = Some(SignRequest {
+                        operator: self.operator.clone(),
+                        passphrase,
+                    });
+                }
+                Edit::Leave => {
+                    self.focus = Focus::Keys;
+                    self.status = "Signing cancelled.".into();
+                }
+                _ => {}
+            },
             Focus::Filter(field) => {
                 let edit = field.handle(key);
                 let text = field.text();

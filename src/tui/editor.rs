@@ -20,6 +20,16 @@ pub enum Edit {
     Ignored,
 }
 
+impl Drop for TextField {
+    /// The same field type carries passphrases: wipe the characters when it goes.
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        for line in &mut self.lines {
+            line.zeroize();
+        }
+    }
+}
+
 impl TextField {
     pub fn new(text: &str, multiline: bool) -> TextField {
         let mut lines: Vec<Vec<char>> = text.split('\n').map(|l| l.chars().collect()).collect();

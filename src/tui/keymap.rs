@@ -45,7 +45,7 @@ macro_rules! bind {
 
 pub fn table() -> Vec<Binding> {
     use Scope::{Global, On};
-    use Screen::{Controls, Findings};
+    use Screen::{Controls, Findings, SignOff};
     vec![
         bind!(
             &[(KeyCode::Tab, NONE)],
@@ -180,6 +180,15 @@ pub fn table() -> Vec<Binding> {
             "note",
             On(Controls),
             Action::EditNote,
+            true
+        ),
+        bind!(
+            &[(KeyCode::Enter, NONE)],
+            "Enter",
+            "sign the walkthrough",
+            "sign",
+            On(SignOff),
+            Action::Enter,
             true
         ),
         bind!(

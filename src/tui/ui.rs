@@ -115,6 +115,9 @@ fn render_footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             ("C-c", "quit (saved)"),
         ],
         Focus::Filter(_) => vec![("Esc/Enter", "done"), ("C-u", "clear"), ("C-c", "quit")],
+        Focus::Operator(_) | Focus::Passphrase(_) => {
+            vec![("Enter", "continue"), ("Esc", "cancel"), ("C-c", "quit")]
+        }
         Focus::Keys => keymap::footer(&app.keymap, app.screen),
     };
     let mut spans = Vec::new();

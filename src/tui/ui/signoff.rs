@@ -2,7 +2,7 @@
 
 use super::count_span;
 use crate::text::wrap;
-use crate::tui::app::App;
+use crate::tui::app::{App, Focus, Signing};
 use crate::tui::theme::Theme;
 use crate::walkthrough::Verdict;
 use ratatui::Frame;
@@ -78,13 +78,83 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
 
     lines.push(Line::from(""));
     lines.push(Line::styled("Sign", theme.title));
-    for l in wrap(
-        "Signing is not available in this build (pending: signed attestations). \
-         Your walkthrough is saved after every change and resumes where you left off.",
-        width,
-        "  ",
-    ) {
-        lines.push(Line::styled(l, theme.dim));
+    let mut cursor = None;
+    match &app.focus {
+        Focus::Operator(field) => {
+            lines.push(Line::from(vec![
+                Span::raw("  Operator:   "),
+                Span::styled(field.text(), theme.editor),
+            ]));
+            cursor = Some((lines.len() - 1, 14 + field.cursor().1));
+        }
+        Focus::Passphrase(field) => {
+            lines.push(Line::raw(format!("  Operator:   {}", app.operator)));
+            let masked = "•".repeat(field.text().chars().count());
+            lines.push(Line::from(vec![
+                Span::raw("  Passphrase: "),
+                Span::styled(masked, theme.editor),
+            ]));
+            cursor = Some((lines.len() - 1, 14 + field.cursor().1));
+        }
+        _ => {}
+    }
+    match &app.signing {
+        Signing::Done(rec) => {
+            lines.push(Line::styled(
+                "  ✔ Signed and added to the ledger.",
+                theme.pass,
+            ));
+            for l in wrap(&format!("Record: {}", rec.record.display()), width, "  ") {
+                lines.push(Line::raw(l));
+            }
+            lines.push(Line::raw(format!("  Ledger head: {}", rec.seq)));
+            for l in wrap(&format!("SHA-256: {}", rec.sha256), width, "  ") {
+                lines.push(Line::raw(l));
+            }
+            for l in wrap(&format!("Key: {}", rec.keyid), width, "  ") {
+                lines.push(Line::styled(l, theme.dim));
+            }
+            let hint = "Write the head on the paper form: `stationward verify --expect-head SEQ:SHA256` \
+                        proves later that the ledger still extends it.";
+            for l in wrap(hint, width, "  ") {
+                lines.push(Line::styled(l, theme.dim));
+            }
+        }
+        Signing::InProgress => lines.push(Line::styled(
+            format!("  Signing as {}…", app.operator),
+            theme.dim,
+        )),
+        Signing::Failed(e) => {
+            for l in wrap(&format!("✘ Not signed: {e}"), width, "  ") {
+                lines.push(Line::styled(l, theme.fail));
+            }
+        }
+        Signing::Idle if matches!(app.focus, Focus::Keys) => {
+            let who = if app.operators.is_empty() {
+                "No operator key in this data directory yet: `stationward key generate --operator ID` makes one."
+                    .to_string()
+            } else {
+                format!("Keys here: {}.", app.operators.join(", "))
+            };
+            for l in wrap(
+                &format!("Enter signs this walkthrough with your key. {who}"),
+                width,
+                "  ",
+            ) {
+                lines.push(Line::styled(l, theme.dim));
+            }
+        }
+        Signing::Idle => {}
+    }
+    if let Some((row, col)) = cursor {
+        let x = area.x + 1 + col as u16;
+        let y = area.y + 1 + row as u16;
+        if y < area.bottom().saturating_sub(1) {
+            frame.set_cursor_position(ratatui::layout::Position::new(
+                x.min(area.right().saturating_sub(2)),
+                y,
+            ));
+        }
     }
     frame.render_widget(Paragraph::new(lines).block(Block::bordered()), area);
 }

@@ -1,0 +1,415 @@
+//! The OpenSSH `allowed_signers` file (ssh-keygen(1), "ALLOWED SIGNERS"):
+//! `principals [options] keytype base64 [comment]`, one signer per line.
+//!
+//! Principals and `namespaces=` are comma-separated pattern lists (`*`, `?`, and a leading `!`
+//! to negate), as ssh-keygen matches them. `cert-authority` lines are recognised and never
+//! match a plain key (stationward does not use certificates); `valid-after` / `valid-before`
+//! are kept but not enforced (the record's own time is the station's claim).
+
+use crate::diagnostic::SourceError;
+use ssh_key::PublicKey;
+use ssh_key::public::KeyData;
+use std::path::{Path, PathBuf};
+
+/// One line of `allowed_signers`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowedSigner {
+    /// 1-based line number.
+    pub line: usize,
+    pub principals: Vec<String>,
+    /// The `namespaces=` patterns; `None` allows every namespace.
+    pub namespaces: Option<Vec<String>>,
+    pub cert_authority: bool,
+    pub key: PublicKey,
+}
+
+impl AllowedSigner {
+    pub fn matches_principal(&self, principal: &str) -> bool {
+        match_pattern_list(principal, &self.principals)
+    }
+
+    pub fn allows_namespace(&self, namespace: &str) -> bool {
+        self.namespaces
+            .as_ref()
+            .is_none_or(|list| match_pattern_list(namespace, list))
+    }
+}
+
+/// Why `allowed_signers` does not authorize a key for a principal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// No line holds this key.
+    KeyNotListed,
+    /// The key is listed, but only for these principals.
+    PrincipalMismatch { listed: Vec<String> },
+    /// The key is listed for the principal, but its `namespaces=` excludes the namespace.
+    NamespaceNotAllowed,
+}
+
+impl Refusal {
+    /// A sentence naming the principal and the file.
+    pub fn describe(&self, principal: &str, file: &Path) -> String {
+        match self {
+            Refusal::KeyNotListed => format!("signing key is not in {}", file.display()),
+            Refusal::PrincipalMismatch { listed } => format!(
+                "signing key is listed in {} for {} but the record names operator \"{principal}\"",
+                file.display(),
+                listed.join(",")
+            ),
+            Refusal::NamespaceNotAllowed => format!(
+                "{} does not allow namespace {} for \"{principal}\"",
+                file.display(),
+                super::NAMESPACE
+            ),
+        }
+    }
+}
+
+/// A parsed `allowed_signers` file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowedSigners {
+    pub path: PathBuf,
+    pub signers: Vec<AllowedSigner>,
+}
+
+impl AllowedSigners {
+    /// Reads and parses `path`.
+    pub fn load(path: &Path) -> Result<AllowedSigners, SourceError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SourceError::new(path, None, format!("cannot read: {e}")))?;
+        AllowedSigners::parse(path, &text)
+    }
+
+    /// Parses the text of an `allowed_signers` file; `path` is only used in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<AllowedSigners, SourceError> {
+        let mut signers = Vec::new();
+        for (i, raw) in text.lines().enumerate() {
+            let line_no = i + 1;
+            let trimmed = raw.trim_start();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            let col = raw.len() - trimmed.len() + 1;
+            let err = |col: usize, msg: String| SourceError::new(path, Some((line_no, col)), msg);
+            let fields = split_fields(trimmed).map_err(|m| err(col, m))?;
+            let mut it = fields.into_iter();
+            let Some((_, principals)) = it.next() else {
+                continue;
+            };
+            let Some((opt_at, second)) = it.next() else {
+                return Err(err(col, "missing key type and key".to_string()));
+            };
+            let (options, (key_at, keytype)) = if is_key_type(&second) {
+                (None, (opt_at, second))
+            } else {
+                let Some(next) = it.next() else {
+                    return Err(err(
+                        col + opt_at,
+                        "missing key type after options".to_string(),
+                    ));
+                };
+                (Some((opt_at, second)), next)
+            };
+            let Some((b64_at, base64)) = it.next() else {
+                return Err(err(
+                    col + key_at,
+                    format!("missing key data after {keytype}"),
+                ));
+            };
+            let key = PublicKey::from_openssh(&format!("{keytype} {base64}"))
+                .map_err(|e| err(col + key_at, format!("invalid {keytype} key: {e}")))?;
+            let _ = b64_at;
+            let mut namespaces = None;
+            let mut cert_authority = false;
+            if let Some((at, opts)) = options {
+                for opt in split_options(&opts) {
+                    let (name, value) = match opt.split_once('=') {
+                        Some((n, v)) => (n, Some(unquote(v))),
+                        None => (opt.as_str(), None),
+                    };
+                    match (name.to_ascii_lowercase().as_str(), value) {
+                        ("cert-authority", None) => cert_authority = true,
+                        ("namespaces", Some(v)) => {
+                            namespaces = Some(split_list(&v));
+                        }
+                        ("valid-after" | "valid-before", Some(_)) => {}
+                        _ => {
+                            return Err(err(col + at, format!("unknown option \"{opt}\"")));
+                        }
+                    }
+                }
+            }
+            let principals = split_list(&unquote(&principals));
+            if principals.is_empty() {
+                return Err(err(col, "no principals".to_string()));
+            }
+            signers.push(AllowedSigner {
+                line: line_no,
+                principals,
+                namespaces,
+                cert_authority,
+                key,
+            });
+        }
+        Ok(AllowedSigners {
+            path: path.to_path_buf(),
+            signers,
+        })
+    }
+
+    /// Lines whose key is `key` (certificate authorities excluded).
+    pub fn for_key<'a>(&'a self, key: &'a KeyData) -> impl Iterator<Item = &'a AllowedSigner> {
+        self.signers
+            .iter()
+            .filter(move |s| !s.cert_authority && s.key.key_data() == key)
+    }
+
+    /// True when some line lists exactly this key for this principal (used to avoid
+    /// duplicates).
+    pub fn lists(&self, key: &KeyData, principal: &str) -> bool {
+        self.for_key(key).any(|s| s.matches_principal(principal))
+    }
+
+    /// Whether `key` may sign as `principal` in the stationward namespace.
+    pub fn authorize(&self, key: &KeyData, principal: &str) -> Result<(), Refusal> {
+        let lines: Vec<&AllowedSigner> = self.for_key(key).collect();
+        if lines.is_empty() {
+            return Err(Refusal::KeyNotListed);
+        }
+        let for_principal: Vec<&&AllowedSigner> = lines
+            .iter()
+            .filter(|s| s.matches_principal(principal))
+            .collect();
+        if for_principal.is_empty() {
+            let mut listed: Vec<String> = lines.iter().flat_map(|s| s.principals.clone()).collect();
+            listed.dedup();
+            return Err(Refusal::PrincipalMismatch { listed });
+        }
+        if for_principal
+            .iter()
+            .any(|s| s.allows_namespace(super::NAMESPACE))
+        {
+            Ok(())
+        } else {
+            Err(Refusal::NamespaceNotAllowed)
+        }
+    }
+
+    /// Distinct keys listed (not certificate authorities) with the stationward namespace
+    /// allowed for at least one principal.
+    pub fn keys(&self) -> Vec<&PublicKey> {
+        let mut out: Vec<&PublicKey> = Vec::new();
+        for s in &self.signers {
+            if !s.cert_authority
+                && s.allows_namespace(super::NAMESPACE)
+                && !out.iter().any(|k| k.key_data() == s.key.key_data())
+            {
+                out.push(&s.key);
+            }
+        }
+        out
+    }
+}
+
+fn is_key_type(s: &str) -> bool {
+    s.starts_with("ssh-") || s.starts_with("ecdsa-sha2-") || s.starts_with("sk-")
+}
+
+/// Splits on unquoted whitespace, keeping quotes; returns each field with its byte offset.
+fn split_fields(line: &str) -> Result<Vec<(usize, String)>, String> {
+    let mut fields = Vec::new();
+    let mut current = String::new();
+    let mut start = None;
+    let mut quoted = false;
+    for (i, c) in line.char_indices() {
+        if c == '"' {
+            quoted = !quoted;
+        }
+        if c.is_whitespace() && !quoted {
+            if let Some(s) = start.take() {
+                fields.push((s, std::mem::take(&mut current)));
+            }
+            continue;
+        }
+        if start.is_none() {
+            start = Some(i);
+        }
+        current.push(c);
+    }
+    if quoted {
+        return Err("unterminated quote".to_string());
+    }
+    if let Some(s) = start {
+        fields.push((s, current));
+    }
+    Ok(fields)
+}
+
+/// Splits options on commas outside quotes.
+fn split_options(opts: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in opts.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                current.push(c);
+            }
+            ',' if !quoted => out.push(std::mem::take(&mut current)),
+            _ => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+fn unquote(s: &str) -> String {
+    s.strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(s)
+        .to_string()
+}
+
+fn split_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// ssh's `match_pattern_list`: a negated match wins, otherwise any positive match.
+pub fn match_pattern_list(value: &str, patterns: &[String]) -> bool {
+    let mut matched = false;
+    for p in patterns {
+        if let Some(neg) = p.strip_prefix('!') {
+            if glob(value.as_bytes(), neg.as_bytes()) {
+                return false;
+            }
+        } else if glob(value.as_bytes(), p.as_bytes()) {
+            matched = true;
+        }
+    }
+    matched
+}
+
+/// `*` and `?` wildcards.
+fn glob(value: &[u8], pattern: &[u8]) -> bool {
+    let (mut v, mut p) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while v < value.len() {
+        if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == value[v]) {
+            v += 1;
+            p += 1;
+        } else if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, v));
+            p += 1;
+        } else if let Some((sp, sv)) = star {
+            p = sp + 1;
+            v = sv + 1;
+            star = Some((sp, sv + 1));
+        } else {
+            return false;
+        }
+    }
+    while p < pattern.len() && pattern[p] == b'*' {
+        p += 1;
+    }
+    p == pattern.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILM+rvN+ot98qgEN796jTiQfZfG1KaT0PtFDJ/XFSqti";
+
+    fn parse(text: &str) -> Result<AllowedSigners, SourceError> {
+        AllowedSigners::parse(Path::new("allowed_signers"), text)
+    }
+
+    #[test]
+    fn parses_principals_and_namespaces() {
+        let text = format!(
+            "# comment\n\nalice,bob namespaces=\"stationward-attestation-v1,git\" {KEY} alice@station\n  carol {KEY}\n"
+        );
+        let s = parse(&text).unwrap();
+        assert_eq!(s.signers.len(), 2);
+        assert_eq!(s.signers[0].principals, ["alice", "bob"]);
+        assert_eq!(s.signers[0].line, 3);
+        assert_eq!(
+            s.signers[0].namespaces.as_deref().unwrap(),
+            ["stationward-attestation-v1", "git"]
+        );
+        assert!(s.signers[1].namespaces.is_none());
+        let key = s.signers[0].key.key_data().clone();
+        assert!(s.authorize(&key, "bob").is_ok());
+        assert!(s.authorize(&key, "carol").is_ok());
+        assert_eq!(
+            s.authorize(&key, "dave"),
+            Err(Refusal::PrincipalMismatch {
+                listed: vec!["alice".into(), "bob".into(), "carol".into()]
+            })
+        );
+    }
+
+    #[test]
+    fn namespace_restriction() {
+        let s = parse(&format!("alice namespaces=\"git\" {KEY}\n")).unwrap();
+        let key = s.signers[0].key.key_data().clone();
+        assert_eq!(
+            s.authorize(&key, "alice"),
+            Err(Refusal::NamespaceNotAllowed)
+        );
+        assert!(s.keys().is_empty());
+    }
+
+    #[test]
+    fn cert_authority_never_matches_plain_key() {
+        let s = parse(&format!("*@example.com cert-authority {KEY}\n")).unwrap();
+        let key = s.signers[0].key.key_data().clone();
+        assert_eq!(
+            s.authorize(&key, "a@example.com"),
+            Err(Refusal::KeyNotListed)
+        );
+    }
+
+    #[test]
+    fn patterns() {
+        let pats: Vec<String> = vec!["*.tech".into(), "!bad.tech".into()];
+        assert!(match_pattern_list("a.tech", &pats));
+        assert!(!match_pattern_list("bad.tech", &pats));
+        assert!(!match_pattern_list("a.other", &pats));
+        assert!(glob(b"abc", b"a?c"));
+        assert!(glob(b"abc", b"*"));
+        assert!(!glob(b"abc", b"ab"));
+    }
+
+    #[test]
+    fn errors_carry_line_and_column() {
+        let e = parse("alice\n").unwrap_err();
+        assert_eq!(e.position, Some((1, 1)));
+        let e = parse(&format!("ok {KEY}\nbob ssh-ed25519 AAAA!!\n")).unwrap_err();
+        assert_eq!(e.position, Some((2, 5)));
+        assert!(e.message.contains("invalid ssh-ed25519 key"), "{e}");
+        let e = parse(&format!("bob frobnicate {KEY}\n")).unwrap_err();
+        assert!(
+            e.to_string().contains("unknown option \"frobnicate\""),
+            "{e}"
+        );
+        let e = parse("bob namespaces=\"x ssh-ed25519 AAAA\n").unwrap_err();
+        assert!(e.to_string().contains("unterminated quote"), "{e}");
+    }
+
+    #[test]
+    fn hostile_input() {
+        assert!(parse("").unwrap().signers.is_empty());
+        assert!(parse("\u{fffd}\u{fffd} \u{fffd}\n").is_err());
+        let many = format!("alice {KEY}\n").repeat(10_000);
+        assert_eq!(parse(&many).unwrap().signers.len(), 10_000);
+    }
+}

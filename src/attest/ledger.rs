@@ -1,0 +1,680 @@
+//! The ledger: `<data dir>/ledger/NNNNNN.dsse.json` records (one line of JSON + newline), each
+//! with an SSHSIG beside it, hash-chained through `predicate.ledger.prev.sha256`, listed in a
+//! signed `SHA256SUMS`; evidence content-addressed in `<data dir>/evidence/sha256/<hex>`.
+//!
+//! Appending holds an exclusive `flock` on `ledger/.lock`, creates each file under a temporary
+//! name (`O_EXCL`), syncs it, and publishes it with a hard link that fails rather than overwrite;
+//! the manifest is replaced by rename. Every record is read back and verified once written.
+
+use super::allowed_signers::AllowedSigners;
+use super::keys::{KeyError, Signer, allowed_signers_path};
+use super::statement::{
+    Counts, DigestSet, GENESIS_PREV, LedgerLink, OperatorRef, Predicate, PrevRecord,
+    ResourceDescriptor, Statement,
+};
+use super::{dsse, is_sha256_hex, sha256_hex, sshsig};
+use crate::diagnostic::SourceError;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+/// The manifest file, coreutils `sha256sum` format.
+pub const MANIFEST: &str = "SHA256SUMS";
+/// The SSHSIG over the manifest.
+pub const MANIFEST_SIG: &str = "SHA256SUMS.sig";
+/// The lock file appenders hold.
+pub const LOCK: &str = ".lock";
+/// Subject name of the host-identity document.
+pub const HOST_IDENTITY_NAME: &str = "host-identity.json";
+/// Suffix of a record file.
+pub const RECORD_SUFFIX: &str = ".dsse.json";
+/// Suffix of a record's SSH signature, after the record name.
+pub const SIG_SUFFIX: &str = ".sig";
+
+/// The newest record: its sequence number and the SHA-256 of its file bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerHead {
+    pub seq: u64,
+    pub sha256: String,
+}
+
+impl fmt::Display for LedgerHead {
+    /// `SEQ:SHA256`, the form `verify --expect-head` takes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.seq, self.sha256)
+    }
+}
+
+impl FromStr for LedgerHead {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("\"{s}\" is not SEQ:SHA256 (a record number, ':', 64 hex digits)");
+        let (seq, sha) = s.split_once(':').ok_or_else(bad)?;
+        let seq: u64 = seq.parse().map_err(|_| bad())?;
+        let sha = sha.to_ascii_lowercase();
+        if seq == 0 || !is_sha256_hex(&sha) {
+            return Err(bad());
+        }
+        Ok(LedgerHead { seq, sha256: sha })
+    }
+}
+
+/// An evidence file to attach to a record: a subject name and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Why appending failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{}: not a directory", path.display())]
+    NotADirectory { path: PathBuf },
+    #[error("{}: record {missing:06} is missing; run `stationward verify` before appending", path.display())]
+    Gap { path: PathBuf, missing: u64 },
+    #[error("{}: already exists (a record is never overwritten)", path.display())]
+    Exists { path: PathBuf },
+    #[error("{}: {reason}; records signed now would not verify", path.display())]
+    NotTrusted { path: PathBuf, reason: String },
+    #[error("{0}")]
+    AllowedSigners(#[from] SourceError),
+    #[error("{0}")]
+    Key(#[from] KeyError),
+    #[error("{}: {reason}", path.display())]
+    Evidence { path: PathBuf, reason: String },
+    #[error("invalid evidence name \"{name}\": {reason}")]
+    EvidenceName { name: String, reason: &'static str },
+    #[error("cannot encode the statement: {reason}")]
+    Encode { reason: String },
+    #[error("{}: written but does not verify: {reason}", path.display())]
+    ReadBack { path: PathBuf, reason: String },
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> LedgerError + '_ {
+    move |source| LedgerError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// `<data dir>/ledger`.
+pub fn ledger_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("ledger")
+}
+
+/// `<data dir>/evidence/sha256`.
+pub fn evidence_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("evidence").join("sha256")
+}
+
+/// `000017.dsse.json`.
+pub fn record_file_name(seq: u64) -> String {
+    format!("{seq:06}{RECORD_SUFFIX}")
+}
+
+/// The path of record `seq`.
+pub fn record_path(data_dir: &Path, seq: u64) -> PathBuf {
+    ledger_dir(data_dir).join(record_file_name(seq))
+}
+
+/// The sequence number of a canonical record file name.
+pub fn record_seq(name: &str) -> Option<u64> {
+    let digits = name.strip_suffix(RECORD_SUFFIX)?;
+    if digits.len() < 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let seq: u64 = digits.parse().ok()?;
+    (seq > 0 && record_file_name(seq) == name).then_some(seq)
+}
+
+/// What a ledger directory holds, by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LedgerListing {
+    /// Record sequence numbers, ascending.
+    pub records: Vec<u64>,
+    /// Sequence numbers with a `.sig` file.
+    pub signatures: BTreeSet<u64>,
+    pub manifest: bool,
+    pub manifest_sig: bool,
+    /// Names that are none of the above (dot files excluded).
+    pub unexpected: Vec<String>,
+}
+
+/// Lists a ledger directory.
+pub fn scan(dir: &Path) -> io::Result<LedgerListing> {
+    let mut listing = LedgerListing::default();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        if let Some(seq) = record_seq(&name) {
+            listing.records.push(seq);
+        } else if let Some(seq) = name.strip_suffix(SIG_SUFFIX).and_then(record_seq) {
+            listing.signatures.insert(seq);
+        } else if name == MANIFEST {
+            listing.manifest = true;
+        } else if name == MANIFEST_SIG {
+            listing.manifest_sig = true;
+        } else {
+            listing.unexpected.push(name);
+        }
+    }
+    listing.records.sort_unstable();
+    listing.unexpected.sort();
+    Ok(listing)
+}
+
+/// The newest record of the ledger in `data_dir`, or `None` for an empty ledger. Reads the
+/// newest file only; it does not verify anything.
+pub fn head(data_dir: &Path) -> Result<Option<LedgerHead>, LedgerError> {
+    let dir = ledger_dir(data_dir);
+    if !dir.exists() {
+        return Ok(None);
+    }
+    let listing = scan(&dir).map_err(io_error(&dir))?;
+    let Some(&seq) = listing.records.last() else {
+        return Ok(None);
+    };
+    let path = dir.join(record_file_name(seq));
+    let bytes = fs::read(&path).map_err(io_error(&path))?;
+    Ok(Some(LedgerHead {
+        seq,
+        sha256: sha256_hex(&bytes),
+    }))
+}
+
+/// Distinguishes temporary evidence files of concurrent writers in one process.
+static EVIDENCE_TMP_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Stores `bytes` at `evidence/sha256/<hex>` unless already there, and returns the hex digest.
+/// An existing file whose content does not match its name is an error, never overwritten.
+pub fn store_evidence(data_dir: &Path, bytes: &[u8]) -> Result<String, LedgerError> {
+    let dir = evidence_dir(data_dir);
+    fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+    let hex = sha256_hex(bytes);
+    let path = dir.join(&hex);
+    match fs::read(&path) {
+        Ok(existing) if sha256_hex(&existing) == hex => return Ok(hex),
+        Ok(_) => {
+            return Err(LedgerError::Evidence {
+                path,
+                reason: "content does not match its SHA-256 name (evidence store altered)".into(),
+            });
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_error(&path)(e)),
+    }
+    let n = EVIDENCE_TMP_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".tmp-{hex}-{}-{n}", std::process::id()));
+    match publish(&dir, &tmp, &path, bytes, Publish::NoReplace) {
+        // Exists: another writer stored the same content meanwhile.
+        Ok(()) | Err(LedgerError::Exists { .. }) => Ok(hex),
+        Err(e) => Err(e),
+    }
+}
+
+/// Appends one signed record to the ledger of `data_dir` and returns the new head.
+///
+/// The predicate is taken as the caller built it, except: `operator` is set from the signer,
+/// `counts` is computed from `controls`, and `ledger` and `signedAt` are set here. The subject
+/// lists the host-identity document first (the evidence file named
+/// [`HOST_IDENTITY_NAME`], or `predicate.host` as JSON when none is given), then every evidence
+/// file; all of them are stored in the evidence store.
+pub fn append_record(
+    data_dir: &Path,
+    signer: &Signer,
+    predicate: Predicate,
+    evidence: &[EvidenceFile],
+) -> Result<LedgerHead, LedgerError> {
+    append_record_at(
+        data_dir,
+        signer,
+        predicate,
+        evidence,
+        crate::date::unix_now_secs(),
+    )
+}
+
+/// [`append_record`] with `signedAt` = `signed_at` (Unix seconds) instead of the clock: for
+/// tests with pinned clocks, and for a station whose clock the caller has already read.
+pub fn append_record_at(
+    data_dir: &Path,
+    signer: &Signer,
+    mut predicate: Predicate,
+    evidence: &[EvidenceFile],
+    signed_at: i64,
+) -> Result<LedgerHead, LedgerError> {
+    for e in evidence {
+        check_evidence_name(&e.name)?;
+    }
+    let signers_path = allowed_signers_path(data_dir);
+    let signers = if signers_path.exists() {
+        AllowedSigners::load(&signers_path)?
+    } else {
+        AllowedSigners::parse(&signers_path, "")?
+    };
+    signers
+        .authorize(signer.public_key().key_data(), signer.operator().as_str())
+        .map_err(|r| LedgerError::NotTrusted {
+            path: signers_path.clone(),
+            reason: r.describe(signer.operator().as_str(), &signers_path),
+        })?;
+
+    let dir = ledger_dir(data_dir);
+    fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+    if !dir.is_dir() {
+        return Err(LedgerError::NotADirectory { path: dir });
+    }
+
+    // Subjects: host identity first, then every evidence file, each stored by digest.
+    let mut subject = Vec::with_capacity(evidence.len() + 1);
+    let host_doc = if let Some(e) = evidence.iter().find(|e| e.name == HOST_IDENTITY_NAME) {
+        e.bytes.clone()
+    } else {
+        let mut doc = serde_json::to_vec(&predicate.host).map_err(|e| LedgerError::Encode {
+            reason: e.to_string(),
+        })?;
+        doc.push(b'\n');
+        doc
+    };
+    subject.push(ResourceDescriptor {
+        name: HOST_IDENTITY_NAME.to_string(),
+        digest: DigestSet {
+            sha256: store_evidence(data_dir, &host_doc)?,
+        },
+    });
+    for e in evidence.iter().filter(|e| e.name != HOST_IDENTITY_NAME) {
+        subject.push(ResourceDescriptor {
+            name: e.name.clone(),
+            digest: DigestSet {
+                sha256: store_evidence(data_dir, &e.bytes)?,
+            },
+        });
+    }
+
+    predicate.operator = OperatorRef {
+        id: signer.operator().to_string(),
+        keyid: signer.keyid().to_string(),
+    };
+    predicate.counts = Counts::of(&predicate.controls);
+
+    let _lock = LedgerLock::acquire(&dir)?;
+    let listing = scan(&dir).map_err(io_error(&dir))?;
+    for (expected, &seq) in (1u64..).zip(&listing.records) {
+        if seq != expected {
+            return Err(LedgerError::Gap {
+                path: dir,
+                missing: expected,
+            });
+        }
+    }
+    let prev_seq = listing.records.last().copied().unwrap_or(0);
+    let seq = prev_seq + 1;
+    let prev = if prev_seq == 0 {
+        GENESIS_PREV.to_string()
+    } else {
+        let p = dir.join(record_file_name(prev_seq));
+        sha256_hex(&fs::read(&p).map_err(io_error(&p))?)
+    };
+    predicate.ledger = LedgerLink {
+        seq,
+        prev: PrevRecord { sha256: prev },
+    };
+    predicate.signed_at = crate::date::rfc3339_utc(signed_at);
+
+    let statement = Statement::new(subject, predicate);
+    let payload = statement.to_bytes().map_err(|e| LedgerError::Encode {
+        reason: e.to_string(),
+    })?;
+    let record = dsse::sign(signer, dsse::PAYLOAD_TYPE, &payload)?;
+    let sig = signer.sign_sshsig(&record)?;
+
+    let name = record_file_name(seq);
+    let record_path = dir.join(&name);
+    let sig_path = dir.join(format!("{name}{SIG_SUFFIX}"));
+    for p in [&record_path, &sig_path] {
+        if p.exists() {
+            return Err(LedgerError::Exists { path: p.clone() });
+        }
+    }
+    publish(
+        &dir,
+        &dir.join(format!(".tmp-{name}")),
+        &record_path,
+        &record,
+        Publish::NoReplace,
+    )?;
+    publish(
+        &dir,
+        &dir.join(format!(".tmp-{name}{SIG_SUFFIX}")),
+        &sig_path,
+        sig.as_bytes(),
+        Publish::NoReplace,
+    )?;
+    read_back(signer, &signers, &record_path, &sig_path, &record, seq)?;
+
+    update_manifest(&dir, signer, &listing, seq, &record, sig.as_bytes())?;
+    sync_dir(&dir)?;
+    Ok(LedgerHead {
+        seq,
+        sha256: sha256_hex(&record),
+    })
+}
+
+/// Rewrites `SHA256SUMS` from every record and `.sig` present, and signs it. This is what a
+/// key holder can do after deleting records at the tail; only a head kept elsewhere
+/// (`verify --expect-head`) catches that.
+pub fn rebuild_manifest(ledger_dir: &Path, signer: &Signer) -> Result<(), LedgerError> {
+    let _lock = LedgerLock::acquire(ledger_dir)?;
+    let listing = scan(ledger_dir).map_err(io_error(ledger_dir))?;
+    let entries = hash_all(ledger_dir, &listing)?;
+    write_manifest(ledger_dir, signer, &entries)?;
+    sync_dir(ledger_dir)
+}
+
+fn check_evidence_name(name: &str) -> Result<(), LedgerError> {
+    let bad = |reason| LedgerError::EvidenceName {
+        name: name.to_string(),
+        reason,
+    };
+    if name.is_empty() {
+        return Err(bad("it is empty"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(bad("it contains control characters"));
+    }
+    Ok(())
+}
+
+/// Checks what was just written, before the manifest names it.
+fn read_back(
+    signer: &Signer,
+    signers: &AllowedSigners,
+    record_path: &Path,
+    sig_path: &Path,
+    expected: &[u8],
+    seq: u64,
+) -> Result<(), LedgerError> {
+    let fail = |path: &Path, reason: String| LedgerError::ReadBack {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let bytes = fs::read(record_path).map_err(io_error(record_path))?;
+    if bytes != expected {
+        return Err(fail(
+            record_path,
+            "bytes differ from what was written".into(),
+        ));
+    }
+    let opened = dsse::open(&bytes).map_err(|e| fail(record_path, e.to_string()))?;
+    if opened.verify(&signer.verifying_key()?).is_none() {
+        return Err(fail(
+            record_path,
+            "envelope signature does not verify".into(),
+        ));
+    }
+    let statement =
+        Statement::from_bytes(&opened.payload).map_err(|e| fail(record_path, e.to_string()))?;
+    if statement.predicate.ledger.seq != seq {
+        return Err(fail(record_path, "sequence number differs".into()));
+    }
+    let sig = fs::read(sig_path).map_err(io_error(sig_path))?;
+    sshsig::verify(&sig, &bytes, signers, Some(signer.operator().as_str()))
+        .map_err(|e| fail(sig_path, e.to_string()))?;
+    Ok(())
+}
+
+/// Adds the new record and its signature to the manifest and re-signs it. The previous
+/// manifest's lines are reused when it lists every earlier file; otherwise everything is
+/// re-hashed.
+fn update_manifest(
+    dir: &Path,
+    signer: &Signer,
+    before: &LedgerListing,
+    seq: u64,
+    record: &[u8],
+    sig: &[u8],
+) -> Result<(), LedgerError> {
+    let path = dir.join(MANIFEST);
+    let previous = fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| parse_manifest(&t).ok())
+        .map(|lines| lines.into_iter().collect::<BTreeMap<_, _>>());
+    let complete = previous.as_ref().is_some_and(|m| {
+        before.records.iter().all(|&s| {
+            let n = record_file_name(s);
+            m.contains_key(&n) && m.contains_key(&format!("{n}{SIG_SUFFIX}"))
+        }) && m.len() == before.records.len() + before.signatures.len()
+    });
+    let mut entries = match previous {
+        Some(m) if complete => m,
+        _ => hash_all(dir, before)?,
+    };
+    let name = record_file_name(seq);
+    entries.insert(name.clone(), sha256_hex(record));
+    entries.insert(format!("{name}{SIG_SUFFIX}"), sha256_hex(sig));
+    write_manifest(dir, signer, &entries)
+}
+
+fn hash_all(dir: &Path, listing: &LedgerListing) -> Result<BTreeMap<String, String>, LedgerError> {
+    let mut entries = BTreeMap::new();
+    let names = listing.records.iter().map(|&s| record_file_name(s)).chain(
+        listing
+            .signatures
+            .iter()
+            .map(|&s| format!("{}{SIG_SUFFIX}", record_file_name(s))),
+    );
+    for name in names {
+        let p = dir.join(&name);
+        let bytes = fs::read(&p).map_err(io_error(&p))?;
+        entries.insert(name, sha256_hex(&bytes));
+    }
+    Ok(entries)
+}
+
+fn write_manifest(
+    dir: &Path,
+    signer: &Signer,
+    entries: &BTreeMap<String, String>,
+) -> Result<(), LedgerError> {
+    let text = render_manifest(entries);
+    let sig = signer.sign_sshsig(text.as_bytes())?;
+    publish(
+        dir,
+        &dir.join(format!(".tmp-{MANIFEST}")),
+        &dir.join(MANIFEST),
+        text.as_bytes(),
+        Publish::Replace,
+    )?;
+    publish(
+        dir,
+        &dir.join(format!(".tmp-{MANIFEST_SIG}")),
+        &dir.join(MANIFEST_SIG),
+        sig.as_bytes(),
+        Publish::Replace,
+    )
+}
+
+/// coreutils format: `<hex>  <name>` per line, sorted by name.
+pub fn render_manifest(entries: &BTreeMap<String, String>) -> String {
+    let mut text = String::with_capacity(entries.len() * 90);
+    for (name, hex) in entries {
+        text.push_str(hex);
+        text.push_str("  ");
+        text.push_str(name);
+        text.push('\n');
+    }
+    text
+}
+
+/// Parses `sha256sum` output: `(line number, message)` on the first bad line.
+pub fn parse_manifest(text: &str) -> Result<Vec<(String, String)>, (usize, String)> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        let (hex, rest) = line
+            .split_at_checked(64)
+            .ok_or((i + 1, "line too short".into()))?;
+        if !is_sha256_hex(hex) {
+            return Err((i + 1, "not a lower-case SHA-256 hex digest".into()));
+        }
+        let name = rest
+            .strip_prefix("  ")
+            .or_else(|| rest.strip_prefix(" *"))
+            .ok_or((i + 1, "expected two spaces after the digest".into()))?;
+        if name.is_empty() {
+            return Err((i + 1, "missing file name".into()));
+        }
+        out.push((name.to_string(), hex.to_string()));
+    }
+    Ok(out)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Publish {
+    /// Hard-link into place: fails if the target exists.
+    NoReplace,
+    /// Rename over the target.
+    Replace,
+}
+
+/// Writes `bytes` to `tmp` (created exclusively), syncs, and moves it to `target`.
+fn publish(
+    dir: &Path,
+    tmp: &Path,
+    target: &Path,
+    bytes: &[u8],
+    mode: Publish,
+) -> Result<(), LedgerError> {
+    // Only a crashed writer leaves a temporary file behind; remove it.
+    match fs::remove_file(tmp) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_error(tmp)(e)),
+    }
+    let written = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .open(tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = fs::remove_file(tmp);
+        return Err(io_error(tmp)(e));
+    }
+    let moved = match mode {
+        Publish::Replace => fs::rename(tmp, target),
+        Publish::NoReplace => {
+            let linked = fs::hard_link(tmp, target);
+            let _ = fs::remove_file(tmp);
+            linked
+        }
+    };
+    match moved {
+        Ok(()) => sync_dir(dir),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(LedgerError::Exists {
+            path: target.to_path_buf(),
+        }),
+        Err(e) => {
+            let _ = fs::remove_file(tmp);
+            Err(io_error(target)(e))
+        }
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<(), LedgerError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_error(dir))
+}
+
+/// An exclusive `flock` on `ledger/.lock`, released when dropped (and by the kernel if the
+/// process dies, so a crash never leaves a stale lock).
+struct LedgerLock {
+    _file: File,
+}
+
+impl LedgerLock {
+    fn acquire(dir: &Path) -> Result<LedgerLock, LedgerError> {
+        let path = dir.join(LOCK);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o644)
+            .open(&path)
+            .map_err(io_error(&path))?;
+        file.lock().map_err(io_error(&path))?;
+        Ok(LedgerLock { _file: file })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_names() {
+        assert_eq!(record_file_name(17), "000017.dsse.json");
+        assert_eq!(record_file_name(1_234_567), "1234567.dsse.json");
+        assert_eq!(record_seq("000017.dsse.json"), Some(17));
+        assert_eq!(record_seq("1234567.dsse.json"), Some(1_234_567));
+        for bad in [
+            "17.dsse.json",
+            "0000017.dsse.json",
+            "000000.dsse.json",
+            "00001a.dsse.json",
+            "000017.dsse.json.sig",
+            "+00017.dsse.json",
+        ] {
+            assert_eq!(record_seq(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn head_strings() {
+        let h: LedgerHead = format!("17:{}", "AB".repeat(32)).parse().unwrap();
+        assert_eq!(h.seq, 17);
+        assert_eq!(h.to_string(), format!("17:{}", "ab".repeat(32)));
+        for bad in ["", "17", "x:00", "0:".to_string().as_str(), "17:abc"] {
+            assert!(bad.parse::<LedgerHead>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn manifest_round_trip() {
+        let mut m = BTreeMap::new();
+        m.insert("000001.dsse.json".to_string(), "a".repeat(64));
+        m.insert("000001.dsse.json.sig".to_string(), "b".repeat(64));
+        let text = render_manifest(&m);
+        assert_eq!(
+            text,
+            format!(
+                "{}  000001.dsse.json\n{}  000001.dsse.json.sig\n",
+                "a".repeat(64),
+                "b".repeat(64)
+            )
+        );
+        let parsed: BTreeMap<_, _> = parse_manifest(&text).unwrap().into_iter().collect();
+        assert_eq!(parsed, m);
+        assert_eq!(parse_manifest("abc  x\n").unwrap_err().0, 1);
+        assert!(parse_manifest(&format!("{} x\n", "a".repeat(64))).is_err());
+        assert!(parse_manifest(&format!("{}  \n", "a".repeat(64))).is_err());
+        assert!(parse_manifest(&format!("{}  x\u{fffd}\n", "a".repeat(64))).is_ok());
+    }
+}

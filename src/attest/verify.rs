@@ -1,0 +1,958 @@
+//! Offline verification of a ledger: each property checked and reported separately, the first
+//! broken record named with the reason.
+
+use super::allowed_signers::AllowedSigners;
+use super::keys::keyid;
+use super::ledger::{
+    self, LedgerHead, LedgerListing, MANIFEST, MANIFEST_SIG, SIG_SUFFIX, record_file_name,
+};
+use super::statement::{GENESIS_PREV, Statement};
+use super::{dsse, is_sha256_hex, sha256_hex, sshsig};
+use crate::diagnostic::SourceError;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// What to verify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyOptions {
+    pub ledger_dir: PathBuf,
+    pub allowed_signers: PathBuf,
+    /// `evidence/sha256` beside the ledger.
+    pub evidence_dir: PathBuf,
+    pub expect_head: Option<LedgerHead>,
+}
+
+impl VerifyOptions {
+    /// The ledger, `allowed_signers` and evidence of a data directory.
+    pub fn for_data_dir(data_dir: &Path) -> VerifyOptions {
+        VerifyOptions {
+            ledger_dir: ledger::ledger_dir(data_dir),
+            allowed_signers: super::keys::allowed_signers_path(data_dir),
+            evidence_dir: ledger::evidence_dir(data_dir),
+            expect_head: None,
+        }
+    }
+
+    /// A ledger directory copied elsewhere: `allowed_signers` and `evidence/` are looked for
+    /// beside it (its parent directory), unless `allowed_signers` is given.
+    pub fn for_ledger_dir(ledger_dir: &Path, allowed_signers: Option<PathBuf>) -> VerifyOptions {
+        let parent = ledger_dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        VerifyOptions {
+            ledger_dir: ledger_dir.to_path_buf(),
+            allowed_signers: allowed_signers
+                .unwrap_or_else(|| super::keys::allowed_signers_path(parent)),
+            evidence_dir: ledger::evidence_dir(parent),
+            expect_head: None,
+        }
+    }
+}
+
+/// Verification could not start: bad input, not a broken ledger.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("{}: no such ledger directory", path.display())]
+    Missing { path: PathBuf },
+    #[error("{}: not a directory", path.display())]
+    NotADirectory { path: PathBuf },
+    #[error("{}: cannot read: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{0}")]
+    AllowedSigners(#[from] SourceError),
+}
+
+/// One verified property.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Check {
+    /// Record files, their `.sig` files, nothing unexpected.
+    Layout,
+    /// DSSE signatures against `allowed_signers`, principal = `operator.id`.
+    Envelopes,
+    /// The payloads: in-toto Statement with the stationward predicate.
+    Statements,
+    /// The SSHSIG beside every record.
+    SshSignatures,
+    /// Sequence numbers without gaps and `prev` links.
+    Chain,
+    /// `SHA256SUMS` and `SHA256SUMS.sig`.
+    Manifest,
+    /// Evidence files re-hashed.
+    Evidence,
+    /// `signedAt` never going backwards (a warning only).
+    Timestamps,
+    /// `--expect-head`.
+    ExpectedHead,
+}
+
+impl Check {
+    pub const ALL: [Check; 9] = [
+        Check::Layout,
+        Check::Envelopes,
+        Check::Statements,
+        Check::SshSignatures,
+        Check::Chain,
+        Check::Manifest,
+        Check::Evidence,
+        Check::Timestamps,
+        Check::ExpectedHead,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Check::Layout => "ledger files",
+            Check::Envelopes => "envelope signatures",
+            Check::Statements => "statements",
+            Check::SshSignatures => "SSH signatures",
+            Check::Chain => "hash chain",
+            Check::Manifest => "SHA256SUMS",
+            Check::Evidence => "evidence",
+            Check::Timestamps => "timestamps",
+            Check::ExpectedHead => "expected head",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    Warn,
+    Fail,
+    Skipped,
+}
+
+impl Outcome {
+    /// Glyph and word, never colour alone.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Pass => "✔ PASS",
+            Outcome::Warn => "! WARN",
+            Outcome::Fail => "✘ FAIL",
+            Outcome::Skipped => "– SKIP",
+        }
+    }
+}
+
+/// One thing wrong, in one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// File name inside the ledger directory (or an evidence path).
+    pub file: String,
+    /// The record concerned, when there is one.
+    pub seq: Option<u64>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckResult {
+    pub check: Check,
+    pub outcome: Outcome,
+    /// One line: what was checked and how it went.
+    pub summary: String,
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub ledger_dir: PathBuf,
+    pub allowed_signers: PathBuf,
+    pub records: usize,
+    /// The newest record present.
+    pub head: Option<LedgerHead>,
+    /// One result per [`Check`], in [`Check::ALL`] order.
+    pub checks: Vec<CheckResult>,
+}
+
+impl VerifyReport {
+    /// True when nothing failed (warnings allowed): the exit status decision.
+    pub fn ok(&self) -> bool {
+        self.checks.iter().all(|c| c.outcome != Outcome::Fail)
+    }
+
+    pub fn check(&self, check: Check) -> Option<&CheckResult> {
+        self.checks.iter().find(|c| c.check == check)
+    }
+
+    /// The lowest-numbered record with a failing problem (or, when no failing problem names a
+    /// record, the first failing problem), and the check that found it.
+    pub fn first_broken(&self) -> Option<(Check, &Problem)> {
+        let failing = self
+            .checks
+            .iter()
+            .filter(|c| c.outcome == Outcome::Fail)
+            .flat_map(|c| c.problems.iter().map(move |p| (c.check, p)));
+        let mut best: Option<(Check, &Problem)> = None;
+        for (check, p) in failing {
+            best = match best {
+                None => Some((check, p)),
+                Some((bc, bp)) => match (p.seq, bp.seq) {
+                    (Some(a), Some(b)) if a < b => Some((check, p)),
+                    (Some(_), None) => Some((check, p)),
+                    _ => Some((bc, bp)),
+                },
+            };
+        }
+        best
+    }
+
+    /// The text report: a header, one line per check (with up to `MAX_LISTED` problems under
+    /// a failing or warning check), the first broken record, and the verdict.
+    pub fn render_text(&self) -> String {
+        const MAX_LISTED: usize = 10;
+        let mut out = String::new();
+        let _ = writeln!(out, "Ledger          {}", self.ledger_dir.display());
+        let _ = writeln!(out, "Allowed signers {}", self.allowed_signers.display());
+        match &self.head {
+            Some(h) => {
+                let _ = writeln!(out, "Records         {} (head {h})", self.records);
+            }
+            None => {
+                let _ = writeln!(out, "Records         0");
+            }
+        }
+        out.push('\n');
+        for c in &self.checks {
+            let _ = writeln!(
+                out,
+                "{}  {:<20} {}",
+                c.outcome.label(),
+                c.check.title(),
+                c.summary
+            );
+            if matches!(c.outcome, Outcome::Fail | Outcome::Warn) {
+                for p in c.problems.iter().take(MAX_LISTED) {
+                    let _ = writeln!(out, "        {}: {}", p.file, p.reason);
+                }
+                if c.problems.len() > MAX_LISTED {
+                    let _ = writeln!(out, "        … and {} more", c.problems.len() - MAX_LISTED);
+                }
+            }
+        }
+        out.push('\n');
+        if let Some((check, p)) = self.first_broken() {
+            let _ = writeln!(
+                out,
+                "First broken: {}: {} ({})",
+                p.file,
+                p.reason,
+                check.title()
+            );
+            let _ = writeln!(out, "Result: VERIFICATION FAILED");
+        } else if self.records == 0 {
+            let _ = writeln!(out, "Result: verified (the ledger is empty)");
+        } else {
+            let _ = writeln!(out, "Result: verified");
+        }
+        out
+    }
+}
+
+/// What one record file yields, checked independently of the others.
+#[derive(Debug)]
+struct RecordAnalysis {
+    seq: u64,
+    name: String,
+    sha256: Option<String>,
+    sig_sha256: Option<String>,
+    envelope: Result<(), String>,
+    /// The statement, only when the envelope signature holds.
+    statement: Option<Result<Statement, String>>,
+    sshsig: Result<(), String>,
+}
+
+/// Verifies the ledger described by `options`. Returns `Err` only when verification cannot
+/// start (no ledger directory, unreadable or invalid `allowed_signers`); everything wrong with
+/// the ledger itself is in the report.
+pub fn verify_ledger(options: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
+    let dir = &options.ledger_dir;
+    match fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(VerifyError::NotADirectory { path: dir.clone() }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(VerifyError::Missing { path: dir.clone() });
+        }
+        Err(source) => {
+            return Err(VerifyError::Io {
+                path: dir.clone(),
+                source,
+            });
+        }
+    }
+    let signers = AllowedSigners::load(&options.allowed_signers)?;
+    let listing = ledger::scan(dir).map_err(|source| VerifyError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let keys = trusted_keys(&signers);
+    let analyses = analyse_all(dir, &listing, &signers, &keys);
+
+    let head = analyses.last().and_then(|a| {
+        a.sha256.as_ref().map(|h| LedgerHead {
+            seq: a.seq,
+            sha256: h.clone(),
+        })
+    });
+    let checks = vec![
+        check_layout(&listing),
+        check_envelopes(&analyses),
+        check_statements(&analyses),
+        check_sshsigs(&analyses),
+        check_chain(&analyses),
+        check_manifest(dir, &listing, &analyses, &signers),
+        check_evidence(&options.evidence_dir, &analyses),
+        check_timestamps(&analyses),
+        check_expected_head(options.expect_head.as_ref(), &analyses),
+    ];
+    Ok(VerifyReport {
+        ledger_dir: dir.clone(),
+        allowed_signers: options.allowed_signers.clone(),
+        records: listing.records.len(),
+        head,
+        checks,
+    })
+}
+
+/// A key from `allowed_signers`, decoded once.
+struct TrustedKey {
+    keyid: String,
+    key_data: ssh_key::public::KeyData,
+    verifying: ed25519_dalek::VerifyingKey,
+}
+
+fn trusted_keys(signers: &AllowedSigners) -> Vec<TrustedKey> {
+    signers
+        .keys()
+        .into_iter()
+        .filter_map(|k| {
+            let raw = k.key_data().ed25519()?;
+            let verifying = ed25519_dalek::VerifyingKey::from_bytes(&raw.0).ok()?;
+            Some(TrustedKey {
+                keyid: keyid(k.key_data()),
+                key_data: k.key_data().clone(),
+                verifying,
+            })
+        })
+        .collect()
+}
+
+fn analyse_all(
+    dir: &Path,
+    listing: &LedgerListing,
+    signers: &AllowedSigners,
+    keys: &[TrustedKey],
+) -> Vec<RecordAnalysis> {
+    let records = &listing.records;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .clamp(1, 16);
+    if threads == 1 || records.len() < 64 {
+        return records
+            .iter()
+            .map(|&s| analyse(dir, s, signers, keys))
+            .collect();
+    }
+    let chunk = records.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = records
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|&s| analyse(dir, s, signers, keys))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(records.len());
+        for (h, part) in handles.into_iter().zip(records.chunks(chunk)) {
+            match h.join() {
+                Ok(v) => all.extend(v),
+                // A panic in one worker: analyse that part again on this thread.
+                Err(_) => all.extend(part.iter().map(|&s| analyse(dir, s, signers, keys))),
+            }
+        }
+        all
+    })
+}
+
+fn analyse(dir: &Path, seq: u64, signers: &AllowedSigners, keys: &[TrustedKey]) -> RecordAnalysis {
+    let name = record_file_name(seq);
+    let sig_name = format!("{name}{SIG_SUFFIX}");
+    let mut a = RecordAnalysis {
+        seq,
+        name: name.clone(),
+        sha256: None,
+        sig_sha256: None,
+        envelope: Err(String::new()),
+        statement: None,
+        sshsig: Err(String::new()),
+    };
+    let sig = fs::read(dir.join(&sig_name));
+    if let Ok(s) = &sig {
+        a.sig_sha256 = Some(sha256_hex(s));
+    }
+    let bytes = match fs::read(dir.join(&name)) {
+        Ok(b) => b,
+        Err(e) => {
+            let reason = format!("cannot read: {e}");
+            a.envelope = Err(reason.clone());
+            a.sshsig = Err(reason);
+            return a;
+        }
+    };
+    a.sha256 = Some(sha256_hex(&bytes));
+
+    // The envelope: verify the signature over the exact bytes before trusting the payload.
+    let mut principal = None;
+    match dsse::open(&bytes) {
+        Err(e) => a.envelope = Err(e.to_string()),
+        Ok(opened) => {
+            let by_keyid = keys
+                .iter()
+                .filter(|k| opened.signatures.iter().any(|s| s.keyid == k.keyid));
+            let others = keys
+                .iter()
+                .filter(|k| !opened.signatures.iter().any(|s| s.keyid == k.keyid));
+            let verified = by_keyid
+                .chain(others)
+                .find(|k| opened.verify(&k.verifying).is_some());
+            match verified {
+                None => {
+                    let listed = opened
+                        .signatures
+                        .iter()
+                        .any(|s| keys.iter().any(|k| k.keyid == s.keyid));
+                    a.envelope = Err(if listed {
+                        "envelope signature does not verify (record altered)".to_string()
+                    } else {
+                        let ids: Vec<&str> =
+                            opened.signatures.iter().map(|s| s.keyid.as_str()).collect();
+                        format!(
+                            "signed by {}, which is not a key in {} for this namespace",
+                            ids.join(", "),
+                            signers.path.display()
+                        )
+                    });
+                }
+                Some(key) => match Statement::from_bytes(&opened.payload) {
+                    Err(e) => {
+                        a.envelope = Ok(());
+                        a.statement = Some(Err(e.to_string()));
+                    }
+                    Ok(statement) => {
+                        let operator = statement.predicate.operator.id.clone();
+                        a.envelope = signers
+                            .authorize(&key.key_data, &operator)
+                            .map_err(|r| r.describe(&operator, &signers.path));
+                        a.statement = Some(if statement.predicate.operator.keyid == key.keyid {
+                            Ok(statement)
+                        } else {
+                            Err(format!(
+                                "operator.keyid {} is not the signing key {}",
+                                statement.predicate.operator.keyid, key.keyid
+                            ))
+                        });
+                        principal = Some(operator);
+                    }
+                },
+            }
+        }
+    }
+
+    a.sshsig = match sig {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(format!("missing {sig_name}")),
+        Err(e) => Err(format!("{sig_name}: cannot read: {e}")),
+        Ok(sig) => sshsig::verify(&sig, &bytes, signers, principal.as_deref())
+            .map(|_| ())
+            .map_err(|e| format!("{sig_name}: {e}")),
+    };
+    a
+}
+
+fn result(
+    check: Check,
+    problems: Vec<Problem>,
+    fail: bool,
+    ok_summary: String,
+    bad_summary: String,
+) -> CheckResult {
+    let outcome = if problems.is_empty() {
+        Outcome::Pass
+    } else if fail {
+        Outcome::Fail
+    } else {
+        Outcome::Warn
+    };
+    CheckResult {
+        check,
+        outcome,
+        summary: if problems.is_empty() {
+            ok_summary
+        } else {
+            bad_summary
+        },
+        problems,
+    }
+}
+
+fn problem(file: &str, seq: Option<u64>, reason: impl Into<String>) -> Problem {
+    Problem {
+        file: file.to_string(),
+        seq,
+        reason: reason.into(),
+    }
+}
+
+fn check_layout(listing: &LedgerListing) -> CheckResult {
+    let mut problems = Vec::new();
+    for seq in &listing.signatures {
+        if listing.records.binary_search(seq).is_err() {
+            problems.push(problem(
+                &format!("{}{SIG_SUFFIX}", record_file_name(*seq)),
+                Some(*seq),
+                format!("signature without its record {}", record_file_name(*seq)),
+            ));
+        }
+    }
+    let failing = !problems.is_empty();
+    for name in &listing.unexpected {
+        problems.push(problem(
+            name,
+            None,
+            "unexpected file in the ledger directory",
+        ));
+    }
+    let n = listing.records.len();
+    let mut r = result(
+        Check::Layout,
+        problems,
+        failing,
+        format!("{n} record{}", if n == 1 { "" } else { "s" }),
+        format!("{n} records; see below"),
+    );
+    if r.outcome == Outcome::Warn {
+        r.summary = format!("{n} records; unexpected files present");
+    }
+    r
+}
+
+fn check_envelopes(analyses: &[RecordAnalysis]) -> CheckResult {
+    let problems: Vec<Problem> = analyses
+        .iter()
+        .filter_map(|a| {
+            a.envelope
+                .as_ref()
+                .err()
+                .map(|e| problem(&a.name, Some(a.seq), e.clone()))
+        })
+        .collect();
+    let n = analyses.len();
+    let good = n - problems.len();
+    result(
+        Check::Envelopes,
+        problems,
+        true,
+        format!("{n} of {n} verify, each by its operator's key"),
+        format!("{good} of {n} verify"),
+    )
+}
+
+fn check_statements(analyses: &[RecordAnalysis]) -> CheckResult {
+    let mut skipped = 0;
+    let mut problems = Vec::new();
+    for a in analyses {
+        match &a.statement {
+            None => skipped += 1,
+            Some(Err(e)) => problems.push(problem(&a.name, Some(a.seq), e.clone())),
+            Some(Ok(_)) => {}
+        }
+    }
+    let n = analyses.len();
+    let ok = n - skipped - problems.len();
+    let note = if skipped > 0 {
+        format!("; {skipped} not read (envelope does not verify)")
+    } else {
+        String::new()
+    };
+    result(
+        Check::Statements,
+        problems,
+        true,
+        format!("{ok} of {n} are stationward sign-off statements{note}"),
+        format!("{ok} of {n} are valid{note}"),
+    )
+}
+
+fn check_sshsigs(analyses: &[RecordAnalysis]) -> CheckResult {
+    let problems: Vec<Problem> = analyses
+        .iter()
+        .filter_map(|a| {
+            a.sshsig
+                .as_ref()
+                .err()
+                .map(|e| problem(&a.name, Some(a.seq), e.clone()))
+        })
+        .collect();
+    let n = analyses.len();
+    let good = n - problems.len();
+    result(
+        Check::SshSignatures,
+        problems,
+        true,
+        format!("{n} of {n} verify in namespace {}", super::NAMESPACE),
+        format!("{good} of {n} verify"),
+    )
+}
+
+fn trusted(a: &RecordAnalysis) -> Option<&Statement> {
+    match (&a.envelope, &a.statement) {
+        (Ok(()), Some(Ok(s))) => Some(s),
+        _ => None,
+    }
+}
+
+fn check_chain(analyses: &[RecordAnalysis]) -> CheckResult {
+    let mut problems = Vec::new();
+    let mut unchecked = 0;
+    let mut expected_seq = 1u64;
+    let mut previous: Option<&RecordAnalysis> = None;
+    for a in analyses {
+        if a.seq != expected_seq {
+            let missing = if a.seq == expected_seq + 1 {
+                record_file_name(expected_seq)
+            } else {
+                format!(
+                    "{} to {}",
+                    record_file_name(expected_seq),
+                    record_file_name(a.seq - 1)
+                )
+            };
+            problems.push(problem(
+                &a.name,
+                Some(expected_seq),
+                format!("sequence gap: {missing} missing before this record"),
+            ));
+        }
+        expected_seq = a.seq + 1;
+        let Some(statement) = trusted(a) else {
+            unchecked += 1;
+            previous = Some(a);
+            continue;
+        };
+        let link = &statement.predicate.ledger;
+        if link.seq != a.seq {
+            problems.push(problem(
+                &a.name,
+                Some(a.seq),
+                format!(
+                    "holds record seq {} (records renamed, swapped or reordered)",
+                    link.seq
+                ),
+            ));
+        }
+        if a.seq == 1 {
+            if link.prev.sha256 != GENESIS_PREV {
+                problems.push(problem(
+                    &a.name,
+                    Some(a.seq),
+                    "first record's prev.sha256 is not 64 zeros (earlier records removed?)",
+                ));
+            }
+        } else if let Some(p) = previous.filter(|p| p.seq + 1 == a.seq) {
+            match &p.sha256 {
+                Some(h) if *h == link.prev.sha256 => {}
+                Some(_) => problems.push(problem(
+                    &a.name,
+                    Some(a.seq),
+                    format!(
+                        "prev.sha256 does not match the SHA-256 of {} (that record was changed or replaced)",
+                        p.name
+                    ),
+                )),
+                None => {}
+            }
+        }
+        previous = Some(a);
+    }
+    let n = analyses.len();
+    let note = if unchecked > 0 {
+        format!("; {unchecked} links not checked (record does not verify)")
+    } else {
+        String::new()
+    };
+    let last = analyses.last().map_or(0, |a| a.seq);
+    result(
+        Check::Chain,
+        problems,
+        true,
+        if n == 0 {
+            "empty ledger".to_string()
+        } else {
+            format!("records 1 to {last} linked, no gaps{note}")
+        },
+        format!("broken{note}"),
+    )
+}
+
+fn check_manifest(
+    dir: &Path,
+    listing: &LedgerListing,
+    analyses: &[RecordAnalysis],
+    signers: &AllowedSigners,
+) -> CheckResult {
+    let mut problems = Vec::new();
+    if !listing.manifest {
+        if listing.records.is_empty() {
+            return CheckResult {
+                check: Check::Manifest,
+                outcome: Outcome::Skipped,
+                summary: "no records, no manifest".to_string(),
+                problems,
+            };
+        }
+        problems.push(problem(MANIFEST, None, "missing"));
+        return result(
+            Check::Manifest,
+            problems,
+            true,
+            String::new(),
+            "missing".into(),
+        );
+    }
+    let path = dir.join(MANIFEST);
+    let text = match fs::read(&path) {
+        Ok(b) => b,
+        Err(e) => {
+            problems.push(problem(MANIFEST, None, format!("cannot read: {e}")));
+            return result(
+                Check::Manifest,
+                problems,
+                true,
+                String::new(),
+                "unreadable".into(),
+            );
+        }
+    };
+    match fs::read(dir.join(MANIFEST_SIG)) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            problems.push(problem(MANIFEST_SIG, None, "missing"));
+        }
+        Err(e) => problems.push(problem(MANIFEST_SIG, None, format!("cannot read: {e}"))),
+        Ok(sig) => {
+            if let Err(e) = sshsig::verify(&sig, &text, signers, None) {
+                problems.push(problem(MANIFEST_SIG, None, e.to_string()));
+            }
+        }
+    }
+    let entries = match std::str::from_utf8(&text)
+        .map_err(|_| (1, "not UTF-8 text".to_string()))
+        .and_then(ledger::parse_manifest)
+    {
+        Ok(e) => e,
+        Err((line, reason)) => {
+            problems.push(problem(MANIFEST, None, format!("line {line}: {reason}")));
+            return result(
+                Check::Manifest,
+                problems,
+                true,
+                String::new(),
+                "unreadable".into(),
+            );
+        }
+    };
+    let mut actual: BTreeMap<String, (Option<u64>, Option<&String>)> = BTreeMap::new();
+    for a in analyses {
+        actual.insert(a.name.clone(), (Some(a.seq), a.sha256.as_ref()));
+        if a.sig_sha256.is_some() {
+            actual.insert(
+                format!("{}{SIG_SUFFIX}", a.name),
+                (Some(a.seq), a.sig_sha256.as_ref()),
+            );
+        }
+    }
+    for &seq in &listing.signatures {
+        let name = format!("{}{SIG_SUFFIX}", record_file_name(seq));
+        if !actual.contains_key(&name) {
+            let hash = fs::read(dir.join(&name)).ok().map(|b| sha256_hex(&b));
+            problems.push(match hash {
+                Some(_) => problem(&name, Some(seq), "present but its record is not"),
+                None => problem(&name, Some(seq), "unreadable"),
+            });
+        }
+    }
+    let mut listed = HashMap::new();
+    for (name, hex) in &entries {
+        listed.insert(name.as_str(), hex.as_str());
+        let seq = ledger::record_seq(name)
+            .or_else(|| name.strip_suffix(SIG_SUFFIX).and_then(ledger::record_seq));
+        match actual.get(name) {
+            None => problems.push(problem(
+                name,
+                seq,
+                "listed in SHA256SUMS but missing from the ledger (records deleted?)",
+            )),
+            Some((_, Some(h))) if *h == hex => {}
+            Some((seq, Some(h))) => problems.push(problem(
+                name,
+                *seq,
+                format!("SHA-256 is {h}, SHA256SUMS says {hex}"),
+            )),
+            Some((_, None)) => {}
+        }
+    }
+    for (name, (seq, _)) in &actual {
+        if !listed.contains_key(name.as_str()) {
+            problems.push(problem(name, *seq, "not listed in SHA256SUMS"));
+        }
+    }
+    let n = entries.len();
+    result(
+        Check::Manifest,
+        problems,
+        true,
+        format!("{n} files match, signature verifies"),
+        "does not match the ledger".into(),
+    )
+}
+
+fn check_evidence(evidence_dir: &Path, analyses: &[RecordAnalysis]) -> CheckResult {
+    let mut problems = Vec::new();
+    let mut seen: HashMap<String, Option<String>> = HashMap::new();
+    let mut count = 0usize;
+    let shown_dir = evidence_dir.parent().and_then(Path::file_name).map_or_else(
+        || evidence_dir.display().to_string(),
+        |p| format!("{}/sha256", p.to_string_lossy()),
+    );
+    for a in analyses {
+        let Some(statement) = trusted(a) else {
+            continue;
+        };
+        for subject in &statement.subject {
+            count += 1;
+            let hex = &subject.digest.sha256;
+            if !is_sha256_hex(hex) {
+                problems.push(problem(
+                    &a.name,
+                    Some(a.seq),
+                    format!("subject \"{}\" has an invalid sha256 digest", subject.name),
+                ));
+                continue;
+            }
+            let failure = seen
+                .entry(hex.clone())
+                .or_insert_with(|| match fs::read(evidence_dir.join(hex)) {
+                    Ok(bytes) if sha256_hex(&bytes) == *hex => None,
+                    Ok(bytes) => Some(format!(
+                        "was altered: its SHA-256 is now {}",
+                        sha256_hex(&bytes)
+                    )),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => Some("is missing".to_string()),
+                    Err(e) => Some(format!("cannot be read: {e}")),
+                })
+                .clone();
+            if let Some(reason) = failure {
+                problems.push(problem(
+                    &a.name,
+                    Some(a.seq),
+                    format!("evidence \"{}\" ({shown_dir}/{hex}) {reason}", subject.name),
+                ));
+            }
+        }
+    }
+    let distinct = seen.len();
+    result(
+        Check::Evidence,
+        problems,
+        true,
+        format!("{count} subjects, {distinct} distinct files re-hashed"),
+        format!("{count} subjects checked"),
+    )
+}
+
+fn check_timestamps(analyses: &[RecordAnalysis]) -> CheckResult {
+    let mut problems = Vec::new();
+    let mut last: Option<(i64, &str)> = None;
+    for a in analyses {
+        let Some(statement) = trusted(a) else {
+            continue;
+        };
+        let at = &statement.predicate.signed_at;
+        match crate::date::parse_rfc3339_utc(at) {
+            None => problems.push(problem(
+                &a.name,
+                Some(a.seq),
+                format!("signedAt \"{at}\" is not an RFC 3339 UTC time"),
+            )),
+            Some(t) => {
+                if let Some((prev, prev_at)) = last
+                    && t < prev
+                {
+                    problems.push(problem(
+                        &a.name,
+                        Some(a.seq),
+                        format!("signedAt {at} is earlier than the previous record's {prev_at}"),
+                    ));
+                }
+                last = Some((t, at));
+            }
+        }
+    }
+    result(
+        Check::Timestamps,
+        problems,
+        false,
+        "signing times never go backwards (the station's own clock)".into(),
+        "clock went backwards (warning only)".into(),
+    )
+}
+
+fn check_expected_head(expect: Option<&LedgerHead>, analyses: &[RecordAnalysis]) -> CheckResult {
+    let Some(expect) = expect else {
+        return CheckResult {
+            check: Check::ExpectedHead,
+            outcome: Outcome::Skipped,
+            summary: "no --expect-head given (a deleted tail is only caught with one)".into(),
+            problems: Vec::new(),
+        };
+    };
+    let name = record_file_name(expect.seq);
+    let mut problems = Vec::new();
+    match analyses.iter().find(|a| a.seq == expect.seq) {
+        None => {
+            let newest = analyses.last().map_or_else(
+                || "the ledger is empty".to_string(),
+                |a| format!("the newest record is {}", a.name),
+            );
+            problems.push(problem(
+                &name,
+                Some(expect.seq),
+                format!("expected head {name} is missing; {newest} (records deleted at the tail?)"),
+            ));
+        }
+        Some(a) => match &a.sha256 {
+            Some(h) if *h == expect.sha256 => {}
+            Some(h) => problems.push(problem(
+                &name,
+                Some(expect.seq),
+                format!("SHA-256 is {h}, expected {}", expect.sha256),
+            )),
+            None => problems.push(problem(&name, Some(expect.seq), "unreadable")),
+        },
+    }
+    let after = analyses.iter().filter(|a| a.seq > expect.seq).count();
+    result(
+        Check::ExpectedHead,
+        problems,
+        true,
+        if after == 0 {
+            format!("the ledger ends at {expect}")
+        } else {
+            format!("the ledger holds {expect} and {after} newer record(s)")
+        },
+        format!("does not extend {expect}"),
+    )
+}

@@ -1,0 +1,249 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Interoperability with the tools an auditor already has: `ssh-keygen -Y verify`,
+//! `sha256sum -c`, `openssl pkeyutl -verify -rawin`. Each test is skipped, with the reason
+//! printed, when the tool is missing.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use stationward::attest::allowed_signers::AllowedSigners;
+use stationward::attest::keys::PublicKeyFormat;
+use stationward::attest::ledger::{self, EvidenceFile};
+use stationward::attest::testing::sample_predicate;
+use stationward::attest::{
+    KeyStore, OperatorId, VerifyOptions, append_record, sshsig, verify_ledger,
+};
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+fn have(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("-h")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !ok {
+        eprintln!("SKIPPED: `{tool}` is not installed");
+    }
+    ok
+}
+
+/// A data dir whose operator "tech" has a key made by `ssh-keygen -t ed25519 -N pass`, with
+/// two records.
+fn ledger_signed_by_ssh_keygen_key() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = tmp.path().join("id_ed25519");
+    let made = Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "pass",
+            "-C",
+            "tech@station",
+            "-f",
+        ])
+        .arg(&key)
+        .status();
+    if !matches!(made, Ok(s) if s.success()) {
+        // No ssh-keygen: the key it made earlier (tests/fixtures/attest) does the same job.
+        fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/attest/ssh-keygen-ed25519.key"),
+            &key,
+        )
+        .unwrap();
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let data = tmp.path().join("data");
+    let store = KeyStore::new(&data);
+    let op = OperatorId::parse("tech").unwrap();
+    store.import(&key, &op, "pass").unwrap();
+    let signer = store.load_signer(&op, "pass").unwrap();
+    for i in 0..2 {
+        let evidence = [EvidenceFile {
+            name: "sshd_config".into(),
+            bytes: format!("PermitRootLogin no # {i}\n").into_bytes(),
+        }];
+        append_record(&data, &signer, sample_predicate(), &evidence).unwrap();
+    }
+    let report = verify_ledger(&VerifyOptions::for_data_dir(&data)).unwrap();
+    assert!(report.ok(), "{}", report.render_text());
+    (tmp, data)
+}
+
+fn ssh_keygen_verify(data: &Path, principal: &str, file: &Path, sig: &Path) -> (bool, String) {
+    let out = Command::new("ssh-keygen")
+        .args(["-Y", "verify", "-f"])
+        .arg(data.join("allowed_signers"))
+        .args(["-I", principal, "-n", "stationward-attestation-v1", "-s"])
+        .arg(sig)
+        .stdin(fs::File::open(file).unwrap())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn ssh_keygen_verifies_records_and_manifest() {
+    if !have("ssh-keygen") {
+        return;
+    }
+    let (_tmp, data) = ledger_signed_by_ssh_keygen_key();
+    let dir = ledger::ledger_dir(&data);
+    for name in ["000001.dsse.json", "000002.dsse.json", "SHA256SUMS"] {
+        let file = dir.join(name);
+        let (ok, text) = ssh_keygen_verify(&data, "tech", &file, &dir.join(format!("{name}.sig")));
+        assert!(ok, "{name}: {text}");
+        assert!(
+            text.contains("Good \"stationward-attestation-v1\" signature for tech"),
+            "{text}"
+        );
+    }
+    // Wrong principal and edited bytes are refused by ssh-keygen too.
+    let record = dir.join("000001.dsse.json");
+    let sig = dir.join("000001.dsse.json.sig");
+    let (ok, _) = ssh_keygen_verify(&data, "someone-else", &record, &sig);
+    assert!(!ok);
+    let edited = dir.join("edited");
+    let mut bytes = fs::read(&record).unwrap();
+    bytes[10] ^= 1;
+    fs::write(&edited, bytes).unwrap();
+    let (ok, _) = ssh_keygen_verify(&data, "tech", &edited, &sig);
+    assert!(!ok);
+}
+
+#[test]
+fn sha256sum_checks_the_manifest() {
+    if !have("sha256sum") {
+        return;
+    }
+    let (_tmp, data) = ledger_signed_by_ssh_keygen_key();
+    let out = Command::new("sha256sum")
+        .args(["-c", "SHA256SUMS"])
+        .current_dir(ledger::ledger_dir(&data))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert_eq!(text.matches(": OK").count(), 4, "{text}");
+}
+
+#[test]
+fn openssl_verifies_the_dsse_signature() {
+    if !have("openssl") {
+        return;
+    }
+    let (tmp, data) = ledger_signed_by_ssh_keygen_key();
+    let op = OperatorId::parse("tech").unwrap();
+    let pem = KeyStore::new(&data)
+        .export_public(&op, PublicKeyFormat::Pem)
+        .unwrap();
+    let pem_path = tmp.path().join("op.pem");
+    fs::write(&pem_path, pem).unwrap();
+
+    // Rebuild the PAE the way an auditor would, from the JSON fields alone.
+    let record = fs::read(ledger::record_path(&data, 2)).unwrap();
+    let envelope: serde_json::Value = serde_json::from_slice(&record).unwrap();
+    let payload = B64.decode(envelope["payload"].as_str().unwrap()).unwrap();
+    let payload_type = envelope["payloadType"].as_str().unwrap();
+    let mut pae = format!(
+        "DSSEv1 {} {payload_type} {} ",
+        payload_type.len(),
+        payload.len()
+    )
+    .into_bytes();
+    pae.extend_from_slice(&payload);
+    let sig = B64
+        .decode(envelope["signatures"][0]["sig"].as_str().unwrap())
+        .unwrap();
+    let pae_path = tmp.path().join("pae.bin");
+    let sig_path = tmp.path().join("sig.bin");
+    fs::write(&pae_path, &pae).unwrap();
+    fs::write(&sig_path, &sig).unwrap();
+
+    let run = |input: &Path| {
+        Command::new("openssl")
+            .args(["pkeyutl", "-verify", "-pubin", "-inkey"])
+            .arg(&pem_path)
+            .arg("-rawin")
+            .arg("-in")
+            .arg(input)
+            .arg("-sigfile")
+            .arg(&sig_path)
+            .output()
+            .unwrap()
+    };
+    let out = run(&pae_path);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("Signature Verified Successfully"), "{text}");
+    pae[20] ^= 1;
+    fs::write(&pae_path, &pae).unwrap();
+    assert!(!run(&pae_path).status.success());
+}
+
+#[test]
+fn ssh_keygen_reads_a_generated_key_and_its_signatures_verify_here() {
+    if !have("ssh-keygen") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let store = KeyStore::new(tmp.path());
+    let op = OperatorId::parse("alice").unwrap();
+    let info = store.generate(&op, "correct horse battery", 8).unwrap();
+    // ssh-keygen opens our encrypted key with the passphrase and derives the same public key.
+    let out = Command::new("ssh-keygen")
+        .args(["-y", "-P", "correct horse battery", "-f"])
+        .arg(&info.private_key)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let derived = String::from_utf8(out.stdout).unwrap();
+    let ours = fs::read_to_string(&info.public_key).unwrap();
+    assert_eq!(
+        derived.split_whitespace().nth(1),
+        ours.split_whitespace().nth(1)
+    );
+    // ssh-keygen signs a file with our key; our verifier accepts it.
+    let msg = tmp.path().join("msg");
+    fs::write(&msg, "hello\n").unwrap();
+    let status = Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-Y",
+            "sign",
+            "-n",
+            "stationward-attestation-v1",
+            "-P",
+            "correct horse battery",
+            "-f",
+        ])
+        .arg(&info.private_key)
+        .arg(&msg)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let signers = AllowedSigners::load(&store.allowed_signers_path()).unwrap();
+    let sig = fs::read(tmp.path().join("msg.sig")).unwrap();
+    let ok = sshsig::verify(&sig, b"hello\n", &signers, Some("alice")).unwrap();
+    assert_eq!(ok.keyid, info.fingerprint);
+    assert!(sshsig::verify(&sig, b"hello!\n", &signers, Some("alice")).is_err());
+}
