@@ -2,7 +2,7 @@
 //!
 //! Nothing is executed. A captured host may hold command outputs under
 //! `DIR/.stationward-capture/commands/<key>.stdout` (and `<key>.exit`, default 0), where `<key>`
-//! is the argv joined by `_` with `/` replaced by `%`; without one a command is `NotRun`.
+//! is `Root::capture_key(argv)` (the argv joined by `_`, other bytes as `%XX`); without one a command is `NotRun`.
 
 use super::live::{list_dir, meta_of, read_capped, record_read};
 use super::{
@@ -43,28 +43,35 @@ impl Root {
         out
     }
 
-    /// Resolves symlinks inside the tree (absolute targets are relative to the root), so a
-    /// tree's `/etc/foo -> /usr/lib/foo` does not lead out to the live system.
+    /// Resolves symlinks in every component inside the tree (absolute targets are relative
+    /// to the root), so neither `/etc -> /srv/etc` nor `/etc/foo -> /usr/lib/foo` leads out
+    /// to the live system. Loops give up after 40 links, like the kernel.
     fn resolve(&self, path: &str) -> PathBuf {
-        let mut current = path.to_string();
-        for _ in 0..16 {
-            let real = self.inside(&current);
-            match std::fs::read_link(&real) {
-                Ok(target) => {
-                    let target = target.to_string_lossy().into_owned();
-                    current = if target.starts_with('/') {
-                        target
-                    } else {
-                        let parent = Path::new(&current)
-                            .parent()
-                            .map_or("/".into(), |p| p.to_string_lossy().into_owned());
-                        format!("{parent}/{target}")
-                    };
-                }
-                Err(_) => return real,
+        let mut pending: Vec<String> = components(path).into_iter().rev().collect();
+        let mut done: Vec<String> = Vec::new();
+        let mut links = 0;
+        while let Some(part) = pending.pop() {
+            if part == ".." {
+                done.pop();
+                continue;
             }
+            done.push(part);
+            let here = self.dir.join(done.join("/"));
+            let Ok(target) = std::fs::read_link(&here) else {
+                continue;
+            };
+            links += 1;
+            if links > 40 {
+                break;
+            }
+            done.pop();
+            let target = target.to_string_lossy().into_owned();
+            if target.starts_with('/') {
+                done.clear();
+            }
+            pending.extend(components(&target).into_iter().rev());
         }
-        self.inside(&current)
+        self.dir.join(done.join("/"))
     }
 
     /// The path with its directories resolved inside the tree but the last component left
@@ -79,8 +86,19 @@ impl Root {
         }
     }
 
+    /// The file name of a captured command's output: the argv joined by `_`, every byte
+    /// outside `[A-Za-z0-9._,+=-]` written as `%XX` (so `/` is `%2F`).
     pub fn capture_key(argv: &[&str]) -> String {
-        argv.join("_").replace('/', "%")
+        let joined = argv.join("_");
+        let mut key = String::with_capacity(joined.len());
+        for b in joined.bytes() {
+            if b.is_ascii_alphanumeric() || b"._,+=-_".contains(&b) {
+                key.push(char::from(b));
+            } else {
+                key.push_str(&format!("%{b:02X}"));
+            }
+        }
+        key
     }
 }
 
@@ -111,12 +129,12 @@ impl Host for Root {
 
     fn run(&self, argv: &[&str], _timeout: Duration) -> CommandRun {
         let key = Root::capture_key(argv);
-        let base = self.dir.join(CAPTURE_DIR).join(&key);
-        let stdout_path = base.with_extension("stdout");
+        let base = self.dir.join(CAPTURE_DIR);
+        let stdout_path = base.join(format!("{key}.stdout"));
         let owned: Vec<String> = argv.iter().map(|s| (*s).to_string()).collect();
         let run = match std::fs::read(&stdout_path) {
             Ok(bytes) => {
-                let exit = std::fs::read_to_string(base.with_extension("exit"))
+                let exit = std::fs::read_to_string(base.join(format!("{key}.exit")))
                     .ok()
                     .and_then(|s| s.trim().parse().ok())
                     .unwrap_or(0);
@@ -158,6 +176,18 @@ impl Host for Root {
         // Reading a tree needs no privilege on the tree's behalf; what we cannot read we report.
         true
     }
+}
+
+/// Normal components of a path, with `..` kept (resolved against what precedes it).
+fn components(path: &str) -> Vec<String> {
+    Path::new(path)
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(p) => Some(p.to_string_lossy().into_owned()),
+            Component::ParentDir => Some("..".to_string()),
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]

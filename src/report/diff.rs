@@ -238,7 +238,8 @@ impl DiffReport {
             out.push(format!(
                 "account {} now has UID 0 (was {})",
                 u.name,
-                u.old.map_or_else(|| "unknown".to_string(), |n| n.to_string())
+                u.old
+                    .map_or_else(|| "unknown".to_string(), |n| n.to_string())
             ));
         }
         out
@@ -398,10 +399,18 @@ fn section<T>(
     let _ = writeln!(out, "\n{title}");
     for a in &changes.added {
         let m = if added_is_regression(a) { "✘" } else { " " };
-        let _ = writeln!(out, "{}", truncate(&format!("  {m} + {}", describe(a)), WIDTH));
+        let _ = writeln!(
+            out,
+            "{}",
+            truncate(&format!("  {m} + {}", describe(a)), WIDTH)
+        );
     }
     for r in &changes.removed {
-        let _ = writeln!(out, "{}", truncate(&format!("    - {}", describe(r)), WIDTH));
+        let _ = writeln!(
+            out,
+            "{}",
+            truncate(&format!("    - {}", describe(r)), WIDTH)
+        );
     }
 }
 
@@ -530,9 +539,9 @@ fn check_statuses(scan: &Value) -> BTreeMap<String, (Status, bool)> {
         let Some(status) = summary::parse_status(&str_field(f, "status")) else {
             continue;
         };
-        let waived = f
-            .get("waiver")
-            .is_some_and(|w| w.is_object() && !w.get("expired").and_then(Value::as_bool).unwrap_or(false));
+        let waived = f.get("waiver").is_some_and(|w| {
+            w.is_object() && !w.get("expired").and_then(Value::as_bool).unwrap_or(false)
+        });
         let entry = out.entry(check).or_insert((status, waived));
         if status_rank(status) < status_rank(entry.0) {
             *entry = (status, waived);
@@ -589,10 +598,7 @@ fn pending(list: &[Value]) -> BTreeMap<String, PendingEntry> {
         .collect()
 }
 
-fn set_changes<K: Ord + Clone, T: Clone>(
-    old: &BTreeMap<K, T>,
-    new: &BTreeMap<K, T>,
-) -> Changes<T> {
+fn set_changes<K: Ord + Clone, T: Clone>(old: &BTreeMap<K, T>, new: &BTreeMap<K, T>) -> Changes<T> {
     Changes {
         added: new
             .iter()
@@ -761,7 +767,10 @@ pub fn diff_summaries(old_name: &str, old: &Summary, new_name: &str, new: &Summa
         };
         report.controls.push(VerdictChange {
             control: id.to_string(),
-            title: after.or(before).map(|c| c.title.clone()).unwrap_or_default(),
+            title: after
+                .or(before)
+                .map(|c| c.title.clone())
+                .unwrap_or_default(),
             old: bv,
             new: av,
             regression,

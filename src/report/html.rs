@@ -171,7 +171,10 @@ pub fn render_html(s: &Summary) -> String {
     fact("OS", &esc(&h.os));
     fact("Kernel", &esc(&h.kernel));
     if let Some(root) = &h.root {
-        fact("Inspected", &format!("offline tree <code>{}</code>", esc(root)));
+        fact(
+            "Inspected",
+            &format!("offline tree <code>{}</code>", esc(root)),
+        );
     }
     let list_title = h
         .checklist

@@ -193,14 +193,20 @@ fn header(s: &Summary, blocks: &mut Vec<Block>) {
     if let Some(t) = &h.scanned_at {
         lines.extend(field("Scanned", t));
     }
-    lines.extend(field("Signed", h.signed_at.as_deref().unwrap_or("- (draft)")));
+    lines.extend(field(
+        "Signed",
+        h.signed_at.as_deref().unwrap_or("- (draft)"),
+    ));
     if h.privileged == Some(false) {
         lines.extend(field(
             "Privileges",
             "not root: checks that need root are reported as unknown",
         ));
     }
-    lines.extend(field("Tool", &format!("{} {}", h.tool.name, h.tool.version)));
+    lines.extend(field(
+        "Tool",
+        &format!("{} {}", h.tool.name, h.tool.version),
+    ));
     lines.push(String::new());
     blocks.push(Block::keep(lines));
 }
@@ -341,7 +347,11 @@ fn finding_lines(f: &KeyFinding) -> Vec<String> {
     let mut lines = Vec::new();
     for (i, t) in wrap(&title, WIDTH, &indent).into_iter().enumerate() {
         if i == 0 {
-            lines.push(format!("  {:<label_w$}{}", f.status.label(), t.trim_start()));
+            lines.push(format!(
+                "  {:<label_w$}{}",
+                f.status.label(),
+                t.trim_start()
+            ));
         } else {
             lines.push(t);
         }
@@ -450,7 +460,10 @@ fn waivers(s: &Summary, blocks: &mut Vec<Block>) {
         } else {
             format!("expires {}", w.expires)
         };
-        let left = truncate(&format!("  {}", w.target), WIDTH - 2 - state.chars().count());
+        let left = truncate(
+            &format!("  {}", w.target),
+            WIDTH - 2 - state.chars().count(),
+        );
         lines.push(pad_between(&left, &state, WIDTH));
         lines.extend(wrap(&w.justification, WIDTH, "    "));
         lines.extend(wrap(&format!("Approved by {}", w.approver), WIDTH, "    "));
@@ -558,7 +571,11 @@ fn attestation(s: &Summary, blocks: &mut Vec<Block>) {
         "  ",
     );
     for (i, v) in a.verify.iter().enumerate() {
-        let mut one = if i == 0 { std::mem::take(&mut lines) } else { Vec::new() };
+        let mut one = if i == 0 {
+            std::mem::take(&mut lines)
+        } else {
+            Vec::new()
+        };
         one.extend(wrap(&format!("# {}", v.purpose), WIDTH, "    "));
         one.extend(command_lines(&v.command, WIDTH, "    "));
         blocks.push(Block::keep(one));
@@ -609,7 +626,10 @@ mod tests {
     fn commands_wrap_within_width() {
         let cmd = format!("stationward verify --expect-head 17:{}", "a".repeat(64));
         let lines = command_lines(&cmd, WIDTH, "    ");
-        assert!(lines.iter().all(|l| l.chars().count() <= WIDTH), "{lines:?}");
+        assert!(
+            lines.iter().all(|l| l.chars().count() <= WIDTH),
+            "{lines:?}"
+        );
         assert_eq!(lines[0], "    $ stationward verify --expect-head \\");
         assert!(lines[1].trim_start().starts_with("17:"));
     }
