@@ -12,6 +12,7 @@ pub mod host;
 pub mod input;
 pub mod inspect;
 pub mod policy;
+pub mod report;
 pub mod scan;
 pub mod text;
 pub mod tui;

@@ -105,17 +105,30 @@ enum Command {
         #[arg(long, value_name = "SEQ:SHA256")]
         expect_head: Option<String>,
     },
-    /// Print the hardening summary [pending: not available in this build]
+    /// Print the hardening summary of a signed record (default: the newest) or of the draft
     Summary {
+        /// A record file (ledger/000017.dsse.json)
         record: Option<PathBuf>,
-        #[arg(long)]
+        /// The newest record in the ledger (the default)
+        #[arg(long, conflicts_with = "record")]
         latest: bool,
-        #[arg(long, default_value = "text")]
-        format: String,
+        /// The walkthrough in progress on this host, unsigned (marked DRAFT)
+        #[arg(long, conflicts_with_all = ["record", "latest"])]
+        draft: bool,
+        /// With --draft: the offline tree the walkthrough is of
+        #[arg(long, value_name = "DIR", requires = "draft")]
+        root: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        checklist: Vec<PathBuf>,
+        /// text | markdown | html | json (default: from the -o extension, else text)
+        #[arg(long)]
+        format: Option<String>,
         #[arg(short = 'o', value_name = "FILE")]
         output: Option<PathBuf>,
     },
-    /// What changed between two scans or two records [pending: not available in this build]
+    /// What changed between two scans (scan --format json) or two summaries (summary --format json)
     Diff { old: PathBuf, new: PathBuf },
 }
 
@@ -252,8 +265,28 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             allowed_signers,
             expect_head,
         }) => verify(&dirs, ledger_dir, allowed_signers, expect_head.as_deref()),
-        Some(Command::Summary { .. }) => pending("summary", "the hardening summary"),
-        Some(Command::Diff { .. }) => pending("diff", "the hardening summary"),
+        Some(Command::Summary {
+            record,
+            latest: _,
+            draft,
+            root,
+            policy,
+            checklist,
+            format,
+            output,
+        }) => summary(
+            &dirs,
+            SummarySource {
+                record,
+                draft,
+                root,
+            },
+            policy.as_ref(),
+            &checklist,
+            format.as_deref(),
+            output.as_deref(),
+        ),
+        Some(Command::Diff { old, new }) => diff(&old, &new),
     }
 }
 
@@ -365,10 +398,123 @@ fn scan(
     })
 }
 
-fn pending(command: &str, feature: &str) -> Result<u8, Failure> {
-    Err(Failure::usage(format!(
-        "`{command}` is not available in this build (pending: {feature})"
-    )))
+struct SummarySource {
+    record: Option<PathBuf>,
+    draft: bool,
+    root: Option<PathBuf>,
+}
+
+fn summary(
+    dirs: &Dirs,
+    source: SummarySource,
+    policy: Option<&PathBuf>,
+    checklists: &[PathBuf],
+    format: Option<&str>,
+    output: Option<&std::path::Path>,
+) -> Result<u8, Failure> {
+    use stationward::attest::{allowed_signers::AllowedSigners, keys, ledger};
+    use stationward::report::{self, Format, Summary, record::RecordError};
+    let format = match (format, output) {
+        (Some(f), _) => Format::parse(f).ok_or_else(|| {
+            Failure::usage(format!(
+                "unknown format \"{f}\" (expected text, markdown, html or json)"
+            ))
+        })?,
+        (None, Some(path)) => Format::from_extension(path).unwrap_or(Format::Text),
+        (None, None) => Format::Text,
+    };
+    let policy = config::load_policy(dirs, policy).map_err(Failure::usage)?;
+    let checklist = config::load_checklists(dirs, checklists)
+        .map_err(Failure::usage)?
+        .pop()
+        .ok_or_else(|| Failure::usage("no checklist loaded"))?;
+
+    let summary = if source.draft {
+        use stationward::walkthrough::{HostKey, store::Store};
+        let root_name = source.root.as_ref().map(|d| d.display().to_string());
+        let host: Box<dyn stationward::host::Host> = match source.root {
+            Some(dir) if dir.is_dir() => Box::new(stationward::host::Root::new(dir)),
+            Some(dir) => {
+                return Err(Failure::usage(format!(
+                    "{}: not a directory",
+                    dir.display()
+                )));
+            }
+            None => Box::new(stationward::host::Live::new()),
+        };
+        let scan = stationward::scan::run(host.as_ref(), &policy, &stationward::checks::Area::ALL);
+        let key = HostKey::of(&scan.host, root_name);
+        let (_, walkthrough) = Store::new(&dirs.data)
+            .find_in_progress(&key, &checklist.id)
+            .ok_or_else(|| {
+                Failure::usage(format!(
+                    "no walkthrough in progress for {} and checklist {} (start one with `stationward`)",
+                    if scan.host.hostname.is_empty() { "this host" } else { &scan.host.hostname },
+                    checklist.id
+                ))
+            })?;
+        Summary::from_draft(
+            &walkthrough,
+            &checklist,
+            Some(&scan),
+            &policy,
+            None,
+            Date::today_utc(),
+        )
+    } else {
+        let path = match source.record {
+            Some(p) => p,
+            None => {
+                let head = ledger::head(&dirs.data)
+                    .map_err(|e| Failure::usage(e.to_string()))?
+                    .ok_or_else(|| {
+                        Failure::usage(format!(
+                            "no signed record in {} yet (sign one, or use --draft)",
+                            ledger::ledger_dir(&dirs.data).display()
+                        ))
+                    })?;
+                ledger::record_path(&dirs.data, head.seq)
+            }
+        };
+        // The allowed_signers beside the ledger the record sits in, else the data directory's.
+        let beside = path
+            .parent()
+            .and_then(std::path::Path::parent)
+            .map(|d| d.join("allowed_signers"))
+            .filter(|p| p.is_file());
+        let signers_path = beside.unwrap_or_else(|| keys::allowed_signers_path(&dirs.data));
+        let signers = AllowedSigners::load(&signers_path).map_err(Failure::usage)?;
+        report::record::summary_of_record(&path, &signers, Some(&checklist)).map_err(
+            |e| match e {
+                RecordError::Untrusted { .. } => Failure {
+                    code: EXIT_FAILED,
+                    message: e.to_string(),
+                },
+                _ => Failure::usage(e),
+            },
+        )?
+    };
+    let rendered = report::summary_command(&summary, format, output).map_err(Failure::usage)?;
+    if let Some(path) = output {
+        eprintln!("Summary written to {}", path.display());
+    } else {
+        print!("{rendered}");
+    }
+    Ok(0)
+}
+
+fn diff(old: &std::path::Path, new: &std::path::Path) -> Result<u8, Failure> {
+    let read = |p: &std::path::Path| stationward::input::read_text_file(p).map_err(Failure::usage);
+    let (old_text, new_text) = (read(old)?, read(new)?);
+    let report = stationward::report::diff::diff_json(
+        &old.display().to_string(),
+        &old_text,
+        &new.display().to_string(),
+        &new_text,
+    )
+    .map_err(Failure::usage)?;
+    print!("{}", report.to_text());
+    Ok(if report.regressed() { EXIT_FAILED } else { 0 })
 }
 
 fn checklist(dirs: &Dirs, cmd: ChecklistCommand) -> Result<u8, Failure> {

@@ -8,6 +8,7 @@
 pub mod diff;
 pub mod html;
 pub mod markdown;
+pub mod record;
 pub mod summary;
 pub mod text;
 

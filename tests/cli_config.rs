@@ -368,16 +368,22 @@ fn help_and_usage_errors() {
 }
 
 #[test]
-fn pending_commands_say_so_and_exit_2() {
+fn summary_and_diff_explain_missing_input_in_one_line() {
     let cfg = tempfile::tempdir().unwrap();
-    for args in [&["summary"][..], &["diff", "a", "b"]] {
-        let out = bin(cfg.path()).args(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert!(
-            stderr.contains("not available in this build"),
-            "{args:?}: {stderr}"
-        );
-        assert_eq!(stderr.lines().count(), 1);
-    }
+    let out = bin(cfg.path()).arg("summary").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("no signed record in") && stderr.contains("--draft"),
+        "{stderr}"
+    );
+    let out = bin(cfg.path())
+        .args(["diff", "nope-a.json", "nope-b.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "stationward: nope-a.json: no such file\n"
+    );
 }

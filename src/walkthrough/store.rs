@@ -123,6 +123,32 @@ impl Store {
         Ok(w)
     }
 
+    /// The newest unfinished walkthrough of this host and checklist, without changing
+    /// anything on disk (for `summary --draft`).
+    pub fn find_in_progress(
+        &self,
+        host: &HostKey,
+        checklist_id: &str,
+    ) -> Option<(PathBuf, Walkthrough)> {
+        let prefix = Self::prefix(host, checklist_id);
+        let mut candidates: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .ok()?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".json"))
+            })
+            .collect();
+        candidates.sort();
+        candidates
+            .into_iter()
+            .rev()
+            .filter_map(|p| Self::load(&p).ok().map(|w| (p, w)))
+            .find(|(_, w)| w.stage == Stage::InProgress)
+    }
+
     /// Resumes the newest unfinished walkthrough of this host and checklist, or starts one.
     /// With `fresh`, always starts a new one (older files are kept). A file that cannot be read
     /// is renamed aside (`.corrupt-<time>`) and reported, never overwritten.
