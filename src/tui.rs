@@ -160,6 +160,10 @@ fn event_loop(
         if let Some(request) = app.sign_request.take() {
             signer.spawn(request, app);
         }
+        if std::mem::take(&mut app.export_request) {
+            let result = export_summary(&signer.data_dir, app);
+            app.update(Action::Exported(result));
+        }
         if !app.quit {
             terminal.draw(|f| ui::render(app, theme, f))?;
         }
@@ -236,6 +240,62 @@ fn sign(
         sha256: head.sha256,
         keyid: signer.keyid().to_string(),
     })
+}
+
+/// Writes the summary of the signed record (or of the draft) as HTML and text into
+/// `<data dir>/summaries/`, named for the host and the record or the time.
+fn export_summary(data_dir: &std::path::Path, app: &App) -> Result<Vec<PathBuf>, String> {
+    use crate::report::{self, Format, Summary};
+    let summary = match &app.signing {
+        app::Signing::Done(rec) => {
+            let signers_path = crate::attest::keys::allowed_signers_path(data_dir);
+            let signers = crate::attest::allowed_signers::AllowedSigners::load(&signers_path)
+                .map_err(|e| e.to_string())?;
+            report::record::summary_of_record(&rec.record, &signers, Some(&app.checklist))
+                .map_err(|e| e.to_string())?
+        }
+        _ => Summary::from_draft(
+            &app.walkthrough,
+            &app.checklist,
+            app.scan(),
+            &app.policy,
+            None,
+            crate::date::Date::today_utc(),
+        ),
+    };
+    let dir = data_dir.join("summaries");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| format!("{}: {}", dir.display(), crate::input::io_reason(&e)))?;
+    let mut host: String = app
+        .walkthrough
+        .host
+        .hostname
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if host.is_empty() || host.starts_with('-') {
+        host.insert_str(0, "station");
+    }
+    let stem = match &app.signing {
+        app::Signing::Done(rec) => format!("{host}-record-{:06}", rec.seq),
+        _ => format!(
+            "{host}-draft-{}",
+            crate::date::rfc3339_utc(crate::date::unix_now_secs()).replace(':', "")
+        ),
+    };
+    let mut written = Vec::new();
+    for (format, ext) in [(Format::Html, "html"), (Format::Text, "txt")] {
+        let path = dir.join(format!("{stem}.{ext}"));
+        report::summary_command(&summary, format, Some(&path)).map_err(|e| e.to_string())?;
+        written.push(path);
+    }
+    Ok(written)
 }
 
 fn spawn_inspection(

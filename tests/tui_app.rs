@@ -541,3 +541,21 @@ fn a_failed_signature_is_reported_and_nothing_is_marked_signed() {
     );
     assert!(a.status.starts_with("NOT signed: wrong passphrase"));
 }
+
+#[test]
+fn x_on_sign_off_asks_the_event_loop_to_export() {
+    let mut a = ready_app();
+    press(&mut a, key('x'));
+    assert!(!a.export_request, "only on the Sign-off screen");
+    a.update(Action::GoTo(Screen::SignOff));
+    press(&mut a, key('x'));
+    assert!(a.export_request);
+    a.update(Action::Exported(Ok(vec![
+        "/d/summaries/h-draft.html".into(),
+        "/d/summaries/h-draft.txt".into(),
+    ])));
+    assert_eq!(
+        a.status,
+        "Summary written: /d/summaries/h-draft.html and /d/summaries/h-draft.txt"
+    );
+}

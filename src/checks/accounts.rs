@@ -4,9 +4,10 @@
 //! - "Usable password" = a hash that is present and not locked (`!`/`*`). Empty passwords
 //!   have their own check, but an empty password also counts as "can log in" for
 //!   `accounts.system_no_login` and `accounts.default_names`, since it is worse, not better.
-//! - root (UID 0) is not a "system account" for `accounts.system_no_login`: it needs a shell,
-//!   and how root may log in is judged by `ssh.root_login` and the site's console policy.
-//!   A system account is any other account with UID below UID_MIN or above UID_MAX (nobody).
+//! - The account named `root` is not a "system account" for `accounts.system_no_login`: it
+//!   needs a shell, and how root may log in is judged by `ssh.root_login` and the site's
+//!   console policy. A system account is any other account with UID below UID_MIN or above
+//!   UID_MAX (nobody) — including another UID 0 account such as `toor`, which counts.
 //! - A person's account (for `accounts.password_aging`) has UID_MIN <= UID <= UID_MAX.
 //! - sudo: both `NOPASSWD` and `!authenticate` (in a rule's Defaults or globally) fail.
 //! - When /etc/shadow could not be read, the checks that need it are `unknown` with the
@@ -441,7 +442,7 @@ fn system_no_login(facts: &Facts, a: &AccountsFacts) -> Finding {
     );
     let range = format!("UID below {} or above {}", a.uid_min(), a.uid_max());
     details.push(format!(
-        "system accounts: {range}, root excluded (root's logins are judged by ssh.root_login and the console policy)"
+        "system accounts: {range}, the account named root excluded (root's logins are judged by ssh.root_login and the console policy; other UID 0 accounts count)"
     ));
     if let Some(why) = a.unknown.get("login_defs") {
         details.push(format!(

@@ -423,6 +423,7 @@ mod tests {
             port,
             pid: process.map(|_| 1),
             process: process.map(str::to_string),
+            processes: Vec::new(),
             loopback: address.starts_with("127.") || address == "::1",
             ip_version: if address.contains(':') { 6 } else { 4 },
             dual_stack: address == "::",

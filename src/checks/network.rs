@@ -35,18 +35,22 @@ pub fn network_evidence(facts: &Facts) -> Vec<Evidence> {
 }
 
 /// Whether the policy allows this listener: Some(true) allowed, Some(false) not, None when
-/// the policy names a process and the owner could not be seen.
+/// the policy names a process and the owner could not be seen. A socket held by several
+/// processes (socket activation: systemd and sshd) is allowed when ANY holder matches.
 pub fn allowed_by_policy(l: &Listener, allow: &[AllowedListener]) -> Option<bool> {
+    let owners = l.owner_names();
     let mut unseen_owner = false;
     for a in allow
         .iter()
         .filter(|a| a.port == l.port && a.proto == l.proto)
     {
-        match (&a.process, &l.process) {
-            (None, _) => return Some(true),
-            (Some(want), Some(have)) if process_matches(want, have) => return Some(true),
-            (Some(_), Some(_)) => {}
-            (Some(_), None) => unseen_owner = true,
+        match &a.process {
+            None => return Some(true),
+            Some(want) if owners.iter().any(|have| process_matches(want, have)) => {
+                return Some(true);
+            }
+            Some(_) if owners.is_empty() => unseen_owner = true,
+            Some(_) => {}
         }
     }
     if unseen_owner { None } else { Some(false) }
@@ -247,6 +251,7 @@ mod tests {
             port,
             pid: process.map(|_| 100),
             process: process.map(str::to_string),
+            processes: Vec::new(),
             loopback,
             ip_version: if address.contains(':') { 6 } else { 4 },
             dual_stack: address == "::",
@@ -306,6 +311,30 @@ mod tests {
         let fl = out.iter().find(|f| f.check == "network.listeners");
         assert_eq!(fl.map(|f| f.status), Some(Status::Warn));
         assert!(fl.is_some_and(|f| f.summary.contains("22/tcp") && f.summary.contains("8080/tcp")));
+    }
+
+    #[test]
+    fn socket_shared_with_init_is_allowed_when_any_owner_matches() {
+        use crate::inspect::network::SocketOwner;
+        // Socket activation: systemd (PID 1) and sshd both hold the socket on 22.
+        let mut ssh = l(Proto::Tcp, "0.0.0.0", 22, Some("systemd"));
+        ssh.pid = Some(1);
+        ssh.processes = vec![
+            SocketOwner {
+                pid: 1,
+                process: Some("systemd".into()),
+            },
+            SocketOwner {
+                pid: 1187,
+                process: Some("sshd".into()),
+            },
+        ];
+        let out = evaluate(&facts(vec![ssh.clone()]), &policy(), &ctx());
+        assert_eq!(status(&out, "network.listeners"), Status::Pass);
+        // No owner matching the policy's process: still not allowed.
+        ssh.processes.truncate(1);
+        let out = evaluate(&facts(vec![ssh]), &policy(), &ctx());
+        assert_eq!(status(&out, "network.listeners"), Status::Warn);
     }
 
     #[test]

@@ -310,7 +310,16 @@ fn age_days(ctx: &CheckContext, rfc3339: &str) -> Option<i64> {
 fn data_fresh(facts: &Facts, policy: &Policy, ctx: &CheckContext) -> Finding {
     const ID: &str = "patches.data_fresh";
     let p = &facts.patches;
-    let evidence = facts.evidence_for(Area::Patches, &["/var/lib/apt/lists/", "/var/cache/dnf/"]);
+    // apt's list files, or the repomd.xml files read in dnf's caches.
+    let evidence = facts.evidence_for(
+        Area::Patches,
+        &[
+            "/var/lib/apt/lists/",
+            "/var/cache/dnf/",
+            "/var/cache/libdnf5/",
+            "/var/cache/yum/",
+        ],
+    );
     let max = i64::from(policy.max_list_age_days);
     if p.lists_missing {
         return Finding::new(

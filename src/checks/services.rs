@@ -3,8 +3,13 @@
 //!
 //! Decisions worth knowing:
 //! - "Enabled" means enabled to start at boot (systemd `enabled`/`enabled-runtime`, an rc
-//!   `S` link, an inetd/xinetd entry that is on while its super-server is on). Masked, not
-//!   found, static-and-not-running, or package absent all count as disabled.
+//!   `S` link, an inetd/xinetd entry that is on while its super-server is on).
+//! - "Disabled" is CONTROLS.md's: masked, not found, or package absent. A legacy server whose
+//!   package is installed and whose systemd unit or init script is merely not enabled
+//!   (disabled, static, indirect: not masked) can still be started, so it fails, and the
+//!   summary says to remove the package or mask the unit. A unit with no installed package
+//!   behind it (or when the package list is not known) is only noted unless it is enabled or
+//!   running. An inetd/xinetd entry that is off counts as disabled (super-servers have no mask).
 //! - An inetd/xinetd entry that is on while the super-server is disabled still fails when
 //!   the super-server process is running; when no init configuration says whether the
 //!   super-server runs, the entry fails (the configuration asks for the service).
@@ -303,31 +308,90 @@ fn legacy_cleartext(facts: &Facts, ctx: &CheckContext) -> Finding {
         }
     }
 
+    let processes_failing = failing.len() - failing_units.len();
+
+    // CONTROLS.md: "Disabled" = masked, not found, or package absent. With the package
+    // installed, a unit that is merely not enabled is not disabled.
     let mut package_evidence = false;
+    let mut unmasked_packages: Vec<String> = Vec::new();
+    let mut unmasked_units: Vec<&ServiceUnit> = Vec::new();
     for family in LEGACY_SERVERS {
         if failing_families.contains(&family.what) {
             continue;
         }
-        for pkg in family
+        let installed: Vec<&str> = family
             .packages
             .iter()
+            .copied()
             .filter(|p| facts.packages.is_installed(p))
-        {
-            package_evidence = true;
+            .collect();
+        if installed.is_empty() {
+            continue;
+        }
+        package_evidence = true;
+        let of_family: Vec<&ServiceUnit> = matched
+            .iter()
+            .copied()
+            .filter(|u| legacy_family(u).is_some_and(|f| f.what == family.what))
+            .filter(|u| !is_superserver_entry(u))
+            .collect();
+        let open: Vec<&ServiceUnit> = of_family
+            .iter()
+            .copied()
+            .filter(|u| !matches!(u.enabled.as_str(), "masked" | "not-found" | "unknown"))
+            .collect();
+        // Name the packages that go with the open units (`vsftpd` for vsftpd.service,
+        // `tftp-server` for tftp.socket) when they can be told; else every installed one.
+        let owning: Vec<&str> = installed
+            .iter()
+            .copied()
+            .filter(|p| {
+                open.iter().any(|u| {
+                    let base = u.base_name();
+                    *p == base || p.starts_with(&format!("{base}-")) || base.starts_with(p)
+                })
+            })
+            .collect();
+        let pkgs = if owning.is_empty() || open.is_empty() {
+            installed.join(", ")
+        } else {
+            owning.join(", ")
+        };
+        if open.is_empty() {
+            let why = if of_family.is_empty() {
+                "no unit or init script found"
+            } else {
+                "its units are masked"
+            };
             notes.push(format!(
-                "{pkg}: package installed but disabled ({} not enabled or running)",
+                "{pkgs}: package installed, {} disabled ({why})",
                 family.what
             ));
+            continue;
         }
+        let states: Vec<String> = open
+            .iter()
+            .map(|u| format!("{} {}", u.name, u.enabled))
+            .collect();
+        failing.push(format!(
+            "{pkgs}: package installed and {} not masked ({}): not disabled, it can still be started",
+            family.what,
+            states.join(", ")
+        ));
+        let names: Vec<&str> = open.iter().map(|u| u.name.as_str()).collect();
+        unmasked_packages.push(format!("{pkgs} ({})", names.join(", ")));
+        unmasked_units.extend(open);
     }
 
+    let mut ev_units = if failing_units.is_empty() && unmasked_units.is_empty() {
+        matched.clone()
+    } else {
+        failing_units.clone()
+    };
+    ev_units.extend(unmasked_units.iter().copied());
     let mut ev = evidence(
         facts,
-        if failing_units.is_empty() {
-            &matched
-        } else {
-            &failing_units
-        },
+        &ev_units,
         &["/etc/inetd.conf", "/etc/xinetd.conf", "/etc/xinetd.d/"],
     );
     if package_evidence {
@@ -343,17 +407,28 @@ fn legacy_cleartext(facts: &Facts, ctx: &CheckContext) -> Finding {
     if !failing.is_empty() {
         let labels: Vec<String> = failing_units.iter().map(|u| label(u)).collect();
         let names: Vec<&str> = labels.iter().map(String::as_str).collect();
-        let summary = if names.is_empty() {
-            format!(
-                "{} legacy cleartext server process(es) running",
-                failing.len()
-            )
-        } else {
-            format!(
+        let mut parts = Vec::new();
+        if !names.is_empty() {
+            parts.push(format!(
                 "Legacy cleartext servers enabled or running: {}",
                 short_list(&names)
-            )
-        };
+            ));
+        } else if processes_failing > 0 {
+            parts.push(format!(
+                "{processes_failing} legacy cleartext server process(es) running"
+            ));
+        }
+        if !unmasked_packages.is_empty() {
+            let pkgs: Vec<&str> = unmasked_packages.iter().map(String::as_str).collect();
+            let mask: Vec<String> = unmasked_units.iter().map(|u| mask_name(u)).collect();
+            parts.push(format!(
+                "{}legacy cleartext server installed and not masked: {} — remove the package or mask the unit (`systemctl mask {}`)",
+                if parts.is_empty() { "A " } else { "" },
+                short_list(&pkgs),
+                mask.join(" ")
+            ));
+        }
+        let summary = parts.join("; ");
         let mut details = failing;
         details.extend(notes);
         return Finding::new(ID, Status::Fail, summary)
@@ -401,6 +476,15 @@ fn legacy_cleartext(facts: &Facts, ctx: &CheckContext) -> Finding {
     )
     .with_details(details)
     .with_evidence(ev)
+}
+
+/// The name `systemctl mask` takes: a unit's own name, `<script>.service` for an init script.
+fn mask_name(u: &ServiceUnit) -> String {
+    if u.source == "sysv" && !u.name.ends_with(".service") {
+        format!("{}.service", u.name)
+    } else {
+        u.name.clone()
+    }
 }
 
 /// A unit's name for a summary; inetd/xinetd entries say which (`telnet (xinetd)`).
@@ -602,18 +686,86 @@ mod tests {
         assert!(f.details[0].contains("pid 4242"), "{:?}", f.details);
     }
 
+    fn installed(names: &[&str]) -> Vec<crate::inspect::packages::InstalledPackage> {
+        names
+            .iter()
+            .map(|n| crate::inspect::packages::InstalledPackage {
+                name: (*n).into(),
+                version: "1.0-1".into(),
+                arch: "amd64".into(),
+                source: String::new(),
+            })
+            .collect()
+    }
+
+    // Changed deliberately: this used to pass ("installed but disabled"). CONTROLS.md defines
+    // "Disabled" as masked, not found, or package absent, so an installed server whose unit is
+    // merely not enabled fails, and the summary says how to fix it.
     #[test]
-    fn installed_but_disabled_passes_with_a_note() {
+    fn installed_and_not_masked_fails_masked_passes() {
         let mut facts = facts_with(vec![
             unit("vsftpd.service", "disabled", "inactive", "systemd"),
             unit("proftpd.service", "masked", "inactive", "systemd"),
         ]);
-        facts.packages.installed = vec![crate::inspect::packages::InstalledPackage {
-            name: "vsftpd".into(),
-            version: "3.0.3-13+b2".into(),
-            arch: "amd64".into(),
-            source: String::new(),
-        }];
+        facts.packages.installed = installed(&["proftpd-basic", "vsftpd"]);
+        let f = find(
+            &evaluate(&facts, &policy(), &ctx(true)),
+            "services.legacy_cleartext",
+        );
+        assert_eq!(f.status, Status::Fail, "{f:?}");
+        assert!(
+            f.summary.contains("vsftpd (vsftpd.service)")
+                && f.summary.contains("remove the package or mask the unit")
+                && f.summary.contains("systemctl mask vsftpd.service"),
+            "{}",
+            f.summary
+        );
+        assert!(!f.summary.contains("proftpd"), "{}", f.summary);
+        assert!(
+            f.details
+                .iter()
+                .any(|d| d.starts_with("vsftpd: package installed and FTP server not masked")),
+            "{:?}",
+            f.details
+        );
+
+        // Masked: disabled by CONTROLS' definition, noted.
+        facts.services.units[0].enabled = "masked".into();
+        let f = find(
+            &evaluate(&facts, &policy(), &ctx(true)),
+            "services.legacy_cleartext",
+        );
+        assert_eq!(f.status, Status::Pass, "{f:?}");
+        assert!(
+            f.details.iter().any(|d| d
+                == "vsftpd, proftpd-basic: package installed, FTP server disabled (its units are masked)"),
+            "{:?}",
+            f.details
+        );
+        assert!(
+            f.details
+                .iter()
+                .any(|d| d.contains("proftpd.service") && d.contains("masked"))
+        );
+    }
+
+    #[test]
+    fn not_enabled_unit_without_its_package_passes() {
+        // A leftover unit with no package installed: "package absent" is disabled.
+        let facts = facts_with(vec![unit(
+            "vsftpd.service",
+            "disabled",
+            "inactive",
+            "systemd",
+        )]);
+        let f = find(
+            &evaluate(&facts, &policy(), &ctx(true)),
+            "services.legacy_cleartext",
+        );
+        assert_eq!(f.status, Status::Pass, "{f:?}");
+        // Package installed, no unit at all ("not found"): disabled, noted.
+        let mut facts = facts_with(vec![]);
+        facts.packages.installed = installed(&["telnetd"]);
         let f = find(
             &evaluate(&facts, &policy(), &ctx(true)),
             "services.legacy_cleartext",
@@ -622,14 +774,27 @@ mod tests {
         assert!(
             f.details
                 .iter()
-                .any(|d| d.contains("vsftpd: package installed but disabled")),
+                .any(|d| d.contains("no unit or init script found")),
             "{:?}",
             f.details
         );
+    }
+
+    #[test]
+    fn installed_sysv_script_not_enabled_fails_with_a_mask_hint() {
+        let mut facts = facts_with(vec![unit("tftpd-hpa", "disabled", "unknown", "sysv")]);
+        facts.packages.installed = installed(&["tftpd-hpa"]);
+        let f = find(
+            &evaluate(&facts, &policy(), &ctx(false)),
+            "services.legacy_cleartext",
+        );
+        assert_eq!(f.status, Status::Fail, "{f:?}");
         assert!(
-            f.details
-                .iter()
-                .any(|d| d.contains("proftpd.service") && d.contains("masked"))
+            f.summary
+                .starts_with("A legacy cleartext server installed and not masked")
+                && f.summary.contains("systemctl mask tftpd-hpa.service"),
+            "{}",
+            f.summary
         );
     }
 

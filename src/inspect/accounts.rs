@@ -131,9 +131,10 @@ impl AccountsFacts {
         uid >= self.uid_min() && uid <= self.uid_max()
     }
 
-    /// A system account: not root, and UID below UID_MIN or above UID_MAX (e.g. nobody).
+    /// A system account: UID below UID_MIN or above UID_MAX (e.g. nobody), except the account
+    /// named `root` itself. Any other UID 0 account (`toor`) is a system account.
     pub fn is_system(&self, u: &UserAccount) -> bool {
-        u.uid != 0 && !self.is_human(u)
+        u.name != "root" && !self.is_human(u)
     }
 
     pub fn user(&self, name: &str) -> Option<&UserAccount> {

@@ -29,9 +29,14 @@ pub struct Listener {
     pub address: String,
     pub port: u16,
     /// Owning process; null when it could not be seen (another user's process without root,
-    /// a kernel socket such as nfsd, or an offline image).
+    /// a kernel socket such as nfsd, or an offline image). When several processes hold the
+    /// socket, this is the primary one: the lowest pid that is not init (PID 1), so a
+    /// socket-activated sshd is named rather than systemd.
     pub pid: Option<u32>,
     pub process: Option<String>,
+    /// Every process holding the socket, by pid (e.g. systemd and sshd for socket activation).
+    #[serde(default)]
+    pub processes: Vec<SocketOwner>,
     /// Bound to a loopback address only (127.0.0.0/8, ::1): not reachable from the network.
     #[serde(default)]
     pub loopback: bool,
@@ -48,7 +53,30 @@ pub struct Listener {
     pub uid: u32,
 }
 
+/// One process holding a listening socket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SocketOwner {
+    pub pid: u32,
+    pub process: Option<String>,
+}
+
 impl Listener {
+    /// Names of every process seen holding the socket (the primary one when `processes` is
+    /// empty, e.g. facts from an older scan).
+    pub fn owner_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .processes
+            .iter()
+            .filter_map(|o| o.process.as_deref())
+            .collect();
+        if let Some(p) = self.process.as_deref()
+            && !names.contains(&p)
+        {
+            names.insert(0, p);
+        }
+        names
+    }
+
     /// `tcp 0.0.0.0:22 (sshd, pid 812)`: one line for a technician.
     pub fn describe(&self) -> String {
         let addr = if self.address.contains(':') {
@@ -56,11 +84,23 @@ impl Listener {
         } else {
             format!("{}:{}", self.address, self.port)
         };
-        let owner = match (&self.process, self.pid) {
+        let mut owner = match (&self.process, self.pid) {
             (Some(name), Some(pid)) => format!("{name}, pid {pid}"),
             (None, Some(pid)) => format!("pid {pid}"),
             _ => "process not seen".to_string(),
         };
+        let others: Vec<String> = self
+            .processes
+            .iter()
+            .filter(|o| Some(o.pid) != self.pid)
+            .map(|o| match &o.process {
+                Some(name) => format!("{name}, pid {}", o.pid),
+                None => format!("pid {}", o.pid),
+            })
+            .collect();
+        if !others.is_empty() {
+            owner.push_str(&format!("; also held by {}", others.join("; ")));
+        }
         format!("{}/{} on {addr} ({owner})", self.port, self.proto.as_str())
     }
 }
@@ -179,6 +219,7 @@ pub fn listeners_from(entries: &[SocketEntry], proto: Proto) -> Vec<Listener> {
                 port: e.local_port,
                 pid: None,
                 process: None,
+                processes: Vec::new(),
                 loopback: is_loopback(&e.local),
                 ip_version,
                 dual_stack,
@@ -251,6 +292,17 @@ pub fn collect(host: &dyn Host) -> NetworkFacts {
     facts
 }
 
+/// The owner to name first: the lowest pid that is not init (PID 1, or a process called
+/// systemd/init), else the lowest pid. `owners` is sorted by pid.
+pub fn primary_owner(owners: &[SocketOwner]) -> Option<&SocketOwner> {
+    let is_init =
+        |o: &SocketOwner| o.pid == 1 || matches!(o.process.as_deref(), Some("systemd" | "init"));
+    owners
+        .iter()
+        .find(|o| !is_init(o))
+        .or_else(|| owners.first())
+}
+
 /// Finds the processes holding the listeners' sockets. Without root, other users'
 /// /proc/<pid>/fd are unreadable: those listeners keep pid/process null and `unknown` says why.
 fn attach_processes(host: &dyn Host, facts: &mut NetworkFacts, offline: bool) {
@@ -275,7 +327,7 @@ fn attach_processes(host: &dyn Host, facts: &mut NetworkFacts, offline: bool) {
             return;
         }
     };
-    let mut owner: BTreeMap<u64, u32> = BTreeMap::new();
+    let mut owners: BTreeMap<u64, Vec<u32>> = BTreeMap::new();
     let mut denied = 0usize;
     for pid in pids {
         let dir = format!("/proc/{pid}/fd");
@@ -292,23 +344,40 @@ fn attach_processes(host: &dyn Host, facts: &mut NetworkFacts, offline: bool) {
                 continue;
             };
             if let Some(inode) = socket_inode(&link).filter(|i| wanted.contains(i)) {
-                // Processes are visited in pid order: the lowest pid (the parent daemon) wins.
-                owner.entry(inode).or_insert(pid);
+                // Every holder is kept: socket activation shares one socket between
+                // systemd (PID 1) and the daemon, a forking daemon with its workers.
+                let held = owners.entry(inode).or_default();
+                if !held.contains(&pid) {
+                    held.push(pid);
+                }
             }
         }
     }
     let mut names: BTreeMap<u32, Option<String>> = BTreeMap::new();
     for l in &mut facts.listeners {
-        let Some(pid) = owner.get(&l.inode).copied() else {
+        let Some(pids) = owners.get(&l.inode) else {
             continue;
         };
-        let name = names.entry(pid).or_insert_with(|| {
-            host.read(&format!("/proc/{pid}/comm"))
-                .ok()
-                .and_then(|f| parse_comm(&f.text))
-        });
-        l.pid = Some(pid);
-        l.process = name.clone();
+        let mut held: Vec<SocketOwner> = pids
+            .iter()
+            .map(|&pid| {
+                let name = names.entry(pid).or_insert_with(|| {
+                    host.read(&format!("/proc/{pid}/comm"))
+                        .ok()
+                        .and_then(|f| parse_comm(&f.text))
+                });
+                SocketOwner {
+                    pid,
+                    process: name.clone(),
+                }
+            })
+            .collect();
+        held.sort_by_key(|o| o.pid);
+        if let Some(primary) = primary_owner(&held) {
+            l.pid = Some(primary.pid);
+            l.process = primary.process.clone();
+        }
+        l.processes = held;
     }
     let unseen = facts.listeners.iter().filter(|l| l.pid.is_none()).count();
     if unseen > 0 {
@@ -478,6 +547,59 @@ mod tests {
                 .is_some_and(|r| r.contains("offline"))
         );
         Ok(())
+    }
+
+    #[test]
+    fn socket_activated_listener_keeps_every_owner() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let net = dir.path().join("proc/net");
+        std::fs::create_dir_all(&net)?;
+        std::fs::write(net.join("tcp"), TCP)?;
+        for (pid, comm) in [(1, "systemd"), (1187, "sshd")] {
+            let fd = dir.path().join(format!("proc/{pid}/fd"));
+            std::fs::create_dir_all(&fd)?;
+            std::os::unix::fs::symlink("socket:[16415]", fd.join("3"))?;
+            std::fs::write(
+                dir.path().join(format!("proc/{pid}/comm")),
+                format!("{comm}\n"),
+            )?;
+        }
+        let facts = collect(&crate::host::Root::new(dir.path()));
+        let ssh = facts.listeners.iter().find(|l| l.port == 22);
+        assert_eq!(ssh.and_then(|l| l.process.clone()), Some("sshd".into()));
+        assert_eq!(ssh.and_then(|l| l.pid), Some(1187));
+        let pids: Vec<u32> = ssh
+            .map(|l| l.processes.iter().map(|o| o.pid).collect())
+            .unwrap_or_default();
+        assert_eq!(pids, vec![1, 1187]);
+        assert_eq!(
+            ssh.map(Listener::owner_names).unwrap_or_default(),
+            vec!["systemd", "sshd"]
+        );
+        assert!(
+            ssh.is_some_and(|l| l.describe().contains("also held by systemd, pid 1")),
+            "{ssh:?}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn primary_owner_prefers_the_daemon_over_init() {
+        let o = |pid, name: &str| SocketOwner {
+            pid,
+            process: Some(name.into()),
+        };
+        assert_eq!(
+            primary_owner(&[o(1, "systemd"), o(900, "sshd")]).map(|x| x.pid),
+            Some(900)
+        );
+        assert_eq!(primary_owner(&[o(1, "systemd")]).map(|x| x.pid), Some(1));
+        // A forking daemon with its workers: the parent (lowest pid) is primary.
+        assert_eq!(
+            primary_owner(&[o(700, "apache2"), o(701, "apache2")]).map(|x| x.pid),
+            Some(700)
+        );
+        assert_eq!(primary_owner(&[]), None);
     }
 
     #[test]

@@ -985,6 +985,9 @@ fn first_line(s: &str) -> &str {
 // ----------------------------------------------------------------------------------------
 // dnf
 
+/// Where dnf (and dnf5, and yum) cache repository metadata.
+pub const DNF_CACHES: [&str; 3] = ["/var/cache/dnf", "/var/cache/libdnf5", "/var/cache/yum"];
+
 fn collect_dnf(host: &dyn Host, f: &mut PatchesFacts) {
     let live = is_live(host);
     let (check, security, restart) = std::thread::scope(|scope| {
@@ -1051,12 +1054,16 @@ fn collect_dnf(host: &dyn Host, f: &mut PatchesFacts) {
         }
     }
 
-    // Metadata age: the newest repomd.xml in dnf's (or dnf5's) cache.
+    // Metadata age: the newest repomd.xml in dnf's (or dnf5's) cache. Each one is also read
+    // (a few KB) so that it is recorded as evidence for patches.data_fresh; metadata() alone
+    // records nothing.
     let mut newest = None;
-    for cache in ["/var/cache/dnf", "/var/cache/libdnf5", "/var/cache/yum"] {
+    for cache in DNF_CACHES {
         for repo in host.read_dir(cache).unwrap_or_default() {
-            if let Ok(m) = host.metadata(&format!("{cache}/{repo}/repodata/repomd.xml")) {
+            let repomd = format!("{cache}/{repo}/repodata/repomd.xml");
+            if let Ok(m) = host.metadata(&repomd) {
                 newest = newest.max(Some(m.mtime));
+                let _recorded = host.read(&repomd);
             }
         }
     }

@@ -72,6 +72,10 @@ pub enum Action {
     Resize(u16, u16),
     InspectionProgress(Area),
     FindingsReady(Box<Scan>),
+    /// Sign-off: write the summary (HTML and text) into the data directory.
+    ExportSummary,
+    /// Where the summary went, or why it did not.
+    Exported(Result<Vec<std::path::PathBuf>, String>),
     /// The signing worker's answer: the record written, or why not.
     Signed(Result<SignedRecord, String>),
     /// SIGTERM / SIGHUP: save and leave.

@@ -88,6 +88,8 @@ pub struct App {
     pub signing: Signing,
     /// Set by `update`, taken by the event loop.
     pub sign_request: Option<SignRequest>,
+    /// Set by `update`, taken by the event loop.
+    pub export_request: bool,
 }
 
 impl App {
@@ -134,6 +136,7 @@ impl App {
             operator: String::new(),
             signing: Signing::Idle,
             sign_request: None,
+            export_request: false,
         }
     }
 
@@ -229,6 +232,16 @@ impl App {
             Action::TextInput(key) => self.text_input(&key),
             Action::Resize(w, h) => self.size = (w, h),
             Action::Signed(result) => self.signed(result),
+            Action::ExportSummary => {
+                if self.screen == Screen::SignOff {
+                    self.export_request = true;
+                }
+            }
+            Action::Exported(Ok(paths)) => {
+                let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                self.status = format!("Summary written: {}", names.join(" and "));
+            }
+            Action::Exported(Err(e)) => self.status = format!("Summary NOT written: {e}"),
             Action::InspectionProgress(area) => {
                 if let Inspection::Running { done, .. } = &mut self.inspection
                     && !done.contains(&area)

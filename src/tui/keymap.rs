@@ -192,6 +192,15 @@ pub fn table() -> Vec<Binding> {
             true
         ),
         bind!(
+            &[(KeyCode::Char('x'), NONE)],
+            "x",
+            "export the summary (HTML + text)",
+            "export",
+            On(SignOff),
+            Action::ExportSummary,
+            true
+        ),
+        bind!(
             &[(KeyCode::Left, NONE), (KeyCode::Char('h'), NONE)],
             "←/h",
             "previous table",

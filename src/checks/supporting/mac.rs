@@ -11,6 +11,9 @@ use crate::policy::Policy;
 
 const ID: &str = "mac.enforcing";
 
+/// Why permissive fails an "enforcing" check, for the details.
+const PERMISSIVE_ONLY_LOGS: &str = "SELinux permissive mode only logs policy violations (AVC denials in the audit log); it blocks nothing, so it does not count as enforcing. Set SELINUX=enforcing in /etc/selinux/config (with the vendor's agreement) and reboot";
+
 /// Kernel parameters that switch a MAC off, as (parameter, origin).
 fn boot_disables(facts: &Facts) -> Vec<String> {
     let boot = &facts.supporting.boot;
@@ -86,7 +89,7 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, ctx: &CheckContext) -> Vec<Find
     let f = if m.sysfs_visible {
         observed(m, ctx, &mut details)
     } else {
-        configured(facts, m, &disables)
+        configured(facts, m, &disables, &mut details)
     };
     vec![f.with_details(details).with_evidence(ev)]
 }
@@ -96,10 +99,11 @@ fn observed(m: &MacFacts, ctx: &CheckContext, details: &mut Vec<String>) -> Find
     match m.selinux_enforce.as_deref() {
         Some("1") => return Finding::new(ID, Status::Pass, "SELinux is enforcing"),
         Some("0") => {
+            details.push(PERMISSIVE_ONLY_LOGS.to_string());
             return Finding::new(
                 ID,
-                Status::Warn,
-                "SELinux is permissive: policy violations are logged, not blocked",
+                Status::Fail,
+                "SELinux is permissive, not enforcing: policy violations are logged, not blocked",
             );
         }
         _ => {}
@@ -160,7 +164,12 @@ fn observed(m: &MacFacts, ctx: &CheckContext, details: &mut Vec<String>) -> Find
 }
 
 /// An offline tree: decide from configuration, and say so.
-fn configured(facts: &Facts, m: &MacFacts, disables: &[String]) -> Finding {
+fn configured(
+    facts: &Facts,
+    m: &MacFacts,
+    disables: &[String],
+    details: &mut Vec<String>,
+) -> Finding {
     let selinux_off = disables.iter().any(|d| d.starts_with("selinux=0"));
     let apparmor_off = disables.iter().any(|d| d.starts_with("apparmor=0"));
     if let Some(c) = &m.selinux_config {
@@ -176,11 +185,12 @@ fn configured(facts: &Facts, m: &MacFacts, disables: &[String]) -> Finding {
                 );
             }
             "permissive" if !selinux_off => {
+                details.push(PERMISSIVE_ONLY_LOGS.to_string());
                 return Finding::new(
                     ID,
-                    Status::Warn,
+                    Status::Fail,
                     format!(
-                        "SELinux is configured permissive ({}): violations would be logged, not blocked",
+                        "SELinux is configured permissive, not enforcing ({}): violations would be logged, not blocked",
                         c.origin
                     ),
                 );
@@ -275,14 +285,36 @@ mod tests {
     }
 
     #[test]
-    fn no_mac_fails_and_permissive_warns() {
+    fn no_mac_fails_and_permissive_fails() {
         // This build machine: sysfs visible, no AppArmor module, no selinuxfs.
         let mut f = live(&[], &[], &[]);
         f.supporting.mac.sysfs_visible = true;
         f.supporting.mac.apparmor_enabled = Some(false);
         assert_status(&run(&f, true, true), Status::Fail);
+        // Permissive blocks nothing: the check is "enforcing", so it fails, and says why.
         f.supporting.mac.selinux_enforce = Some("0".into());
-        assert_status(&run(&f, true, true), Status::Warn);
+        let r = run(&f, true, true);
+        assert_status(&r, Status::Fail);
+        assert!(r.summary.contains("permissive"), "{}", r.summary);
+        assert!(
+            r.details.iter().any(|d| d.contains("only logs")),
+            "{:?}",
+            r.details
+        );
+    }
+
+    #[test]
+    fn offline_selinux_permissive_fails() {
+        let mut f = offline(&[]);
+        f.supporting.mac.selinux_config = Some(SelinuxConfig {
+            mode: "permissive".into(),
+            policy: "targeted".into(),
+            origin: "/etc/selinux/config:22".into(),
+        });
+        let r = run(&f, false, true);
+        assert_status(&r, Status::Fail);
+        assert!(r.summary.contains("permissive"), "{}", r.summary);
+        assert!(r.details.iter().any(|d| d.contains("only logs")));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! `media.usb_storage`: USB mass storage cannot be loaded.
+//! `media.usb_storage`: USB mass storage is blacklisted or cannot be loaded (CONTROLS.md).
 
 use super::evidence;
 use crate::checks::{CheckContext, Finding, Status};
@@ -47,7 +47,8 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Fin
         |m: &str| -> Vec<&ModprobeRule> { u.rules.iter().filter(|r| r.module == m).collect() };
     let usb = rules_for("usb_storage");
     let blocked: Vec<&&ModprobeRule> = usb.iter().filter(|r| r.blocks_loading()).collect();
-    let blacklisted = usb.iter().any(|r| r.kind == "blacklist");
+    // CONTROLS.md: "usb-storage blacklisted or `install ... /bin/false`": either one passes.
+    let blacklist = usb.iter().find(|r| r.kind == "blacklist");
     let mut boot = boot_blocks(facts);
     if u.modules_disabled == Some(true) && u.usb_storage == Some(ModuleState::NotLoaded) {
         boot.push("kernel.modules_disabled = 1 (no module can be loaded until reboot)".into());
@@ -91,11 +92,20 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Fin
             Status::Fail,
             "usb-storage is built into the kernel: modprobe rules cannot disable it",
         )
-    } else if !blocked.is_empty() || !boot.is_empty() {
-        let how = blocked.first().map_or_else(
-            || boot.join(", "),
-            |r| format!("install {} {} at {}", r.module, r.command, r.origin),
-        );
+    } else if !blocked.is_empty() || !boot.is_empty() || blacklist.is_some() {
+        let how = if let Some(r) = blocked.first() {
+            format!("install {} {} at {}", r.module, r.command, r.origin)
+        } else if !boot.is_empty() {
+            boot.join(", ")
+        } else if let Some(r) = blacklist {
+            details.push(
+                "a blacklist stops usb-storage loading automatically when a device is plugged in; `install usb-storage /bin/false` would also stop explicit loading (modprobe usb-storage)"
+                    .into(),
+            );
+            format!("blacklist {} at {}", r.module, r.origin)
+        } else {
+            String::new()
+        };
         if loaded {
             Finding::new(
                 ID,
@@ -106,7 +116,13 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Fin
             Finding::new(
                 ID,
                 Status::Pass,
-                format!("USB mass storage cannot be loaded ({how})"),
+                if blocked.is_empty() && boot.is_empty() {
+                    format!(
+                        "usb-storage is blacklisted ({how}): USB mass storage is not loaded when a device is plugged in"
+                    )
+                } else {
+                    format!("USB mass storage cannot be loaded ({how})")
+                },
             )
         }
     } else if !unreadable.is_empty() {
@@ -115,15 +131,6 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Fin
             format!(
                 "could not read every modprobe.d file: {}",
                 unreadable.join("; ")
-            ),
-        )
-    } else if blacklisted {
-        Finding::new(
-            ID,
-            Status::Warn,
-            format!(
-                "usb-storage is only blacklisted{}: it still loads when asked for explicitly; add `install usb-storage /bin/false`",
-                if loaded { " and is loaded now" } else { "" }
             ),
         )
     } else {
@@ -183,12 +190,25 @@ mod tests {
     }
 
     #[test]
-    fn blacklist_only_warns_nothing_fails_builtin_fails() {
+    fn blacklist_passes_nothing_fails_builtin_fails() {
+        // CONTROLS.md: a blacklist alone satisfies the check; the details say what an
+        // `install ... /bin/false` line would add.
+        let r = run(&with(
+            "blacklist usb-storage\n",
+            Some(ModuleState::NotLoaded),
+        ));
+        assert_status(&r, Status::Pass);
+        assert!(r.summary.contains("blacklist"), "{}", r.summary);
+        assert!(
+            r.details
+                .iter()
+                .any(|d| d.contains("install usb-storage /bin/false") && d.contains("explicit")),
+            "{:?}",
+            r.details
+        );
+        // Blacklisted but loaded now: still a warning (unchanged).
         assert_status(
-            &run(&with(
-                "blacklist usb-storage\n",
-                Some(ModuleState::NotLoaded),
-            )),
+            &run(&with("blacklist usb-storage\n", Some(ModuleState::Loaded))),
             Status::Warn,
         );
         // This build machine: no rules, module not loaded.

@@ -114,6 +114,10 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             for l in wrap(&format!("Key: {}", rec.keyid), width, "  ") {
                 lines.push(Line::styled(l, theme.dim));
             }
+            lines.push(Line::styled(
+                "  x writes the summary for printing (HTML and text).",
+                theme.dim,
+            ));
             let hint = "Write the head on the paper form: `stationward verify --expect-head SEQ:SHA256` \
                         proves later that the ledger still extends it.";
             for l in wrap(hint, width, "  ") {
