@@ -55,19 +55,22 @@ impl StatusCounts {
     pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> StatusCounts {
         let mut c = StatusCounts::default();
         for f in findings {
-            if f.waived() {
-                c.waived += 1;
-                continue;
-            }
-            match f.status {
-                Status::Pass => c.pass += 1,
-                Status::Warn => c.warn += 1,
-                Status::Fail => c.fail += 1,
-                Status::Unknown => c.unknown += 1,
-                Status::NotApplicable => c.not_applicable += 1,
-            }
+            c.add(f.status, f.waived());
         }
         c
+    }
+
+    /// Counts one finding; a waived one counts as waived, whatever its status.
+    pub fn add(&mut self, status: Status, waived: bool) {
+        let slot = match (waived, status) {
+            (true, _) => &mut self.waived,
+            (false, Status::Pass) => &mut self.pass,
+            (false, Status::Warn) => &mut self.warn,
+            (false, Status::Fail) => &mut self.fail,
+            (false, Status::Unknown) => &mut self.unknown,
+            (false, Status::NotApplicable) => &mut self.not_applicable,
+        };
+        *slot += 1;
     }
 }
 

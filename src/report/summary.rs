@@ -582,17 +582,7 @@ fn infer_area(findings: &[FindingSnapshot]) -> Option<Area> {
 fn status_counts(findings: &[KeyFinding]) -> StatusCounts {
     let mut c = StatusCounts::default();
     for f in findings {
-        if f.waived {
-            c.waived += 1;
-            continue;
-        }
-        match f.status {
-            Status::Pass => c.pass += 1,
-            Status::Warn => c.warn += 1,
-            Status::Fail => c.fail += 1,
-            Status::Unknown => c.unknown += 1,
-            Status::NotApplicable => c.not_applicable += 1,
-        }
+        c.add(f.status, f.waived);
     }
     c
 }

@@ -123,6 +123,27 @@ impl Store {
         Ok(w)
     }
 
+    /// Walkthrough files whose name starts with `prefix`, oldest first (names end in the
+    /// start time); a missing directory has none.
+    fn candidates(&self, prefix: &str) -> Result<Vec<PathBuf>, StoreError> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_err(&self.dir, &e)),
+        };
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".json"))
+            })
+            .collect();
+        files.sort();
+        Ok(files)
+    }
+
     /// The newest unfinished walkthrough of this host and checklist, without changing
     /// anything on disk (for `summary --draft`).
     pub fn find_in_progress(
@@ -130,19 +151,8 @@ impl Store {
         host: &HostKey,
         checklist_id: &str,
     ) -> Option<(PathBuf, Walkthrough)> {
-        let prefix = Self::prefix(host, checklist_id);
-        let mut candidates: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+        self.candidates(&Self::prefix(host, checklist_id))
             .ok()?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".json"))
-            })
-            .collect();
-        candidates.sort();
-        candidates
             .into_iter()
             .rev()
             .filter_map(|p| Self::load(&p).ok().map(|w| (p, w)))
@@ -160,22 +170,7 @@ impl Store {
     ) -> Result<Opened, StoreError> {
         let mut notices = Vec::new();
         if !fresh {
-            let prefix = Self::prefix(&host, &checklist.id);
-            let mut candidates: Vec<PathBuf> = match std::fs::read_dir(&self.dir) {
-                Ok(entries) => entries
-                    .filter_map(Result::ok)
-                    .map(|e| e.path())
-                    .filter(|p| {
-                        p.file_name()
-                            .and_then(|n| n.to_str())
-                            .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".json"))
-                    })
-                    .collect(),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-                Err(e) => return Err(io_err(&self.dir, &e)),
-            };
-            // Names end in the start time, so the newest sorts last.
-            candidates.sort();
+            let mut candidates = self.candidates(&Self::prefix(&host, &checklist.id))?;
             while let Some(path) = candidates.pop() {
                 match Self::load(&path) {
                     Ok(w) if w.stage == Stage::InProgress => {
