@@ -70,15 +70,7 @@ pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
     };
     let store = Store::new(&opts.data_dir);
     // Operators who can sign here: a private key in the data directory.
-    let operators: Vec<String> = crate::attest::KeyStore::new(&opts.data_dir)
-        .list()
-        .map(|keys| {
-            keys.into_iter()
-                .filter(|k| k.has_private_key)
-                .map(|k| k.operator.to_string())
-                .collect()
-        })
-        .unwrap_or_default();
+    let operators = operators_with_keys(&opts.data_dir);
     let opened = store.open(&opts.checklist, HostKey::of(&identity, root), opts.fresh)?;
     let mut path = opened.path.clone();
     let areas = Area::ALL.to_vec();
@@ -147,7 +139,12 @@ fn event_loop(
         let Ok(action) = rx.recv() else {
             break;
         };
+        let before = app.screen;
         app.update(action);
+        // A key made in another terminal while this one runs shows up when Sign-off opens.
+        if app.screen == action::Screen::SignOff && before != action::Screen::SignOff {
+            app.update(Action::Operators(operators_with_keys(&signer.data_dir)));
+        }
         // Drain what else arrived so a burst of keys costs one frame.
         while let Ok(more) = rx.try_recv() {
             app.update(more);
@@ -183,6 +180,19 @@ fn save_if_dirty(app: &mut App, store: &Store, path: &mut PathBuf) {
         // Keep the change in memory and say so; the next change retries the save.
         Err(e) => app.status = format!("NOT SAVED: {e}"),
     }
+}
+
+/// Operators who can sign here: a private key in the data directory.
+fn operators_with_keys(data_dir: &std::path::Path) -> Vec<String> {
+    crate::attest::KeyStore::new(data_dir)
+        .list()
+        .map(|keys| {
+            keys.into_iter()
+                .filter(|k| k.has_private_key)
+                .map(|k| k.operator.to_string())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Signs on a worker thread: opening the key (bcrypt) takes a moment and the screen stays live.

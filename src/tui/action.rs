@@ -72,6 +72,8 @@ pub enum Action {
     Resize(u16, u16),
     InspectionProgress(Area),
     FindingsReady(Box<Scan>),
+    /// The operators who have a key in the data directory (read when Sign-off opens).
+    Operators(Vec<String>),
     /// Sign-off: write the summary (HTML and text) into the data directory.
     ExportSummary,
     /// Where the summary went, or why it did not.

@@ -232,6 +232,7 @@ impl App {
             Action::TextInput(key) => self.text_input(&key),
             Action::Resize(w, h) => self.size = (w, h),
             Action::Signed(result) => self.signed(result),
+            Action::Operators(list) => self.operators = list,
             Action::ExportSummary => {
                 if self.screen == Screen::SignOff {
                     self.export_request = true;
