@@ -130,7 +130,7 @@ pub fn render_html(s: &Summary) -> String {
         } else {
             signed_page_css(s)
         },
-        if s.draft { "draft" } else { "signed" }
+        if s.draft { "draft" } else { "record" }
     );
     if s.draft {
         let _ = writeln!(
