@@ -365,7 +365,11 @@ fn html_is_well_formed() {
         assert_eq!(out.matches("<body").count(), 1);
         // Page-level classes must not reuse a component's class: `.signed` styles the banner
         // (green, bold, boxed) and once turned the whole signed page green.
-        let body = out.split("<body").nth(1).and_then(|b| b.split('>').next()).unwrap_or("");
+        let body = out
+            .split("<body")
+            .nth(1)
+            .and_then(|b| b.split('>').next())
+            .unwrap_or("");
         assert!(!body.contains("signed"), "{name}: <body{body}>");
     }
 }
