@@ -60,3 +60,50 @@ fn reason(id: &crate::inspect::identity::HostIdentity, key: &str) -> String {
 fn or_dash(s: &str) -> &str {
     if s.is_empty() { "-" } else { s }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::identity::HostIdentity;
+
+    fn run(identity: HostIdentity) -> Finding {
+        let facts = Facts {
+            identity,
+            ..Facts::default()
+        };
+        let policy = Policy::builtin().unwrap();
+        let ctx = CheckContext {
+            today: crate::date::Date::today_utc(),
+            now: 0,
+            privileged: true,
+            live: false,
+        };
+        evaluate(&facts, &policy, &ctx).remove(0)
+    }
+
+    #[test]
+    fn identified_host_passes_and_says_the_rest_is_manual() {
+        let f = run(HostIdentity {
+            hostname: "icu-cs-01".into(),
+            os: "Debian GNU/Linux 12 (bookworm)".into(),
+            ..HostIdentity::default()
+        });
+        assert_eq!(f.status, Status::Pass);
+        assert!(f.summary.contains("icu-cs-01") && f.summary.contains("by hand"));
+    }
+
+    #[test]
+    fn an_unidentified_host_is_unknown_with_the_reason_never_a_pass() {
+        let mut id = HostIdentity::default();
+        id.unknown
+            .insert("hostname".into(), "needs root to read /etc/hostname".into());
+        let f = run(id);
+        assert_eq!(f.status, Status::Unknown);
+        assert!(
+            f.summary.contains("needs root to read /etc/hostname"),
+            "{}",
+            f.summary
+        );
+        assert!(f.summary.contains("os not found"), "{}", f.summary);
+    }
+}
