@@ -189,6 +189,9 @@ fn refuses_unencrypted_and_non_ed25519_keys() {
     assert!(e.to_string().contains("ssh-ed25519 keys only"), "{e}");
 
     fs::copy(fixture("unencrypted-ed25519.key"), &file).unwrap();
+    // git checks fixtures out 0644 and fs::copy keeps that mode: set it, or the permission
+    // check answers first.
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
     let e = store.import(&file, &op("alice"), "pass").unwrap_err();
     assert!(matches!(e, KeyError::Unencrypted { .. }), "{e}");
 
