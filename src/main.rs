@@ -6,6 +6,7 @@ use stationward::config;
 use stationward::date::Date;
 use stationward::dirs::Dirs;
 use stationward::policy::{self, render as policy_render};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -325,7 +326,9 @@ fn tui(
             message: other.to_string(),
         },
     })?;
-    println!(
+    // The terminal may be gone (a dropped SSH session): a failed write is not worth a panic.
+    let _ = writeln!(
+        std::io::stdout(),
         "Walkthrough saved: {} of {} controls assessed ({}).",
         outcome.assessed,
         outcome.total,

@@ -72,7 +72,7 @@ pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
     // Operators who can sign here: a private key in the data directory.
     let operators = operators_with_keys(&opts.data_dir);
     let opened = store.open(&opts.checklist, HostKey::of(&identity, root), opts.fresh)?;
-    let mut path = opened.path.clone();
+    let path = opened.path.clone();
     let areas = Area::ALL.to_vec();
     let mut app = App::new(
         opts.checklist,
@@ -103,22 +103,30 @@ pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
     let theme = theme::Theme::from_env();
     // ratatui::init restores the terminal on panic as well.
     let mut terminal = ratatui::try_init()?;
-    let result = event_loop(
-        &mut terminal,
-        &mut app,
-        &theme,
-        &rx,
-        &store,
-        &mut path,
-        &signer,
-    );
+    let mut session = Session {
+        store,
+        path,
+        signer,
+        terminate,
+    };
+    let result = event_loop(&mut terminal, &mut app, &theme, &rx, &mut session);
     ratatui::restore();
     result?;
     Ok(Outcome {
-        walkthrough_file: path,
+        walkthrough_file: session.path,
         assessed: app.walkthrough.assessed(),
         total: app.walkthrough.controls.len(),
     })
+}
+
+/// What the event loop needs besides the app: where to save, how to sign, when to stop.
+struct Session {
+    store: Store,
+    /// The walkthrough file, as last saved.
+    path: PathBuf,
+    signer: SignContext,
+    /// Set by SIGTERM / SIGHUP.
+    terminate: Arc<AtomicBool>,
 }
 
 fn event_loop(
@@ -126,18 +134,32 @@ fn event_loop(
     app: &mut App,
     theme: &theme::Theme,
     rx: &mpsc::Receiver<Action>,
-    store: &Store,
-    path: &mut PathBuf,
-    signer: &SignContext,
+    session: &mut Session,
 ) -> Result<(), TuiError> {
+    let Session {
+        store,
+        path,
+        signer,
+        terminate,
+    } = session;
     terminal.draw(|f| ui::render(app, theme, f))?;
     // For the start-up benchmark (benches/tui.rs): leave right after the first frame.
     if std::env::var_os("STATIONWARD_BENCH_FIRST_FRAME").is_some() {
         return Ok(());
     }
     while !app.quit {
-        let Ok(action) = rx.recv() else {
-            break;
+        let action = match rx.recv_timeout(Duration::from_millis(250)) {
+            Ok(action) => action,
+            // The input thread can be stuck inside the terminal library when the terminal is
+            // gone (an EOF on stdin loops there), so the signal flag and the terminal itself
+            // are also checked from here: a dropped SSH session must still save and exit.
+            Err(mpsc::RecvTimeoutError::Timeout)
+                if terminate.load(Ordering::Relaxed) || terminal_gone() =>
+            {
+                Action::Terminate
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
         };
         let before = app.screen;
         app.update(action);
@@ -166,6 +188,11 @@ fn event_loop(
         }
     }
     Ok(())
+}
+
+/// True when our controlling terminal has been closed under us (the pty is gone).
+fn terminal_gone() -> bool {
+    std::fs::read_link("/proc/self/fd/0").is_ok_and(|p| p.to_string_lossy().ends_with(" (deleted)"))
 }
 
 fn save_if_dirty(app: &mut App, store: &Store, path: &mut PathBuf) {

@@ -141,8 +141,9 @@ fn walk_quit_resume_and_survive_kill_9() {
     let root = tmp.path().join("root");
     let data = tmp.path().join("data");
     make_tree(&root);
+    // `exec`, so the pane's process is stationward itself (kill -9 must hit it, not a shell).
     let command = format!(
-        "env STATIONWARD_DATA_DIR={} STATIONWARD_CONFIG_DIR={} NO_COLOR=1 {} tui --root {}",
+        "exec env STATIONWARD_DATA_DIR={} STATIONWARD_CONFIG_DIR={} NO_COLOR=1 {} tui --root {}",
         data.display(),
         tmp.path().join("config").display(),
         binary().display(),
@@ -200,5 +201,28 @@ fn walk_quit_resume_and_survive_kill_9() {
     tmux.start(&command);
     let screen = tmux.wait_for("Resumed the walkthrough");
     assert!(screen.contains("4 of 15 controls assessed"), "{screen}");
-    tmux.keys(&["q"]);
+
+    // The terminal disappears under it (tmux gone, as with a dropped SSH session): the
+    // process must notice, save and exit, not linger or spin.
+    tmux.keys(&["Tab", "4"]);
+    let pid = tmux.pane_pid();
+    let _ = tmux.cmd(&["kill-server"]);
+    let start = Instant::now();
+    while Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid) {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "stationward {pid} still running after its terminal closed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let w = walkthrough_json(&data);
+    assert_eq!(
+        w["controls"][4]["verdict"], "NOT_APPLICABLE",
+        "the last key before the hang-up is saved"
+    );
+}
+
+fn is_zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|s| s.split_whitespace().nth(2) == Some("Z"))
 }
