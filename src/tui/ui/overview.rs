@@ -72,10 +72,10 @@ fn render_station(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 dash(&h.os)
             )));
             lines.push(Line::from(format!("kernel {} · {source}", dash(&h.kernel))));
-            let privilege = if scan.privileged {
-                "read with full privileges"
-            } else {
-                "NOT root: root-only facts are unknown"
+            let privilege = match (&scan.root, scan.privileged) {
+                (Some(_), _) => "files as stored; live-only facts unknown",
+                (None, true) => "read with full privileges",
+                (None, false) => "NOT root: root-only facts are unknown",
             };
             lines.push(Line::from(format!(
                 "{privilege} · scanned {}",
