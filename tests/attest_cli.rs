@@ -235,6 +235,16 @@ fn bad_input_exits_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no such ledger directory"));
+    // Pointed at some other directory: named as not a ledger, not as a missing allowed_signers.
+    let elsewhere = data.join("photos");
+    fs::create_dir_all(&elsewhere).unwrap();
+    fs::write(elsewhere.join("ward.jpg"), "x").unwrap();
+    sw(data)
+        .arg("verify")
+        .arg(&elsewhere)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a ledger directory"));
     let file = data.join("not-a-dir");
     fs::write(&file, "").unwrap();
     sw(data)

@@ -62,6 +62,8 @@ pub enum VerifyError {
     NotADirectory { path: PathBuf },
     #[error("{}: cannot read: {source}", path.display())]
     Io { path: PathBuf, source: io::Error },
+    #[error("{}: not a ledger directory (no record files like 000001.dsse.json and no SHA256SUMS)", path.display())]
+    NotALedger { path: PathBuf },
     #[error("{0}")]
     AllowedSigners(#[from] SourceError),
 }
@@ -282,11 +284,16 @@ pub fn verify_ledger(options: &VerifyOptions) -> Result<VerifyReport, VerifyErro
             });
         }
     }
-    let signers = AllowedSigners::load(&options.allowed_signers)?;
     let listing = ledger::scan(dir).map_err(|source| VerifyError::Io {
         path: dir.clone(),
         source,
     })?;
+    // A directory with none of a ledger's files is a wrong path, not an empty ledger: say so
+    // before complaining about a missing allowed_signers beside it.
+    if listing.records.is_empty() && !listing.manifest && !listing.unexpected.is_empty() {
+        return Err(VerifyError::NotALedger { path: dir.clone() });
+    }
+    let signers = AllowedSigners::load(&options.allowed_signers)?;
     let keys = trusted_keys(&signers);
     let analyses = analyse_all(dir, &listing, &signers, &keys);
 
