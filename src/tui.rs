@@ -376,7 +376,10 @@ fn spawn_input(tx: mpsc::Sender<Action>, terminate: Arc<AtomicBool>) {
                 Ok(Event::Key(key)) if key.kind != KeyEventKind::Release => Action::Key(key),
                 Ok(Event::Resize(w, h)) => Action::Resize(w, h),
                 Ok(_) => continue,
-                Err(_) => Action::Terminate,
+                Err(_) => {
+                    let _ = tx.send(Action::Terminate);
+                    return;
+                }
             };
             if tx.send(action).is_err() {
                 return;
