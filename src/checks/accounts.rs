@@ -418,16 +418,7 @@ fn system_no_login(facts: &Facts, a: &AccountsFacts) -> Finding {
         .iter()
         .filter(|u| a.is_system(u) && u.login_shell)
         .collect();
-    let bad: Vec<&UserAccount> = candidates
-        .iter()
-        .copied()
-        .filter(|u| matches!(u.password, PasswordState::Set | PasswordState::Empty))
-        .collect();
-    let unseen: Vec<&UserAccount> = candidates
-        .iter()
-        .copied()
-        .filter(|u| u.password == PasswordState::Unknown)
-        .collect();
+    let (bad, unseen) = usable_and_unseen(&candidates);
     let mut details: Vec<String> = bad.iter().map(|u| describe(u)).collect();
     details.extend(
         candidates
@@ -499,16 +490,7 @@ fn default_names(facts: &Facts, a: &AccountsFacts, policy: &Policy) -> Finding {
                 .any(|n| n.eq_ignore_ascii_case(&u.name))
         })
         .collect();
-    let can_log_in: Vec<&UserAccount> = present
-        .iter()
-        .copied()
-        .filter(|u| matches!(u.password, PasswordState::Set | PasswordState::Empty))
-        .collect();
-    let unseen: Vec<&UserAccount> = present
-        .iter()
-        .copied()
-        .filter(|u| u.password == PasswordState::Unknown)
-        .collect();
+    let (can_log_in, unseen) = usable_and_unseen(&present);
     let mut details: Vec<String> = can_log_in.iter().map(|u| describe(u)).collect();
     details.extend(
         present
@@ -892,6 +874,24 @@ fn lockout(facts: &Facts, a: &AccountsFacts) -> Finding {
         )
     };
     f.with_details(details).with_evidence(ev)
+}
+
+/// Accounts whose password works (set, or empty), and those whose password state could not
+/// be read: the two groups the login checks report on.
+fn usable_and_unseen<'a>(
+    users: &[&'a UserAccount],
+) -> (Vec<&'a UserAccount>, Vec<&'a UserAccount>) {
+    let usable = users
+        .iter()
+        .copied()
+        .filter(|u| matches!(u.password, PasswordState::Set | PasswordState::Empty))
+        .collect();
+    let unseen = users
+        .iter()
+        .copied()
+        .filter(|u| u.password == PasswordState::Unknown)
+        .collect();
+    (usable, unseen)
 }
 
 #[cfg(test)]
