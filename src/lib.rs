@@ -8,6 +8,7 @@ pub mod config;
 pub mod date;
 pub mod diagnostic;
 pub mod dirs;
+pub mod fsread;
 pub mod host;
 pub mod input;
 pub mod inspect;

@@ -48,9 +48,61 @@ pub fn truncate(text: &str, width: usize) -> String {
     out
 }
 
+/// Makes text from an untrusted source (an inspected file, a ledger, a note, a file name)
+/// safe to print on a terminal: every control character (C0, DEL, C1) and the Unicode
+/// bidirectional overrides are shown escaped (`\x1b`, `\u{202e}`), so no byte from outside can
+/// move the cursor, change colours, set the window title or reorder what is shown.
+/// Newlines and tabs are escaped too; use [`for_terminal_lines`] to keep line breaks.
+pub fn for_terminal(text: &str) -> std::borrow::Cow<'_, str> {
+    escape_with(text, false)
+}
+
+/// As [`for_terminal`], but keeps `\n` (and `\t`) so multi-line notes print as lines.
+pub fn for_terminal_lines(text: &str) -> std::borrow::Cow<'_, str> {
+    escape_with(text, true)
+}
+
+fn needs_escape(c: char, keep_lines: bool) -> bool {
+    if keep_lines && (c == '\n' || c == '\t') {
+        return false;
+    }
+    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+fn escape_with(text: &str, keep_lines: bool) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| needs_escape(c, keep_lines)) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if needs_escape(c, keep_lines) {
+            use std::fmt::Write;
+            let code = u32::from(c);
+            if code < 0x100 {
+                let _ = write!(out, "\\x{code:02x}");
+            } else {
+                let _ = write!(out, "\\u{{{code:x}}}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_for_the_terminal() {
+        assert_eq!(for_terminal("plain"), "plain");
+        assert_eq!(for_terminal("a\x1b]0;pwned\x07b"), "a\\x1b]0;pwned\\x07b");
+        assert_eq!(for_terminal("x\u{9b}31m"), "x\\x9b31m");
+        assert_eq!(for_terminal("two\nlines"), "two\\x0alines");
+        assert_eq!(for_terminal_lines("two\nlines\r"), "two\nlines\\x0d");
+        assert_eq!(for_terminal("abc\u{202e}fed"), "abc\\u{202e}fed");
+    }
 
     #[test]
     fn wraps_within_width() {
