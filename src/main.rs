@@ -131,6 +131,10 @@ enum Command {
     },
     /// What changed between two scans (scan --format json) or two summaries (summary --format json)
     Diff { old: PathBuf, new: PathBuf },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff) on standard output
+    Man,
 }
 
 #[derive(Subcommand)]
@@ -288,6 +292,21 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             output.as_deref(),
         ),
         Some(Command::Diff { old, new }) => diff(&old, &new),
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "stationward", &mut std::io::stdout());
+            Ok(0)
+        }
+        Some(Command::Man) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(&mut std::io::stdout())
+                .map_err(|e| Failure {
+                    code: EXIT_INTERNAL,
+                    message: format!("cannot write the manual page: {e}"),
+                })?;
+            Ok(0)
+        }
     }
 }
 
