@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 //! Shell completions and the manual page are generated from the same clap definition as the
 //! parser, so every subcommand appears in both.
 
