@@ -58,15 +58,15 @@ pub struct Outcome {
 
 pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
     use std::io::IsTerminal;
-    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
-        return Err(TuiError::NotATerminal);
-    }
-    // A snapshot is read and verified whole before the first frame: a bad one never
-    // starts a walkthrough.
+    // A snapshot is read and verified whole before anything else: a bad one never starts a
+    // walkthrough, and its error names the file even without a terminal.
     let snapshot = match &opts.snapshot {
         Some(dir) => Some(crate::windows::snapshot::Snapshot::load(dir)?),
         None => None,
     };
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        return Err(TuiError::NotATerminal);
+    }
     let host: Arc<dyn Host + Send + Sync> = match (&snapshot, &opts.root) {
         (Some(s), _) => Arc::new(crate::windows::SnapshotHost::new(
             &s.info.dir,
