@@ -168,6 +168,8 @@ impl CommandRun {
 pub enum HostKind {
     Live,
     Root(std::path::PathBuf),
+    /// A Windows snapshot directory (`--snapshot DIR`, see `crate::windows`).
+    Snapshot(std::path::PathBuf),
 }
 
 /// The inspected system. Paths are absolute as seen on that system (`/etc/passwd`).

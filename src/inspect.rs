@@ -36,6 +36,9 @@ pub struct Facts {
     pub patches: patches::PatchesFacts,
     pub firewall: firewall::FirewallFacts,
     pub supporting: supporting::SupportingFacts,
+    /// Facts of a Windows snapshot (`--snapshot DIR`); absent for Linux hosts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub windows: Option<Box<crate::windows::WindowsFacts>>,
     /// Which areas were inspected (a scan limited with `--area` leaves the others empty).
     pub areas: Vec<Area>,
     /// What each area read and ran, for attaching evidence to findings.

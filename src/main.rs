@@ -55,6 +55,9 @@ enum Command {
     Tui {
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
+        /// A Windows snapshot directory (stationward.windows-snapshot/1) instead of this host
+        #[arg(long, value_name = "DIR", conflicts_with = "root")]
+        snapshot: Option<PathBuf>,
         #[arg(long, value_name = "FILE")]
         policy: Option<PathBuf>,
         #[arg(long, value_name = "FILE")]
@@ -66,6 +69,9 @@ enum Command {
     Scan {
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
+        /// A Windows snapshot directory (stationward.windows-snapshot/1) instead of this host
+        #[arg(long, value_name = "DIR", conflicts_with = "root")]
+        snapshot: Option<PathBuf>,
         #[arg(long, value_name = "FILE")]
         policy: Option<PathBuf>,
         #[arg(long, default_value = "text")]
@@ -90,6 +96,9 @@ enum Command {
         operator: String,
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
+        /// A Windows snapshot directory (stationward.windows-snapshot/1) instead of this host
+        #[arg(long, value_name = "DIR", conflicts_with = "root")]
+        snapshot: Option<PathBuf>,
         #[arg(long, value_name = "FILE")]
         policy: Option<PathBuf>,
         #[arg(long, value_name = "FILE")]
@@ -119,6 +128,9 @@ enum Command {
         /// With --draft: the offline tree the walkthrough is of
         #[arg(long, value_name = "DIR", requires = "draft")]
         root: Option<PathBuf>,
+        /// With --draft: the Windows snapshot the walkthrough is of
+        #[arg(long, value_name = "DIR", requires = "draft", conflicts_with = "root")]
+        snapshot: Option<PathBuf>,
         #[arg(long, value_name = "FILE")]
         policy: Option<PathBuf>,
         #[arg(long, value_name = "FILE")]
@@ -233,19 +245,21 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         message: e.to_string(),
     })?;
     match cli.command {
-        None => tui(&dirs, None, None, &[], false),
+        None => tui(&dirs, None, None, None, &[], false),
         Some(Command::Tui {
             root,
+            snapshot,
             policy,
             checklist,
             new,
-        }) => tui(&dirs, root, policy.as_ref(), &checklist, new),
+        }) => tui(&dirs, root, snapshot, policy.as_ref(), &checklist, new),
         Some(Command::Scan {
             root,
+            snapshot,
             policy,
             format,
             area,
-        }) => scan(&dirs, root, policy.as_ref(), &format, &area),
+        }) => scan(&dirs, root, snapshot, policy.as_ref(), &format, &area),
         Some(Command::Checklist(cmd)) => checklist(&dirs, cmd),
         Some(Command::Policy(cmd)) => policy(&dirs, cmd),
         Some(Command::Key(cmd)) => key(&dirs, cmd),
@@ -253,6 +267,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             answers,
             operator,
             root,
+            snapshot,
             policy,
             checklist,
             passphrase_file,
@@ -260,7 +275,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             &dirs,
             &answers,
             &operator,
-            root,
+            Target { root, snapshot },
             policy.as_ref(),
             &checklist,
             passphrase_file.as_deref(),
@@ -275,6 +290,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             latest: _,
             draft,
             root,
+            snapshot,
             policy,
             checklist,
             format,
@@ -285,6 +301,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 record,
                 draft,
                 root,
+                snapshot,
             },
             policy.as_ref(),
             &checklist,
@@ -313,6 +330,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
 fn tui(
     dirs: &Dirs,
     root: Option<PathBuf>,
+    snapshot: Option<PathBuf>,
     policy: Option<&PathBuf>,
     checklists: &[PathBuf],
     fresh: bool,
@@ -333,13 +351,16 @@ fn tui(
         .ok_or_else(|| Failure::usage("no checklist loaded"))?;
     let outcome = stationward::tui::run(stationward::tui::TuiOptions {
         root,
+        snapshot,
         policy,
         checklist,
         data_dir: dirs.data.clone(),
         fresh,
     })
     .map_err(|e| match e {
-        stationward::tui::TuiError::NotATerminal => Failure::usage(e),
+        stationward::tui::TuiError::NotATerminal | stationward::tui::TuiError::Snapshot(_) => {
+            Failure::usage(e)
+        }
         other => Failure {
             code: EXIT_INTERNAL,
             message: other.to_string(),
@@ -359,6 +380,7 @@ fn tui(
 fn scan(
     dirs: &Dirs,
     root: Option<PathBuf>,
+    snapshot: Option<PathBuf>,
     policy: Option<&PathBuf>,
     format: &str,
     areas: &[String],
@@ -387,8 +409,11 @@ fn scan(
         wanted = Area::ALL.to_vec();
     }
     let policy = config::load_policy(dirs, policy).map_err(Failure::usage)?;
-    let result = match root {
-        Some(dir) => {
+    let result = match (snapshot, root) {
+        (Some(dir), _) => {
+            stationward::windows::scan(&dir, &policy, &wanted).map_err(Failure::usage)?
+        }
+        (None, Some(dir)) => {
             if !dir.is_dir() {
                 return Err(Failure::usage(format!(
                     "{}: not a directory",
@@ -397,7 +422,7 @@ fn scan(
             }
             stationward::scan::run(&stationward::host::Root::new(dir), &policy, &wanted)
         }
-        None => stationward::scan::run(&stationward::host::Live::new(), &policy, &wanted),
+        (None, None) => stationward::scan::run(&stationward::host::Live::new(), &policy, &wanted),
     };
     if format == "json" {
         let json = serde_json::to_string_pretty(&result).map_err(|e| Failure {
@@ -424,6 +449,7 @@ struct SummarySource {
     record: Option<PathBuf>,
     draft: bool,
     root: Option<PathBuf>,
+    snapshot: Option<PathBuf>,
 }
 
 fn summary(
@@ -453,7 +479,11 @@ fn summary(
 
     let summary = if source.draft {
         use stationward::walkthrough::{HostKey, store::Store};
-        let root_name = source.root.as_ref().map(|d| d.display().to_string());
+        let root_name = source
+            .snapshot
+            .as_ref()
+            .or(source.root.as_ref())
+            .map(|d| d.display().to_string());
         let host: Box<dyn stationward::host::Host> = match source.root {
             Some(dir) if dir.is_dir() => Box::new(stationward::host::Root::new(dir)),
             Some(dir) => {
@@ -464,7 +494,11 @@ fn summary(
             }
             None => Box::new(stationward::host::Live::new()),
         };
-        let scan = stationward::scan::run(host.as_ref(), &policy, &stationward::checks::Area::ALL);
+        let scan = match &source.snapshot {
+            Some(dir) => stationward::windows::scan(dir, &policy, &stationward::checks::Area::ALL)
+                .map_err(Failure::usage)?,
+            None => stationward::scan::run(host.as_ref(), &policy, &stationward::checks::Area::ALL),
+        };
         let key = HostKey::of(&scan.host, root_name);
         let (_, walkthrough) = Store::new(&dirs.data)
             .find_in_progress(&key, &checklist.id)
@@ -624,16 +658,23 @@ fn policy(dirs: &Dirs, cmd: PolicyCommand) -> Result<u8, Failure> {
     }
 }
 
+/// What a command inspects: an offline tree, a Windows snapshot, or (neither) this host.
+struct Target {
+    root: Option<PathBuf>,
+    snapshot: Option<PathBuf>,
+}
+
 /// Exit code for a key-store error: bad input (2), or internal (3) for I/O trouble.
 fn attest(
     dirs: &Dirs,
     answers: &std::path::Path,
     operator: &str,
-    root: Option<PathBuf>,
+    target: Target,
     policy: Option<&PathBuf>,
     checklists: &[PathBuf],
     passphrase_file: Option<&std::path::Path>,
 ) -> Result<u8, Failure> {
+    let Target { root, snapshot } = target;
     use stationward::attest::{KeyStore, OperatorId, keys::obtain_passphrase, ledger, signoff};
     use stationward::walkthrough::{HostKey, Stage, Walkthrough, answers::Answers, store::Store};
     // Everything that can be wrong with the input is found before the host is inspected.
@@ -651,9 +692,16 @@ fn attest(
             keys.keys_dir().display()
         )));
     }
-    let root_name = root.as_ref().map(|d| d.display().to_string());
-    let scan = match root {
-        Some(dir) => {
+    let root_name = snapshot
+        .as_ref()
+        .or(root.as_ref())
+        .map(|d| d.display().to_string());
+    let scan = match (snapshot, root) {
+        (Some(dir), _) => {
+            stationward::windows::scan(&dir, &policy, &stationward::checks::Area::ALL)
+                .map_err(Failure::usage)?
+        }
+        (None, Some(dir)) => {
             if !dir.is_dir() {
                 return Err(Failure::usage(format!(
                     "{}: not a directory",
@@ -666,7 +714,7 @@ fn attest(
                 &stationward::checks::Area::ALL,
             )
         }
-        None => stationward::scan::run(
+        (None, None) => stationward::scan::run(
             &stationward::host::Live::new(),
             &policy,
             &stationward::checks::Area::ALL,

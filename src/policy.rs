@@ -112,8 +112,77 @@ pub struct Policy {
     pub max_days_since_upgrade: u32,
     /// Vendor-approved package versions; when set, "pending" means approved but not installed.
     pub patch_baseline: BTreeMap<String, String>,
+    /// What a Windows station may have (`[windows]`); unused on Linux hosts.
+    pub windows: WindowsPolicy,
     pub waivers: Vec<Waiver>,
     pub origin: PathBuf,
+}
+
+/// A listener the site expects on a Windows station, by the owning image's file name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowsListener {
+    /// One port; absent with `port_range` absent means any port of this image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// `[first, last]`, e.g. `[49152, 65535]` for dynamic RPC endpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port_range: Option<[u16; 2]>,
+    pub proto: Proto,
+    /// Image file name (`lsass.exe`), compared without case.
+    pub image: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+}
+
+impl WindowsListener {
+    pub fn matches(&self, port: u16, proto: Proto, image: Option<&str>) -> bool {
+        let port_ok = match (self.port, self.port_range) {
+            (Some(p), _) => p == port,
+            (None, Some([lo, hi])) => (lo..=hi).contains(&port),
+            (None, None) => true,
+        };
+        port_ok && proto == self.proto && image.is_some_and(|i| i.eq_ignore_ascii_case(&self.image))
+    }
+}
+
+/// Windows keys of the site policy (all optional).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WindowsPolicy {
+    /// Service names (not display names); `*` matches any run of characters.
+    pub allowed_services: Vec<String>,
+    pub allowed_listeners: Vec<WindowsListener>,
+    /// Members of Administrators (S-1-5-32-544) the site accepts: SIDs, or `DOMAIN\name` /
+    /// `name` for vendor accounts.
+    pub admin_accounts: Vec<String>,
+    /// Anti-malware signatures older than this (days, at collection) are a warning.
+    pub max_signature_age_days: u32,
+    /// Service names of approved third-party anti-malware/EDR agents, beside the known list.
+    pub av_services: Vec<String>,
+    /// Vendor-approved update level per build: `"19044" = 5011` (the UBR).
+    pub ubr_baseline: BTreeMap<String, u32>,
+}
+
+impl Default for WindowsPolicy {
+    fn default() -> Self {
+        WindowsPolicy {
+            allowed_services: Vec::new(),
+            allowed_listeners: Vec::new(),
+            admin_accounts: Vec::new(),
+            max_signature_age_days: 7,
+            av_services: Vec::new(),
+            ubr_baseline: BTreeMap::new(),
+        }
+    }
+}
+
+impl WindowsPolicy {
+    pub fn service_allowed(&self, name: &str) -> bool {
+        self.allowed_services
+            .iter()
+            .any(|pat| glob_match(&pat.to_ascii_lowercase(), &name.to_ascii_lowercase()))
+    }
 }
 
 impl Policy {
@@ -174,6 +243,8 @@ struct RawPolicy {
     accounts: RawAccounts,
     #[serde(default)]
     patches: RawPatches,
+    #[serde(default)]
+    windows: WindowsPolicy,
     #[serde(default)]
     waiver: Vec<Spanned<RawWaiver>>,
 }
@@ -370,6 +441,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Policy, SourceError> {
         max_list_age_days: raw.patches.max_list_age_days,
         max_days_since_upgrade: raw.patches.max_days_since_upgrade,
         patch_baseline: raw.patches.baseline,
+        windows: raw.windows,
         waivers,
         origin: path.to_path_buf(),
     })

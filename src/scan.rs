@@ -118,7 +118,7 @@ pub fn judge(host: &dyn Host, policy: &Policy, facts: Facts) -> Scan {
         host: facts.identity.clone(),
         root: match host.kind() {
             HostKind::Live => None,
-            HostKind::Root(dir) => Some(dir.display().to_string()),
+            HostKind::Root(dir) | HostKind::Snapshot(dir) => Some(dir.display().to_string()),
         },
         privileged: ctx.privileged,
         scanned_at: rfc3339_utc(now),

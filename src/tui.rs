@@ -27,6 +27,8 @@ use std::time::Duration;
 
 pub struct TuiOptions {
     pub root: Option<PathBuf>,
+    /// A Windows snapshot directory to walk through instead of this host.
+    pub snapshot: Option<PathBuf>,
     pub policy: Policy,
     pub checklist: Checklist,
     pub data_dir: PathBuf,
@@ -39,6 +41,8 @@ pub enum TuiError {
     Store(#[from] StoreError),
     #[error("terminal: {0}")]
     Terminal(#[from] std::io::Error),
+    #[error("{0}")]
+    Snapshot(#[from] crate::windows::snapshot::SnapshotError),
     #[error(
         "stationward needs an interactive terminal (stdin and stdout must be a TTY); use `stationward scan` for plain output"
     )]
@@ -54,19 +58,32 @@ pub struct Outcome {
 
 pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
     use std::io::IsTerminal;
+    // A snapshot is read and verified whole before anything else: a bad one never starts a
+    // walkthrough, and its error names the file even without a terminal.
+    let snapshot = match &opts.snapshot {
+        Some(dir) => Some(crate::windows::snapshot::Snapshot::load(dir)?),
+        None => None,
+    };
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         return Err(TuiError::NotATerminal);
     }
-    let host: Arc<dyn Host + Send + Sync> = match &opts.root {
-        Some(dir) => Arc::new(crate::host::Root::new(dir)),
-        None => Arc::new(crate::host::Live::new()),
+    let host: Arc<dyn Host + Send + Sync> = match (&snapshot, &opts.root) {
+        (Some(s), _) => Arc::new(crate::windows::SnapshotHost::new(
+            &s.info.dir,
+            s.info.elevated,
+        )),
+        (None, Some(dir)) => Arc::new(crate::host::Root::new(dir)),
+        (None, None) => Arc::new(crate::host::Live::new()),
     };
     // Identity is a few small reads: enough to find the walkthrough to resume before the
     // first frame, while the full inspection runs behind it.
-    let identity = crate::inspect::identity::collect(host.as_ref());
+    let identity = match &snapshot {
+        Some(s) => crate::windows::identity(&crate::windows::WindowsFacts::from(s.clone())),
+        None => crate::inspect::identity::collect(host.as_ref()),
+    };
     let root = match host.kind() {
         HostKind::Live => None,
-        HostKind::Root(dir) => Some(dir.display().to_string()),
+        HostKind::Root(dir) | HostKind::Snapshot(dir) => Some(dir.display().to_string()),
     };
     let store = Store::new(&opts.data_dir);
     // Operators who can sign here: a private key in the data directory.
@@ -89,7 +106,10 @@ pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
     app.status = app.notice.clone();
 
     let (tx, rx) = mpsc::channel::<Action>();
-    spawn_inspection(Arc::clone(&host), opts.policy, areas, tx.clone());
+    match snapshot {
+        Some(s) => spawn_snapshot_judgement(s, opts.policy, areas, tx.clone()),
+        None => spawn_inspection(Arc::clone(&host), opts.policy, areas, tx.clone()),
+    }
     let terminate = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
         signal_hook::flag::register(sig, Arc::clone(&terminate))?;
@@ -353,6 +373,23 @@ fn spawn_inspection(
             }
         });
         let scan = crate::scan::judge(host.as_ref(), &policy, facts);
+        let _ = tx.send(Action::FindingsReady(Box::new(scan)));
+    });
+}
+
+/// A snapshot was read before the TUI started: judging it is quick, but it runs off the UI
+/// thread like a live inspection so the first frame is never delayed.
+fn spawn_snapshot_judgement(
+    snapshot: crate::windows::snapshot::Snapshot,
+    policy: Policy,
+    areas: Vec<Area>,
+    tx: mpsc::Sender<Action>,
+) {
+    std::thread::spawn(move || {
+        let scan = crate::windows::judge(snapshot, &policy, &areas, crate::date::unix_now_secs());
+        for a in &areas {
+            let _ = tx.send(Action::InspectionProgress(*a));
+        }
         let _ = tx.send(Action::FindingsReady(Box::new(scan)));
     });
 }

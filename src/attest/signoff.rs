@@ -72,6 +72,7 @@ pub fn predicate(
             os: scan.host.os.clone(),
             kernel: scan.host.kernel.clone(),
             machine_id_hmac: scan.host.machine_id_hmac.clone(),
+            snapshot: scan.facts.windows.as_ref().map(|w| w.snapshot.digest()),
         },
         tool: ToolRef::default(),
         started_at: walkthrough.started_at.clone(),

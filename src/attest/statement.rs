@@ -115,6 +115,10 @@ pub struct HostRef {
     pub kernel: String,
     /// HMAC of /etc/machine-id (never the raw id).
     pub machine_id_hmac: String,
+    /// `sha256:<hex>` of the Windows snapshot's manifest.json when the scan was of a
+    /// snapshot (`--snapshot DIR`); absent for Linux hosts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -301,6 +305,7 @@ mod tests {
                 os: "Debian 12".into(),
                 kernel: "6.1".into(),
                 machine_id_hmac: "hmac".into(),
+                snapshot: None,
             },
             counts: Counts::of(&controls),
             controls,

@@ -26,6 +26,7 @@ pub fn sample_predicate() -> Predicate {
             os: "Debian GNU/Linux 12 (bookworm)".into(),
             kernel: "6.1.0-18-amd64".into(),
             machine_id_hmac: "cd".repeat(32),
+            snapshot: None,
         },
         started_at: "2026-03-01T08:00:00Z".into(),
         privileged: true,

@@ -67,7 +67,10 @@ pub fn summary_of_record(
     let parts = RecordParts {
         hostname: p.host.hostname.clone(),
         os: p.host.os.clone(),
-        kernel: p.host.kernel.clone(),
+        kernel: match &p.host.snapshot {
+            Some(digest) => format!("{} (Windows snapshot {digest})", p.host.kernel),
+            None => p.host.kernel.clone(),
+        },
         checklist_id: p.checklist.id.clone(),
         checklist_version: p.checklist.version.clone(),
         checklist_digest: p.checklist.digest.clone(),
