@@ -319,7 +319,7 @@ impl VerifyReport {
         if self.station_anchors {
             let _ = writeln!(
                 out,
-                "Trust: {} (give --allowed-signers or --expect-key from the paper form; --strict fails without them)",
+                "trust: {} (give --allowed-signers or --expect-key from the paper form; --strict fails without them)",
                 super::trust::STATION_WARNING
             );
         }
