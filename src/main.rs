@@ -130,6 +130,12 @@ enum Command {
         policy: Option<PathBuf>,
         #[arg(long, value_name = "FILE")]
         checklist: Vec<PathBuf>,
+        /// Your own allowed_signers (else the data directory's, and the output says so)
+        #[arg(long, value_name = "FILE", conflicts_with = "draft")]
+        allowed_signers: Option<PathBuf>,
+        /// An operator's key fingerprint from the paper form (repeatable)
+        #[arg(long, value_name = "OPERATOR:SHA256:FP", conflicts_with = "draft")]
+        expect_key: Vec<String>,
         /// text | markdown | html | json (default: from the -o extension, else text)
         #[arg(long)]
         format: Option<String>,
@@ -291,6 +297,8 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             root,
             policy,
             checklist,
+            allowed_signers,
+            expect_key,
             format,
             output,
         }) => summary(
@@ -299,6 +307,10 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 record,
                 draft,
                 root,
+                anchoring: Anchoring {
+                    allowed_signers,
+                    expect_keys: parse_expect_keys(&expect_key)?,
+                },
             },
             policy.as_ref(),
             &checklist,
@@ -423,6 +435,7 @@ struct SummarySource {
     record: Option<PathBuf>,
     draft: bool,
     root: Option<PathBuf>,
+    anchoring: Anchoring,
 }
 
 fn summary(
@@ -433,7 +446,7 @@ fn summary(
     format: Option<&str>,
     output: Option<&std::path::Path>,
 ) -> Result<u8, Failure> {
-    use stationward::attest::{allowed_signers::AllowedSigners, keys, ledger};
+    use stationward::attest::{Anchors, keys, ledger};
     use stationward::report::{self, Format, Summary, record::RecordError};
     let format = match (format, output) {
         (Some(f), _) => Format::parse(f).ok_or_else(|| {
@@ -497,15 +510,18 @@ fn summary(
                 ledger::record_path(&dirs.data, head.seq)
             }
         };
-        // The allowed_signers beside the ledger the record sits in, else the data directory's.
-        let beside = path
-            .parent()
-            .and_then(std::path::Path::parent)
-            .map(|d| d.join("allowed_signers"))
-            .filter(|p| p.is_file());
-        let signers_path = beside.unwrap_or_else(|| keys::allowed_signers_path(&dirs.data));
-        let signers = AllowedSigners::load(&signers_path).map_err(Failure::usage)?;
-        report::record::summary_of_record(&path, &signers, Some(&checklist)).map_err(
+        // Never a file beside the record: the auditor's anchors, else the data directory's.
+        let anchors = Anchors::explicit_or_station(
+            source.anchoring.allowed_signers.as_deref(),
+            source.anchoring.expect_keys,
+            &keys::allowed_signers_path(&dirs.data),
+        )
+        .map_err(Failure::usage)?;
+        eprintln!(
+            "stationward: trust: {}",
+            stationward::text::for_terminal(&anchors.describe())
+        );
+        report::record::summary_of_ledger_record(&path, &anchors, Some(&checklist)).map_err(
             |e| match e {
                 RecordError::Untrusted { .. } => Failure {
                     code: EXIT_FAILED,
