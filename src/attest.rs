@@ -20,11 +20,13 @@ pub mod signoff;
 pub mod sshsig;
 pub mod statement;
 pub mod testing;
+pub mod trust;
 pub mod verify;
 
 pub use keys::{KeyError, KeyStore, OperatorId, Signer};
 pub use ledger::{EvidenceFile, LedgerError, LedgerHead, append_record};
 pub use statement::Predicate;
+pub use trust::{Anchors, ExpectKey, trust};
 pub use verify::{VerifyError, VerifyOptions, VerifyReport, verify_ledger};
 
 use sha2::{Digest, Sha256};

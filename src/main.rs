@@ -110,10 +110,17 @@ enum Command {
     /// Verify the signed ledger
     Verify {
         ledger_dir: Option<PathBuf>,
+        /// Your own allowed_signers (kept off the station); else the station's own is used, and said so
         #[arg(long, value_name = "FILE")]
         allowed_signers: Option<PathBuf>,
+        /// An operator's key fingerprint from the paper form (repeatable)
+        #[arg(long, value_name = "OPERATOR:SHA256:FP")]
+        expect_key: Vec<String>,
         #[arg(long, value_name = "SEQ:SHA256")]
         expect_head: Option<String>,
+        /// Fail (exit 1) when only the station's own allowed_signers vouches for the keys
+        #[arg(long)]
+        strict: bool,
     },
     /// Print the hardening summary of a signed record (default: the newest) or of the draft
     Summary {
@@ -135,6 +142,12 @@ enum Command {
         policy: Option<PathBuf>,
         #[arg(long, value_name = "FILE")]
         checklist: Vec<PathBuf>,
+        /// Your own allowed_signers (else the data directory's, and the output says so)
+        #[arg(long, value_name = "FILE", conflicts_with = "draft")]
+        allowed_signers: Option<PathBuf>,
+        /// An operator's key fingerprint from the paper form (repeatable)
+        #[arg(long, value_name = "OPERATOR:SHA256:FP", conflicts_with = "draft")]
+        expect_key: Vec<String>,
         /// text | markdown | html | json (default: from the -o extension, else text)
         #[arg(long)]
         format: Option<String>,
@@ -283,8 +296,19 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         Some(Command::Verify {
             ledger_dir,
             allowed_signers,
+            expect_key,
             expect_head,
-        }) => verify(&dirs, ledger_dir, allowed_signers, expect_head.as_deref()),
+            strict,
+        }) => verify(
+            &dirs,
+            ledger_dir,
+            Anchoring {
+                allowed_signers,
+                expect_keys: parse_expect_keys(&expect_key)?,
+            },
+            expect_head.as_deref(),
+            strict,
+        ),
         Some(Command::Summary {
             record,
             latest: _,
@@ -293,6 +317,8 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             snapshot,
             policy,
             checklist,
+            allowed_signers,
+            expect_key,
             format,
             output,
         }) => summary(
@@ -302,6 +328,10 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 draft,
                 root,
                 snapshot,
+                anchoring: Anchoring {
+                    allowed_signers,
+                    expect_keys: parse_expect_keys(&expect_key)?,
+                },
             },
             policy.as_ref(),
             &checklist,
@@ -450,6 +480,7 @@ struct SummarySource {
     draft: bool,
     root: Option<PathBuf>,
     snapshot: Option<PathBuf>,
+    anchoring: Anchoring,
 }
 
 fn summary(
@@ -460,7 +491,7 @@ fn summary(
     format: Option<&str>,
     output: Option<&std::path::Path>,
 ) -> Result<u8, Failure> {
-    use stationward::attest::{allowed_signers::AllowedSigners, keys, ledger};
+    use stationward::attest::{Anchors, keys, ledger};
     use stationward::report::{self, Format, Summary, record::RecordError};
     let format = match (format, output) {
         (Some(f), _) => Format::parse(f).ok_or_else(|| {
@@ -532,15 +563,18 @@ fn summary(
                 ledger::record_path(&dirs.data, head.seq)
             }
         };
-        // The allowed_signers beside the ledger the record sits in, else the data directory's.
-        let beside = path
-            .parent()
-            .and_then(std::path::Path::parent)
-            .map(|d| d.join("allowed_signers"))
-            .filter(|p| p.is_file());
-        let signers_path = beside.unwrap_or_else(|| keys::allowed_signers_path(&dirs.data));
-        let signers = AllowedSigners::load(&signers_path).map_err(Failure::usage)?;
-        report::record::summary_of_record(&path, &signers, Some(&checklist)).map_err(
+        // Never a file beside the record: the auditor's anchors, else the data directory's.
+        let anchors = Anchors::explicit_or_station(
+            source.anchoring.allowed_signers.as_deref(),
+            source.anchoring.expect_keys,
+            &keys::allowed_signers_path(&dirs.data),
+        )
+        .map_err(Failure::usage)?;
+        eprintln!(
+            "stationward: trust: {}",
+            stationward::text::for_terminal(&anchors.describe())
+        );
+        report::record::summary_of_ledger_record(&path, &anchors, Some(&checklist)).map_err(
             |e| match e {
                 RecordError::Untrusted { .. } => Failure {
                     code: EXIT_FAILED,
@@ -733,7 +767,7 @@ fn attest(
     let signer = keys
         .load_signer(&operator, &passphrase)
         .map_err(key_failure)?;
-    let head = signoff::sign(
+    let appended = signoff::sign_reporting(
         &dirs.data,
         &signer,
         &walkthrough,
@@ -741,14 +775,11 @@ fn attest(
         &scan,
         &policy,
     )
-    .map_err(|e| Failure {
-        code: match e {
-            stationward::attest::LedgerError::Io { .. }
-            | stationward::attest::LedgerError::ReadBack { .. } => EXIT_INTERNAL,
-            _ => EXIT_USAGE,
-        },
-        message: e.to_string(),
-    })?;
+    .map_err(ledger_failure)?;
+    for repair in &appended.repairs {
+        eprintln!("stationward: repaired the ledger: {repair}");
+    }
+    let head = appended.head;
     // Keep the signed walkthrough beside the others; it is never resumed.
     walkthrough.stage = Stage::Signed { seq: head.seq };
     if let Err(e) = Store::new(&dirs.data).save(&walkthrough) {
@@ -766,12 +797,29 @@ fn attest(
     println!("  operator  {operator} ({})", signer.keyid());
     println!(
         "  host      {} · checklist {} {}",
-        scan.host.hostname, checklist.id, checklist.version
+        stationward::text::for_terminal(&scan.host.hostname),
+        stationward::text::for_terminal(&checklist.id),
+        stationward::text::for_terminal(&checklist.version)
     );
     println!("  verdicts  {}", summary.join(", "));
     println!("  head      {head}");
-    println!("Check it any time with: stationward verify --expect-head {head}");
+    println!(
+        "Check it any time with: stationward verify --expect-head {head} --expect-key {operator}:{}",
+        signer.keyid()
+    );
     Ok(0)
+}
+
+fn ledger_failure(e: stationward::attest::LedgerError) -> Failure {
+    use stationward::attest::LedgerError;
+    Failure {
+        code: match e {
+            LedgerError::Io { .. } | LedgerError::ReadBack { .. } => EXIT_INTERNAL,
+            LedgerError::DoesNotVerify { .. } => EXIT_FAILED,
+            _ => EXIT_USAGE,
+        },
+        message: e.to_string(),
+    }
 }
 
 fn key_failure(e: stationward::attest::KeyError) -> Failure {
@@ -897,23 +945,39 @@ fn key(dirs: &Dirs, cmd: KeyCommand) -> Result<u8, Failure> {
     }
 }
 
+/// The anchors given on the command line.
+struct Anchoring {
+    allowed_signers: Option<PathBuf>,
+    expect_keys: Vec<stationward::attest::ExpectKey>,
+}
+
+fn parse_expect_keys(values: &[String]) -> Result<Vec<stationward::attest::ExpectKey>, Failure> {
+    values
+        .iter()
+        .map(|v| {
+            v.parse()
+                .map_err(|e| Failure::usage(format!("--expect-key: {e}")))
+        })
+        .collect()
+}
+
 fn verify(
     dirs: &Dirs,
     ledger_dir: Option<PathBuf>,
-    allowed_signers: Option<PathBuf>,
+    anchoring: Anchoring,
     expect_head: Option<&str>,
+    strict: bool,
 ) -> Result<u8, Failure> {
     use stationward::attest::{LedgerHead, VerifyOptions, verify_ledger};
     let mut options = match ledger_dir {
-        Some(dir) => VerifyOptions::for_ledger_dir(&dir, allowed_signers),
+        Some(dir) => VerifyOptions::for_ledger_dir(&dir, anchoring.allowed_signers),
         None => {
             let mut o = VerifyOptions::for_data_dir(&dirs.data);
-            if let Some(file) = allowed_signers {
-                o.allowed_signers = file;
-            }
+            o.allowed_signers = anchoring.allowed_signers;
             o
         }
     };
+    options.expect_keys = anchoring.expect_keys;
     if let Some(head) = expect_head {
         options.expect_head = Some(
             head.parse::<LedgerHead>()
@@ -922,5 +986,15 @@ fn verify(
     }
     let report = verify_ledger(&options).map_err(Failure::usage)?;
     print!("{}", report.render_text());
-    Ok(if report.ok() { 0 } else { EXIT_FAILED })
+    let ok = if strict {
+        report.ok_strict()
+    } else {
+        report.ok()
+    };
+    if strict && report.station_anchors {
+        eprintln!(
+            "stationward: --strict: only the station's own allowed_signers vouches for the keys; give --allowed-signers or --expect-key"
+        );
+    }
+    Ok(if ok { 0 } else { EXIT_FAILED })
 }

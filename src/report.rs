@@ -87,8 +87,8 @@ pub fn render_with(
     text: &TextOptions,
 ) -> Result<String, ReportError> {
     Ok(match format {
-        Format::Text => text::render_text(summary, text),
-        Format::Markdown => markdown::render_markdown(summary),
+        Format::Text => text::render_text(&summary.for_terminal(), text),
+        Format::Markdown => markdown::render_markdown(&summary.for_terminal()),
         Format::Html => html::render_html(summary),
         Format::Json => {
             let mut s = serde_json::to_string_pretty(summary)?;

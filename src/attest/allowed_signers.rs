@@ -4,7 +4,10 @@
 //! Principals and `namespaces=` are comma-separated pattern lists (`*`, `?`, and a leading `!`
 //! to negate), as ssh-keygen matches them. `cert-authority` lines are recognised and never
 //! match a plain key (stationward does not use certificates); `valid-after` / `valid-before`
-//! are kept but not enforced (the record's own time is the station's claim).
+//! (`YYYYMMDD[HHMM[SS]][Z]`) bound the time a key may sign at: the trust function
+//! ([`super::trust`]) checks them at a record's `signedAt`, and at the current time for a new
+//! signature. ssh-keygen reads a time without `Z` as local time; stationward reads every time
+//! as UTC (stations and auditors in different zones must agree on one reading), so write `Z`.
 
 use crate::diagnostic::SourceError;
 use ssh_key::PublicKey;
@@ -20,6 +23,10 @@ pub struct AllowedSigner {
     /// The `namespaces=` patterns; `None` allows every namespace.
     pub namespaces: Option<Vec<String>>,
     pub cert_authority: bool,
+    /// `valid-after`: Unix seconds; the key may not sign before.
+    pub valid_after: Option<i64>,
+    /// `valid-before`: Unix seconds; the key may not sign after.
+    pub valid_before: Option<i64>,
     pub key: PublicKey,
 }
 
@@ -33,6 +40,12 @@ impl AllowedSigner {
             .as_ref()
             .is_none_or(|list| match_pattern_list(namespace, list))
     }
+
+    /// Whether `at` (Unix seconds) lies inside the line's validity window; both ends are
+    /// inclusive, as in ssh-keygen.
+    pub fn valid_at(&self, at: i64) -> bool {
+        self.valid_after.is_none_or(|a| at >= a) && self.valid_before.is_none_or(|b| at <= b)
+    }
 }
 
 /// Why `allowed_signers` does not authorize a key for a principal.
@@ -44,6 +57,8 @@ pub enum Refusal {
     PrincipalMismatch { listed: Vec<String> },
     /// The key is listed for the principal, but its `namespaces=` excludes the namespace.
     NamespaceNotAllowed,
+    /// The key is listed for the principal and namespace, but not for this time.
+    OutsideValidity { at: i64 },
 }
 
 impl Refusal {
@@ -61,9 +76,17 @@ impl Refusal {
                 file.display(),
                 super::NAMESPACE
             ),
+            Refusal::OutsideValidity { at } => format!(
+                "{} lists the key for \"{principal}\" only outside its valid-after/valid-before window, which excludes {}",
+                file.display(),
+                crate::date::rfc3339_utc(*at)
+            ),
         }
     }
 }
+
+/// Largest `allowed_signers` accepted (thousands of lines).
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// A parsed `allowed_signers` file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,10 +96,13 @@ pub struct AllowedSigners {
 }
 
 impl AllowedSigners {
-    /// Reads and parses `path`.
+    /// Reads and parses `path`: a regular file (a final symlink is followed: the auditor's
+    /// own file may be one) of at most [`MAX_FILE_BYTES`], never blocking.
     pub fn load(path: &Path) -> Result<AllowedSigners, SourceError> {
-        let text = std::fs::read_to_string(path)
+        let bytes = crate::fsread::read_small(path, MAX_FILE_BYTES, crate::fsread::Follow::Yes)
             .map_err(|e| SourceError::new(path, None, format!("cannot read: {e}")))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| SourceError::new(path, None, "not UTF-8 text".to_string()))?;
         AllowedSigners::parse(path, &text)
     }
 
@@ -121,6 +147,7 @@ impl AllowedSigners {
             let _ = b64_at;
             let mut namespaces = None;
             let mut cert_authority = false;
+            let (mut valid_after, mut valid_before) = (None, None);
             if let Some((at, opts)) = options {
                 for opt in split_options(&opts) {
                     let (name, value) = match opt.split_once('=') {
@@ -132,7 +159,14 @@ impl AllowedSigners {
                         ("namespaces", Some(v)) => {
                             namespaces = Some(split_list(&v));
                         }
-                        ("valid-after" | "valid-before", Some(_)) => {}
+                        ("valid-after", Some(v)) => {
+                            valid_after =
+                                Some(parse_time(&v).ok_or_else(|| err(col + at, bad_time(&v)))?);
+                        }
+                        ("valid-before", Some(v)) => {
+                            valid_before =
+                                Some(parse_time(&v).ok_or_else(|| err(col + at, bad_time(&v)))?);
+                        }
                         _ => {
                             return Err(err(col + at, format!("unknown option \"{opt}\"")));
                         }
@@ -148,6 +182,8 @@ impl AllowedSigners {
                 principals,
                 namespaces,
                 cert_authority,
+                valid_after,
+                valid_before,
                 key,
             });
         }
@@ -170,8 +206,25 @@ impl AllowedSigners {
         self.for_key(key).any(|s| s.matches_principal(principal))
     }
 
-    /// Whether `key` may sign as `principal` in the stationward namespace.
+    /// Whether `key` may sign as `principal` in the stationward namespace, ignoring validity
+    /// windows (see [`AllowedSigners::authorize_at`]).
     pub fn authorize(&self, key: &KeyData, principal: &str) -> Result<(), Refusal> {
+        self.authorize_inner(key, principal, None)
+    }
+
+    /// Whether `key` may sign as `principal` in the stationward namespace at `at` (Unix
+    /// seconds): one line must list the key for the principal, allow the namespace and hold
+    /// `at` inside its validity window.
+    pub fn authorize_at(&self, key: &KeyData, principal: &str, at: i64) -> Result<(), Refusal> {
+        self.authorize_inner(key, principal, Some(at))
+    }
+
+    fn authorize_inner(
+        &self,
+        key: &KeyData,
+        principal: &str,
+        at: Option<i64>,
+    ) -> Result<(), Refusal> {
         let lines: Vec<&AllowedSigner> = self.for_key(key).collect();
         if lines.is_empty() {
             return Err(Refusal::KeyNotListed);
@@ -185,13 +238,18 @@ impl AllowedSigners {
             listed.dedup();
             return Err(Refusal::PrincipalMismatch { listed });
         }
-        if for_principal
+        let in_namespace: Vec<&&&AllowedSigner> = for_principal
             .iter()
-            .any(|s| s.allows_namespace(super::NAMESPACE))
-        {
-            Ok(())
-        } else {
-            Err(Refusal::NamespaceNotAllowed)
+            .filter(|s| s.allows_namespace(super::NAMESPACE))
+            .collect();
+        if in_namespace.is_empty() {
+            return Err(Refusal::NamespaceNotAllowed);
+        }
+        match at {
+            Some(t) if !in_namespace.iter().any(|s| s.valid_at(t)) => {
+                Err(Refusal::OutsideValidity { at: t })
+            }
+            _ => Ok(()),
         }
     }
 
@@ -209,6 +267,34 @@ impl AllowedSigners {
         }
         out
     }
+}
+
+fn bad_time(v: &str) -> String {
+    format!("invalid time \"{v}\" (expected YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS, then Z)")
+}
+
+/// `YYYYMMDD[HHMM[SS]][Z]` as Unix seconds, read as UTC.
+pub fn parse_time(v: &str) -> Option<i64> {
+    let digits = v.strip_suffix(['Z', 'z']).unwrap_or(v);
+    if !digits.bytes().all(|b| b.is_ascii_digit()) || ![8, 12, 14].contains(&digits.len()) {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| digits.get(r).and_then(|d| d.parse::<u32>().ok());
+    let date = crate::date::Date::new(
+        i32::try_from(num(0..4)?).ok()?,
+        u8::try_from(num(4..6)?).ok()?,
+        u8::try_from(num(6..8)?).ok()?,
+    )?;
+    let (h, m, s) = match digits.len() {
+        8 => (0, 0, 0),
+        12 => (num(8..10)?, num(10..12)?, 0),
+        _ => (num(8..10)?, num(10..12)?, num(12..14)?),
+    };
+    if h > 23 || m > 59 || s > 59 {
+        return None;
+    }
+    let midnight = date.unix_days() * 86_400;
+    Some(midnight + i64::from(h * 3600 + m * 60 + s))
 }
 
 fn is_key_type(s: &str) -> bool {

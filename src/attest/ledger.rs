@@ -9,11 +9,14 @@
 use super::allowed_signers::AllowedSigners;
 use super::keys::{KeyError, Signer, allowed_signers_path};
 use super::statement::{
-    Counts, DigestSet, GENESIS_PREV, LedgerLink, OperatorRef, Predicate, PrevRecord,
-    ResourceDescriptor, Statement,
+    Body, Counts, DigestSet, GENESIS_PREV, LedgerLink, NewKey, OperatorRef, Predicate, PrevRecord,
+    ROTATION_PREDICATE_TYPE, ResourceDescriptor, RotationPredicate, RotationStatement, Statement,
 };
+use super::trust::{self, Anchors, SignersOrigin};
+use super::verify::{self, VerifyOptions};
 use super::{dsse, is_sha256_hex, sha256_hex, sshsig};
 use crate::diagnostic::SourceError;
+use crate::fsread::{self, Follow};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -95,6 +98,20 @@ pub enum LedgerError {
     Encode { reason: String },
     #[error("{}: written but does not verify: {reason}", path.display())]
     ReadBack { path: PathBuf, reason: String },
+    #[error(
+        "{}: the ledger does not verify ({first}); nothing was appended. Inspect it with `stationward verify` and `ls -la {}`; records are never added onto a broken ledger",
+        path.display(),
+        path.display()
+    )]
+    DoesNotVerify { path: PathBuf, first: String },
+    #[error(
+        "operator \"{operator}\" signs with {pinned} in this ledger, not with {keyid}; introduce a new key with `stationward key rotate --operator {operator}` (signed by the old key)"
+    )]
+    KeyChanged {
+        operator: String,
+        pinned: String,
+        keyid: String,
+    },
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> LedgerError + '_ {
@@ -249,26 +266,33 @@ pub fn append_record(
 pub fn append_record_at(
     data_dir: &Path,
     signer: &Signer,
-    mut predicate: Predicate,
+    predicate: Predicate,
     evidence: &[EvidenceFile],
     signed_at: i64,
 ) -> Result<LedgerHead, LedgerError> {
+    append_record_reporting(data_dir, signer, predicate, evidence, signed_at).map(|a| a.head)
+}
+
+/// A record appended, and what was repaired first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    pub head: LedgerHead,
+    /// One sentence per repair of what an interrupted append left behind.
+    pub repairs: Vec<String>,
+}
+
+/// [`append_record_at`], also saying what was repaired before appending.
+pub fn append_record_reporting(
+    data_dir: &Path,
+    signer: &Signer,
+    mut predicate: Predicate,
+    evidence: &[EvidenceFile],
+    signed_at: i64,
+) -> Result<Appended, LedgerError> {
     for e in evidence {
         check_evidence_name(&e.name)?;
     }
-    let signers_path = allowed_signers_path(data_dir);
-    let signers = if signers_path.exists() {
-        AllowedSigners::load(&signers_path)?
-    } else {
-        AllowedSigners::parse(&signers_path, "")?
-    };
-    signers
-        .authorize(signer.public_key().key_data(), signer.operator().as_str())
-        .map_err(|r| LedgerError::NotTrusted {
-            path: signers_path.clone(),
-            reason: r.describe(signer.operator().as_str(), &signers_path),
-        })?;
-
+    let anchors = station_anchors(data_dir, signer, signed_at)?;
     let dir = ledger_dir(data_dir);
     fs::create_dir_all(&dir).map_err(io_error(&dir))?;
     if !dir.is_dir() {
@@ -306,8 +330,105 @@ pub fn append_record_at(
         keyid: signer.keyid().to_string(),
     };
     predicate.counts = Counts::of(&predicate.controls);
+    append_payload(data_dir, signer, &anchors, signed_at, &mut |link, at| {
+        let mut p = predicate.clone();
+        p.ledger = link;
+        p.signed_at = at;
+        Statement::new(subject.clone(), p)
+            .to_bytes()
+            .map_err(|e| LedgerError::Encode {
+                reason: e.to_string(),
+            })
+    })
+}
 
+/// Appends a key-rotation record: `signer` (the operator's current key) introduces
+/// `new_key` for the same operator. The new key's `.pub` line is stored as evidence.
+pub fn append_rotation(
+    data_dir: &Path,
+    signer: &Signer,
+    new_key: &ssh_key::PublicKey,
+    signed_at: i64,
+) -> Result<Appended, LedgerError> {
+    let anchors = station_anchors(data_dir, signer, signed_at)?;
+    let dir = ledger_dir(data_dir);
+    fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+    let mut plain = new_key.clone();
+    plain.set_comment("");
+    let line = plain.to_openssh().map_err(|e| LedgerError::Encode {
+        reason: e.to_string(),
+    })?;
+    let doc = format!("{} {line}\n", signer.operator());
+    let subject = vec![ResourceDescriptor {
+        name: format!("{}.pub", signer.operator()),
+        digest: DigestSet {
+            sha256: store_evidence(data_dir, doc.as_bytes())?,
+        },
+    }];
+    let new = NewKey {
+        keyid: super::keys::keyid(new_key.key_data()),
+        public_key: line,
+    };
+    append_payload(data_dir, signer, &anchors, signed_at, &mut |link, at| {
+        let statement = RotationStatement {
+            type_: super::statement::STATEMENT_TYPE.to_string(),
+            subject: subject.clone(),
+            predicate_type: ROTATION_PREDICATE_TYPE.to_string(),
+            predicate: RotationPredicate {
+                operator: OperatorRef {
+                    id: signer.operator().to_string(),
+                    keyid: signer.keyid().to_string(),
+                },
+                new_key: new.clone(),
+                tool: super::statement::ToolRef::default(),
+                signed_at: at,
+                ledger: link,
+            },
+        };
+        serde_json::to_vec(&statement).map_err(|e| LedgerError::Encode {
+            reason: e.to_string(),
+        })
+    })
+}
+
+/// The data directory's own anchors, and the check that `signer` may sign now.
+fn station_anchors(data_dir: &Path, signer: &Signer, at: i64) -> Result<Anchors, LedgerError> {
+    let signers_path = allowed_signers_path(data_dir);
+    let anchors = match fsread::open_regular(&signers_path, Follow::Yes) {
+        Err(fsread::ReadError::NotFound) => Anchors {
+            signers: Some((
+                AllowedSigners::parse(&signers_path, "")?,
+                SignersOrigin::Station,
+            )),
+            expect_keys: Vec::new(),
+        },
+        _ => Anchors::station(&signers_path)?,
+    };
+    trust::trust(
+        &anchors,
+        signer.public_key().key_data(),
+        signer.operator().as_str(),
+        at,
+    )
+    .map_err(|d| LedgerError::NotTrusted {
+        path: signers_path.clone(),
+        reason: d.describe(signer.operator().as_str()),
+    })?;
+    Ok(anchors)
+}
+
+/// Under the lock: repair what an interrupted append left, refuse a ledger that does not
+/// verify or a key that breaks continuity, then write signature, record and manifest.
+fn append_payload(
+    data_dir: &Path,
+    signer: &Signer,
+    anchors: &Anchors,
+    signed_at: i64,
+    make: &mut dyn FnMut(LedgerLink, String) -> Result<Vec<u8>, LedgerError>,
+) -> Result<Appended, LedgerError> {
+    let dir = ledger_dir(data_dir);
     let _lock = LedgerLock::acquire(&dir)?;
+    let mut repairs = remove_orphans(&dir, anchors)?;
     let listing = scan(&dir).map_err(io_error(&dir))?;
     for (expected, &seq) in (1u64..).zip(&listing.records) {
         if seq != expected {
@@ -319,40 +440,66 @@ pub fn append_record_at(
     }
     let prev_seq = listing.records.last().copied().unwrap_or(0);
     let seq = prev_seq + 1;
-    let prev = if prev_seq == 0 {
-        GENESIS_PREV.to_string()
-    } else {
-        let p = dir.join(record_file_name(prev_seq));
-        sha256_hex(&fs::read(&p).map_err(io_error(&p))?)
-    };
-    predicate.ledger = LedgerLink {
-        seq,
-        prev: PrevRecord { sha256: prev },
-    };
-    predicate.signed_at = crate::date::rfc3339_utc(signed_at);
-
-    let statement = Statement::new(subject, predicate);
-    let payload = statement.to_bytes().map_err(|e| LedgerError::Encode {
-        reason: e.to_string(),
-    })?;
-    let record = dsse::sign(signer, dsse::PAYLOAD_TYPE, &payload)?;
-    let sig = signer.sign_sshsig(&record)?;
-
     let name = record_file_name(seq);
     let record_path = dir.join(&name);
     let sig_path = dir.join(format!("{name}{SIG_SUFFIX}"));
     for p in [&record_path, &sig_path] {
-        if p.exists() {
+        if fs::symlink_metadata(p).is_ok() {
             return Err(LedgerError::Exists { path: p.clone() });
         }
     }
-    publish(
-        &dir,
-        &dir.join(format!(".tmp-{name}")),
-        &record_path,
-        &record,
-        Publish::NoReplace,
+    let options = VerifyOptions::for_data_dir(data_dir);
+    let mut report =
+        verify::verify_with_anchors(&options, anchors).map_err(|e| LedgerError::DoesNotVerify {
+            path: dir.clone(),
+            first: e.to_string(),
+        })?;
+    if !report.ok()
+        && let Some(repair) = complete_manifest(&dir, signer, anchors, &listing)?
+    {
+        repairs.push(repair);
+        report = verify::verify_with_anchors(&options, anchors).map_err(|e| {
+            LedgerError::DoesNotVerify {
+                path: dir.clone(),
+                first: e.to_string(),
+            }
+        })?;
+    }
+    if let Some((_, p)) = report.first_broken() {
+        return Err(LedgerError::DoesNotVerify {
+            path: dir,
+            first: format!("{}: {}", p.file, p.reason),
+        });
+    }
+    let operator = signer.operator().as_str();
+    if let Some(pinned) = report.pinned.get(operator)
+        && pinned != signer.keyid()
+    {
+        return Err(LedgerError::KeyChanged {
+            operator: operator.to_string(),
+            pinned: pinned.clone(),
+            keyid: signer.keyid().to_string(),
+        });
+    }
+    let prev = report
+        .head
+        .as_ref()
+        .filter(|h| h.seq == prev_seq)
+        .map_or_else(|| GENESIS_PREV.to_string(), |h| h.sha256.clone());
+
+    let payload = make(
+        LedgerLink {
+            seq,
+            prev: PrevRecord { sha256: prev },
+        },
+        crate::date::rfc3339_utc(signed_at),
     )?;
+    let record = dsse::sign(signer, dsse::PAYLOAD_TYPE, &payload)?;
+    let sig = signer.sign_sshsig(&record)?;
+
+    // The signature first, then the record: a record is never visible without its
+    // signature. An interrupted run leaves at most a signature without its record, which
+    // the next append removes (see `remove_orphans`).
     publish(
         &dir,
         &dir.join(format!(".tmp-{name}{SIG_SUFFIX}")),
@@ -360,14 +507,121 @@ pub fn append_record_at(
         sig.as_bytes(),
         Publish::NoReplace,
     )?;
-    read_back(signer, &signers, &record_path, &sig_path, &record, seq)?;
+    if let Err(e) = publish(
+        &dir,
+        &dir.join(format!(".tmp-{name}")),
+        &record_path,
+        &record,
+        Publish::NoReplace,
+    ) {
+        let _ = fs::remove_file(&sig_path);
+        return Err(e);
+    }
+    read_back(signer, &record_path, &sig_path, &record, seq)?;
 
     update_manifest(&dir, signer, &listing, seq, &record, sig.as_bytes())?;
     sync_dir(&dir)?;
-    Ok(LedgerHead {
-        seq,
-        sha256: sha256_hex(&record),
+    Ok(Appended {
+        head: LedgerHead {
+            seq,
+            sha256: sha256_hex(&record),
+        },
+        repairs,
     })
+}
+
+/// Removes what an interrupted append leaves that no reader may see: temporary files, and
+/// a signature without its record just past the newest record (the signature is published
+/// first). Only a valid SSH signature by a key the anchors know is removed, and only while
+/// the manifest does not list it; anything else is left for `verify` to report.
+fn remove_orphans(dir: &Path, anchors: &Anchors) -> Result<Vec<String>, LedgerError> {
+    let mut repairs = Vec::new();
+    for entry in fs::read_dir(dir).map_err(io_error(dir))? {
+        let entry = entry.map_err(io_error(dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(".tmp-") {
+            let p = entry.path();
+            fs::remove_file(&p).map_err(io_error(&p))?;
+        }
+    }
+    let listing = scan(dir).map_err(io_error(dir))?;
+    let next = listing.records.last().copied().unwrap_or(0) + 1;
+    if !listing.signatures.contains(&next) {
+        return Ok(repairs);
+    }
+    let sig_name = format!("{}{SIG_SUFFIX}", record_file_name(next));
+    let listed = fsread::read_small(&dir.join(MANIFEST), verify::MAX_MANIFEST_BYTES, Follow::No)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|t| parse_manifest(&t).ok())
+        .is_some_and(|m| m.iter().any(|(n, _)| *n == sig_name));
+    if listed {
+        return Ok(repairs);
+    }
+    let path = dir.join(&sig_name);
+    let ours = fsread::read_small(&path, verify::MAX_SIG_BYTES, Follow::No)
+        .ok()
+        .and_then(|b| ssh_key::SshSig::from_pem(b).ok())
+        .is_some_and(|s| s.namespace() == super::NAMESPACE && anchors.knows(s.public_key()));
+    if ours {
+        fs::remove_file(&path).map_err(io_error(&path))?;
+        sync_dir(dir)?;
+        repairs.push(format!(
+            "removed {sig_name}: a signature without its record, left by an interrupted append"
+        ));
+    }
+    Ok(repairs)
+}
+
+/// Completes the manifest an interrupted append left behind, only when the previous
+/// manifest signature proves it: the existing `SHA256SUMS.sig` must verify over the manifest
+/// of every file except the newest record and its signature (an append stopped after
+/// writing the record, or between the manifest and its signature), or the ledger holds only
+/// record 1. A deleted tail never passes this: the old signature covers the records removed.
+fn complete_manifest(
+    dir: &Path,
+    signer: &Signer,
+    anchors: &Anchors,
+    listing: &LedgerListing,
+) -> Result<Option<String>, LedgerError> {
+    let Some(&newest) = listing.records.last() else {
+        return Ok(None);
+    };
+    if !listing.signatures.contains(&newest) {
+        return Ok(None);
+    }
+    let actual = hash_all(dir, listing)?;
+    let name = record_file_name(newest);
+    let mut before = actual.clone();
+    before.remove(&name);
+    before.remove(&format!("{name}{SIG_SUFFIX}"));
+    let (before_text, actual_text) = (render_manifest(&before), render_manifest(&actual));
+    let read = |n: &str, cap| fsread::read_small(&dir.join(n), cap, Follow::No).ok();
+    let manifest = read(MANIFEST, verify::MAX_MANIFEST_BYTES);
+    let manifest_sig = read(MANIFEST_SIG, verify::MAX_SIG_BYTES);
+    let state_ok = match &manifest {
+        None => true,
+        Some(t) => *t == before_text.as_bytes() || *t == actual_text.as_bytes(),
+    };
+    let proven = match &manifest_sig {
+        None => newest == 1,
+        Some(sig) => {
+            sshsig::verify_signature(sig, before_text.as_bytes()).is_ok_and(|k| anchors.knows(&k))
+        }
+    };
+    if !(state_ok && proven)
+        || manifest.as_deref() == Some(actual_text.as_bytes())
+            && manifest_sig
+                .as_ref()
+                .is_some_and(|s| sshsig::verify_signature(s, actual_text.as_bytes()).is_ok())
+    {
+        return Ok(None);
+    }
+    write_manifest(dir, signer, &actual)?;
+    sync_dir(dir)?;
+    Ok(Some(format!(
+        "completed SHA256SUMS for {name}: an append was interrupted after writing the record"
+    )))
 }
 
 /// Rewrites `SHA256SUMS` from every record and `.sig` present, and signs it. This is what a
@@ -398,7 +652,6 @@ fn check_evidence_name(name: &str) -> Result<(), LedgerError> {
 /// Checks what was just written, before the manifest names it.
 fn read_back(
     signer: &Signer,
-    signers: &AllowedSigners,
     record_path: &Path,
     sig_path: &Path,
     expected: &[u8],
@@ -408,7 +661,8 @@ fn read_back(
         path: path.to_path_buf(),
         reason,
     };
-    let bytes = fs::read(record_path).map_err(io_error(record_path))?;
+    let bytes = fsread::read_small(record_path, verify::MAX_RECORD_BYTES, Follow::No)
+        .map_err(|e| fail(record_path, e.to_string()))?;
     if bytes != expected {
         return Err(fail(
             record_path,
@@ -422,14 +676,16 @@ fn read_back(
             "envelope signature does not verify".into(),
         ));
     }
-    let statement =
-        Statement::from_bytes(&opened.payload).map_err(|e| fail(record_path, e.to_string()))?;
-    if statement.predicate.ledger.seq != seq {
+    let body = Body::from_bytes(&opened.payload).map_err(|e| fail(record_path, e.to_string()))?;
+    if body.ledger().seq != seq {
         return Err(fail(record_path, "sequence number differs".into()));
     }
-    let sig = fs::read(sig_path).map_err(io_error(sig_path))?;
-    sshsig::verify(&sig, &bytes, signers, Some(signer.operator().as_str()))
+    let sig = fsread::read_small(sig_path, verify::MAX_SIG_BYTES, Follow::No)
         .map_err(|e| fail(sig_path, e.to_string()))?;
+    let key = sshsig::verify_signature(&sig, &bytes).map_err(|e| fail(sig_path, e.to_string()))?;
+    if key != *signer.public_key().key_data() {
+        return Err(fail(sig_path, "made with another key".into()));
+    }
     Ok(())
 }
 

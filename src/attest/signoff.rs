@@ -1,7 +1,7 @@
 //! From a walkthrough to a signed record: the predicate, the evidence, the append.
 
 use super::Signer;
-use super::ledger::{EvidenceFile, LedgerError, LedgerHead, append_record};
+use super::ledger::{Appended, EvidenceFile, LedgerError, LedgerHead, append_record_reporting};
 use super::statement::{
     ChecklistRef, ControlRecord, FindingRecord, HostRef, Method, Predicate, ToolRef, Verdict,
     WaiverRecord,
@@ -121,6 +121,24 @@ pub fn sign(
     scan: &Scan,
     policy: &Policy,
 ) -> Result<LedgerHead, LedgerError> {
+    sign_reporting(data_dir, signer, walkthrough, checklist, scan, policy).map(|a| a.head)
+}
+
+/// [`sign`], also saying what was repaired in the ledger before appending.
+pub fn sign_reporting(
+    data_dir: &Path,
+    signer: &Signer,
+    walkthrough: &Walkthrough,
+    checklist: &Checklist,
+    scan: &Scan,
+    policy: &Policy,
+) -> Result<Appended, LedgerError> {
     let predicate = predicate(walkthrough, checklist, scan, policy, Date::today_utc());
-    append_record(data_dir, signer, predicate, &evidence(scan)?)
+    append_record_reporting(
+        data_dir,
+        signer,
+        predicate,
+        &evidence(scan)?,
+        crate::date::unix_now_secs(),
+    )
 }

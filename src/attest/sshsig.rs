@@ -26,6 +26,26 @@ pub struct VerifiedSshSig {
     pub principals: Vec<String>,
 }
 
+/// Checks the armored signature `armored` over `message` in the stationward namespace and
+/// returns the key it embeds; who that key belongs to is for the trust rule
+/// ([`super::trust`]) to decide.
+pub fn verify_signature(
+    armored: &[u8],
+    message: &[u8],
+) -> Result<ssh_key::public::KeyData, SshSigError> {
+    let sig = SshSig::from_pem(armored).map_err(|e| SshSigError::Parse(e.to_string()))?;
+    if sig.namespace() != NAMESPACE {
+        return Err(SshSigError::Namespace {
+            found: sig.namespace().to_string(),
+        });
+    }
+    let key = sig.public_key().clone();
+    ssh_key::PublicKey::from(key.clone())
+        .verify(NAMESPACE, message, &sig)
+        .map_err(|_| SshSigError::Invalid)?;
+    Ok(key)
+}
+
 /// Checks the armored signature `armored` over `message`: the namespace, that
 /// `allowed_signers` lists the embedded key (for `principal`, when given) with the namespace
 /// allowed, and the signature itself.

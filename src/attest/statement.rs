@@ -265,6 +265,108 @@ pub struct PrevRecord {
     pub sha256: String,
 }
 
+/// Predicate type of a key-rotation record: the operator's old key introduces a new one.
+pub const ROTATION_PREDICATE_TYPE: &str = "urn:stationward:key-rotation:v1";
+
+/// A key-rotation record's predicate. Signed (DSSE and SSHSIG) by the old key named in
+/// `operator.keyid`; from the next record on, the operator signs with `newKey`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RotationPredicate {
+    /// The operator and the key being retired (the signing key of this record).
+    pub operator: OperatorRef,
+    pub new_key: NewKey,
+    pub tool: ToolRef,
+    /// RFC 3339 UTC (`Z`).
+    pub signed_at: String,
+    pub ledger: LedgerLink,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewKey {
+    /// `SHA256:<fingerprint>` of `publicKey`.
+    pub keyid: String,
+    /// `ssh-ed25519 AAAA...` without comment.
+    pub public_key: String,
+}
+
+/// An in-toto Statement carrying a [`RotationPredicate`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RotationStatement {
+    #[serde(rename = "_type")]
+    pub type_: String,
+    pub subject: Vec<ResourceDescriptor>,
+    pub predicate_type: String,
+    pub predicate: RotationPredicate,
+}
+
+/// What a ledger record holds: a sign-off or a key rotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    SignOff(Box<Statement>),
+    Rotation(Box<RotationStatement>),
+}
+
+impl Body {
+    /// Parses payload bytes (after the envelope signature was checked), dispatching on
+    /// `predicateType`.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Body, StatementError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Peek {
+            predicate_type: Option<String>,
+        }
+        let peek: Result<Peek, _> = serde_json::from_slice(bytes);
+        if let Ok(Peek {
+            predicate_type: Some(t),
+        }) = peek
+            && t == ROTATION_PREDICATE_TYPE
+        {
+            let statement: RotationStatement =
+                serde_json::from_slice(bytes).map_err(|e| StatementError::Json {
+                    line: e.line(),
+                    column: e.column(),
+                    reason: super::dsse::json_reason(&e),
+                })?;
+            if statement.type_ != STATEMENT_TYPE {
+                return Err(StatementError::Type(statement.type_));
+            }
+            return Ok(Body::Rotation(Box::new(statement)));
+        }
+        Statement::from_bytes(bytes).map(|s| Body::SignOff(Box::new(s)))
+    }
+
+    pub fn operator(&self) -> &OperatorRef {
+        match self {
+            Body::SignOff(s) => &s.predicate.operator,
+            Body::Rotation(r) => &r.predicate.operator,
+        }
+    }
+
+    pub fn ledger(&self) -> &LedgerLink {
+        match self {
+            Body::SignOff(s) => &s.predicate.ledger,
+            Body::Rotation(r) => &r.predicate.ledger,
+        }
+    }
+
+    pub fn signed_at(&self) -> &str {
+        match self {
+            Body::SignOff(s) => &s.predicate.signed_at,
+            Body::Rotation(r) => &r.predicate.signed_at,
+        }
+    }
+
+    pub fn subject(&self) -> &[ResourceDescriptor] {
+        match self {
+            Body::SignOff(s) => &s.subject,
+            Body::Rotation(r) => &r.subject,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,25 +1,46 @@
 //! Offline verification of a ledger: each property checked and reported separately, the first
 //! broken record named with the reason.
+//!
+//! Who may sign is decided by the trust anchors ([`super::trust`]); on top of that, the first
+//! record signed by an operator pins that operator's key for the rest of the chain, and only a
+//! key-rotation record signed by the pinned key moves the pin (key continuity).
 
-use super::allowed_signers::AllowedSigners;
+use super::allowed_signers::Refusal;
 use super::keys::keyid;
 use super::ledger::{
     self, LedgerHead, LedgerListing, MANIFEST, MANIFEST_SIG, SIG_SUFFIX, record_file_name,
 };
-use super::statement::{GENESIS_PREV, Statement};
+use super::statement::{Body, GENESIS_PREV};
+use super::trust::{Anchors, Distrust, ExpectKey};
 use super::{dsse, is_sha256_hex, sha256_hex, sshsig};
 use crate::diagnostic::SourceError;
-use std::collections::{BTreeMap, HashMap};
+use crate::fsread::{self, Follow, ReadError};
+use ssh_key::public::KeyData;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+/// Largest record file read (records are one line of JSON; far smaller in practice).
+pub const MAX_RECORD_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest `.sig` or `SHA256SUMS.sig` read.
+pub const MAX_SIG_BYTES: u64 = 64 * 1024;
+/// Largest `SHA256SUMS` read.
+pub const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest evidence file re-hashed.
+pub const MAX_EVIDENCE_BYTES: u64 = 256 * 1024 * 1024;
+
 /// What to verify.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyOptions {
     pub ledger_dir: PathBuf,
-    pub allowed_signers: PathBuf,
+    /// The auditor's own `allowed_signers` (`--allowed-signers`).
+    pub allowed_signers: Option<PathBuf>,
+    /// Key fingerprints kept off the station (`--expect-key`).
+    pub expect_keys: Vec<ExpectKey>,
+    /// The station's own `allowed_signers`, used only when no anchor above is given.
+    pub station_signers: PathBuf,
     /// `evidence/sha256` beside the ledger.
     pub evidence_dir: PathBuf,
     pub expect_head: Option<LedgerHead>,
@@ -30,14 +51,17 @@ impl VerifyOptions {
     pub fn for_data_dir(data_dir: &Path) -> VerifyOptions {
         VerifyOptions {
             ledger_dir: ledger::ledger_dir(data_dir),
-            allowed_signers: super::keys::allowed_signers_path(data_dir),
+            allowed_signers: None,
+            expect_keys: Vec::new(),
+            station_signers: super::keys::allowed_signers_path(data_dir),
             evidence_dir: ledger::evidence_dir(data_dir),
             expect_head: None,
         }
     }
 
-    /// A ledger directory copied elsewhere: `allowed_signers` and `evidence/` are looked for
-    /// beside it (its parent directory), unless `allowed_signers` is given.
+    /// A ledger directory copied elsewhere: `evidence/` is looked for beside it (its parent
+    /// directory), and so is the station's `allowed_signers`, used only when no
+    /// `allowed_signers` is given.
     pub fn for_ledger_dir(ledger_dir: &Path, allowed_signers: Option<PathBuf>) -> VerifyOptions {
         let parent = ledger_dir
             .parent()
@@ -45,11 +69,21 @@ impl VerifyOptions {
             .unwrap_or(Path::new("."));
         VerifyOptions {
             ledger_dir: ledger_dir.to_path_buf(),
-            allowed_signers: allowed_signers
-                .unwrap_or_else(|| super::keys::allowed_signers_path(parent)),
+            allowed_signers,
+            expect_keys: Vec::new(),
+            station_signers: super::keys::allowed_signers_path(parent),
             evidence_dir: ledger::evidence_dir(parent),
             expect_head: None,
         }
+    }
+
+    /// The anchors these options name: the explicit ones, else the station's file.
+    pub fn anchors(&self) -> Result<Anchors, SourceError> {
+        Anchors::explicit_or_station(
+            self.allowed_signers.as_deref(),
+            self.expect_keys.clone(),
+            &self.station_signers,
+        )
     }
 }
 
@@ -73,14 +107,16 @@ pub enum VerifyError {
 pub enum Check {
     /// Record files, their `.sig` files, nothing unexpected.
     Layout,
-    /// DSSE signatures against `allowed_signers`, principal = `operator.id`.
+    /// DSSE signatures by a trusted key, principal = `operator.id`.
     Envelopes,
-    /// The payloads: in-toto Statement with the stationward predicate.
+    /// The payloads: in-toto Statement with a stationward predicate.
     Statements,
     /// The SSHSIG beside every record.
     SshSignatures,
     /// Sequence numbers without gaps and `prev` links.
     Chain,
+    /// Each operator keeps the key their first record pinned, unless a rotation moved it.
+    Continuity,
     /// `SHA256SUMS` and `SHA256SUMS.sig`.
     Manifest,
     /// Evidence files re-hashed.
@@ -92,12 +128,13 @@ pub enum Check {
 }
 
 impl Check {
-    pub const ALL: [Check; 9] = [
+    pub const ALL: [Check; 10] = [
         Check::Layout,
         Check::Envelopes,
         Check::Statements,
         Check::SshSignatures,
         Check::Chain,
+        Check::Continuity,
         Check::Manifest,
         Check::Evidence,
         Check::Timestamps,
@@ -111,6 +148,7 @@ impl Check {
             Check::Statements => "statements",
             Check::SshSignatures => "SSH signatures",
             Check::Chain => "hash chain",
+            Check::Continuity => "key continuity",
             Check::Manifest => "SHA256SUMS",
             Check::Evidence => "evidence",
             Check::Timestamps => "timestamps",
@@ -158,13 +196,30 @@ pub struct CheckResult {
     pub problems: Vec<Problem>,
 }
 
+/// One record as verified: who signed it with which key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordSummary {
+    pub seq: u64,
+    pub sha256: Option<String>,
+    /// Operator and keyid, when the envelope verified with a trusted key.
+    pub signer: Option<(String, String)>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyReport {
     pub ledger_dir: PathBuf,
-    pub allowed_signers: PathBuf,
+    /// Which anchors decided trust ([`Anchors::describe`]).
+    pub trust: String,
+    /// True when the station's own `allowed_signers` was the only anchor.
+    pub station_anchors: bool,
     pub records: usize,
     /// The newest record present.
     pub head: Option<LedgerHead>,
+    /// Every record, in order.
+    pub record_summaries: Vec<RecordSummary>,
+    /// Operator → the keyid they sign with at the head (their first key, moved only by
+    /// key-rotation records).
+    pub pinned: BTreeMap<String, String>,
     /// One result per [`Check`], in [`Check::ALL`] order.
     pub checks: Vec<CheckResult>,
 }
@@ -173,6 +228,12 @@ impl VerifyReport {
     /// True when nothing failed (warnings allowed): the exit status decision.
     pub fn ok(&self) -> bool {
         self.checks.iter().all(|c| c.outcome != Outcome::Fail)
+    }
+
+    /// As [`VerifyReport::ok`], and the anchors were not merely the station's own file
+    /// (`verify --strict`).
+    pub fn ok_strict(&self) -> bool {
+        self.ok() && !self.station_anchors
     }
 
     pub fn check(&self, check: Check) -> Option<&CheckResult> {
@@ -202,12 +263,18 @@ impl VerifyReport {
     }
 
     /// The text report: a header, one line per check (with up to `MAX_LISTED` problems under
-    /// a failing or warning check), the first broken record, and the verdict.
+    /// a failing or warning check), the first broken record, and the verdict. Everything that
+    /// came from the ledger is escaped for the terminal.
     pub fn render_text(&self) -> String {
+        use crate::text::for_terminal as t;
         const MAX_LISTED: usize = 10;
         let mut out = String::new();
-        let _ = writeln!(out, "Ledger          {}", self.ledger_dir.display());
-        let _ = writeln!(out, "Allowed signers {}", self.allowed_signers.display());
+        let _ = writeln!(
+            out,
+            "Ledger          {}",
+            t(&self.ledger_dir.display().to_string())
+        );
+        let _ = writeln!(out, "Trust           {}", t(&self.trust));
         match &self.head {
             Some(h) => {
                 let _ = writeln!(out, "Records         {} (head {h})", self.records);
@@ -223,11 +290,11 @@ impl VerifyReport {
                 "{}  {:<20} {}",
                 c.outcome.label(),
                 c.check.title(),
-                c.summary
+                t(&c.summary)
             );
             if matches!(c.outcome, Outcome::Fail | Outcome::Warn) {
                 for p in c.problems.iter().take(MAX_LISTED) {
-                    let _ = writeln!(out, "        {}: {}", p.file, p.reason);
+                    let _ = writeln!(out, "        {}: {}", t(&p.file), t(&p.reason));
                 }
                 if c.problems.len() > MAX_LISTED {
                     let _ = writeln!(out, "        … and {} more", c.problems.len() - MAX_LISTED);
@@ -239,8 +306,8 @@ impl VerifyReport {
             let _ = writeln!(
                 out,
                 "First broken: {}: {} ({})",
-                p.file,
-                p.reason,
+                t(&p.file),
+                t(&p.reason),
                 check.title()
             );
             let _ = writeln!(out, "Result: VERIFICATION FAILED");
@@ -248,6 +315,13 @@ impl VerifyReport {
             let _ = writeln!(out, "Result: verified (the ledger is empty)");
         } else {
             let _ = writeln!(out, "Result: verified");
+        }
+        if self.station_anchors {
+            let _ = writeln!(
+                out,
+                "trust: {} (give --allowed-signers or --expect-key from the paper form; --strict fails without them)",
+                super::trust::STATION_WARNING
+            );
         }
         out
     }
@@ -260,9 +334,13 @@ struct RecordAnalysis {
     name: String,
     sha256: Option<String>,
     sig_sha256: Option<String>,
+    /// The key the envelope signature verifies with (not yet judged by the anchors).
+    signing_key: Option<KeyData>,
+    /// The key of a valid SSHSIG over the record bytes (not yet judged).
+    sshsig_key: Result<KeyData, String>,
     envelope: Result<(), String>,
     /// The statement, only when the envelope signature holds.
-    statement: Option<Result<Statement, String>>,
+    statement: Option<Result<Body, String>>,
     sshsig: Result<(), String>,
 }
 
@@ -270,32 +348,52 @@ struct RecordAnalysis {
 /// start (no ledger directory, unreadable or invalid `allowed_signers`); everything wrong with
 /// the ledger itself is in the report.
 pub fn verify_ledger(options: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
-    let dir = &options.ledger_dir;
+    check_ledger_dir(&options.ledger_dir)?;
+    let anchors = options.anchors()?;
+    verify_with_anchors(options, &anchors)
+}
+
+fn check_ledger_dir(dir: &Path) -> Result<(), VerifyError> {
     match fs::metadata(dir) {
         Ok(m) if m.is_dir() => {}
-        Ok(_) => return Err(VerifyError::NotADirectory { path: dir.clone() }),
+        Ok(_) => return Err(VerifyError::NotADirectory { path: dir.into() }),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(VerifyError::Missing { path: dir.clone() });
+            return Err(VerifyError::Missing { path: dir.into() });
         }
         Err(source) => {
             return Err(VerifyError::Io {
-                path: dir.clone(),
+                path: dir.into(),
                 source,
             });
         }
     }
     let listing = ledger::scan(dir).map_err(|source| VerifyError::Io {
-        path: dir.clone(),
+        path: dir.into(),
         source,
     })?;
     // A directory with none of a ledger's files is a wrong path, not an empty ledger: say so
     // before complaining about a missing allowed_signers beside it.
     if listing.records.is_empty() && !listing.manifest && !listing.unexpected.is_empty() {
-        return Err(VerifyError::NotALedger { path: dir.clone() });
+        return Err(VerifyError::NotALedger { path: dir.into() });
     }
-    let signers = AllowedSigners::load(&options.allowed_signers)?;
-    let keys = trusted_keys(&signers);
-    let analyses = analyse_all(dir, &listing, &signers, &keys);
+    Ok(())
+}
+
+/// [`verify_ledger`] with anchors the caller already holds (`options`' own anchor fields are
+/// not used).
+pub fn verify_with_anchors(
+    options: &VerifyOptions,
+    anchors: &Anchors,
+) -> Result<VerifyReport, VerifyError> {
+    let dir = &options.ledger_dir;
+    check_ledger_dir(dir)?;
+    let listing = ledger::scan(dir).map_err(|source| VerifyError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let keys = candidate_keys(anchors);
+    let mut analyses = analyse_all(dir, &listing, &keys);
+    let trusting = judge(&mut analyses, anchors);
 
     let head = analyses.last().and_then(|a| {
         a.sha256.as_ref().map(|h| LedgerHead {
@@ -303,64 +401,70 @@ pub fn verify_ledger(options: &VerifyOptions) -> Result<VerifyReport, VerifyErro
             sha256: h.clone(),
         })
     });
+    let record_summaries = analyses
+        .iter()
+        .map(|a| RecordSummary {
+            seq: a.seq,
+            sha256: a.sha256.clone(),
+            signer: trusted(a).map(|b| (b.operator().id.clone(), b.operator().keyid.clone())),
+        })
+        .collect();
     let checks = vec![
         check_layout(&listing),
         check_envelopes(&analyses),
         check_statements(&analyses),
         check_sshsigs(&analyses),
         check_chain(&analyses),
-        check_manifest(dir, &listing, &analyses, &signers),
+        check_continuity(&trusting),
+        check_manifest(dir, &listing, &analyses, anchors, &trusting),
         check_evidence(&options.evidence_dir, &analyses),
         check_timestamps(&analyses),
         check_expected_head(options.expect_head.as_ref(), &analyses),
     ];
     Ok(VerifyReport {
         ledger_dir: dir.clone(),
-        allowed_signers: options.allowed_signers.clone(),
+        trust: anchors.describe(),
+        station_anchors: anchors.is_station(),
         records: listing.records.len(),
         head,
+        record_summaries,
+        pinned: trusting.pinned.clone(),
         checks,
     })
 }
 
-/// A key from `allowed_signers`, decoded once.
-struct TrustedKey {
+/// A key worth trying on an envelope, decoded once.
+struct CandidateKey {
     keyid: String,
-    key_data: ssh_key::public::KeyData,
+    key_data: KeyData,
     verifying: ed25519_dalek::VerifyingKey,
 }
 
-fn trusted_keys(signers: &AllowedSigners) -> Vec<TrustedKey> {
-    signers
-        .keys()
-        .into_iter()
-        .filter_map(|k| {
-            let raw = k.key_data().ed25519()?;
-            let verifying = ed25519_dalek::VerifyingKey::from_bytes(&raw.0).ok()?;
-            Some(TrustedKey {
-                keyid: keyid(k.key_data()),
-                key_data: k.key_data().clone(),
-                verifying,
-            })
-        })
+fn candidate(key: &KeyData) -> Option<CandidateKey> {
+    let raw = key.ed25519()?;
+    let verifying = ed25519_dalek::VerifyingKey::from_bytes(&raw.0).ok()?;
+    Some(CandidateKey {
+        keyid: keyid(key),
+        key_data: key.clone(),
+        verifying,
+    })
+}
+
+fn candidate_keys(anchors: &Anchors) -> Vec<CandidateKey> {
+    anchors
+        .candidate_keys()
+        .iter()
+        .filter_map(candidate)
         .collect()
 }
 
-fn analyse_all(
-    dir: &Path,
-    listing: &LedgerListing,
-    signers: &AllowedSigners,
-    keys: &[TrustedKey],
-) -> Vec<RecordAnalysis> {
+fn analyse_all(dir: &Path, listing: &LedgerListing, keys: &[CandidateKey]) -> Vec<RecordAnalysis> {
     let records = &listing.records;
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .clamp(1, 16);
     if threads == 1 || records.len() < 64 {
-        return records
-            .iter()
-            .map(|&s| analyse(dir, s, signers, keys))
-            .collect();
+        return records.iter().map(|&s| analyse(dir, s, keys)).collect();
     }
     let chunk = records.len().div_ceil(threads);
     std::thread::scope(|scope| {
@@ -369,7 +473,7 @@ fn analyse_all(
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .map(|&s| analyse(dir, s, signers, keys))
+                        .map(|&s| analyse(dir, s, keys))
                         .collect::<Vec<_>>()
                 })
             })
@@ -379,14 +483,21 @@ fn analyse_all(
             match h.join() {
                 Ok(v) => all.extend(v),
                 // A panic in one worker: analyse that part again on this thread.
-                Err(_) => all.extend(part.iter().map(|&s| analyse(dir, s, signers, keys))),
+                Err(_) => all.extend(part.iter().map(|&s| analyse(dir, s, keys))),
             }
         }
         all
     })
 }
 
-fn analyse(dir: &Path, seq: u64, signers: &AllowedSigners, keys: &[TrustedKey]) -> RecordAnalysis {
+/// Reads a ledger file: regular, not through a symlink, capped, never blocking.
+fn read_ledger_file(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
+    fsread::read_small(path, cap, Follow::No)
+}
+
+/// The cryptography of one record, without deciding who may sign: which key the envelope
+/// verifies with, which key made the SSHSIG.
+fn analyse(dir: &Path, seq: u64, keys: &[CandidateKey]) -> RecordAnalysis {
     let name = record_file_name(seq);
     let sig_name = format!("{name}{SIG_SUFFIX}");
     let mut a = RecordAnalysis {
@@ -394,34 +505,46 @@ fn analyse(dir: &Path, seq: u64, signers: &AllowedSigners, keys: &[TrustedKey]) 
         name: name.clone(),
         sha256: None,
         sig_sha256: None,
+        signing_key: None,
+        sshsig_key: Err(String::new()),
         envelope: Err(String::new()),
         statement: None,
         sshsig: Err(String::new()),
     };
-    let sig = fs::read(dir.join(&sig_name));
+    let sig = read_ledger_file(&dir.join(&sig_name), MAX_SIG_BYTES);
     if let Ok(s) = &sig {
         a.sig_sha256 = Some(sha256_hex(s));
     }
-    let bytes = match fs::read(dir.join(&name)) {
+    let bytes = match read_ledger_file(&dir.join(&name), MAX_RECORD_BYTES) {
         Ok(b) => b,
         Err(e) => {
             let reason = format!("cannot read: {e}");
             a.envelope = Err(reason.clone());
-            a.sshsig = Err(reason);
+            a.sshsig = Err(reason.clone());
+            a.sshsig_key = Err(reason);
             return a;
         }
     };
     a.sha256 = Some(sha256_hex(&bytes));
+    a.sshsig_key = match sig {
+        Err(ReadError::NotFound) => Err(format!("missing {sig_name}")),
+        Err(e) => Err(format!("{sig_name}: cannot read: {e}")),
+        Ok(sig) => sshsig::verify_signature(&sig, &bytes).map_err(|e| format!("{sig_name}: {e}")),
+    };
+    a.sshsig = a.sshsig_key.as_ref().map(|_| ()).map_err(Clone::clone);
 
-    // The envelope: verify the signature over the exact bytes before trusting the payload.
-    let mut principal = None;
+    // The envelope: verify the signature over the exact bytes before reading the payload.
+    // Keys tried: the anchors' keys, and the key of a valid SSHSIG beside the record (so a key
+    // known only by its fingerprint, `--expect-key`, can be checked).
+    let from_sig = a.sshsig_key.as_ref().ok().and_then(candidate);
     match dsse::open(&bytes) {
         Err(e) => a.envelope = Err(e.to_string()),
         Ok(opened) => {
-            let by_keyid = keys
+            let all: Vec<&CandidateKey> = keys.iter().chain(from_sig.as_ref()).collect();
+            let by_keyid = all
                 .iter()
                 .filter(|k| opened.signatures.iter().any(|s| s.keyid == k.keyid));
-            let others = keys
+            let others = all
                 .iter()
                 .filter(|k| !opened.signatures.iter().any(|s| s.keyid == k.keyid));
             let verified = by_keyid
@@ -432,52 +555,172 @@ fn analyse(dir: &Path, seq: u64, signers: &AllowedSigners, keys: &[TrustedKey]) 
                     let listed = opened
                         .signatures
                         .iter()
-                        .any(|s| keys.iter().any(|k| k.keyid == s.keyid));
+                        .any(|s| all.iter().any(|k| k.keyid == s.keyid));
                     a.envelope = Err(if listed {
                         "envelope signature does not verify (record altered)".to_string()
                     } else {
                         let ids: Vec<&str> =
                             opened.signatures.iter().map(|s| s.keyid.as_str()).collect();
                         format!(
-                            "signed by {}, which is not a key in {} for this namespace",
+                            "signed by {}, which is not a key in the trust anchors for this namespace",
                             ids.join(", "),
-                            signers.path.display()
                         )
                     });
                 }
-                Some(key) => match Statement::from_bytes(&opened.payload) {
-                    Err(e) => {
-                        a.envelope = Ok(());
-                        a.statement = Some(Err(e.to_string()));
-                    }
-                    Ok(statement) => {
-                        let operator = statement.predicate.operator.id.clone();
-                        a.envelope = signers
-                            .authorize(&key.key_data, &operator)
-                            .map_err(|r| r.describe(&operator, &signers.path));
-                        a.statement = Some(if statement.predicate.operator.keyid == key.keyid {
-                            Ok(statement)
-                        } else {
-                            Err(format!(
-                                "operator.keyid {} is not the signing key {}",
-                                statement.predicate.operator.keyid, key.keyid
-                            ))
-                        });
-                        principal = Some(operator);
-                    }
-                },
+                Some(key) => {
+                    a.signing_key = Some(key.key_data.clone());
+                    a.envelope = Ok(());
+                    a.statement =
+                        Some(Body::from_bytes(&opened.payload).map_err(|e| e.to_string()));
+                }
             }
         }
     }
-
-    a.sshsig = match sig {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(format!("missing {sig_name}")),
-        Err(e) => Err(format!("{sig_name}: cannot read: {e}")),
-        Ok(sig) => sshsig::verify(&sig, &bytes, signers, principal.as_deref())
-            .map(|_| ())
-            .map_err(|e| format!("{sig_name}: {e}")),
-    };
     a
+}
+
+/// What the sequential pass learns: the keys each operator is pinned to, problems of
+/// continuity, and the keys rotations introduced.
+struct Trusting {
+    continuity: Vec<Problem>,
+    rotations: usize,
+    introduced: BTreeSet<(String, String)>,
+    /// Keys that signed a record that passed every per-record check.
+    signing_keys: Vec<KeyData>,
+    /// `signedAt` of the newest trusted record (the manifest was signed then or later).
+    last_signed_at: Option<i64>,
+    pinned: BTreeMap<String, String>,
+}
+
+fn distrust_text(d: &Distrust, principal: &str, keyid: &str) -> String {
+    match d {
+        Distrust::Signers {
+            refusal: Refusal::KeyNotListed,
+            file,
+        } => format!(
+            "signed by {keyid}, which is not a key in {} for this namespace",
+            file.display()
+        ),
+        Distrust::Signers {
+            refusal: Refusal::NamespaceNotAllowed,
+            file,
+        } => format!(
+            "signed by {keyid}, which is not a key in {} for this namespace (its line does not allow {})",
+            file.display(),
+            super::NAMESPACE
+        ),
+        other => other.describe(principal),
+    }
+}
+
+/// Applies the trust rule to every record in order, and key continuity.
+fn judge(analyses: &mut [RecordAnalysis], anchors: &Anchors) -> Trusting {
+    let mut t = Trusting {
+        continuity: Vec::new(),
+        rotations: 0,
+        introduced: BTreeSet::new(),
+        signing_keys: Vec::new(),
+        last_signed_at: None,
+        pinned: BTreeMap::new(),
+    };
+    // operator → (keyid, the record that pinned it)
+    let mut pinned: HashMap<String, (String, u64)> = HashMap::new();
+    for a in analyses.iter_mut() {
+        let sig_name = format!("{}{SIG_SUFFIX}", a.name);
+        let (Some(key), Some(Ok(body))) = (&a.signing_key, &a.statement) else {
+            // No principal known: the SSHSIG key must at least be an anchor for someone.
+            if let Ok(k) = &a.sshsig_key
+                && !anchors.knows(k)
+            {
+                a.sshsig = Err(format!(
+                    "{sig_name}: signing key {} is not in the trust anchors",
+                    keyid(k)
+                ));
+            }
+            continue;
+        };
+        let principal = body.operator().id.clone();
+        let signing_keyid = keyid(key);
+        let at = crate::date::parse_rfc3339_utc(body.signed_at()).unwrap_or(i64::MIN);
+        a.envelope = anchors
+            .trust_with(key, &principal, at, &t.introduced)
+            .map_err(|d| distrust_text(&d, &principal, &signing_keyid));
+        if body.operator().keyid != signing_keyid {
+            a.statement = Some(Err(format!(
+                "operator.keyid {} is not the signing key {signing_keyid}",
+                body.operator().keyid
+            )));
+        }
+        if let Ok(k) = &a.sshsig_key {
+            a.sshsig = if k != key {
+                Err(format!(
+                    "{sig_name}: made with key {}, not the envelope's key {signing_keyid}",
+                    keyid(k)
+                ))
+            } else {
+                anchors
+                    .trust_with(k, &principal, at, &t.introduced)
+                    .map_err(|d| format!("{sig_name}: {}", d.describe(&principal)))
+            };
+        }
+        let Some(Ok(body)) = &a.statement else {
+            continue;
+        };
+        if a.envelope.is_err() {
+            continue;
+        }
+        // Key continuity.
+        match pinned.get(&principal) {
+            None => {
+                pinned.insert(principal.clone(), (signing_keyid.clone(), a.seq));
+            }
+            Some((k, _)) if *k == signing_keyid => {}
+            Some((k, by)) => {
+                t.continuity.push(problem(
+                    &a.name,
+                    Some(a.seq),
+                    format!(
+                        "signed by {signing_keyid}, but \"{principal}\" signs with {k} since {} and no key-rotation record signed by that key introduced this one",
+                        record_file_name(*by)
+                    ),
+                ));
+                continue;
+            }
+        }
+        if let Body::Rotation(r) = body {
+            let new = &r.predicate.new_key;
+            match ssh_key::PublicKey::from_openssh(&new.public_key) {
+                Ok(pk) if keyid(pk.key_data()) == new.keyid => {
+                    t.rotations += 1;
+                    pinned.insert(principal.clone(), (new.keyid.clone(), a.seq));
+                    t.introduced.insert((principal.clone(), new.keyid.clone()));
+                }
+                Ok(_) => t.continuity.push(problem(
+                    &a.name,
+                    Some(a.seq),
+                    format!(
+                        "key rotation names newKey.keyid {} but its publicKey has another fingerprint",
+                        new.keyid
+                    ),
+                )),
+                Err(e) => t.continuity.push(problem(
+                    &a.name,
+                    Some(a.seq),
+                    format!("key rotation: newKey.publicKey is not an OpenSSH key: {e}"),
+                )),
+            }
+        }
+        if a.sshsig.is_ok() {
+            if !t.signing_keys.contains(key) {
+                t.signing_keys.push(key.clone());
+            }
+            if at != i64::MIN {
+                t.last_signed_at = Some(at);
+            }
+        }
+    }
+    t.pinned = pinned.into_iter().map(|(op, (k, _))| (op, k)).collect();
+    t
 }
 
 fn result(
@@ -615,7 +858,7 @@ fn check_sshsigs(analyses: &[RecordAnalysis]) -> CheckResult {
     )
 }
 
-fn trusted(a: &RecordAnalysis) -> Option<&Statement> {
+fn trusted(a: &RecordAnalysis) -> Option<&Body> {
     match (&a.envelope, &a.statement) {
         (Ok(()), Some(Ok(s))) => Some(s),
         _ => None,
@@ -650,7 +893,7 @@ fn check_chain(analyses: &[RecordAnalysis]) -> CheckResult {
             previous = Some(a);
             continue;
         };
-        let link = &statement.predicate.ledger;
+        let link = statement.ledger();
         if link.seq != a.seq {
             problems.push(problem(
                 &a.name,
@@ -705,13 +948,32 @@ fn check_chain(analyses: &[RecordAnalysis]) -> CheckResult {
     )
 }
 
+fn check_continuity(t: &Trusting) -> CheckResult {
+    result(
+        Check::Continuity,
+        t.continuity.clone(),
+        true,
+        format!(
+            "each operator signs with the key of their first record{}",
+            match t.rotations {
+                0 => String::new(),
+                1 => " (1 key rotation)".to_string(),
+                n => format!(" ({n} key rotations)"),
+            }
+        ),
+        "an operator's key changed without a key-rotation record".into(),
+    )
+}
+
 fn check_manifest(
     dir: &Path,
     listing: &LedgerListing,
     analyses: &[RecordAnalysis],
-    signers: &AllowedSigners,
+    anchors: &Anchors,
+    trusting: &Trusting,
 ) -> CheckResult {
     let mut problems = Vec::new();
+    let mut signed_by: Vec<String> = Vec::new();
     if !listing.manifest {
         if listing.records.is_empty() {
             return CheckResult {
@@ -731,7 +993,7 @@ fn check_manifest(
         );
     }
     let path = dir.join(MANIFEST);
-    let text = match fs::read(&path) {
+    let text = match read_ledger_file(&path, MAX_MANIFEST_BYTES) {
         Ok(b) => b,
         Err(e) => {
             problems.push(problem(MANIFEST, None, format!("cannot read: {e}")));
@@ -744,16 +1006,41 @@ fn check_manifest(
             );
         }
     };
-    match fs::read(dir.join(MANIFEST_SIG)) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+    match read_ledger_file(&dir.join(MANIFEST_SIG), MAX_SIG_BYTES) {
+        Err(ReadError::NotFound) => {
             problems.push(problem(MANIFEST_SIG, None, "missing"));
         }
         Err(e) => problems.push(problem(MANIFEST_SIG, None, format!("cannot read: {e}"))),
-        Ok(sig) => {
-            if let Err(e) = sshsig::verify(&sig, &text, signers, None) {
-                problems.push(problem(MANIFEST_SIG, None, e.to_string()));
+        Ok(sig) => match sshsig::verify_signature(&sig, &text) {
+            Err(e) => problems.push(problem(MANIFEST_SIG, None, e.to_string())),
+            Ok(key) => {
+                // Signed by whoever appended last: a key that signed a record of this chain
+                // and that the anchors trust for some operator.
+                let at = trusting
+                    .last_signed_at
+                    .unwrap_or_else(crate::date::unix_now_secs);
+                signed_by = anchors.principals_for(&key, at, &trusting.introduced);
+                if signed_by.is_empty() {
+                    let reason = match anchors.allowed_signers() {
+                        Some(s) if !anchors.knows(&key) => {
+                            Refusal::KeyNotListed.describe("", &s.path)
+                        }
+                        _ => format!("signing key {} is not trusted by the anchors", keyid(&key)),
+                    };
+                    problems.push(problem(MANIFEST_SIG, None, reason));
+                } else if !trusting.signing_keys.contains(&key) {
+                    problems.push(problem(
+                        MANIFEST_SIG,
+                        None,
+                        format!(
+                            "signed by {} ({}), a key that signed no verified record of this ledger",
+                            keyid(&key),
+                            signed_by.join(", ")
+                        ),
+                    ));
+                }
             }
-        }
+        },
     }
     let entries = match std::str::from_utf8(&text)
         .map_err(|_| (1, "not UTF-8 text".to_string()))
@@ -784,7 +1071,9 @@ fn check_manifest(
     for &seq in &listing.signatures {
         let name = format!("{}{SIG_SUFFIX}", record_file_name(seq));
         if !actual.contains_key(&name) {
-            let hash = fs::read(dir.join(&name)).ok().map(|b| sha256_hex(&b));
+            let hash = read_ledger_file(&dir.join(&name), MAX_SIG_BYTES)
+                .ok()
+                .map(|b| sha256_hex(&b));
             problems.push(match hash {
                 Some(_) => problem(&name, Some(seq), "present but its record is not"),
                 None => problem(&name, Some(seq), "unreadable"),
@@ -821,7 +1110,14 @@ fn check_manifest(
         Check::Manifest,
         problems,
         true,
-        format!("{n} files match, signature verifies"),
+        format!(
+            "{n} files match, signature by {} verifies",
+            if signed_by.is_empty() {
+                "?".to_string()
+            } else {
+                signed_by.join(", ")
+            }
+        ),
         "does not match the ledger".into(),
     )
 }
@@ -838,7 +1134,7 @@ fn check_evidence(evidence_dir: &Path, analyses: &[RecordAnalysis]) -> CheckResu
         let Some(statement) = trusted(a) else {
             continue;
         };
-        for subject in &statement.subject {
+        for subject in statement.subject() {
             count += 1;
             let hex = &subject.digest.sha256;
             if !is_sha256_hex(hex) {
@@ -851,14 +1147,20 @@ fn check_evidence(evidence_dir: &Path, analyses: &[RecordAnalysis]) -> CheckResu
             }
             let failure = seen
                 .entry(hex.clone())
-                .or_insert_with(|| match fs::read(evidence_dir.join(hex)) {
-                    Ok(bytes) if sha256_hex(&bytes) == *hex => None,
-                    Ok(bytes) => Some(format!(
-                        "was altered: its SHA-256 is now {}",
-                        sha256_hex(&bytes)
-                    )),
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => Some("is missing".to_string()),
-                    Err(e) => Some(format!("cannot be read: {e}")),
+                .or_insert_with(|| {
+                    match fsread::read_small(
+                        &evidence_dir.join(hex),
+                        MAX_EVIDENCE_BYTES,
+                        Follow::No,
+                    ) {
+                        Ok(bytes) if sha256_hex(&bytes) == *hex => None,
+                        Ok(bytes) => Some(format!(
+                            "was altered: its SHA-256 is now {}",
+                            sha256_hex(&bytes)
+                        )),
+                        Err(ReadError::NotFound) => Some("is missing".to_string()),
+                        Err(e) => Some(format!("cannot be read: {e}")),
+                    }
                 })
                 .clone();
             if let Some(reason) = failure {
@@ -887,7 +1189,7 @@ fn check_timestamps(analyses: &[RecordAnalysis]) -> CheckResult {
         let Some(statement) = trusted(a) else {
             continue;
         };
-        let at = &statement.predicate.signed_at;
+        let at = statement.signed_at();
         match crate::date::parse_rfc3339_utc(at) {
             None => problems.push(problem(
                 &a.name,

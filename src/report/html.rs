@@ -92,11 +92,25 @@ fn draft_page_css() -> String {
     )
 }
 
+/// Text inside a double-quoted CSS string inside `<style>`: everything but letters,
+/// digits, space and `-._:` as a CSS hex escape, so no quote, backslash, newline or `</style`
+/// can end the string or the element.
+pub fn css_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '.' | '_' | ':') {
+            out.push(c);
+        } else if c.is_control() {
+            out.push_str("\\fffd ");
+        } else {
+            let _ = write!(out, "\\{:x} ", u32::from(c));
+        }
+    }
+    out
+}
+
 fn signed_page_css(s: &Summary) -> String {
-    let label = format!(
-        "{} — hardening summary",
-        s.header.hostname.replace(['"', '\\', '\n'], " ")
-    );
+    let label = format!("{} — hardening summary", css_string(&s.header.hostname));
     format!(
         "@page {{ @bottom-center {{ content: \"{label} — page \" counter(page) \" of \" counter(pages); color: #5b6470; font: 8pt \"DejaVu Sans\", Arial, sans-serif; }} }}\n"
     )
@@ -147,6 +161,9 @@ pub fn render_html(s: &Summary) -> String {
             "<div class=\"banner\">{DRAFT_MARK} — this summary is not an attestation; nothing in it is recorded or signed</div>"
         );
     } else if let Some(a) = &s.attestation {
+        if let Some(notice) = &a.notice {
+            let _ = writeln!(out, "<div class=\"banner\">{}</div>", esc(notice));
+        }
         let _ = writeln!(
             out,
             "<div class=\"signed\">✔ Signed record #{} — {}</div>",
@@ -193,6 +210,9 @@ pub fn render_html(s: &Summary) -> String {
         "Digest",
         &format!("<code>{}</code>", esc(&h.checklist.digest)),
     );
+    if let Some(note) = &h.checklist.note {
+        fact("Note", &esc(note));
+    }
     fact(
         "Operator",
         &h.operator
@@ -476,13 +496,17 @@ fn attestation(s: &Summary, out: &mut String) {
          <tr><th scope=\"row\">Signed at</th><td>{}</td></tr>\n\
          <tr><th scope=\"row\">Ledger head</th><td>seq {}</td></tr>\n\
          <tr><th scope=\"row\">SHA-256</th><td><code>{}</code></td></tr>\n\
-         </tbody>\n</table>",
+         {}</tbody>\n</table>",
         esc(r.file_name()),
         esc(&r.operator),
         esc(&r.keyid),
         esc(&r.signed_at),
         r.seq,
-        esc(&r.sha256)
+        esc(&r.sha256),
+        a.trust.as_ref().map_or_else(String::new, |t| format!(
+            "<tr><th scope=\"row\">Trusted by</th><td>{}</td></tr>\n",
+            esc(t)
+        ))
     );
     out.push_str("<p>To verify, in the data directory that holds <code>ledger/</code> and <code>allowed_signers</code>:</p>\n");
     for v in &a.verify {

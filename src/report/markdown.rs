@@ -90,6 +90,9 @@ pub fn render_markdown(s: &Summary) -> String {
         ),
     ));
     rows.push(("Checklist digest", code(&h.checklist.digest)));
+    if let Some(note) = &h.checklist.note {
+        rows.push(("Checklist note", md_inline(note)));
+    }
     rows.push((
         "Operator",
         h.operator
@@ -211,6 +214,9 @@ pub fn render_markdown(s: &Summary) -> String {
         }
         Some(a) => {
             let r = &a.record;
+            if let Some(notice) = &a.notice {
+                let _ = writeln!(out, "> **{}**\n", md_inline(notice));
+            }
             let _ = writeln!(out, "| | |\n|---|---|");
             let _ = writeln!(out, "| Record | {} |", code(r.file_name()));
             let _ = writeln!(out, "| Signed by | {} |", md_inline(&r.operator));
@@ -218,6 +224,9 @@ pub fn render_markdown(s: &Summary) -> String {
             let _ = writeln!(out, "| Signed at | {} |", md_inline(&r.signed_at));
             let _ = writeln!(out, "| Ledger head | seq {} |", r.seq);
             let _ = writeln!(out, "| SHA-256 | {} |", code(&r.sha256));
+            if let Some(trust) = &a.trust {
+                let _ = writeln!(out, "| Trusted by | {} |", md_inline(trust));
+            }
             let _ = writeln!(
                 out,
                 "\nTo verify, in the data directory that holds `ledger/` and `allowed_signers`:\n\n```sh"

@@ -1,19 +1,20 @@
-//! A signed record as a summary: open the envelope, check its signature against
-//! `allowed_signers`, and map the predicate into the report's neutral parts.
+//! A signed record as a summary. A record is printed only from its ledger, and only when that
+//! ledger verifies under the trust anchors the caller names (never a file that merely lies
+//! beside the record): every signature, the chain, key continuity, the manifest, evidence.
 
 use super::summary::{
     RecordControl, RecordParts, RecordWaiver, SignedRecordInfo, Summary, parse_status,
 };
 use crate::attest::allowed_signers::AllowedSigners;
 use crate::attest::dsse;
-use crate::attest::statement::{self, Statement};
+use crate::attest::ledger;
+use crate::attest::statement::{self, Body};
+use crate::attest::trust::{Anchors, SignersOrigin};
+use crate::attest::verify::{self, VerifyOptions};
 use crate::checklist::{self, Checklist};
 use crate::scan::Tool;
 use crate::walkthrough::{FindingSnapshot, Verdict};
 use std::path::Path;
-
-/// Records are one line of JSON; anything much larger is not one of ours.
-const MAX_RECORD_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
@@ -21,49 +22,100 @@ pub enum RecordError {
     Read { path: String, reason: String },
     #[error("{path}: {reason}")]
     Invalid { path: String, reason: String },
-    /// The envelope is not signed by a key `allowed_signers` lists for the record's operator.
+    /// The record or its ledger does not verify under the anchors.
     #[error("{path}: {reason}")]
     Untrusted { path: String, reason: String },
 }
 
-/// Reads the record at `path`, verifies its DSSE signature with a key that `signers` lists
-/// for the operator the record names, and builds its summary.
+/// [`summary_of_ledger_record`] with a data directory's own `allowed_signers` as the anchor
+/// (what the TUI's export uses right after signing).
 pub fn summary_of_record(
     path: &Path,
     signers: &AllowedSigners,
     checklist: Option<&Checklist>,
 ) -> Result<Summary, RecordError> {
-    let shown = path.display().to_string();
-    let bytes = read_capped(path).map_err(|reason| RecordError::Read {
-        path: shown.clone(),
-        reason,
-    })?;
+    let anchors = Anchors {
+        signers: Some((signers.clone(), SignersOrigin::Station)),
+        expect_keys: Vec::new(),
+    };
+    summary_of_ledger_record(path, &anchors, checklist)
+}
+
+/// Verifies the ledger that holds the record at `path` (its directory, with `evidence/`
+/// beside it) under `anchors`, then builds the record's summary. Refused: a path that is not
+/// a record in a ledger, a ledger that does not verify, a key-rotation record. A record that
+/// is not the ledger's head is printed with a notice saying so.
+pub fn summary_of_ledger_record(
+    path: &Path,
+    anchors: &Anchors,
+    checklist: Option<&Checklist>,
+) -> Result<Summary, RecordError> {
+    let shown = crate::text::for_terminal(&path.display().to_string()).into_owned();
     let invalid = |reason: String| RecordError::Invalid {
         path: shown.clone(),
         reason,
     };
-    let envelope = dsse::open(&bytes).map_err(|e| invalid(e.to_string()))?;
-    // The payload is untrusted until a signature checks; only the operator id is read first,
-    // to know which keys may have signed it.
-    let statement = Statement::from_bytes(&envelope.payload).map_err(|e| invalid(e.to_string()))?;
-    let operator = statement.predicate.operator.id.clone();
-    let signed = signers.keys().into_iter().any(|key| {
-        signers.lists(key.key_data(), &operator)
-            && key
-                .key_data()
-                .ed25519()
-                .and_then(|raw| ed25519_dalek::VerifyingKey::from_bytes(&raw.0).ok())
-                .is_some_and(|vk| envelope.verify(&vk).is_some())
-    });
-    if !signed {
-        return Err(RecordError::Untrusted {
-            path: shown,
-            reason: format!(
-                "the envelope signature does not verify with any key allowed_signers lists for \"{operator}\"; run `stationward verify`"
-            ),
-        });
+    let seq = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(ledger::record_seq)
+        .ok_or_else(|| {
+            invalid(
+                "not a ledger record (NNNNNN.dsse.json); a summary is printed from a record in its ledger/ directory".into(),
+            )
+        })?;
+    let bytes =
+        crate::fsread::read_small(path, verify::MAX_RECORD_BYTES, crate::fsread::Follow::Yes)
+            .map_err(|e| RecordError::Read {
+                path: shown.clone(),
+                reason: e.to_string(),
+            })?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let options = VerifyOptions::for_ledger_dir(dir, None);
+    let report = verify::verify_with_anchors(&options, anchors).map_err(|e| RecordError::Read {
+        path: shown.clone(),
+        reason: e.to_string(),
+    })?;
+    let untrusted = |reason: String| RecordError::Untrusted {
+        path: shown.clone(),
+        reason,
+    };
+    if let Some((check, p)) = report.first_broken() {
+        return Err(untrusted(format!(
+            "its ledger does not verify ({}: {}: {}); not printed. Run `stationward verify {}`",
+            check.title(),
+            crate::text::for_terminal(&p.file),
+            crate::text::for_terminal(&p.reason),
+            crate::text::for_terminal(&dir.display().to_string())
+        )));
     }
+    let verified = report
+        .record_summaries
+        .iter()
+        .find(|r| r.seq == seq)
+        .ok_or_else(|| untrusted("not found in its ledger".into()))?;
+    let sha256 = crate::attest::sha256_hex(&bytes);
+    if verified.sha256.as_deref() != Some(sha256.as_str()) {
+        return Err(untrusted(
+            "changed while its ledger was being verified; not printed".into(),
+        ));
+    }
+    let envelope = dsse::open(&bytes).map_err(|e| invalid(e.to_string()))?;
+    let statement = match Body::from_bytes(&envelope.payload).map_err(|e| invalid(e.to_string()))? {
+        Body::SignOff(s) => *s,
+        Body::Rotation(r) => {
+            return Err(invalid(format!(
+                "a key-rotation record (operator \"{}\" moved to key {}), not a sign-off",
+                crate::text::for_terminal(&r.predicate.operator.id),
+                r.predicate.new_key.keyid
+            )));
+        }
+    };
     let p = &statement.predicate;
+    let operator = p.operator.id.clone();
     let parts = RecordParts {
         hostname: p.host.hostname.clone(),
         os: p.host.os.clone(),
@@ -87,14 +139,23 @@ pub fn summary_of_record(
         controls: p.controls.iter().map(control).collect(),
     };
     let info = SignedRecordInfo {
-        record_file: shown,
+        record_file: path.display().to_string(),
         keyid: p.operator.keyid.clone(),
         operator,
         seq: p.ledger.seq,
-        sha256: crate::attest::sha256_hex(&bytes),
+        sha256,
         signed_at: p.signed_at.clone(),
     };
-    Ok(Summary::from_parts(parts, checklist, Some(info)))
+    let mut summary = Summary::from_parts(parts, checklist, Some(info));
+    if let Some(a) = summary.attestation.as_mut() {
+        a.trust = Some(report.trust.clone());
+        if let Some(head) = report.head.as_ref().filter(|h| h.seq != seq) {
+            a.notice = Some(format!(
+                "NOT THE NEWEST RECORD: this is record {seq} of a ledger whose head is {head}; newer records exist"
+            ));
+        }
+    }
+    Ok(summary)
 }
 
 fn control(c: &statement::ControlRecord) -> RecordControl {
@@ -125,17 +186,4 @@ fn control(c: &statement::ControlRecord) -> RecordControl {
             expires: w.expires.clone(),
         }),
     }
-}
-
-fn read_capped(path: &Path) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| crate::input::io_reason(&e))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_RECORD_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| crate::input::io_reason(&e))?;
-    if bytes.len() as u64 > MAX_RECORD_BYTES {
-        return Err("larger than any record stationward writes".into());
-    }
-    Ok(bytes)
 }

@@ -87,6 +87,10 @@ pub struct ChecklistLine {
     pub title: Option<String>,
     pub version: String,
     pub digest: String,
+    /// Set when a checklist with this id was loaded but its digest differs, so its titles
+    /// were not used: says so on the page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -249,7 +253,11 @@ impl SignedRecordInfo {
         vec![
             VerifyCommand {
                 purpose: "Check every signature and the chain up to this record".into(),
-                command: format!("stationward verify --expect-head {}", self.head()),
+                command: format!(
+                    "stationward verify --expect-head {} --expect-key {}",
+                    self.head(),
+                    shell_quote(&format!("{}:{}", self.operator, self.keyid))
+                ),
             },
             VerifyCommand {
                 purpose: "Without stationward: the SSH signature over the record file".into(),
@@ -284,6 +292,12 @@ pub struct Attestation {
     #[serde(flatten)]
     pub record: SignedRecordInfo,
     pub verify: Vec<VerifyCommand>,
+    /// What this record is when it is not the head of its ledger (printed as a banner).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
+    /// Which trust anchors vouched for the signing key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust: Option<String>,
 }
 
 /// A control as recorded: what a record's predicate (or a walkthrough) holds.
@@ -448,7 +462,20 @@ impl Summary {
         checklist: Option<&Checklist>,
         record: Option<SignedRecordInfo>,
     ) -> Summary {
-        let checklist = checklist.filter(|c| c.id == parts.checklist_id);
+        // Titles come only from the checklist the record was signed against: same id and
+        // same digest. Another checklist with the same id is named, not used.
+        let bare = |d: &str| d.strip_prefix("sha256:").unwrap_or(d).to_ascii_lowercase();
+        let same_id = checklist.filter(|c| c.id == parts.checklist_id);
+        let checklist = same_id.filter(|c| bare(&c.digest) == bare(&parts.checklist_digest));
+        let checklist_note = match (same_id, checklist) {
+            (Some(loaded), None) => Some(format!(
+                "the loaded checklist {} {} has digest sha256:{}, not the one this was signed against; its control titles are not shown",
+                loaded.id,
+                loaded.version,
+                bare(&loaded.digest)
+            )),
+            _ => None,
+        };
         let controls: Vec<ControlRow> = parts
             .controls
             .iter()
@@ -513,6 +540,8 @@ impl Summary {
         let attestation = record.map(|r| Attestation {
             verify: r.verify_commands(),
             record: r,
+            notice: None,
+            trust: None,
         });
         let operator = parts
             .operator
@@ -535,6 +564,7 @@ impl Summary {
                     title: checklist.map(|c| c.title.clone()),
                     version: parts.checklist_version,
                     digest: parts.checklist_digest,
+                    note: checklist_note,
                 },
                 operator,
                 started_at: parts.started_at,
@@ -556,6 +586,45 @@ impl Summary {
 
     pub fn area(&self, area: Area) -> Option<&AreaFindings> {
         self.areas.iter().find(|a| a.area == area)
+    }
+
+    /// A copy whose every string is safe on a terminal ([`crate::text::for_terminal`]; notes,
+    /// justifications and details keep their line breaks): what the text and Markdown
+    /// renderers draw from, since hostnames, notes and file names come from outside.
+    pub fn for_terminal(&self) -> Summary {
+        fn walk(v: &mut serde_json::Value, lines: bool) {
+            match v {
+                serde_json::Value::String(s) => {
+                    let escaped = if lines {
+                        crate::text::for_terminal_lines(s)
+                    } else {
+                        crate::text::for_terminal(s)
+                    };
+                    if let std::borrow::Cow::Owned(e) = escaped {
+                        *s = e;
+                    }
+                }
+                serde_json::Value::Array(items) => {
+                    for i in items {
+                        walk(i, lines);
+                    }
+                }
+                serde_json::Value::Object(map) => {
+                    for (k, v) in map.iter_mut() {
+                        walk(
+                            v,
+                            matches!(k.as_str(), "note" | "justification" | "details"),
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Ok(mut value) = serde_json::to_value(self) else {
+            return self.clone();
+        };
+        walk(&mut value, false);
+        serde_json::from_value(value).unwrap_or_else(|_| self.clone())
     }
 }
 

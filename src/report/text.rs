@@ -182,6 +182,9 @@ fn header(s: &Summary, blocks: &mut Vec<Block>) {
         &format!("{} {}{title}", list.id, list.version),
     ));
     lines.extend(field("Digest", &list.digest));
+    if let Some(note) = &list.note {
+        lines.extend(field("Note", note));
+    }
     lines.extend(field(
         "Operator",
         h.operator.as_deref().unwrap_or("- (not yet signed)"),
@@ -557,12 +560,18 @@ fn attestation(s: &Summary, blocks: &mut Vec<Block>) {
         return;
     };
     let r = &a.record;
+    if let Some(notice) = &a.notice {
+        lines.extend(wrap(&format!("*** {notice} ***"), WIDTH, "  "));
+    }
     lines.extend(field("Record", r.file_name()));
     lines.extend(field("Signed by", &r.operator));
     lines.extend(field("Signer key", &r.keyid));
     lines.extend(field("Signed at", &r.signed_at));
     lines.extend(field("Ledger head", &format!("seq {}", r.seq)));
     lines.extend(field("SHA-256", &r.sha256));
+    if let Some(trust) = &a.trust {
+        lines.extend(field("Trusted by", trust));
+    }
     lines.push(String::new());
     blocks.push(Block::keep(lines));
     let mut lines = wrap(
