@@ -12,7 +12,8 @@ pub mod supporting;
 
 use crate::checks::Area;
 use crate::host::{
-    CommandRun, Evidence, EvidenceLog, FileMeta, FileText, Host, HostError, HostKind, ProcessInfo,
+    CommandRun, Evidence, EvidenceLog, FileMeta, FileText, Host, HostError, HostKind, Oversize,
+    ProcessInfo,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -217,8 +218,13 @@ impl Host for Recorder<'_> {
         self.inner.kind()
     }
 
-    fn read(&self, path: &str) -> Result<FileText, HostError> {
-        let r = self.inner.read(path);
+    fn read_limited(
+        &self,
+        path: &str,
+        cap: u64,
+        oversize: Oversize,
+    ) -> Result<FileText, HostError> {
+        let r = self.inner.read_limited(path, cap, oversize);
         match &r {
             Ok(f) => self.log.push(Evidence::File {
                 path: path.to_string(),

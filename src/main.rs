@@ -507,7 +507,11 @@ fn summary(
 }
 
 fn diff(old: &std::path::Path, new: &std::path::Path) -> Result<u8, Failure> {
-    let read = |p: &std::path::Path| stationward::input::read_text_file(p).map_err(Failure::usage);
+    // A scan of a large host (100,000 units) is larger than a hand-written input file.
+    let read = |p: &std::path::Path| {
+        stationward::input::read_text_capped(p, stationward::report::diff::MAX_DIFF_INPUT_BYTES)
+            .map_err(Failure::usage)
+    };
     let (old_text, new_text) = (read(old)?, read(new)?);
     let report = stationward::report::diff::diff_json(
         &old.display().to_string(),

@@ -3,14 +3,15 @@
 use super::{
     CommandRun, EvidenceLog, FileKind, FileMeta, FileText, Host, HostError, HostKind, RunStatus,
 };
-use super::{Evidence, MAX_READ_BYTES, ProcessInfo, file_text};
+use super::{Evidence, Oversize, ProcessInfo, file_text};
+use crate::fsread::{self, Follow};
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Output beyond this is dropped; a command that prints more is not one we parse whole.
-const MAX_OUTPUT_BYTES: u64 = 16 * 1024 * 1024;
+/// A command that prints more than this is not one we parse whole: its run is `OutputLost`.
+pub(super) const MAX_OUTPUT_BYTES: u64 = 16 * 1024 * 1024;
 
 #[derive(Debug, Default)]
 pub struct Live {
@@ -28,8 +29,16 @@ impl Host for Live {
         HostKind::Live
     }
 
-    fn read(&self, path: &str) -> Result<FileText, HostError> {
-        let result = read_capped(std::path::Path::new(path), path);
+    fn read_limited(
+        &self,
+        path: &str,
+        cap: u64,
+        oversize: Oversize,
+    ) -> Result<FileText, HostError> {
+        // The live system's own links (/etc/os-release -> ../usr/lib/os-release) are its
+        // truth; what matters here is never blocking on a FIFO or device and never reading
+        // without bound.
+        let result = read_file(std::path::Path::new(path), path, cap, Follow::Yes, oversize);
         record_read(&self.log, path, &result);
         result
     }
@@ -123,17 +132,18 @@ pub(super) fn record_read(log: &EvidenceLog, path: &str, result: &Result<FileTex
     }
 }
 
-pub(super) fn read_capped(real: &std::path::Path, shown: &str) -> Result<FileText, HostError> {
-    let file = std::fs::File::open(real).map_err(|e| HostError::from_io(shown, &e))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_READ_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| HostError::from_io(shown, &e))?;
-    let truncated = bytes.len() as u64 > MAX_READ_BYTES;
-    if truncated {
-        bytes.truncate(MAX_READ_BYTES as usize);
-    }
-    Ok(file_text(shown, &bytes, truncated))
+/// Reads a regular file through `fsread` (non-blocking open, type checked on the descriptor,
+/// size checked before reading).
+pub(super) fn read_file(
+    real: &std::path::Path,
+    shown: &str,
+    cap: u64,
+    follow: Follow,
+    oversize: Oversize,
+) -> Result<FileText, HostError> {
+    let b = fsread::read_regular(real, cap, follow, oversize)
+        .map_err(|e| HostError::from_read(shown, e))?;
+    Ok(file_text(shown, &b.bytes, b.truncated))
 }
 
 pub(super) fn list_dir(real: &std::path::Path, shown: &str) -> Result<Vec<String>, HostError> {
