@@ -6,7 +6,7 @@
 mod live;
 mod root;
 
-pub use live::Live;
+pub use live::{Live, kill_running_commands, running_commands};
 pub use root::Root;
 
 pub use crate::fsread::Oversize;
@@ -327,6 +327,30 @@ pub(crate) fn file_text(path: &str, bytes: &[u8], truncated: bool) -> FileText {
         sha256: sha256_hex(bytes),
         truncated,
     }
+}
+
+/// Runs independent commands at the same time (each in its own thread and process group), so
+/// an area that needs several costs the slowest one's time, not the sum of their timeouts.
+/// Results come back in the order of `argvs`.
+pub fn run_all(host: &dyn Host, argvs: &[&[&str]], timeout: Duration) -> Vec<CommandRun> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = argvs
+            .iter()
+            .map(|argv| scope.spawn(move || host.run(argv, timeout)))
+            .collect();
+        handles
+            .into_iter()
+            .zip(argvs)
+            .map(|(h, argv)| {
+                h.join().unwrap_or_else(|_| CommandRun {
+                    argv: argv.iter().map(|s| (*s).to_string()).collect(),
+                    status: RunStatus::Failed("the thread running it panicked".into()),
+                    stdout: String::new(),
+                    stderr: String::new(),
+                })
+            })
+            .collect()
+    })
 }
 
 /// Reads the whole of `path` (up to the cap) through `host`, returning text or the reason it

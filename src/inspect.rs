@@ -17,7 +17,7 @@ use crate::host::{
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What could not be seen, and why: fact name → reason (e.g. "shadow" → "needs root to read
 /// /etc/shadow"). Checks that depend on a listed fact return `unknown` with that reason.
@@ -194,17 +194,31 @@ enum AreaFacts {
     Supporting(Box<supporting::SupportingFacts>),
 }
 
-/// Passes everything through to the host and keeps this area's own evidence.
+/// The most time one area may spend in commands. Areas run concurrently, so this bounds the
+/// whole scan's command time: a host whose every command hangs is scanned in about this
+/// long (plus the pipe grace of the last command), never the sum of the timeouts.
+pub const AREA_BUDGET: Duration = Duration::from_secs(30);
+
+/// Passes everything through to the host, keeps this area's own evidence, and holds the
+/// area's commands to its time budget.
 pub struct Recorder<'a> {
     inner: &'a dyn Host,
     log: EvidenceLog,
+    deadline: Instant,
+    budget: Duration,
 }
 
 impl<'a> Recorder<'a> {
     pub fn new(inner: &'a dyn Host) -> Recorder<'a> {
+        Recorder::with_budget(inner, AREA_BUDGET)
+    }
+
+    pub fn with_budget(inner: &'a dyn Host, budget: Duration) -> Recorder<'a> {
         Recorder {
             inner,
             log: EvidenceLog::default(),
+            deadline: Instant::now() + budget,
+            budget,
         }
     }
 
@@ -252,7 +266,21 @@ impl Host for Recorder<'_> {
     }
 
     fn run(&self, argv: &[&str], timeout: Duration) -> CommandRun {
-        let r = self.inner.run(argv, timeout);
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        let r = if left.is_zero() {
+            CommandRun {
+                argv: argv.iter().map(|s| (*s).to_string()).collect(),
+                // Failed, not NotRun: NotRun means "offline tree" to collectors.
+                status: crate::host::RunStatus::Failed(format!(
+                    "not run: this area's {} s time budget for commands was used up",
+                    self.budget.as_secs()
+                )),
+                stdout: String::new(),
+                stderr: String::new(),
+            }
+        } else {
+            self.inner.run(argv, timeout.min(left))
+        };
         self.log.push(r.evidence());
         r
     }
