@@ -3,6 +3,7 @@
 //! This is the only module that touches the inspected system. Every read and every command
 //! is recorded as evidence, so findings can say exactly what they were derived from.
 
+pub mod fake;
 mod live;
 mod root;
 
