@@ -16,6 +16,7 @@ use crate::host::Evidence;
 use crate::inspect::Facts;
 use crate::policy::{Policy, WaiverState};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// The inspection areas, the closed set used by checks, controls and `scan --area`.
@@ -474,26 +475,51 @@ pub struct CheckContext {
 /// `unknown`, never silently absent or passed.
 pub fn evaluate(facts: &Facts, policy: &Policy, ctx: &CheckContext) -> Vec<Finding> {
     let mut produced = Vec::new();
+    // Why an area's checks cannot be judged: its inspection (or that of an area whose facts
+    // its checks read) failed, or its own evaluation panicked.
+    let mut blind: BTreeMap<Area, String> = BTreeMap::new();
     for area in &facts.areas {
-        match area {
-            Area::Services => produced.extend(services::evaluate(facts, policy, ctx)),
-            Area::Network => produced.extend(network::evaluate(facts, policy, ctx)),
-            Area::Accounts => produced.extend(accounts::evaluate(facts, policy, ctx)),
-            Area::Patches => produced.extend(patches::evaluate(facts, policy, ctx)),
-            Area::Firewall => produced.extend(firewall::evaluate(facts, policy, ctx)),
+        let feeds: &[Area] = match area {
+            Area::Supporting => &[Area::Supporting, Area::Services],
+            Area::Firewall => &[Area::Firewall, Area::Network],
+            _ => std::slice::from_ref(area),
+        };
+        if let Some(why) = feeds.iter().find_map(|a| facts.failed.get(a)) {
+            blind.insert(*area, why.clone());
+            continue;
+        }
+        let judged = crate::inspect::guarded(|| match area {
+            Area::Services => services::evaluate(facts, policy, ctx),
+            Area::Network => network::evaluate(facts, policy, ctx),
+            Area::Accounts => accounts::evaluate(facts, policy, ctx),
+            Area::Patches => patches::evaluate(facts, policy, ctx),
+            Area::Firewall => firewall::evaluate(facts, policy, ctx),
             Area::Supporting => {
-                produced.extend(identity::evaluate(facts, policy, ctx));
-                produced.extend(supporting::evaluate(facts, policy, ctx));
+                let mut v = identity::evaluate(facts, policy, ctx);
+                v.extend(supporting::evaluate(facts, policy, ctx));
+                v
+            }
+        });
+        match judged {
+            Ok(found) => produced.extend(found),
+            Err(why) => {
+                blind.insert(
+                    *area,
+                    format!("evaluation of {} failed: {why}", area.as_str()),
+                );
             }
         }
     }
     let mut out = Vec::new();
     for spec in REGISTRY.iter().filter(|s| facts.areas.contains(&s.area)) {
-        let mut mine: Vec<Finding> = produced
-            .iter()
-            .filter(|f| f.check == spec.id)
-            .cloned()
-            .collect();
+        let mut mine: Vec<Finding> = match blind.get(&spec.area) {
+            Some(why) => vec![Finding::unknown(spec.id, why.clone())],
+            None => produced
+                .iter()
+                .filter(|f| f.check == spec.id)
+                .cloned()
+                .collect(),
+        };
         if mine.is_empty() {
             mine.push(Finding::unknown(
                 spec.id,

@@ -3,24 +3,40 @@
 //! This is the only module that touches the inspected system. Every read and every command
 //! is recorded as evidence, so findings can say exactly what they were derived from.
 
+pub mod fake;
 mod live;
 mod root;
 
-pub use live::Live;
+pub use live::{Live, kill_running_commands, running_commands};
 pub use root::Root;
 
+pub use crate::fsread::Oversize;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// Reads larger than this are cut; a parser then sees a prefix and the fact says so.
+/// Files larger than this are not read (configuration, account databases, logs): a check that
+/// needed the file is `unknown` with "file larger than 16 MiB, not read past it".
 pub const MAX_READ_BYTES: u64 = 16 * 1024 * 1024;
+/// Package databases and downloaded package indexes are legitimately larger than any
+/// configuration file (Debian's main `Packages` index is ~60 MB).
+pub const MAX_PACKAGE_DB_BYTES: u64 = 128 * 1024 * 1024;
+
+/// The size cap for a file on the inspected system, by kind of file.
+pub fn read_cap(path: &str) -> u64 {
+    if path == "/var/lib/dpkg/status" || path.starts_with("/var/lib/apt/lists/") {
+        MAX_PACKAGE_DB_BYTES
+    } else {
+        MAX_READ_BYTES
+    }
+}
 /// Default time a command may take before it is killed.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What a finding was derived from.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Evidence {
     File {
@@ -87,6 +103,9 @@ pub enum HostError {
     PermissionDenied(String),
     #[error("cannot read {path}: {reason}")]
     Other { path: String, reason: String },
+    /// Refused, not cut: whatever depended on the tail must not pass on a prefix.
+    #[error("{path}: file larger than {} MiB, not read past it", cap / 1024 / 1024)]
+    TooLarge { path: String, size: u64, cap: u64 },
 }
 
 impl HostError {
@@ -104,6 +123,43 @@ impl HostError {
             },
         }
     }
+
+    pub(crate) fn from_read(path: &str, e: crate::fsread::ReadError) -> HostError {
+        use crate::fsread::ReadError;
+        match e {
+            ReadError::NotFound => HostError::NotFound(path.to_string()),
+            ReadError::PermissionDenied => HostError::PermissionDenied(path.to_string()),
+            ReadError::TooLarge { size, cap } => HostError::TooLarge {
+                path: path.to_string(),
+                size,
+                cap,
+            },
+            other => HostError::Other {
+                path: path.to_string(),
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
+/// Reads a file that may legitimately be missing: `Ok(None)` only when it does not exist;
+/// every other failure (permission denied, not a regular file, too large, a symlink loop)
+/// is surfaced, so a collector never mistakes "could not read" for "absent".
+pub fn read_optional(host: &dyn Host, path: &str) -> Result<Option<FileText>, HostError> {
+    match host.read(path) {
+        Ok(f) => Ok(Some(f)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// As [`read_optional`] for directory listings.
+pub fn read_dir_optional(host: &dyn Host, path: &str) -> Result<Option<Vec<String>>, HostError> {
+    match host.read_dir(path) {
+        Ok(names) => Ok(Some(names)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// How a command ended.
@@ -115,6 +171,9 @@ pub enum RunStatus {
     /// The program is not installed (or not in the offline capture).
     Missing,
     TimedOut(Duration),
+    /// It ran, but its output could not be collected whole (a pipe still held open after the
+    /// grace period, output beyond the cap): never to be read as a complete, empty answer.
+    OutputLost(String),
     /// Not executed: offline tree without a captured output.
     NotRun(String),
     Failed(String),
@@ -144,6 +203,7 @@ impl CommandRun {
             RunStatus::TimedOut(d) => {
                 Some(format!("{program} did not finish within {} s", d.as_secs()))
             }
+            RunStatus::OutputLost(why) => Some(format!("output of {program} was lost: {why}")),
             RunStatus::NotRun(why) => Some(why.clone()),
             RunStatus::Failed(why) => Some(format!("{program} could not be started: {why}")),
         }
@@ -175,7 +235,15 @@ pub enum HostKind {
 /// The inspected system. Paths are absolute as seen on that system (`/etc/passwd`).
 pub trait Host: Sync {
     fn kind(&self) -> HostKind;
-    fn read(&self, path: &str) -> Result<FileText, HostError>;
+    /// The whole file, refused when it is not a regular file or is larger than
+    /// `read_cap(path)` ([`HostError::TooLarge`]).
+    fn read(&self, path: &str) -> Result<FileText, HostError> {
+        self.read_limited(path, read_cap(path), Oversize::Refuse)
+    }
+    /// The file read up to `cap` bytes; with [`Oversize::Truncate`] a larger file gives its
+    /// prefix with `truncated` set, and the caller must make whatever needed the tail unknown.
+    fn read_limited(&self, path: &str, cap: u64, oversize: Oversize)
+    -> Result<FileText, HostError>;
     /// Entry names (not paths), sorted.
     fn read_dir(&self, path: &str) -> Result<Vec<String>, HostError>;
     /// Metadata of the path itself (symlinks not followed).
@@ -204,23 +272,43 @@ pub struct ProcessInfo {
     pub uid: Option<u32>,
 }
 
-/// Collects evidence from concurrent readers.
+/// Collects evidence from concurrent readers, each item once, in the order first seen.
 #[derive(Debug, Default)]
 pub struct EvidenceLog {
-    items: Mutex<Vec<Evidence>>,
+    items: Mutex<EvidenceItems>,
+}
+
+#[derive(Debug, Default)]
+struct EvidenceItems {
+    order: Vec<Evidence>,
+    /// Hashes of what `order` holds: a scan of 100,000 unit files records as many items, and
+    /// a linear `contains` per push made the scan quadratic.
+    seen: HashSet<Evidence>,
 }
 
 impl EvidenceLog {
     pub fn push(&self, e: Evidence) {
         if let Ok(mut items) = self.items.lock()
-            && !items.contains(&e)
+            && !items.seen.contains(&e)
         {
-            items.push(e);
+            items.seen.insert(e.clone());
+            items.order.push(e);
         }
     }
 
     pub fn snapshot(&self) -> Vec<Evidence> {
-        self.items.lock().map(|v| v.clone()).unwrap_or_default()
+        self.items
+            .lock()
+            .map(|v| v.order.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.lock().map(|v| v.order.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -246,6 +334,30 @@ pub(crate) fn file_text(path: &str, bytes: &[u8], truncated: bool) -> FileText {
         sha256: sha256_hex(bytes),
         truncated,
     }
+}
+
+/// Runs independent commands at the same time (each in its own thread and process group), so
+/// an area that needs several costs the slowest one's time, not the sum of their timeouts.
+/// Results come back in the order of `argvs`.
+pub fn run_all(host: &dyn Host, argvs: &[&[&str]], timeout: Duration) -> Vec<CommandRun> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = argvs
+            .iter()
+            .map(|argv| scope.spawn(move || host.run(argv, timeout)))
+            .collect();
+        handles
+            .into_iter()
+            .zip(argvs)
+            .map(|(h, argv)| {
+                h.join().unwrap_or_else(|_| CommandRun {
+                    argv: argv.iter().map(|s| (*s).to_string()).collect(),
+                    status: RunStatus::Failed("the thread running it panicked".into()),
+                    stdout: String::new(),
+                    stderr: String::new(),
+                })
+            })
+            .collect()
+    })
 }
 
 /// Reads the whole of `path` (up to the cap) through `host`, returning text or the reason it

@@ -12,11 +12,12 @@ pub mod supporting;
 
 use crate::checks::Area;
 use crate::host::{
-    CommandRun, Evidence, EvidenceLog, FileMeta, FileText, Host, HostError, HostKind, ProcessInfo,
+    CommandRun, Evidence, EvidenceLog, FileMeta, FileText, Host, HostError, HostKind, Oversize,
+    ProcessInfo,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What could not be seen, and why: fact name → reason (e.g. "shadow" → "needs root to read
 /// /etc/shadow"). Checks that depend on a listed fact return `unknown` with that reason.
@@ -41,6 +42,11 @@ pub struct Facts {
     pub windows: Option<Box<crate::windows::WindowsFacts>>,
     /// Which areas were inspected (a scan limited with `--area` leaves the others empty).
     pub areas: Vec<Area>,
+    /// Areas whose inspection failed (a collector panicked), with why. Their checks, and the
+    /// checks of areas that read their facts, are `unknown`: empty facts from a failed
+    /// collector must never read as "nothing wrong".
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub failed: BTreeMap<Area, String>,
     /// What each area read and ran, for attaching evidence to findings.
     #[serde(default, skip_serializing)]
     pub evidence: BTreeMap<Area, Vec<Evidence>>,
@@ -116,40 +122,55 @@ pub fn inspect_with_progress(
     progress: &(dyn Fn(Area) + Sync),
 ) -> Facts {
     let rec = Recorder::new(host);
+    let collect = with_dependencies(areas);
+    let want = |a: Area| collect.contains(&a);
     let mut facts = Facts {
-        identity: identity::collect(&rec),
         areas: areas.to_vec(),
         ..Facts::default()
     };
+    match guarded(|| identity::collect(&rec)) {
+        Ok(id) => facts.identity = id,
+        Err(why) => {
+            // Patch checks judge against the OS and kernel; identity checks are supporting's.
+            for area in [Area::Patches, Area::Supporting] {
+                facts
+                    .failed
+                    .insert(area, format!("inspection of host identity failed: {why}"));
+            }
+        }
+    }
     facts.identity_evidence = rec.evidence();
-    let collect = with_dependencies(areas);
-    let want = |a: Area| collect.contains(&a);
     std::thread::scope(|scope| {
         let shared = scope.spawn(|| {
-            let processes = match host.processes() {
-                Ok(list) => ProcessFacts {
-                    list,
-                    unknown: Unseen::new(),
-                },
-                Err(e) => ProcessFacts {
-                    list: Vec::new(),
-                    unknown: Unseen::from([("processes".to_string(), e.to_string())]),
-                },
-            };
             let rec = Recorder::new(host);
-            (packages::collect(&rec), processes, rec.evidence())
+            let got = guarded(|| {
+                let processes = match rec.processes() {
+                    Ok(list) => ProcessFacts {
+                        list,
+                        unknown: Unseen::new(),
+                    },
+                    Err(e) => ProcessFacts {
+                        list: Vec::new(),
+                        unknown: Unseen::from([("processes".to_string(), e.to_string())]),
+                    },
+                };
+                (packages::collect(&rec), processes)
+            });
+            (got, rec.evidence())
         });
         let spawn_area = |area: Area| {
-            let rec = Recorder::new(host);
             move || {
-                let result = match area {
+                let rec = Recorder::new(host);
+                // A panicking collector is a bug; it must cost that area's checks (unknown,
+                // with the reason), never the scan, and never read as empty facts.
+                let result = guarded(|| match area {
                     Area::Services => AreaFacts::Services(services::collect(&rec)),
                     Area::Network => AreaFacts::Network(network::collect(&rec)),
                     Area::Accounts => AreaFacts::Accounts(accounts::collect(&rec)),
                     Area::Patches => AreaFacts::Patches(Box::new(patches::collect(&rec))),
                     Area::Firewall => AreaFacts::Firewall(firewall::collect(&rec)),
                     Area::Supporting => AreaFacts::Supporting(Box::new(supporting::collect(&rec))),
-                };
+                });
                 progress(area);
                 (area, result, rec.log.snapshot())
             }
@@ -157,34 +178,81 @@ pub fn inspect_with_progress(
         let handles: Vec<_> = Area::ALL
             .into_iter()
             .filter(|a| want(*a))
-            .map(|a| scope.spawn(spawn_area(a)))
+            .map(|a| (a, scope.spawn(spawn_area(a))))
             .collect();
-        if let Ok((pkgs, procs, evidence)) = shared.join() {
-            facts.packages = pkgs;
-            facts.processes = procs;
-            facts.shared_evidence = evidence;
+        match shared.join() {
+            Ok((Ok((pkgs, procs)), evidence)) => {
+                facts.packages = pkgs;
+                facts.processes = procs;
+                facts.shared_evidence = evidence;
+            }
+            Ok((Err(why), _)) => fail_shared(&mut facts, &why),
+            Err(_) => fail_shared(&mut facts, "the thread panicked"),
         }
-        for h in handles {
-            // A panicking collector is a bug; the area then stays empty and its checks unknown.
-            let Ok((area, result, evidence)) = h.join() else {
-                continue;
+        for (area, h) in handles {
+            let (area, result, evidence) = match h.join() {
+                Ok(joined) => joined,
+                Err(_) => (area, Err("the thread panicked".to_string()), Vec::new()),
             };
             facts.evidence.insert(area, evidence);
             match result {
-                AreaFacts::Services(f) => facts.services = f,
-                AreaFacts::Network(f) => facts.network = f,
-                AreaFacts::Accounts(f) => facts.accounts = f,
-                AreaFacts::Patches(f) => facts.patches = *f,
-                AreaFacts::Firewall(f) => facts.firewall = f,
-                AreaFacts::Supporting(f) => facts.supporting = *f,
+                Ok(AreaFacts::Services(f)) => facts.services = f,
+                Ok(AreaFacts::Network(f)) => facts.network = f,
+                Ok(AreaFacts::Accounts(f)) => facts.accounts = f,
+                Ok(AreaFacts::Patches(f)) => facts.patches = *f,
+                Ok(AreaFacts::Firewall(f)) => facts.firewall = f,
+                Ok(AreaFacts::Supporting(f)) => facts.supporting = *f,
+                Err(why) => {
+                    facts.failed.insert(
+                        area,
+                        format!("inspection of {} failed: {why}", area.as_str()),
+                    );
+                }
             }
         }
     });
-    if want(Area::Patches) {
+    if want(Area::Patches) && !facts.failed.contains_key(&Area::Patches) {
         // Patch facts compare against the installed packages and the running kernel.
-        patches::complete(&mut facts.patches, &facts.identity, &facts.packages);
+        let (mut patches, identity, packages) = (
+            std::mem::take(&mut facts.patches),
+            &facts.identity,
+            &facts.packages,
+        );
+        match guarded(move || {
+            patches::complete(&mut patches, identity, packages);
+            patches
+        }) {
+            Ok(p) => facts.patches = p,
+            Err(why) => {
+                facts.failed.insert(
+                    Area::Patches,
+                    format!("inspection of patches failed: {why}"),
+                );
+            }
+        }
     }
     facts
+}
+
+/// Packages and processes feed every area but accounts.
+fn fail_shared(facts: &mut Facts, why: &str) {
+    for area in Area::ALL.into_iter().filter(|a| *a != Area::Accounts) {
+        facts.failed.entry(area).or_insert_with(|| {
+            format!("inspection of installed packages and processes failed: {why}")
+        });
+    }
+}
+
+/// Runs `f`, turning a panic into its message.
+pub fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        format!("a bug in stationward ({msg})")
+    })
 }
 
 enum AreaFacts {
@@ -196,17 +264,31 @@ enum AreaFacts {
     Supporting(Box<supporting::SupportingFacts>),
 }
 
-/// Passes everything through to the host and keeps this area's own evidence.
+/// The most time one area may spend in commands. Areas run concurrently, so this bounds the
+/// whole scan's command time: a host whose every command hangs is scanned in about this
+/// long (plus the pipe grace of the last command), never the sum of the timeouts.
+pub const AREA_BUDGET: Duration = Duration::from_secs(30);
+
+/// Passes everything through to the host, keeps this area's own evidence, and holds the
+/// area's commands to its time budget.
 pub struct Recorder<'a> {
     inner: &'a dyn Host,
     log: EvidenceLog,
+    deadline: Instant,
+    budget: Duration,
 }
 
 impl<'a> Recorder<'a> {
     pub fn new(inner: &'a dyn Host) -> Recorder<'a> {
+        Recorder::with_budget(inner, AREA_BUDGET)
+    }
+
+    pub fn with_budget(inner: &'a dyn Host, budget: Duration) -> Recorder<'a> {
         Recorder {
             inner,
             log: EvidenceLog::default(),
+            deadline: Instant::now() + budget,
+            budget,
         }
     }
 
@@ -220,8 +302,13 @@ impl Host for Recorder<'_> {
         self.inner.kind()
     }
 
-    fn read(&self, path: &str) -> Result<FileText, HostError> {
-        let r = self.inner.read(path);
+    fn read_limited(
+        &self,
+        path: &str,
+        cap: u64,
+        oversize: Oversize,
+    ) -> Result<FileText, HostError> {
+        let r = self.inner.read_limited(path, cap, oversize);
         match &r {
             Ok(f) => self.log.push(Evidence::File {
                 path: path.to_string(),
@@ -249,7 +336,21 @@ impl Host for Recorder<'_> {
     }
 
     fn run(&self, argv: &[&str], timeout: Duration) -> CommandRun {
-        let r = self.inner.run(argv, timeout);
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        let r = if left.is_zero() {
+            CommandRun {
+                argv: argv.iter().map(|s| (*s).to_string()).collect(),
+                // Failed, not NotRun: NotRun means "offline tree" to collectors.
+                status: crate::host::RunStatus::Failed(format!(
+                    "not run: this area's {} s time budget for commands was used up",
+                    self.budget.as_secs()
+                )),
+                stdout: String::new(),
+                stderr: String::new(),
+            }
+        } else {
+            self.inner.run(argv, timeout.min(left))
+        };
         self.log.push(r.evidence());
         r
     }

@@ -10,6 +10,72 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+// Output to stdout and stderr goes through these, not std's macros (which panic when the
+// reader went away): `stationward scan | head -1` must end quietly, not with exit 101.
+macro_rules! print {
+    ($($t:tt)*) => { emit(format_args!($($t)*)) };
+}
+macro_rules! println {
+    () => { emit(format_args!("\n")) };
+    ($($t:tt)*) => { emit(format_args!("{}\n", format_args!($($t)*))) };
+}
+macro_rules! eprintln {
+    ($($t:tt)*) => { emit_err(format_args!("{}\n", format_args!($($t)*))) };
+}
+
+/// The status a shell reports for a command ended by SIGPIPE (128 + 13).
+const EXIT_BROKEN_PIPE: u8 = 141;
+
+/// Writes to stdout; when the reader has gone (a closed pipe), kills our commands and exits
+/// at once with 141, quietly, as a program ended by SIGPIPE would.
+fn emit(args: std::fmt::Arguments<'_>) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+        stationward::host::kill_running_commands();
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(i32::from(EXIT_BROKEN_PIPE));
+        }
+        emit_err(format_args!("stationward: cannot write the output: {e}\n"));
+        std::process::exit(i32::from(EXIT_INTERNAL));
+    }
+}
+
+/// Writes to stderr; a closed stderr is not worth a panic.
+fn emit_err(args: std::fmt::Arguments<'_>) {
+    let _ = std::io::stderr().lock().write_fmt(args);
+}
+
+/// For commands other than the TUI (which saves first and handles its own signals): Ctrl-C,
+/// SIGTERM or SIGHUP kill the commands the scan started (each runs in its own process group,
+/// out of reach of the terminal's Ctrl-C) before the tool exits with 128 + the signal.
+fn exit_on_signals() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let got = Arc::new(AtomicUsize::new(0));
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        let Ok(sig_usize) = usize::try_from(sig) else {
+            continue;
+        };
+        if signal_hook::flag::register_usize(sig, Arc::clone(&got), sig_usize).is_err() {
+            return;
+        }
+    }
+    std::thread::spawn(move || {
+        loop {
+            let sig = got.load(Ordering::SeqCst);
+            if sig != 0 {
+                stationward::host::kill_running_commands();
+                std::process::exit(128 + i32::try_from(sig).unwrap_or(0));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    });
+}
+
 /// Exit codes of DESIGN.md.
 const EXIT_FAILED: u8 = 1;
 const EXIT_USAGE: u8 = 2;
@@ -243,7 +309,13 @@ impl Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    if !matches!(cli.command, None | Some(Command::Tui { .. })) {
+        exit_on_signals();
+    }
+    let result = run(cli);
+    // Whatever is still running (a TUI quit during the inspection) ends with the tool.
+    stationward::host::kill_running_commands();
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
             eprintln!("stationward: {}", f.message);
@@ -594,7 +666,11 @@ fn summary(
 }
 
 fn diff(old: &std::path::Path, new: &std::path::Path) -> Result<u8, Failure> {
-    let read = |p: &std::path::Path| stationward::input::read_text_file(p).map_err(Failure::usage);
+    // A scan of a large host (100,000 units) is larger than a hand-written input file.
+    let read = |p: &std::path::Path| {
+        stationward::input::read_text_capped(p, stationward::report::diff::MAX_DIFF_INPUT_BYTES)
+            .map_err(Failure::usage)
+    };
     let (old_text, new_text) = (read(old)?, read(new)?);
     let report = stationward::report::diff::diff_json(
         &old.display().to_string(),

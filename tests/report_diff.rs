@@ -199,3 +199,63 @@ fn diff_text_snapshot() {
     let d = diff_json("scan-before.json", BEFORE, "scan-after.json", AFTER).unwrap();
     insta::assert_snapshot!("scan_diff_text", d.to_text());
 }
+
+#[test]
+fn a_hollow_or_incomplete_scan_is_rejected_not_called_unchanged() {
+    // A scan with nothing in it must not say "no regressions".
+    let hollow = r#"{"schema":"stationward.scan/v1"}"#;
+    let e = diff_json("hollow.json", hollow, "new.json", AFTER).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("hollow.json: not a complete scan"),
+        "{e}"
+    );
+    let e = diff_json("old.json", BEFORE, "hollow.json", hollow).unwrap_err();
+    assert!(matches!(e, DiffError::Incomplete { ref name, .. } if name == "hollow.json"));
+    for (what, edit) in [
+        (
+            "no findings",
+            Box::new(|v: &mut Value| v["findings"] = Value::Array(Vec::new()))
+                as Box<dyn Fn(&mut Value)>,
+        ),
+        (
+            "unknown status",
+            Box::new(|v: &mut Value| v["findings"][0]["status"] = Value::from("passed")),
+        ),
+        (
+            "missing area facts",
+            Box::new(|v: &mut Value| {
+                v["facts"].as_object_mut().unwrap().remove("accounts");
+            }),
+        ),
+        (
+            "no areas",
+            Box::new(|v: &mut Value| v["facts"]["areas"] = Value::Array(Vec::new())),
+        ),
+    ] {
+        let mut v = value(AFTER);
+        edit(&mut v);
+        let e = diff_json("old.json", BEFORE, "new.json", &v.to_string()).unwrap_err();
+        assert!(matches!(e, DiffError::Incomplete { .. }), "{what}: {e}");
+    }
+}
+
+#[test]
+fn control_characters_from_the_scans_are_escaped_in_text() {
+    let before = value(BEFORE);
+    let mut after = before.clone();
+    after["host"]["hostname"] = Value::from("evil\u{1b}]0;pwned\u{7}\nNo regressions");
+    after["facts"]["network"]["listeners"][0]["process"] = Value::from("x\u{1b}[2J");
+    after["facts"]["network"]["listeners"][0]["port"] = Value::from(4444);
+    let d = diff_scans("a", &before, "b", &after);
+    let text = d.to_text();
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("evil\\x1b]0;pwned\\x07\\x0aNo regressions"),
+        "{text}"
+    );
+    assert!(text.contains("x\\x1b[2J"), "{text}");
+}

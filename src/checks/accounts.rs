@@ -691,6 +691,17 @@ fn privileged_members(facts: &Facts, a: &AccountsFacts, policy: &Policy) -> Find
     }
     let list = members.iter().cloned().collect::<Vec<_>>().join(", ");
     let max = policy.max_privileged_members;
+    // What was not seen could hold more administrators: a UID 0 or primary-group member in
+    // /etc/passwd, a grant in sudoers or an unreadable include. Within the limit is then not
+    // a pass.
+    let mut unseen: Vec<String> = Vec::new();
+    if let Some(why) = a.unknown.get("passwd") {
+        unseen.push(why.clone());
+    }
+    if let Some(why) = a.unknown.get("sudoers") {
+        unseen.push(why.clone());
+    }
+    unseen.extend(a.sudo.unreadable.iter().cloned());
     let f = if members.len() > max {
         Finding::new(
             ID,
@@ -698,6 +709,16 @@ fn privileged_members(facts: &Facts, a: &AccountsFacts, policy: &Policy) -> Find
             format!(
                 "{} administrative accounts (policy allows {max}): {list}",
                 members.len()
+            ),
+        )
+    } else if !unseen.is_empty() {
+        Finding::unknown(
+            ID,
+            format!(
+                "{} administrative account(s) seen ({}), but not everything that grants it could be read: {}",
+                members.len(),
+                if list.is_empty() { "-" } else { &list },
+                unseen.join("; ")
             ),
         )
     } else if members.is_empty() {

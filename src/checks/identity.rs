@@ -25,10 +25,10 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Fin
         ),
         format!(
             "machine: {}",
-            if id.machine_id_hmac.is_empty() {
-                "-"
-            } else {
-                &id.machine_id_hmac[..16]
+            match (id.machine_id_hmac.get(..16), id.unknown.get("machine_id")) {
+                (Some(short), _) => short.to_string(),
+                (None, Some(why)) => format!("unknown ({why})"),
+                (None, None) => "-".to_string(),
             }
         ),
     ];

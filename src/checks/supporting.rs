@@ -81,7 +81,7 @@ impl DaemonState {
 
 /// Whether the services collector produced a unit list we can trust.
 pub(crate) fn services_seen(facts: &Facts) -> bool {
-    !facts.services.units.is_empty() && !facts.services.unknown.contains_key("services")
+    !facts.services.units.is_empty() && facts.services.enablement_unknown().is_none()
 }
 
 pub(crate) fn daemon_state(
@@ -151,9 +151,8 @@ pub(crate) fn daemon_state(
             "services: {}",
             facts
                 .services
-                .unknown
-                .get("services")
-                .map_or("no unit list", String::as_str)
+                .enablement_unknown()
+                .unwrap_or("no unit list")
         ));
     }
     if st.running == Some(true) || st.enabled == Some(true) {
@@ -237,9 +236,12 @@ pub(crate) mod testkit {
             "offline image: no running processes".into(),
         );
         f.services.units.clear();
-        f.services
-            .unknown
-            .insert("services".into(), "not inspected by this build".into());
+        f.services.unknown.insert(
+            crate::inspect::services::ServicesUnseen::Enablement
+                .key()
+                .into(),
+            "not inspected by this build".into(),
+        );
         f
     }
 

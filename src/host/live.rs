@@ -3,14 +3,15 @@
 use super::{
     CommandRun, EvidenceLog, FileKind, FileMeta, FileText, Host, HostError, HostKind, RunStatus,
 };
-use super::{Evidence, MAX_READ_BYTES, ProcessInfo, file_text};
+use super::{Evidence, Oversize, ProcessInfo, file_text};
+use crate::fsread::{self, Follow};
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Output beyond this is dropped; a command that prints more is not one we parse whole.
-const MAX_OUTPUT_BYTES: u64 = 16 * 1024 * 1024;
+/// A command that prints more than this is not one we parse whole: its run is `OutputLost`.
+pub(super) const MAX_OUTPUT_BYTES: u64 = 16 * 1024 * 1024;
 
 #[derive(Debug, Default)]
 pub struct Live {
@@ -28,8 +29,16 @@ impl Host for Live {
         HostKind::Live
     }
 
-    fn read(&self, path: &str) -> Result<FileText, HostError> {
-        let result = read_capped(std::path::Path::new(path), path);
+    fn read_limited(
+        &self,
+        path: &str,
+        cap: u64,
+        oversize: Oversize,
+    ) -> Result<FileText, HostError> {
+        // The live system's own links (/etc/os-release -> ../usr/lib/os-release) are its
+        // truth; what matters here is never blocking on a FIFO or device and never reading
+        // without bound.
+        let result = read_file(std::path::Path::new(path), path, cap, Follow::Yes, oversize);
         record_read(&self.log, path, &result);
         result
     }
@@ -123,17 +132,18 @@ pub(super) fn record_read(log: &EvidenceLog, path: &str, result: &Result<FileTex
     }
 }
 
-pub(super) fn read_capped(real: &std::path::Path, shown: &str) -> Result<FileText, HostError> {
-    let file = std::fs::File::open(real).map_err(|e| HostError::from_io(shown, &e))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_READ_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| HostError::from_io(shown, &e))?;
-    let truncated = bytes.len() as u64 > MAX_READ_BYTES;
-    if truncated {
-        bytes.truncate(MAX_READ_BYTES as usize);
-    }
-    Ok(file_text(shown, &bytes, truncated))
+/// Reads a regular file through `fsread` (non-blocking open, type checked on the descriptor,
+/// size checked before reading).
+pub(super) fn read_file(
+    real: &std::path::Path,
+    shown: &str,
+    cap: u64,
+    follow: Follow,
+    oversize: Oversize,
+) -> Result<FileText, HostError> {
+    let b = fsread::read_regular(real, cap, follow, oversize)
+        .map_err(|e| HostError::from_read(shown, e))?;
+    Ok(file_text(shown, &b.bytes, b.truncated))
 }
 
 pub(super) fn list_dir(real: &std::path::Path, shown: &str) -> Result<Vec<String>, HostError> {
@@ -168,7 +178,71 @@ pub(super) fn meta_of(real: &std::path::Path, shown: &str) -> Result<FileMeta, H
     })
 }
 
+/// How long the pipes may stay open after the command ended (or was killed): a grandchild
+/// that inherited them can hold them forever.
+const PIPE_GRACE: Duration = Duration::from_millis(200);
+
+/// Process groups of the commands running now, so the tool can kill them when it exits
+/// (quit, Ctrl-C, SIGTERM) instead of leaving them behind.
+static RUNNING: std::sync::Mutex<std::collections::BTreeSet<i32>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// Set when the tool is exiting: no new command starts after that.
+static EXITING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Kills the whole process group of every command still running and lets no new one start
+/// (the exit path of the tool: quit, Ctrl-C, SIGTERM, a closed terminal).
+pub fn kill_running_commands() {
+    EXITING.store(true, std::sync::atomic::Ordering::SeqCst);
+    let groups: Vec<i32> = RUNNING
+        .lock()
+        .map(|g| g.iter().copied().collect())
+        .unwrap_or_default();
+    for pgid in groups {
+        kill_group(pgid);
+    }
+}
+
+/// How many commands are running now (for tests and the TUI's quit path).
+pub fn running_commands() -> usize {
+    RUNNING.lock().map(|g| g.len()).unwrap_or(0)
+}
+
+fn kill_group(pgid: i32) {
+    if let Some(pid) = rustix::process::Pid::from_raw(pgid) {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+}
+
+/// Keeps a command's group registered while it runs; unregisters (and kills what is left of
+/// the group) when dropped, on every path out of `run_command`.
+struct GroupGuard(i32);
+
+impl GroupGuard {
+    fn new(pgid: i32) -> GroupGuard {
+        if let Ok(mut g) = RUNNING.lock() {
+            g.insert(pgid);
+        }
+        GroupGuard(pgid)
+    }
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if let Ok(mut g) = RUNNING.lock() {
+            g.remove(&self.0);
+        }
+    }
+}
+
+/// What a pipe gave: the bytes, and whether there was more than the cap.
+struct Drained {
+    bytes: Vec<u8>,
+    overflow: bool,
+}
+
 fn run_command(argv: &[&str], timeout: Duration) -> CommandRun {
+    use std::os::unix::process::CommandExt;
     let owned: Vec<String> = argv.iter().map(|s| (*s).to_string()).collect();
     let done = |status, stdout: Vec<u8>, stderr: Vec<u8>| CommandRun {
         argv: owned.clone(),
@@ -183,6 +257,13 @@ fn run_command(argv: &[&str], timeout: Duration) -> CommandRun {
             Vec::new(),
         );
     };
+    if EXITING.load(std::sync::atomic::Ordering::SeqCst) {
+        return done(
+            RunStatus::Failed("not started: the tool is exiting".into()),
+            Vec::new(),
+            Vec::new(),
+        );
+    }
     let child = Command::new(program)
         .args(args)
         .env("LC_ALL", "C")
@@ -190,6 +271,10 @@ fn run_command(argv: &[&str], timeout: Duration) -> CommandRun {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        // Its own process group: at the timeout (and when the tool exits) the command is
+        // killed together with whatever it started, and a Ctrl-C meant for the tool's
+        // terminal does not reach it half-way.
+        .process_group(0)
         .spawn();
     let mut child = match child {
         Ok(c) => c,
@@ -198,14 +283,30 @@ fn run_command(argv: &[&str], timeout: Duration) -> CommandRun {
         }
         Err(e) => return done(RunStatus::Failed(e.to_string()), Vec::new(), Vec::new()),
     };
-    // Drain both pipes on threads so a chatty child never blocks on a full pipe.
+    let pgid = i32::try_from(child.id()).unwrap_or(0);
+    let guard = GroupGuard::new(pgid);
+    if EXITING.load(std::sync::atomic::Ordering::SeqCst) {
+        // The tool began exiting between the spawn and the registration.
+        kill_group(pgid);
+    }
+    // Drain both pipes on threads so a chatty child never blocks on a full pipe; past the
+    // cap the rest is read and dropped, so the child can still finish.
     let drain = |pipe: Option<Box<dyn Read + Send>>| {
         std::thread::spawn(move || {
             let mut buf = Vec::new();
-            if let Some(p) = pipe {
-                let _ = p.take(MAX_OUTPUT_BYTES).read_to_end(&mut buf);
+            let mut overflow = false;
+            if let Some(mut p) = pipe {
+                let _ = (&mut p).take(MAX_OUTPUT_BYTES + 1).read_to_end(&mut buf);
+                if buf.len() as u64 > MAX_OUTPUT_BYTES {
+                    overflow = true;
+                    buf.truncate(usize::try_from(MAX_OUTPUT_BYTES).unwrap_or(usize::MAX));
+                    let _ = std::io::copy(&mut p, &mut std::io::sink());
+                }
             }
-            buf
+            Drained {
+                bytes: buf,
+                overflow,
+            }
         })
     };
     let out = drain(
@@ -225,6 +326,7 @@ fn run_command(argv: &[&str], timeout: Duration) -> CommandRun {
         match child.try_wait() {
             Ok(Some(st)) => break st.code().map_or(RunStatus::Signalled, RunStatus::Exited),
             Ok(None) if start.elapsed() >= timeout => {
+                kill_group(pgid);
                 let _ = child.kill();
                 let _ = child.wait();
                 break RunStatus::TimedOut(timeout);
@@ -233,21 +335,43 @@ fn run_command(argv: &[&str], timeout: Duration) -> CommandRun {
             Err(e) => break RunStatus::Failed(e.to_string()),
         }
     };
-    // A killed child's grandchildren may hold the pipes open; do not wait for them forever.
-    let stdout = join_within(out, Duration::from_millis(200));
-    let stderr = join_within(err, Duration::from_millis(200));
-    done(status, stdout, stderr)
+    let mut stdout = join_within(out, PIPE_GRACE);
+    if stdout.is_none() {
+        // Something the command left behind in its group still holds the pipe: end it, and
+        // give the reader one more grace period.
+        kill_group(pgid);
+    }
+    let stderr = join_within(err, PIPE_GRACE);
+    drop(guard);
+    let status = match (status, &mut stdout) {
+        (RunStatus::Exited(_) | RunStatus::Signalled, None) => RunStatus::OutputLost(format!(
+            "the output pipe was still open {} ms after the command ended",
+            PIPE_GRACE.as_millis()
+        )),
+        (RunStatus::Exited(_) | RunStatus::Signalled, Some(d)) if d.overflow => {
+            RunStatus::OutputLost(format!(
+                "output larger than {} MiB, not read past it",
+                MAX_OUTPUT_BYTES / 1024 / 1024
+            ))
+        }
+        (status, _) => status,
+    };
+    done(
+        status,
+        stdout.map(|d| d.bytes).unwrap_or_default(),
+        stderr.map(|d| d.bytes).unwrap_or_default(),
+    )
 }
 
-fn join_within(handle: std::thread::JoinHandle<Vec<u8>>, grace: Duration) -> Vec<u8> {
+fn join_within(handle: std::thread::JoinHandle<Drained>, grace: Duration) -> Option<Drained> {
     let start = Instant::now();
     while !handle.is_finished() {
         if start.elapsed() > grace {
-            return Vec::new();
+            return None;
         }
         std::thread::sleep(Duration::from_millis(1));
     }
-    handle.join().unwrap_or_default()
+    handle.join().ok()
 }
 
 #[cfg(test)]
@@ -273,6 +397,67 @@ mod tests {
         let run = run_command(&["sleep", "5"], Duration::from_millis(200));
         assert_eq!(run.status, RunStatus::TimedOut(Duration::from_millis(200)));
         assert!(start.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn the_timeout_kills_the_whole_process_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("grandchild.pid");
+        let script = format!("sleep 30 & echo $! > {}; wait", pidfile.display());
+        let start = Instant::now();
+        let run = run_command(&["sh", "-c", &script], Duration::from_millis(300));
+        assert_eq!(run.status, RunStatus::TimedOut(Duration::from_millis(300)));
+        // The timeout costs the timeout plus the pipe grace, not the grandchild's 30 s.
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+        let pid = std::fs::read_to_string(&pidfile).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let alive = std::path::Path::new(&format!("/proc/{}", pid.trim())).exists()
+            && !std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+                .unwrap_or_default()
+                .contains(") Z ");
+        assert!(!alive, "the grandchild {pid} outlived the timeout");
+        assert_eq!(running_commands(), 0);
+    }
+
+    #[test]
+    fn output_lost_after_the_grace_is_not_exit_0_with_empty_output() {
+        // The command exits 0 at once, but a background child keeps its stdout open.
+        let run = run_command(
+            &["sh", "-c", "(sleep 5; echo late) & echo early"],
+            Duration::from_secs(5),
+        );
+        assert!(
+            matches!(run.status, RunStatus::OutputLost(_)),
+            "{:?}",
+            run.status
+        );
+        assert!(!run.exited_with(&[0]));
+        assert!(
+            run.unusable_reason()
+                .is_some_and(|w| w.contains("output of sh was lost"))
+        );
+    }
+
+    #[test]
+    fn output_past_the_cap_is_lost_not_cut() {
+        let run = run_command(
+            &[
+                "head",
+                "-c",
+                &(MAX_OUTPUT_BYTES + 10).to_string(),
+                "/dev/zero",
+            ],
+            Duration::from_secs(20),
+        );
+        assert!(
+            matches!(run.status, RunStatus::OutputLost(ref w) if w.contains("not read past it")),
+            "{:?}",
+            run.status
+        );
     }
 
     #[test]

@@ -4,15 +4,26 @@
 //! `DIR/.stationward-capture/commands/<key>.stdout` (and `<key>.exit`, default 0), where `<key>`
 //! is `Root::capture_key(argv)` (the argv joined by `_`, other bytes as `%XX`); without one a command is `NotRun`.
 
-use super::live::{list_dir, meta_of, read_capped, record_read};
+use super::live::{MAX_OUTPUT_BYTES, list_dir, meta_of, read_file, record_read};
 use super::{
-    CommandRun, Evidence, EvidenceLog, FileMeta, FileText, Host, HostError, HostKind, ProcessInfo,
-    RunStatus,
+    CommandRun, Evidence, EvidenceLog, FileMeta, FileText, Host, HostError, HostKind, Oversize,
+    ProcessInfo, RunStatus,
 };
+use crate::fsread::{self, Bytes, Follow};
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 pub const CAPTURE_DIR: &str = ".stationward-capture/commands";
+
+/// Symlinks followed in one resolution before giving up with ELOOP (the kernel's limit).
+const MAX_LINKS: usize = 40;
+
+/// Whether the final component of a path is resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Last {
+    Follow,
+    Keep,
+}
 
 #[derive(Debug)]
 pub struct Root {
@@ -28,25 +39,16 @@ impl Root {
         }
     }
 
-    /// Maps a path on the inspected system into the tree, never escaping it via `..`.
-    fn inside(&self, path: &str) -> PathBuf {
-        let mut out = self.dir.clone();
-        for c in Path::new(path).components() {
-            match c {
-                Component::Normal(part) => out.push(part),
-                Component::ParentDir if out != self.dir => {
-                    out.pop();
-                }
-                _ => {}
-            }
-        }
-        out
-    }
-
-    /// Resolves symlinks in every component inside the tree (absolute targets are relative
-    /// to the root), so neither `/etc -> /srv/etc` nor `/etc/foo -> /usr/lib/foo` leads out
-    /// to the live system. Loops give up after 40 links, like the kernel.
-    fn resolve(&self, path: &str) -> PathBuf {
+    /// Resolves `path` inside the tree, following every symlink with the tree as `/`
+    /// (absolute targets are relative to the root, `..` never climbs above it), so neither
+    /// `/etc -> /srv/etc` nor `/etc/foo -> /usr/lib/foo` leads out to the live system.
+    ///
+    /// With `Last::Follow` the final component is resolved too; with `Last::Keep` it is left
+    /// as named (lstat, readlink). More than 40 links fail with ELOOP, like the kernel:
+    /// never a half-resolved path that still ends in a link the kernel would then follow from
+    /// the real `/`. The caller opens the result with `O_NOFOLLOW`, so a link swapped in after
+    /// resolution is refused rather than followed.
+    fn resolve(&self, path: &str, last: Last) -> Result<PathBuf, HostError> {
         let mut pending: Vec<String> = components(path).into_iter().rev().collect();
         let mut done: Vec<String> = Vec::new();
         let mut links = 0;
@@ -55,14 +57,35 @@ impl Root {
                 done.pop();
                 continue;
             }
+            if last == Last::Keep && pending.is_empty() {
+                done.push(part);
+                break;
+            }
             done.push(part);
             let here = self.dir.join(done.join("/"));
-            let Ok(target) = std::fs::read_link(&here) else {
-                continue;
+            let target = match std::fs::read_link(&here) {
+                Ok(t) => t,
+                // Not a link (EINVAL), or absent / not a directory: the open that follows
+                // reports it with the path as the inspected system names it.
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => continue,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                    ) =>
+                {
+                    continue;
+                }
+                Err(e) => return Err(HostError::from_io(path, &e)),
             };
             links += 1;
-            if links > 40 {
-                break;
+            if links > MAX_LINKS {
+                return Err(HostError::Other {
+                    path: path.to_string(),
+                    reason: format!(
+                        "too many levels of symbolic links (more than {MAX_LINKS}) inside the tree"
+                    ),
+                });
             }
             done.pop();
             let target = target.to_string_lossy().into_owned();
@@ -71,18 +94,32 @@ impl Root {
             }
             pending.extend(components(&target).into_iter().rev());
         }
-        self.dir.join(done.join("/"))
+        Ok(self.dir.join(done.join("/")))
     }
 
-    /// The path with its directories resolved inside the tree but the last component left
-    /// as it is, for operations that must not follow a final symlink (lstat, readlink).
-    fn resolve_parent(&self, path: &str) -> PathBuf {
-        let p = Path::new(path);
-        match (p.parent(), p.file_name()) {
-            (Some(parent), Some(name)) if parent != Path::new("/") && parent != Path::new("") => {
-                self.resolve(&parent.to_string_lossy()).join(name)
-            }
-            _ => self.inside(path),
+    /// Where a captured command's output or exit status lives, resolved like any other path.
+    fn capture_path(&self, key: &str, suffix: &str) -> Result<PathBuf, HostError> {
+        self.resolve(&format!("/{CAPTURE_DIR}/{key}.{suffix}"), Last::Follow)
+    }
+
+    /// Reads a captured file: regular, capped, final component never a link.
+    fn read_capture(&self, key: &str, suffix: &str, cap: u64) -> Result<Bytes, HostError> {
+        let shown = format!("{CAPTURE_DIR}/{key}.{suffix}");
+        let real = self.capture_path(key, suffix)?;
+        fsread::read_regular(&real, cap, Follow::No, Oversize::Truncate)
+            .map_err(|e| HostError::from_read(&shown, e))
+    }
+
+    /// The captured exit status: 0 when no `.exit` file was captured (documented default), an
+    /// error when one exists but cannot be read or parsed (never silently 0).
+    fn captured_exit(&self, key: &str) -> Result<i32, String> {
+        match self.read_capture(key, "exit", 64) {
+            Err(HostError::NotFound(_)) => Ok(0),
+            Err(e) => Err(format!("captured exit status unusable: {e}")),
+            Ok(b) => String::from_utf8_lossy(&b.bytes)
+                .trim()
+                .parse()
+                .map_err(|_| format!("captured exit status of {key} is not a number")),
         }
     }
 
@@ -107,54 +144,62 @@ impl Host for Root {
         HostKind::Root(self.dir.clone())
     }
 
-    fn read(&self, path: &str) -> Result<FileText, HostError> {
-        let result = read_capped(&self.resolve(path), path);
+    fn read_limited(
+        &self,
+        path: &str,
+        cap: u64,
+        oversize: Oversize,
+    ) -> Result<FileText, HostError> {
+        let result = self
+            .resolve(path, Last::Follow)
+            .and_then(|real| read_file(&real, path, cap, Follow::No, oversize));
         record_read(&self.log, path, &result);
         result
     }
 
     fn read_dir(&self, path: &str) -> Result<Vec<String>, HostError> {
-        list_dir(&self.resolve(path), path)
+        list_dir(&self.resolve(path, Last::Follow)?, path)
     }
 
     fn metadata(&self, path: &str) -> Result<FileMeta, HostError> {
-        meta_of(&self.resolve_parent(path), path)
+        meta_of(&self.resolve(path, Last::Keep)?, path)
     }
 
     fn read_link(&self, path: &str) -> Result<String, HostError> {
-        std::fs::read_link(self.resolve_parent(path))
+        std::fs::read_link(self.resolve(path, Last::Keep)?)
             .map(|p| p.to_string_lossy().into_owned())
             .map_err(|e| HostError::from_io(path, &e))
     }
 
     fn run(&self, argv: &[&str], _timeout: Duration) -> CommandRun {
         let key = Root::capture_key(argv);
-        let base = self.dir.join(CAPTURE_DIR);
-        let stdout_path = base.join(format!("{key}.stdout"));
         let owned: Vec<String> = argv.iter().map(|s| (*s).to_string()).collect();
-        let run = match std::fs::read(&stdout_path) {
-            Ok(bytes) => {
-                let exit = std::fs::read_to_string(base.join(format!("{key}.exit")))
-                    .ok()
-                    .and_then(|s| s.trim().parse().ok())
-                    .unwrap_or(0);
-                let status = if exit == 127 {
-                    RunStatus::Missing
-                } else {
-                    RunStatus::Exited(exit)
-                };
-                CommandRun {
-                    argv: owned,
-                    status,
-                    stdout: String::from_utf8_lossy(&bytes).into_owned(),
-                    stderr: String::new(),
-                }
-            }
-            Err(_) => CommandRun {
-                argv: owned,
-                status: RunStatus::NotRun("offline image: command not run".into()),
-                stdout: String::new(),
-                stderr: String::new(),
+        let ran = |status, stdout: &[u8]| CommandRun {
+            argv: owned.clone(),
+            status,
+            stdout: String::from_utf8_lossy(stdout).into_owned(),
+            stderr: String::new(),
+        };
+        let run = match self.read_capture(&key, "stdout", MAX_OUTPUT_BYTES) {
+            Err(HostError::NotFound(_)) => ran(
+                RunStatus::NotRun("offline image: command not run".into()),
+                b"",
+            ),
+            Err(e) => ran(
+                RunStatus::Failed(format!("captured output unusable: {e}")),
+                b"",
+            ),
+            Ok(out) if out.truncated => ran(
+                RunStatus::OutputLost(format!(
+                    "captured output larger than {} MiB, not read past it",
+                    MAX_OUTPUT_BYTES / 1024 / 1024
+                )),
+                b"",
+            ),
+            Ok(out) => match self.captured_exit(&key) {
+                Ok(127) => ran(RunStatus::Missing, b""),
+                Ok(code) => ran(RunStatus::Exited(code), &out.bytes),
+                Err(why) => ran(RunStatus::Failed(why), b""),
             },
         };
         self.log.push(run.evidence());
@@ -196,15 +241,185 @@ mod tests {
 
     #[test]
     fn paths_stay_inside_the_root() {
-        let r = Root::new("/tmp/tree");
+        let r = Root::new("/tmp/stationward-no-such-tree");
         assert_eq!(
-            r.inside("/etc/passwd"),
-            PathBuf::from("/tmp/tree/etc/passwd")
+            r.resolve("/etc/passwd", Last::Follow),
+            Ok(PathBuf::from("/tmp/stationward-no-such-tree/etc/passwd"))
         );
         assert_eq!(
-            r.inside("/../../etc/shadow"),
-            PathBuf::from("/tmp/tree/etc/shadow")
+            r.resolve("/../../etc/shadow", Last::Follow),
+            Ok(PathBuf::from("/tmp/stationward-no-such-tree/etc/shadow"))
         );
+    }
+
+    /// A tree whose /etc/passwd is a link; the live host's /etc/passwd must never be read.
+    fn tree_with_link(
+        make: impl FnOnce(&Path) -> std::io::Result<()>,
+    ) -> std::io::Result<tempfile::TempDir> {
+        let dir = tempfile::tempdir()?;
+        std::fs::create_dir_all(dir.path().join("etc"))?;
+        make(dir.path())?;
+        Ok(dir)
+    }
+
+    fn assert_not_live(r: &Root, path: &str) {
+        let got = r.read(path);
+        let live = std::fs::read_to_string(path).unwrap_or_default();
+        if let Ok(f) = &got {
+            assert_ne!(f.text, live, "{path} read the live host's file");
+        }
+        let err = got.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            err.contains("too many levels of symbolic links"),
+            "{path}: {err}"
+        );
+    }
+
+    #[test]
+    fn a_self_loop_fails_with_eloop_not_the_live_file() -> std::io::Result<()> {
+        let dir = tree_with_link(|d| std::os::unix::fs::symlink("passwd", d.join("etc/passwd")))?;
+        let r = Root::new(dir.path());
+        assert_not_live(&r, "/etc/passwd");
+        assert!(r.read_dir("/etc/passwd").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn a_41_link_chain_ending_outside_fails_with_eloop() -> std::io::Result<()> {
+        // l0 -> l1 -> ... -> l40 -> /etc/passwd: the 41st link is the one that would reach
+        // outside, and a resolver that gives up there must not hand back "l40" for the kernel
+        // to follow from the real /.
+        let dir = tree_with_link(|d| {
+            for i in 0..40 {
+                std::os::unix::fs::symlink(format!("l{}", i + 1), d.join(format!("etc/l{i}")))?;
+            }
+            std::os::unix::fs::symlink("/etc/passwd", d.join("etc/l40"))?;
+            std::os::unix::fs::symlink("l0", d.join("etc/passwd"))
+        })?;
+        let r = Root::new(dir.path());
+        assert_not_live(&r, "/etc/passwd");
+        // Metadata of the link itself is still visible (lstat does not follow).
+        assert_eq!(
+            r.metadata("/etc/passwd").map(|m| m.kind),
+            Ok(crate::host::FileKind::Symlink)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn forty_links_are_still_followed() -> std::io::Result<()> {
+        let dir = tree_with_link(|d| {
+            for i in 0..39 {
+                std::os::unix::fs::symlink(format!("l{}", i + 1), d.join(format!("etc/l{i}")))?;
+            }
+            std::fs::write(d.join("etc/l39"), "root:x:0:0::/root:/bin/sh\n")?;
+            std::os::unix::fs::symlink("l0", d.join("etc/passwd"))
+        })?;
+        let r = Root::new(dir.path());
+        assert_eq!(
+            r.read("/etc/passwd").map(|f| f.text),
+            Ok("root:x:0:0::/root:/bin/sh\n".to_string())
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn capture_files_that_are_links_stay_inside_the_tree() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let cap = dir.path().join(CAPTURE_DIR);
+        std::fs::create_dir_all(&cap)?;
+        let key = Root::capture_key(&["cat", "/etc/hostname"]);
+        // Absolute target: resolved inside the tree, where it does not exist.
+        std::os::unix::fs::symlink("/etc/hostname", cap.join(format!("{key}.stdout")))?;
+        let r = Root::new(dir.path());
+        let run = r.run(&["cat", "/etc/hostname"], Duration::from_secs(1));
+        assert!(matches!(run.status, RunStatus::NotRun(_)), "{run:?}");
+        assert_eq!(run.stdout, "");
+        // Inside the tree it is followed.
+        std::fs::create_dir_all(dir.path().join("etc"))?;
+        std::fs::write(dir.path().join("etc/hostname"), "image-host\n")?;
+        let run = r.run(&["cat", "/etc/hostname"], Duration::from_secs(1));
+        assert_eq!(run.status, RunStatus::Exited(0));
+        assert_eq!(run.stdout, "image-host\n");
+        // A loop is a failure with its reason, never the live file.
+        let key2 = Root::capture_key(&["hostname"]);
+        std::os::unix::fs::symlink(format!("{key2}.stdout"), cap.join(format!("{key2}.stdout")))?;
+        let run = r.run(&["hostname"], Duration::from_secs(1));
+        assert!(
+            run.unusable_reason()
+                .is_some_and(|w| w.contains("too many levels")),
+            "{run:?}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn capture_fifo_and_bad_exit_are_failures_not_exit_0() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let cap = dir.path().join(CAPTURE_DIR);
+        std::fs::create_dir_all(&cap)?;
+        let key = Root::capture_key(&["nft", "list", "ruleset"]);
+        let fifo = cap.join(format!("{key}.stdout"));
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()?
+                .success()
+        );
+        let r = Root::new(dir.path());
+        let t = std::time::Instant::now();
+        let run = r.run(&["nft", "list", "ruleset"], Duration::from_secs(1));
+        assert!(t.elapsed() < Duration::from_secs(1));
+        assert!(
+            run.unusable_reason().is_some_and(|w| w.contains("FIFO")),
+            "{run:?}"
+        );
+        std::fs::remove_file(&fifo)?;
+        std::fs::write(&fifo, "table inet filter {}\n")?;
+        std::fs::write(cap.join(format!("{key}.exit")), "garbage")?;
+        let run = r.run(&["nft", "list", "ruleset"], Duration::from_secs(1));
+        assert!(matches!(run.status, RunStatus::Failed(_)), "{run:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn fifo_and_devices_in_a_tree_are_refused_at_once() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        std::fs::create_dir_all(dir.path().join("etc"))?;
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(dir.path().join("etc/shadow"))
+                .status()?
+                .success()
+        );
+        // An absolute link to /dev/zero resolves inside the tree (absent), a relative one
+        // climbing out is clamped at the root: neither reaches the live device.
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("etc/group"))?;
+        let r = Root::new(dir.path());
+        let t = std::time::Instant::now();
+        let shadow = r.read("/etc/shadow").map_err(|e| e.to_string());
+        assert!(t.elapsed() < Duration::from_millis(500));
+        assert!(
+            shadow.as_ref().is_err_and(|e| e.contains("FIFO")),
+            "{shadow:?}"
+        );
+        assert!(matches!(r.read("/etc/group"), Err(HostError::NotFound(_))));
+        Ok(())
+    }
+
+    #[test]
+    fn an_oversized_file_is_refused_with_its_reason() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        std::fs::create_dir_all(dir.path().join("etc"))?;
+        let f = std::fs::File::create(dir.path().join("etc/passwd"))?;
+        f.set_len(crate::host::MAX_READ_BYTES + 1)?;
+        let r = Root::new(dir.path());
+        let err = r.read("/etc/passwd").map_err(|e| e.to_string());
+        assert_eq!(
+            err,
+            Err("/etc/passwd: file larger than 16 MiB, not read past it".to_string())
+        );
+        Ok(())
     }
 
     #[test]

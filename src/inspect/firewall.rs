@@ -566,8 +566,9 @@ fn ipv6_enabled(host: &dyn Host) -> bool {
 /// Runs `v4`/`v6` save commands and adds their chains. False when neither gave a ruleset.
 fn iptables_fallback(host: &dyn Host, facts: &mut FirewallFacts, v4: &[&str], v6: &[&str]) -> bool {
     let mut any = false;
-    for (argv, family) in [(v4, "ip"), (v6, "ip6")] {
-        let run = host.run(argv, DEFAULT_TIMEOUT);
+    // v4 and v6 are independent: run together, so a stuck one costs one timeout, not two.
+    let runs = crate::host::run_all(host, &[v4, v6], DEFAULT_TIMEOUT);
+    for ((argv, family), run) in [(v4, "ip"), (v6, "ip6")].into_iter().zip(runs) {
         if run.exited_with(&[0]) {
             any = true;
             let source = argv.join(" ");
@@ -606,8 +607,9 @@ fn enrich_from_iptables_save(host: &dyn Host, facts: &mut FirewallFacts) {
         "iptables-nft",
         "nft -j list ruleset (xt expressions)",
     );
-    for (argv, family) in [(["iptables-save"], "ip"), (["ip6tables-save"], "ip6")] {
-        let run = host.run(&argv, DEFAULT_TIMEOUT);
+    let pairs = [(["iptables-save"], "ip"), (["ip6tables-save"], "ip6")];
+    let runs = crate::host::run_all(host, &[&pairs[0].0, &pairs[1].0], DEFAULT_TIMEOUT);
+    for ((argv, family), run) in pairs.into_iter().zip(runs) {
         if !run.exited_with(&[0]) {
             continue;
         }

@@ -42,11 +42,15 @@ pub fn collect(host: &dyn Host) -> HostIdentity {
         }
     }
 
-    // os-release(5): /etc/os-release takes precedence over /usr/lib/os-release.
-    match host
-        .read("/etc/os-release")
-        .or_else(|_| host.read("/usr/lib/os-release"))
-    {
+    // os-release(5): /etc/os-release takes precedence over /usr/lib/os-release, which is
+    // read only when the former does not exist (an unreadable one is not "absent").
+    match host.read("/etc/os-release").or_else(|e| {
+        if e.is_not_found() {
+            host.read("/usr/lib/os-release")
+        } else {
+            Err(e)
+        }
+    }) {
         Ok(f) => {
             let rel = parse_os_release(&f.text);
             let get = |k: &str| rel.get(k).cloned().unwrap_or_default();

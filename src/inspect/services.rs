@@ -111,12 +111,67 @@ impl ServicesFacts {
             .or(Some(found))
     }
 
-    /// Why enablement could not be read, if it could not.
+    /// Why enablement could not be read (wholly or in part: an unreadable unit directory,
+    /// /etc/init.d, inetd or xinetd configuration hides what it would enable), if it could not.
     pub fn enablement_unknown(&self) -> Option<&str> {
-        self.unknown
-            .get("services")
-            .or_else(|| self.unknown.get("enablement"))
-            .map(String::as_str)
+        ServicesUnseen::ENABLEMENT
+            .iter()
+            .find_map(|k| self.unseen(*k))
+    }
+
+    /// Why `what` could not be seen, if it could not.
+    pub fn unseen(&self, what: ServicesUnseen) -> Option<&str> {
+        self.unknown.get(what.key()).map(String::as_str)
+    }
+}
+
+/// The closed set of keys of `ServicesFacts::unknown`: readers name them by this enum, so a
+/// key the collector writes cannot drift from the one the checks read (the checks read
+/// "services", which nothing wrote, while "sysv", "inetd", "xinetd" and "units" were written
+/// and read by nothing: an unreadable /etc/inetd.conf passed `services.legacy_cleartext`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServicesUnseen {
+    /// /etc/systemd/system (what is enabled), or no init system found at all.
+    Enablement,
+    /// A unit directory other than /etc/systemd/system.
+    Units,
+    /// Whether units are running (systemctl).
+    Active,
+    /// /etc/init.d and /etc/rc?.d.
+    Sysv,
+    /// /etc/inetd.conf and /etc/inetd.d.
+    Inetd,
+    /// /etc/xinetd.conf and /etc/xinetd.d.
+    Xinetd,
+}
+
+impl ServicesUnseen {
+    pub const ALL: [ServicesUnseen; 6] = [
+        ServicesUnseen::Enablement,
+        ServicesUnseen::Units,
+        ServicesUnseen::Active,
+        ServicesUnseen::Sysv,
+        ServicesUnseen::Inetd,
+        ServicesUnseen::Xinetd,
+    ];
+    /// Everything that decides what is enabled at boot.
+    pub const ENABLEMENT: [ServicesUnseen; 5] = [
+        ServicesUnseen::Enablement,
+        ServicesUnseen::Units,
+        ServicesUnseen::Sysv,
+        ServicesUnseen::Inetd,
+        ServicesUnseen::Xinetd,
+    ];
+
+    pub const fn key(self) -> &'static str {
+        match self {
+            ServicesUnseen::Enablement => "enablement",
+            ServicesUnseen::Units => "units",
+            ServicesUnseen::Active => "active",
+            ServicesUnseen::Sysv => "sysv",
+            ServicesUnseen::Inetd => "inetd",
+            ServicesUnseen::Xinetd => "xinetd",
+        }
     }
 }
 

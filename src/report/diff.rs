@@ -6,7 +6,7 @@
 
 use super::summary::{self, Summary, status_rank};
 use crate::checks::Status;
-use crate::text::{truncate, wrap};
+use crate::text::{for_terminal, truncate, wrap};
 use crate::walkthrough::Verdict;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -39,6 +39,65 @@ pub enum DiffError {
     },
     #[error("{name}: not a valid summary: {reason}")]
     Summary { name: String, reason: String },
+    /// A scan missing what a comparison needs: comparing it would say "no regressions" about
+    /// nothing.
+    #[error("{name}: not a complete scan: {reason}")]
+    Incomplete { name: String, reason: String },
+}
+
+/// Diff inputs are scans and summaries, which grow with the host (100,000 units).
+pub const MAX_DIFF_INPUT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Checks that a scan has every part a comparison reads: the header, facts of the areas it
+/// inspected, and at least one finding, each with a check id and a known status.
+fn require_complete_scan(name: &str, v: &Value) -> Result<(), DiffError> {
+    let bad = |reason: String| DiffError::Incomplete {
+        name: name.to_string(),
+        reason,
+    };
+    for key in ["tool", "host", "facts"] {
+        if !v.get(key).is_some_and(Value::is_object) {
+            return Err(bad(format!("\"{key}\" is missing or not an object")));
+        }
+    }
+    if !v.get("scanned_at").is_some_and(Value::is_string) {
+        return Err(bad("\"scanned_at\" is missing".to_string()));
+    }
+    let areas = v
+        .get("facts")
+        .and_then(|f| f.get("areas"))
+        .and_then(Value::as_array)
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| bad("\"facts.areas\" is missing or empty: no area was inspected".into()))?;
+    for area in areas {
+        let area = area
+            .as_str()
+            .ok_or_else(|| bad("\"facts.areas\" holds a non-string".into()))?;
+        if crate::checks::Area::parse(area).is_none() {
+            return Err(bad(format!("unknown area \"{area}\" in facts.areas")));
+        }
+        if !v["facts"].get(area).is_some_and(Value::is_object) {
+            return Err(bad(format!("facts of area \"{area}\" are missing")));
+        }
+    }
+    let findings = v
+        .get("findings")
+        .and_then(Value::as_array)
+        .filter(|f| !f.is_empty())
+        .ok_or_else(|| bad("\"findings\" is missing or empty".into()))?;
+    for (i, f) in findings.iter().enumerate() {
+        if !f.get("check").is_some_and(Value::is_string) {
+            return Err(bad(format!("finding {i} has no check id")));
+        }
+        let status = str_field(f, "status");
+        if summary::parse_status(&status).is_none() {
+            return Err(bad(format!(
+                "finding {i} ({}) has an unknown status \"{status}\"",
+                str_field(f, "check")
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// One side of a comparison.
@@ -265,7 +324,16 @@ impl DiffReport {
     /// The comparison as 80-column text.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
-        let side = |s: &Side| format!("{} ({}, {})", s.label, dash(&s.hostname), dash(&s.at));
+        // Names, hosts and notes come from the compared files: escaped so none can move the
+        // cursor or forge a line ("No regressions") on the terminal.
+        let side = |s: &Side| {
+            format!(
+                "{} ({}, {})",
+                for_terminal(&s.label),
+                for_terminal(dash(&s.hostname)),
+                for_terminal(dash(&s.at))
+            )
+        };
         let _ = writeln!(out, "stationward diff ({})", self.kind);
         for (tag, s) in [("OLD", &self.old), ("NEW", &self.new)] {
             for (i, line) in wrap(&side(s), WIDTH, "    ").into_iter().enumerate() {
@@ -294,7 +362,10 @@ impl DiffReport {
                 if regressions.len() == 1 { "s" } else { "" }
             );
             for r in &regressions {
-                for (i, line) in wrap(r, WIDTH, "    ").into_iter().enumerate() {
+                for (i, line) in wrap(&for_terminal(r), WIDTH, "    ")
+                    .into_iter()
+                    .enumerate()
+                {
                     if i == 0 {
                         let _ = writeln!(out, "  ✘ {}", line.trim_start());
                     } else {
@@ -304,7 +375,10 @@ impl DiffReport {
             }
         }
         for n in &self.notes {
-            for (i, line) in wrap(n, WIDTH, "    ").into_iter().enumerate() {
+            for (i, line) in wrap(&for_terminal(n), WIDTH, "    ")
+                .into_iter()
+                .enumerate()
+            {
                 if i == 0 {
                     let _ = writeln!(out, "  Note: {}", line.trim_start());
                 } else {
@@ -381,7 +455,7 @@ fn mark(regression: bool) -> &'static str {
 }
 
 fn row(out: &mut String, mark: &str, name: &str, change: &str) {
-    let name = truncate(name, 36);
+    let name = truncate(&for_terminal(name), 36);
     let line = format!("  {mark} {name:<36} {change}");
     let _ = writeln!(out, "{}", truncate(&line, WIDTH));
 }
@@ -402,14 +476,14 @@ fn section<T>(
         let _ = writeln!(
             out,
             "{}",
-            truncate(&format!("  {m} + {}", describe(a)), WIDTH)
+            truncate(&format!("  {m} + {}", for_terminal(&describe(a))), WIDTH)
         );
     }
     for r in &changes.removed {
         let _ = writeln!(
             out,
             "{}",
-            truncate(&format!("    - {}", describe(r)), WIDTH)
+            truncate(&format!("    - {}", for_terminal(&describe(r))), WIDTH)
         );
     }
 }
@@ -470,6 +544,8 @@ pub fn diff_json(
         });
     }
     if ok == "scan" {
+        require_complete_scan(old_name, &old)?;
+        require_complete_scan(new_name, &new)?;
         return Ok(diff_scans(old_name, &old, new_name, &new));
     }
     let old: Summary = serde_json::from_value(old).map_err(|e| DiffError::Summary {

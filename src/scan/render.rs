@@ -2,7 +2,7 @@
 
 use super::Scan;
 use crate::checks::{self, Area, Finding, Status};
-use crate::text::wrap;
+use crate::text::{for_terminal, for_terminal_lines, wrap};
 use std::fmt::Write;
 
 /// How to draw status words.
@@ -12,28 +12,35 @@ pub enum Colour {
     Ansi,
 }
 
+/// Everything in a scan that came from the inspected host or a file (names, versions, reasons,
+/// details) is escaped with `for_terminal`: no byte from outside reaches the terminal raw.
 pub fn scan_text(scan: &Scan, width: usize, colour: Colour) -> String {
     let mut out = String::new();
     let h = &scan.host;
     let _ = writeln!(
         out,
         "stationward scan — {} ({})",
-        dash(&h.hostname),
-        dash(&h.os)
+        for_terminal(dash(&h.hostname)),
+        for_terminal(dash(&h.os))
     );
     let kernel = if h.kernel.is_empty() { "-" } else { &h.kernel };
-    let source = scan
-        .root
-        .as_ref()
-        .map_or_else(|| "live host".to_string(), |r| format!("offline tree {r}"));
-    let _ = writeln!(out, "kernel {kernel} · {source} · {}", scan.scanned_at);
+    let source = scan.root.as_ref().map_or_else(
+        || "live host".to_string(),
+        |r| format!("offline tree {}", for_terminal(r)),
+    );
+    let _ = writeln!(
+        out,
+        "kernel {} · {source} · {}",
+        for_terminal(kernel),
+        for_terminal(&scan.scanned_at)
+    );
     if !scan.privileged {
         let _ = writeln!(
             out,
             "Not running as root: checks that need root are reported as unknown."
         );
     }
-    let _ = writeln!(out, "policy {}", scan.policy);
+    let _ = writeln!(out, "policy {}", for_terminal(&scan.policy));
 
     for area in Area::ALL {
         let findings: Vec<&Finding> = scan
@@ -73,12 +80,15 @@ fn finding_text(out: &mut String, f: &Finding, width: usize, colour: Colour) {
             format!("\x1b[{code}m{label}\x1b[0m")
         }
     };
-    let _ = writeln!(out, "  {painted} {}", f.check);
-    for line in wrap(&f.summary, width, "             ") {
+    let _ = writeln!(out, "  {painted} {}", for_terminal(&f.check));
+    for line in wrap(&for_terminal_lines(&f.summary), width, "             ") {
         let _ = writeln!(out, "{line}");
     }
     for d in f.details.iter().take(12) {
-        for (i, line) in wrap(d, width, "               ").into_iter().enumerate() {
+        for (i, line) in wrap(&for_terminal(d), width, "               ")
+            .into_iter()
+            .enumerate()
+        {
             if i == 0 {
                 let _ = writeln!(out, "             - {}", line.trim_start());
             } else {
@@ -103,7 +113,7 @@ fn finding_text(out: &mut String, f: &Finding, width: usize, colour: Colour) {
             "{state} until {} by {}: {}",
             w.expires, w.approver, w.justification
         );
-        for line in wrap(&text, width, "             ") {
+        for line in wrap(&for_terminal(&text), width, "             ") {
             let _ = writeln!(out, "{line}");
         }
     }
