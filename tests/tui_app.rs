@@ -726,7 +726,7 @@ fn pasted_text_is_never_read_as_keys() {
     assert_eq!(a.walkthrough, before);
     assert_eq!(a.focus, Focus::Keys);
     assert_eq!(a.selected, 0);
-    assert!(a.status.contains("Pasted text ignored"), "{}", a.status);
+    assert!(a.status.contains("Paste ignored"), "{}", a.status);
     // Into the focused field it is text.
     press(&mut a, key('e'));
     a.update(Action::Paste("see ticket 4n2 e\nline 2".into()));

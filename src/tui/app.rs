@@ -844,7 +844,7 @@ impl App {
     fn paste(&mut self, text: &str) {
         let secret = self.focus.is_secret();
         let Some(field) = self.focus.field_mut() else {
-            self.status = "Pasted text ignored: paste into the note editor (e) or a filter (/); it is never read as keys.".into();
+            self.status = "Paste ignored: paste into a note (e) or a filter (/) only.".into();
             return;
         };
         if field.insert_str(text) != Edit::Changed {
