@@ -341,15 +341,9 @@ pub fn parse_status(s: &str) -> Option<Status> {
     .find(|st| st.as_str() == s)
 }
 
-/// Presentation order of statuses: failing and unknown first.
+/// Presentation order of statuses: the one order of the project ([`Status::order`]).
 pub fn status_rank(s: Status) -> u8 {
-    match s {
-        Status::Fail => 0,
-        Status::Unknown => 1,
-        Status::Warn => 2,
-        Status::Pass => 3,
-        Status::NotApplicable => 4,
-    }
+    s.order()
 }
 
 impl Summary {
