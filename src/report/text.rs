@@ -88,7 +88,7 @@ fn running_header(s: &Summary, page: usize, total: usize) -> String {
 
 /// `left`, spaces, `right`, `width` columns in all (or one space between when too long).
 fn pad_between(left: &str, right: &str, width: usize) -> String {
-    let used = cells(&left) + cells(&right);
+    let used = cells(left) + cells(right);
     let gap = width.saturating_sub(used).max(1);
     format!("{left}{}{right}", " ".repeat(gap))
 }
