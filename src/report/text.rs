@@ -632,7 +632,7 @@ mod tests {
     fn commands_wrap_within_width() {
         let cmd = format!("stationward verify --expect-head 17:{}", "a".repeat(64));
         let lines = command_lines(&cmd, WIDTH, "    ");
-        assert!(lines.iter().all(|l| cells(&l) <= WIDTH), "{lines:?}");
+        assert!(lines.iter().all(|l| cells(l) <= WIDTH), "{lines:?}");
         assert_eq!(lines[0], "    $ stationward verify --expect-head \\");
         assert!(lines[1].trim_start().starts_with("17:"));
     }
