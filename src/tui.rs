@@ -158,14 +158,12 @@ fn copy_to_clipboard(data_dir: &std::path::Path, text: &str) -> Result<String, S
     let saved = std::fs::write(&file, text);
     match (sent, saved) {
         (Ok(()), Ok(())) => Ok(format!(
-            "Copied to the clipboard (OSC 52). If your terminal blocks OSC 52, the text is in {}.",
+            "Copied (OSC 52); also saved to {}.",
             file.display()
         )),
-        (Ok(()), Err(_)) => {
-            Ok("Copied to the clipboard (OSC 52; your terminal may block it).".into())
-        }
+        (Ok(()), Err(_)) => Ok("Copied (OSC 52; your terminal may refuse it).".into()),
         (Err(_), Ok(())) => Ok(format!(
-            "The terminal did not take the copy; the text is in {}.",
+            "The terminal took no copy; the text is in {}.",
             file.display()
         )),
         (Err(e), Err(_)) => Err(format!("Copy failed: {e}")),

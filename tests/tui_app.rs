@@ -1065,10 +1065,13 @@ fn mouse_clicks_select_and_the_wheel_scrolls() {
     // Row 2 is the list's first control; row 6 the fifth.
     a.update(mouse(MouseEventKind::Down(MouseButton::Left), 5, 6));
     assert_eq!(a.selected, 4);
-    a.update(mouse(MouseEventKind::ScrollDown, 40, 10));
+    a.update(mouse(MouseEventKind::ScrollDown, 10, 10));
     assert_eq!(a.selected, 5);
-    a.update(mouse(MouseEventKind::ScrollUp, 40, 10));
+    a.update(mouse(MouseEventKind::ScrollUp, 10, 10));
     assert_eq!(a.selected, 4);
+    // Over the detail the wheel scrolls the detail.
+    a.update(mouse(MouseEventKind::ScrollDown, 40, 10));
+    assert_eq!((a.selected, a.detail_scroll), (4, 3));
     // Overlays keep the mouse too: a click under the help selects nothing.
     press(&mut a, key('?'));
     a.update(mouse(MouseEventKind::Down(MouseButton::Left), 5, 3));

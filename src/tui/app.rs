@@ -1074,6 +1074,18 @@ impl App {
     fn mouse(&mut self, ev: ratatui::crossterm::event::MouseEvent) {
         let (x, y) = (ev.column, ev.row);
         match ev.kind {
+            // Over the Controls detail the wheel scrolls the detail; elsewhere it moves.
+            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown
+                if self.layer().is_none()
+                    && self.screen == Screen::Controls
+                    && x >= if self.size.0 >= 110 { 38 } else { 26 } =>
+            {
+                self.detail_scroll = if ev.kind == MouseEventKind::ScrollUp {
+                    self.detail_scroll.saturating_sub(3)
+                } else {
+                    self.detail_scroll.saturating_add(3)
+                };
+            }
             MouseEventKind::ScrollUp => self.update(Action::Up),
             MouseEventKind::ScrollDown => self.update(Action::Down),
             MouseEventKind::Down(MouseButton::Left) => {

@@ -58,7 +58,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 .passed_over_failures(&app.checklist, app.findings());
             if flagged.is_empty() {
                 lines.push(Line::styled(
-                    "  No control is marked PASSED over a failing check.",
+                    "  No control is marked PASSED over a failing or unknown check.",
                     theme.dim,
                 ));
             } else {
