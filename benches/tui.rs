@@ -49,6 +49,7 @@ fn render_findings_2000() {
             })
             .collect(),
         unseen: None,
+        status: Vec::new(),
     });
     app.update(Action::GoTo(Screen::Findings));
     app.table_index = 0;

@@ -355,6 +355,9 @@ pub fn find(id: &str) -> Option<&'static CheckSpec> {
 }
 
 /// The outcome of a check. `Unknown` always comes with the reason in the finding's summary.
+///
+/// The variants are declared in the project's one presentation order — fail, warn, unknown,
+/// pass, n/a — and `Ord` follows it: the TUI, the summaries and the diff all sort by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -366,6 +369,20 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the one presentation order (worst first).
+    pub const ORDER: [Status; 5] = [
+        Status::Fail,
+        Status::Warn,
+        Status::Unknown,
+        Status::Pass,
+        Status::NotApplicable,
+    ];
+
+    /// Rank in the one presentation order: 0 for fail … 4 for n/a.
+    pub fn order(self) -> u8 {
+        self as u8
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Pass => "pass",

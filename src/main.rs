@@ -130,6 +130,9 @@ enum Command {
         checklist: Vec<PathBuf>,
         #[arg(long)]
         new: bool,
+        /// Leave the mouse to the terminal (no click to select, no wheel scrolling)
+        #[arg(long)]
+        no_mouse: bool,
     },
     /// Inspect the host (read-only) and print findings
     Scan {
@@ -330,14 +333,23 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         message: e.to_string(),
     })?;
     match cli.command {
-        None => tui(&dirs, None, None, None, &[], false),
+        None => tui(&dirs, None, None, None, &[], false, true),
         Some(Command::Tui {
             root,
             snapshot,
             policy,
             checklist,
             new,
-        }) => tui(&dirs, root, snapshot, policy.as_ref(), &checklist, new),
+            no_mouse,
+        }) => tui(
+            &dirs,
+            root,
+            snapshot,
+            policy.as_ref(),
+            &checklist,
+            new,
+            !no_mouse,
+        ),
         Some(Command::Scan {
             root,
             snapshot,
@@ -436,6 +448,7 @@ fn tui(
     policy: Option<&PathBuf>,
     checklists: &[PathBuf],
     fresh: bool,
+    mouse: bool,
 ) -> Result<u8, Failure> {
     if let Some(dir) = &root
         && !dir.is_dir()
@@ -458,6 +471,7 @@ fn tui(
         checklist,
         data_dir: dirs.data.clone(),
         fresh,
+        mouse,
     })
     .map_err(|e| match e {
         stationward::tui::TuiError::NotATerminal | stationward::tui::TuiError::Snapshot(_) => {
@@ -833,6 +847,10 @@ fn attest(
     let mut walkthrough = Walkthrough::new(&checklist, HostKey::of(&scan.host, root_name));
     answers
         .apply(&mut walkthrough, &checklist, &scan.findings)
+        .map_err(Failure::usage)?;
+    // Signing re-checks every control by the one justification rule, as the TUI does.
+    walkthrough
+        .ready_to_sign(&checklist, &scan.findings)
         .map_err(Failure::usage)?;
     let passphrase = obtain_passphrase(
         passphrase_file,

@@ -1,26 +1,38 @@
-//! Plain-text layout helpers for 80-column output.
+//! Plain-text layout helpers for 80-column output. Widths are terminal cells
+//! (`unicode-width`): a CJK character or an emoji takes two, a combining mark none.
 
-/// Word-wraps `text` to `width` columns (in chars), each line prefixed by `indent`.
-/// Words longer than the width are broken so nothing runs past the margin.
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// Terminal cells `text` takes.
+pub fn width(text: &str) -> usize {
+    UnicodeWidthStr::width(text)
+}
+
+fn char_width(c: char) -> usize {
+    UnicodeWidthChar::width(c).unwrap_or(0)
+}
+
+/// Word-wraps `text` to `width` terminal cells, each line prefixed by `indent`.
+/// Words wider than the line are broken between characters so nothing runs past the margin.
 pub fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
-    let avail = width.saturating_sub(indent.chars().count()).max(10);
+    let avail = width.saturating_sub(self::width(indent)).max(10);
     let mut lines = Vec::new();
     for para in text.split('\n') {
         let mut line = String::new();
         let mut len = 0;
         for word in para.split_whitespace() {
-            let mut word: Vec<char> = word.chars().collect();
-            while word.len() > avail {
+            let mut word = word.to_string();
+            while self::width(&word) > avail {
                 if len > 0 {
                     lines.push(format!("{indent}{line}"));
                     line.clear();
                     len = 0;
                 }
-                let rest = word.split_off(avail);
-                lines.push(format!("{indent}{}", word.iter().collect::<String>()));
-                word = rest;
+                let (head, rest) = split_at_width(&word, avail);
+                lines.push(format!("{indent}{head}"));
+                word = rest.to_string();
             }
-            let wlen = word.len();
+            let wlen = self::width(&word);
             if len > 0 && len + 1 + wlen > avail {
                 lines.push(format!("{indent}{line}"));
                 line.clear();
@@ -30,7 +42,7 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
                 line.push(' ');
                 len += 1;
             }
-            line.extend(word);
+            line.push_str(&word);
             len += wlen;
         }
         lines.push(format!("{indent}{line}"));
@@ -38,13 +50,47 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
     lines
 }
 
-/// Cuts `text` to at most `width` chars, ending with `…` when cut.
+/// Splits `text` after the most characters that fit in `cells` (at least one character, so
+/// a double-width character in a one-cell space still makes progress).
+pub fn split_at_width(text: &str, cells: usize) -> (&str, &str) {
+    let mut used = 0;
+    for (i, c) in text.char_indices() {
+        let w = char_width(c);
+        if used + w > cells && i > 0 {
+            return text.split_at(i);
+        }
+        used += w;
+    }
+    (text, "")
+}
+
+/// Cuts `text` to at most `width` terminal cells, ending with `…` when cut.
 pub fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
+    if self::width(text) <= width {
         return text.to_string();
     }
-    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    if width == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = char_width(c);
+        if used + w > width - 1 {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
     out.push('…');
+    out
+}
+
+/// `text` padded with spaces to `width` cells (cut first if wider).
+pub fn pad(text: &str, width: usize) -> String {
+    let mut out = truncate(text, width);
+    let w = self::width(&out);
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(w)));
     out
 }
 
@@ -124,6 +170,24 @@ mod tests {
     fn breaks_overlong_words_and_keeps_paragraphs() {
         let lines = wrap("abcdefghijklmnopqrstuvwxyz\nnext", 12, "");
         assert_eq!(lines, ["abcdefghijkl", "mnopqrstuvwx", "yz", "next"]);
+    }
+
+    #[test]
+    fn wide_characters_wrap_and_truncate_by_cells() {
+        // Each of these takes two cells: 20 characters are 40 cells.
+        let cjk = "監視装置の設定を確認しました監視装置の設定を";
+        for l in wrap(cjk, 20, "") {
+            assert!(width(&l) <= 20, "{l} is {} cells", width(&l));
+        }
+        assert_eq!(wrap(cjk, 20, "").len(), 3);
+        let mixed = "ok 🔥🔥🔥 déjà vu 表";
+        assert_eq!(width(mixed), 20);
+        let t = truncate(mixed, 8);
+        assert_eq!(t, "ok 🔥🔥…");
+        assert!(width(&t) <= 8);
+        assert_eq!(truncate("表表表", 4), "表…");
+        assert_eq!(pad("表", 4), "表  ");
+        assert_eq!(split_at_width("表x", 1), ("表", "x"));
     }
 
     #[test]

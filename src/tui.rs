@@ -33,6 +33,9 @@ pub struct TuiOptions {
     pub checklist: Checklist,
     pub data_dir: PathBuf,
     pub fresh: bool,
+    /// Mouse capture (click to select, wheel to scroll); `--no-mouse` turns it off so the
+    /// terminal's own selection works.
+    pub mouse: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +126,11 @@ pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
     let theme = theme::Theme::from_env();
     // ratatui::init restores the terminal on panic as well.
     let mut terminal = ratatui::try_init()?;
+    // A paste arrives as one event, never as keys; the mouse only when wanted.
+    if let Err(e) = enable_input_modes(opts.mouse) {
+        ratatui::restore();
+        return Err(e.into());
+    }
     let mut session = Session {
         store,
         path,
@@ -130,6 +138,7 @@ pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
         terminate,
     };
     let result = event_loop(&mut terminal, &mut app, &theme, &rx, &mut session);
+    disable_input_modes(opts.mouse);
     ratatui::restore();
     result?;
     Ok(Outcome {
@@ -137,6 +146,48 @@ pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
         assessed: app.walkthrough.assessed(),
         total: app.walkthrough.controls.len(),
     })
+}
+
+fn enable_input_modes(mouse: bool) -> std::io::Result<()> {
+    use ratatui::crossterm::{event::EnableBracketedPaste, event::EnableMouseCapture, execute};
+    execute!(std::io::stdout(), EnableBracketedPaste)?;
+    if mouse {
+        execute!(std::io::stdout(), EnableMouseCapture)?;
+    }
+    Ok(())
+}
+
+fn disable_input_modes(mouse: bool) {
+    use ratatui::crossterm::{event::DisableBracketedPaste, event::DisableMouseCapture, execute};
+    // The terminal may be gone already (a dropped session): nothing to report then.
+    if mouse {
+        let _ = execute!(std::io::stdout(), DisableMouseCapture);
+    }
+    let _ = execute!(std::io::stdout(), DisableBracketedPaste);
+}
+
+/// Sends `text` to the terminal's clipboard with OSC 52. Terminals that refuse it say
+/// nothing, so the text also goes to a file the message names.
+fn copy_to_clipboard(data_dir: &std::path::Path, text: &str) -> Result<String, String> {
+    use base64::Engine;
+    use std::io::Write;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+    let mut out = std::io::stdout();
+    let sent = write!(out, "\x1b]52;c;{encoded}\x07").and_then(|()| out.flush());
+    let file = data_dir.join("copied.txt");
+    let saved = std::fs::write(&file, text);
+    match (sent, saved) {
+        (Ok(()), Ok(())) => Ok(format!(
+            "Copied (OSC 52); also saved to {}.",
+            file.display()
+        )),
+        (Ok(()), Err(_)) => Ok("Copied (OSC 52; your terminal may refuse it).".into()),
+        (Err(_), Ok(())) => Ok(format!(
+            "The terminal took no copy; the text is in {}.",
+            file.display()
+        )),
+        (Err(e), Err(_)) => Err(format!("Copy failed: {e}")),
+    }
 }
 
 /// What the event loop needs besides the app: where to save, how to sign, when to stop.
@@ -199,6 +250,13 @@ fn event_loop(
         if let Some(request) = app.sign_request.take() {
             signer.spawn(request, app);
         }
+        if let Some(request) = app.key_request.take() {
+            signer.spawn_key(request);
+        }
+        if let Some(text) = app.copy_request.take() {
+            let result = copy_to_clipboard(&signer.data_dir, &text);
+            app.update(Action::Copied(result));
+        }
         if std::mem::take(&mut app.export_request) {
             let result = export_summary(&signer.data_dir, app);
             app.update(Action::Exported(result));
@@ -249,6 +307,22 @@ struct SignContext {
 }
 
 impl SignContext {
+    /// Makes an operator key with the library, as `stationward key generate` does.
+    fn spawn_key(&self, request: app::KeyRequest) {
+        let (data_dir, tx) = (self.data_dir.clone(), self.tx.clone());
+        std::thread::spawn(move || {
+            use crate::attest::{KeyStore, OperatorId, keys::DEFAULT_KDF_ROUNDS};
+            let result = OperatorId::parse(&request.operator)
+                .and_then(|op| {
+                    KeyStore::new(&data_dir).generate(&op, &request.passphrase, DEFAULT_KDF_ROUNDS)
+                })
+                .map(|info| (info.operator.to_string(), info.fingerprint))
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Action::KeyGenerated(result));
+            let _ = tx.send(Action::Operators(operators_with_keys(&data_dir)));
+        });
+    }
+
     fn spawn(&self, request: app::SignRequest, app: &App) {
         let Some(scan) = app.scan().cloned() else {
             let _ = self.tx.send(Action::Signed(
@@ -285,6 +359,10 @@ fn sign(
     policy: &Policy,
 ) -> Result<action::SignedRecord, String> {
     use crate::attest::{KeyStore, OperatorId, ledger, signoff};
+    // The one justification rule, re-checked over every control before anything is signed.
+    walkthrough
+        .ready_to_sign(checklist, &scan.findings)
+        .map_err(|e| e.to_string())?;
     let operator = OperatorId::parse(&request.operator).map_err(|e| e.to_string())?;
     let signer = KeyStore::new(data_dir)
         .load_signer(&operator, &request.passphrase)
@@ -412,6 +490,13 @@ fn spawn_input(tx: mpsc::Sender<Action>, terminate: Arc<AtomicBool>) {
             let action = match event::read() {
                 Ok(Event::Key(key)) if key.kind != KeyEventKind::Release => Action::Key(key),
                 Ok(Event::Resize(w, h)) => Action::Resize(w, h),
+                // Bracketed paste: the text as one event, never as keys.
+                Ok(Event::Paste(text)) => Action::Paste(text),
+                Ok(Event::Mouse(m)) => match m.kind {
+                    // Motion floods the channel and means nothing here.
+                    event::MouseEventKind::Moved | event::MouseEventKind::Drag(_) => continue,
+                    _ => Action::Mouse(m),
+                },
                 Ok(_) => continue,
                 Err(_) => {
                     let _ = tx.send(Action::Terminate);

@@ -163,11 +163,63 @@ pub enum VerdictError {
     #[error("no control {0} in this walkthrough")]
     UnknownControl(String),
     #[error(
-        "{control}: an automated check fails ({checks}); marking it PASSED needs a note saying why"
+        "{control}: an automated check fails or is unknown ({checks}); marking it PASSED needs a note saying how it was verified"
     )]
     NeedsJustification { control: String, checks: String },
     #[error("this walkthrough is signed and can no longer change")]
     Signed,
+}
+
+/// What setting a note did to the control's verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoteChange {
+    Kept,
+    /// The note was cleared on a PASSED control whose `checks` fail or are unknown: the
+    /// verdict went back to NOT_ASSESSED.
+    Reverted {
+        checks: String,
+    },
+}
+
+/// A control marked PASSED without the note its failing or unknown checks call for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unjustified {
+    pub control: String,
+    pub checks: Vec<String>,
+}
+
+impl fmt::Display for Unjustified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.control, self.checks.join(", "))
+    }
+}
+
+/// Signing refused: the controls that break the justification rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "not signed: PASSED without the note saying how it was verified while a check fails or is unknown: {}",
+    .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+)]
+pub struct SignRefused(pub Vec<Unjustified>);
+
+/// The justification rule for one finding: PASSED over a check that fails, or whose outcome
+/// is unknown, needs the technician's note on how it was verified by hand, unless an active
+/// waiver excuses the finding.
+pub fn needs_justification(status: Status, waived: bool) -> bool {
+    matches!(status, Status::Fail | Status::Unknown) && !waived
+}
+
+/// The checks recorded with `record`'s verdict that leave it unjustified (PASSED, empty note).
+fn unjustified_snapshot(record: &ControlRecord) -> Vec<String> {
+    if record.verdict != Verdict::Passed || !record.note.trim().is_empty() {
+        return Vec::new();
+    }
+    record
+        .findings
+        .iter()
+        .filter(|f| needs_justification(f.status, f.waived))
+        .map(|f| f.check.clone())
+        .collect()
 }
 
 impl Walkthrough {
@@ -203,7 +255,8 @@ impl Walkthrough {
         self.controls.iter().find(|c| c.id == id)
     }
 
-    /// Checks of `control` that fail now (not excused by an active waiver).
+    /// Checks of `control` that need the technician's word before PASSED (see
+    /// [`needs_justification`]): failing or unknown now, not excused by an active waiver.
     pub fn failing_checks<'a>(
         checklist: &'a Checklist,
         control: &str,
@@ -214,11 +267,12 @@ impl Walkthrough {
         };
         findings
             .iter()
-            .filter(|f| c.checks.contains(&f.check) && f.is_failing())
+            .filter(|f| c.checks.contains(&f.check) && needs_justification(f.status, f.waived()))
             .collect()
     }
 
-    /// Records a verdict. PASSED over a failing automated check needs a justification note.
+    /// Records a verdict. PASSED over a failing or unknown automated check needs a
+    /// justification note (the rule of [`Walkthrough::unjustified`]).
     /// `findings` are the current automated findings; the control's snapshot is refreshed.
     pub fn set_verdict(
         &mut self,
@@ -254,7 +308,10 @@ impl Walkthrough {
         Ok(())
     }
 
-    pub fn set_note(&mut self, control: &str, note: &str) -> Result<(), VerdictError> {
+    /// Sets the note. A PASSED control whose recorded findings need a justification cannot
+    /// keep its verdict without one: clearing the note puts it back to NOT_ASSESSED, and the
+    /// answer says so, naming the checks.
+    pub fn set_note(&mut self, control: &str, note: &str) -> Result<NoteChange, VerdictError> {
         if matches!(self.stage, Stage::Signed { .. }) {
             return Err(VerdictError::Signed);
         }
@@ -264,10 +321,76 @@ impl Walkthrough {
             .find(|c| c.id == control)
             .ok_or_else(|| VerdictError::UnknownControl(control.to_string()))?;
         record.note = note.to_string();
+        let unjustified = unjustified_snapshot(record);
+        let change = if unjustified.is_empty() {
+            NoteChange::Kept
+        } else {
+            record.verdict = Verdict::NotAssessed;
+            NoteChange::Reverted {
+                checks: unjustified.join(", "),
+            }
+        };
         let now = rfc3339_utc(unix_now_secs());
         record.updated_at = Some(now.clone());
         self.updated_at = now;
-        Ok(())
+        Ok(change)
+    }
+
+    /// The one justification rule, over the whole walkthrough: every control marked PASSED
+    /// with an empty note while one of its checks fails or is unknown, in the findings
+    /// recorded with the verdict or in `findings` (the current ones). The TUI, `attest
+    /// --answers` and signing all refuse to go on while this list is not empty.
+    pub fn unjustified(&self, checklist: &Checklist, findings: &[Finding]) -> Vec<Unjustified> {
+        self.controls
+            .iter()
+            .filter(|c| c.verdict == Verdict::Passed && c.note.trim().is_empty())
+            .filter_map(|c| {
+                let mut checks = unjustified_snapshot(c);
+                for f in Self::failing_checks(checklist, &c.id, findings) {
+                    if !checks.contains(&f.check) {
+                        checks.push(f.check.clone());
+                    }
+                }
+                (!checks.is_empty()).then(|| Unjustified {
+                    control: c.id.clone(),
+                    checks,
+                })
+            })
+            .collect()
+    }
+
+    /// Signing's re-check of every control: refused with the list when any PASSED control
+    /// lacks the justification its checks call for.
+    pub fn ready_to_sign(
+        &self,
+        checklist: &Checklist,
+        findings: &[Finding],
+    ) -> Result<(), SignRefused> {
+        let list = self.unjustified(checklist, findings);
+        if list.is_empty() {
+            Ok(())
+        } else {
+            Err(SignRefused(list))
+        }
+    }
+
+    /// Puts every control that breaks the rule against `findings` (new findings met by a
+    /// resumed walkthrough) back to NOT_ASSESSED; returns what it changed.
+    pub fn enforce_justification(
+        &mut self,
+        checklist: &Checklist,
+        findings: &[Finding],
+    ) -> Vec<Unjustified> {
+        if matches!(self.stage, Stage::Signed { .. }) {
+            return Vec::new();
+        }
+        let list = self.unjustified(checklist, findings);
+        for u in &list {
+            if let Some(rec) = self.controls.iter_mut().find(|c| c.id == u.control) {
+                rec.verdict = Verdict::NotAssessed;
+            }
+        }
+        list
     }
 
     /// Counts per verdict, in `Verdict::ALL` order.
@@ -282,7 +405,8 @@ impl Walkthrough {
             .count()
     }
 
-    /// Controls marked PASSED while one of their checks fails now: the sign-off review shows them.
+    /// Controls marked PASSED while one of their checks fails or is unknown now: the sign-off
+    /// review and the summaries show them with their justification.
     pub fn passed_over_failures<'a>(
         &'a self,
         checklist: &Checklist,
@@ -400,6 +524,80 @@ mod tests {
         ));
         w.stage = Stage::Signed { seq: 1 };
         assert_eq!(w.set_note("ICS-01", "x"), Err(VerdictError::Signed));
+    }
+
+    #[test]
+    fn passed_over_an_unknown_check_needs_a_note_too() {
+        let (list, mut w) = fixture();
+        let findings = vec![Finding::unknown(
+            "firewall.default_deny_inbound",
+            "needs root to list the ruleset",
+        )];
+        assert!(matches!(
+            w.set_verdict(&list, "ICS-03", Verdict::Passed, &findings),
+            Err(VerdictError::NeedsJustification { .. })
+        ));
+        assert!(needs_justification(Status::Unknown, false));
+        assert!(needs_justification(Status::Fail, false));
+        assert!(!needs_justification(Status::Fail, true));
+        assert!(!needs_justification(Status::Warn, false));
+    }
+
+    #[test]
+    fn clearing_the_justification_reverts_passed_to_not_assessed() {
+        let (list, mut w) = fixture();
+        let findings = failing_firewall();
+        assert_eq!(
+            w.set_note("ICS-03", "upstream appliance, ticket 4411"),
+            Ok(NoteChange::Kept)
+        );
+        w.set_verdict(&list, "ICS-03", Verdict::Passed, &findings)
+            .unwrap();
+        assert_eq!(w.set_note("ICS-03", "upstream"), Ok(NoteChange::Kept));
+        assert_eq!(w.control("ICS-03").unwrap().verdict, Verdict::Passed);
+        assert_eq!(
+            w.set_note("ICS-03", "  \n "),
+            Ok(NoteChange::Reverted {
+                checks: "firewall.default_deny_inbound".into()
+            })
+        );
+        assert_eq!(w.control("ICS-03").unwrap().verdict, Verdict::NotAssessed);
+        assert!(w.unjustified(&list, &findings).is_empty());
+        // A PASSED with nothing failing keeps its verdict without a note.
+        w.set_verdict(&list, "ICS-01", Verdict::Passed, &findings)
+            .unwrap();
+        assert_eq!(w.set_note("ICS-01", ""), Ok(NoteChange::Kept));
+        assert_eq!(w.control("ICS-01").unwrap().verdict, Verdict::Passed);
+    }
+
+    #[test]
+    fn signing_rechecks_every_control_against_current_findings() {
+        let (list, mut w) = fixture();
+        // Recorded while its checks passed; the checks fail now (a resumed walkthrough).
+        w.set_verdict(&list, "ICS-03", Verdict::Passed, &[])
+            .unwrap();
+        let findings = failing_firewall();
+        let refused = w.ready_to_sign(&list, &findings).unwrap_err();
+        assert_eq!(
+            refused.0,
+            [Unjustified {
+                control: "ICS-03".into(),
+                checks: vec!["firewall.default_deny_inbound".into()]
+            }]
+        );
+        assert!(
+            refused
+                .to_string()
+                .contains("ICS-03 (firewall.default_deny_inbound)"),
+            "{refused}"
+        );
+        // A state built by hand (a hand-edited walkthrough file) is caught the same way.
+        let mut edited = w.clone();
+        edited.controls[2].findings = snapshot(&list, "ICS-03", &findings);
+        assert_eq!(edited.ready_to_sign(&list, &[]).unwrap_err(), refused);
+        assert_eq!(w.enforce_justification(&list, &findings), refused.0);
+        assert_eq!(w.control("ICS-03").unwrap().verdict, Verdict::NotAssessed);
+        assert_eq!(w.ready_to_sign(&list, &findings), Ok(()));
     }
 
     #[test]

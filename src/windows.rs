@@ -126,27 +126,31 @@ impl Host for SnapshotHost {
         HostKind::Snapshot(self.dir.clone())
     }
 
-    fn read(&self, path: &str) -> Result<FileText, HostError> {
+    fn read_limited(
+        &self,
+        path: &str,
+        cap: u64,
+        oversize: crate::fsread::Oversize,
+    ) -> Result<FileText, HostError> {
         let name = path.trim_start_matches('/');
         if name.contains(['/', '\\']) || name.is_empty() || name == ".." {
             return Err(HostError::NotFound(path.to_string()));
         }
         let full = self.dir.join(name);
-        let bytes =
-            crate::fsread::read_small(&full, snapshot::MAX_FILE_BYTES, crate::fsread::Follow::No)
-                .map_err(|e| match e {
-                crate::fsread::ReadError::NotFound => HostError::NotFound(path.to_string()),
-                other => HostError::Other {
-                    path: path.to_string(),
-                    reason: other.to_string(),
-                },
-            })?;
+        let read = crate::fsread::read_regular(
+            &full,
+            cap.min(snapshot::MAX_FILE_BYTES),
+            crate::fsread::Follow::No,
+            oversize,
+        )
+        .map_err(|e| HostError::from_read(path, e))?;
+        let bytes = read.bytes;
         Ok(FileText {
             path: path.to_string(),
             text: de::decode_text(&bytes)
                 .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).into_owned()),
             sha256: crate::host::sha256_hex(&bytes),
-            truncated: false,
+            truncated: read.truncated,
         })
     }
 

@@ -379,11 +379,21 @@ fn html_is_self_contained() {
     for (name, s) in all_summaries() {
         let out = html(&s);
         let lower = out.to_ascii_lowercase();
-        // The hostile fixture carries a URL in a note; only the first note line is printed.
         for bad in [
-            "http:", "https:", "<link", "@import", "<script", "<img", "<iframe", "<object",
+            "<link", "@import", "url(", "<script", "<img", "<iframe", "<object", "<a ",
         ] {
             assert!(!lower.contains(bad), "{name}: contains {bad}");
+        }
+        // The hostile fixture carries a URL in a note, printed in full (every line of a note
+        // is): it may appear as text, never inside a tag where it could load or link.
+        for (i, _) in lower.match_indices("http") {
+            let before = &lower[..i];
+            let open = before.rfind('<');
+            let close = before.rfind('>');
+            assert!(
+                open.is_none() || close > open,
+                "{name}: a URL inside a tag at byte {i}"
+            );
         }
         for attr in ["src=", "href=", "xlink:href="] {
             for (i, _) in lower.match_indices(attr) {
@@ -433,6 +443,8 @@ fn html_escapes_what_technicians_type() {
     assert!(!out.contains("<script>alert(1)</script>"));
     assert!(out.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!out.contains("<b>bold</b>"));
+    // Every line of a note is printed, escaped.
+    assert!(out.contains("second line must not show &lt;b&gt;bold&lt;/b&gt;"));
 }
 
 #[test]

@@ -12,7 +12,7 @@ use stationward::inspect::identity::HostIdentity;
 use stationward::policy::Policy;
 use stationward::scan::{Scan, Tool};
 use stationward::tui::action::{Action, Screen};
-use stationward::tui::app::{App, Focus};
+use stationward::tui::app::{App, Confirm, Focus};
 use stationward::tui::tables::FactTable;
 use stationward::tui::theme::Theme;
 use stationward::tui::ui;
@@ -302,7 +302,7 @@ fn ctrl_c_quits_even_from_the_editor() {
 }
 
 #[test]
-fn q_goes_back_then_quits_and_closes_help_first() {
+fn q_goes_back_then_quits_after_asking_and_closes_help_first() {
     let mut a = ready_app();
     a.update(Action::GoTo(Screen::Findings));
     press(&mut a, key('?'));
@@ -311,7 +311,19 @@ fn q_goes_back_then_quits_and_closes_help_first() {
     assert!(!a.help && a.screen == Screen::Findings && !a.quit);
     press(&mut a, key('q'));
     assert_eq!(a.screen, Screen::Overview);
+    // Esc never quits (it did: the natural next key ended the app).
     press_code(&mut a, KeyCode::Esc);
+    assert!(!a.quit);
+    // q on the Overview of an unsigned walkthrough asks first, saying work is saved.
+    press(&mut a, key('q'));
+    assert!(!a.quit);
+    assert_eq!(a.confirm, Some(Confirm::Quit));
+    let screen = draw(&a, 80, 24);
+    assert!(screen.contains("Your work is saved"), "{screen}");
+    press_code(&mut a, KeyCode::Esc);
+    assert!(!a.quit && a.confirm.is_none());
+    press(&mut a, key('q'));
+    press(&mut a, key('y'));
     assert!(a.quit);
 }
 
@@ -354,7 +366,11 @@ fn findings_tables_switch_sort_filter_and_open_controls() {
     press(&mut a, key('r'));
     let first = a.table_view()[0];
     assert_eq!(a.tables[0].rows[first][1], "patches.pending_security");
+    // Enter opens the finding with its evidence; c goes on to the control that uses it.
     press_code(&mut a, KeyCode::Enter);
+    assert_eq!(a.screen, Screen::Findings);
+    assert!(a.pane.is_some());
+    press(&mut a, key('c'));
     assert_eq!(a.screen, Screen::Controls);
     assert_eq!(a.checklist.controls[a.selected].id, "ICS-05");
     a.update(Action::GoTo(Screen::Findings));
@@ -450,6 +466,7 @@ fn findings_screen_with_two_thousand_rows_draws_only_what_fits() {
             .map(|i| vec![format!("svc{i:04}"), (i % 65535).to_string()])
             .collect(),
         unseen: None,
+        status: Vec::new(),
     });
     a.update(Action::GoTo(Screen::Findings));
     a.table_index = a.tables.len() - 1;
@@ -472,6 +489,10 @@ fn sign_off_asks_operator_then_passphrase_then_hands_over_a_request() {
     assert!(a.status.contains("Wait for the inspection"), "{}", a.status);
     a.update(Action::FindingsReady(Box::new(fixture_scan())));
     press_code(&mut a, KeyCode::Enter);
+    // The review comes first; y goes on to the operator.
+    assert_eq!(a.confirm, Some(Confirm::Sign));
+    assert_eq!(a.focus, Focus::Keys);
+    press(&mut a, key('y'));
     assert!(
         matches!(&a.focus, Focus::Operator(f) if f.text() == "alice"),
         "first key's operator suggested"
@@ -482,7 +503,11 @@ fn sign_off_asks_operator_then_passphrase_then_hands_over_a_request() {
     );
     type_text(&mut a, "mallory");
     press_code(&mut a, KeyCode::Enter);
-    assert!(a.status.contains("No key for \"mallory\""), "{}", a.status);
+    assert!(
+        a.status.contains("No usable key for \"mallory\""),
+        "{}",
+        a.status
+    );
     press(
         &mut a,
         KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL),
@@ -558,4 +583,588 @@ fn x_on_sign_off_asks_the_event_loop_to_export() {
         a.status,
         "Summary written: /d/summaries/h-draft.html and /d/summaries/h-draft.txt"
     );
+}
+
+// ---- issue 12: the rule, modal input, help, Esc/q, sign-off, findings, text width ---------
+
+fn ctrl(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+
+/// The justification rule as the model states it: nothing PASSED over a failing or unknown
+/// check with an empty note.
+fn assert_rule_holds(a: &App) {
+    let broken = a.walkthrough.unjustified(&a.checklist, a.findings());
+    assert!(broken.is_empty(), "rule broken: {broken:?}");
+}
+
+#[test]
+fn clearing_the_justification_withdraws_passed_and_signing_refuses_it() {
+    let mut a = ready_app();
+    a.update(Action::GoTo(Screen::Controls));
+    a.selected = 2; // ICS-03: firewall.default_deny_inbound fails
+    press(&mut a, key('1'));
+    type_text(&mut a, "ok");
+    press_code(&mut a, KeyCode::Esc);
+    assert_eq!(a.walkthrough.controls[2].verdict, Verdict::Passed);
+    // The bug: e, Backspace until empty, Esc left PASSED with an empty note.
+    press(&mut a, key('e'));
+    press_code(&mut a, KeyCode::Backspace);
+    assert_eq!(a.walkthrough.controls[2].verdict, Verdict::Passed);
+    press_code(&mut a, KeyCode::Backspace);
+    assert_eq!(a.walkthrough.controls[2].verdict, Verdict::NotAssessed);
+    assert!(a.status.contains("PASSED is withdrawn"), "{}", a.status);
+    assert!(a.dirty, "the reverted verdict is saved");
+    assert_rule_holds(&a);
+    // Writing a justification again in the same editor and leaving records PASSED again.
+    type_text(&mut a, "checked upstream");
+    press_code(&mut a, KeyCode::Esc);
+    assert_eq!(a.walkthrough.controls[2].verdict, Verdict::Passed);
+    // Clearing it and leaving with nothing written leaves it NOT_ASSESSED.
+    press(&mut a, key('e'));
+    press(&mut a, ctrl('u'));
+    assert_eq!(a.walkthrough.controls[2].verdict, Verdict::NotAssessed);
+    press_code(&mut a, KeyCode::Esc);
+    assert_eq!(a.walkthrough.controls[2].verdict, Verdict::NotAssessed);
+    assert!(
+        a.status.contains("justification note is required"),
+        "{}",
+        a.status
+    );
+    assert_rule_holds(&a);
+    press(&mut a, key('e'));
+    type_text(&mut a, "checked upstream");
+    press_code(&mut a, KeyCode::Esc);
+    press(&mut a, key('1'));
+    assert_eq!(a.walkthrough.controls[2].verdict, Verdict::Passed);
+
+    // A state that breaks the rule anyway (a hand-edited walkthrough file) is refused at
+    // signing, naming the control.
+    a.walkthrough.controls[2].note.clear();
+    a.operators = vec!["bob".into()];
+    a.update(Action::GoTo(Screen::SignOff));
+    press_code(&mut a, KeyCode::Enter);
+    assert_eq!(a.confirm, None);
+    assert_eq!(a.focus, Focus::Keys);
+    assert!(
+        a.status.contains("not signed") && a.status.contains("ICS-03"),
+        "{}",
+        a.status
+    );
+}
+
+#[test]
+fn passed_over_an_unknown_check_needs_a_justification() {
+    let mut a = ready_app();
+    a.update(Action::GoTo(Screen::Controls));
+    a.selected = 6; // ICS-07: accounts.lockout is unknown
+    press(&mut a, key('1'));
+    assert_eq!(a.walkthrough.controls[6].verdict, Verdict::NotAssessed);
+    assert!(matches!(a.focus, Focus::Note(_)));
+    assert!(a.status.contains("accounts.lockout"), "{}", a.status);
+}
+
+#[test]
+fn a_resumed_passed_whose_checks_now_fail_goes_back_to_not_assessed() {
+    let mut a = app();
+    a.update(Action::GoTo(Screen::Controls));
+    a.selected = 2;
+    // Before the inspection PASSED is refused for a control with checks; a walkthrough
+    // resumed from an earlier run can hold one.
+    let list = a.checklist.clone();
+    a.walkthrough
+        .set_verdict(&list, "ICS-03", Verdict::Passed, &[])
+        .unwrap();
+    a.update(Action::FindingsReady(Box::new(fixture_scan())));
+    assert_eq!(a.walkthrough.controls[2].verdict, Verdict::NotAssessed);
+    assert!(a.status.contains("ICS-03"), "{}", a.status);
+    assert_rule_holds(&a);
+}
+
+#[test]
+fn help_owns_every_key_until_it_closes() {
+    let mut a = ready_app();
+    a.update(Action::GoTo(Screen::Controls));
+    press(&mut a, key('?'));
+    assert!(a.help);
+    let before = a.walkthrough.clone();
+    for c in ['1', '2', '3', '4', '0', 'e', '/', 'n', 'p', 's'] {
+        press(&mut a, key(c));
+    }
+    press_code(&mut a, KeyCode::Tab);
+    press_code(&mut a, KeyCode::Enter);
+    assert_eq!(a.walkthrough, before, "no verdict or note changed");
+    assert_eq!(a.focus, Focus::Keys, "no editor or filter opened");
+    assert_eq!((a.screen, a.selected), (Screen::Controls, 0));
+    assert!(a.help);
+    // Scrolling keys scroll the help, not the hidden screen.
+    press_code(&mut a, KeyCode::PageDown);
+    press(&mut a, key('j'));
+    assert_eq!(a.detail_scroll, 0);
+    assert!(a.help_scroll > 0);
+    press_code(&mut a, KeyCode::Esc);
+    assert!(!a.help);
+    assert_eq!(a.screen, Screen::Controls);
+
+    // On the Overview, PgDn/j with help open scrolled the Controls detail.
+    let mut b = ready_app();
+    press(&mut b, key('?'));
+    press_code(&mut b, KeyCode::PageDown);
+    press(&mut b, key('j'));
+    press(&mut b, key('?'));
+    assert!(!b.help);
+    press_code(&mut b, KeyCode::PageDown);
+    assert_eq!(b.detail_scroll, 0, "PgDn on the Overview scrolls nothing");
+}
+
+#[test]
+fn pasted_text_is_never_read_as_keys() {
+    let mut a = ready_app();
+    a.update(Action::GoTo(Screen::Controls));
+    let before = a.walkthrough.clone();
+    a.update(Action::Paste("see ticket 4n2 e".into()));
+    assert_eq!(a.walkthrough, before);
+    assert_eq!(a.focus, Focus::Keys);
+    assert_eq!(a.selected, 0);
+    assert!(a.status.contains("Paste ignored"), "{}", a.status);
+    // Into the focused field it is text.
+    press(&mut a, key('e'));
+    a.update(Action::Paste("see ticket 4n2 e\nline 2".into()));
+    assert_eq!(a.walkthrough.controls[0].note, "see ticket 4n2 e\nline 2");
+    assert_eq!(a.walkthrough.controls[0].verdict, Verdict::NotAssessed);
+    press_code(&mut a, KeyCode::Esc);
+    press(&mut a, key('/'));
+    a.update(Action::Paste("firewall\n".into()));
+    assert_eq!(a.controls_filter, "firewall");
+    assert!(matches!(a.focus, Focus::Filter(_)), "a paste never submits");
+}
+
+fn help_text_at(w: u16, h: u16) -> String {
+    let mut a = walked_app();
+    a.size = (w, h);
+    press(&mut a, key('?'));
+    let mut seen = String::new();
+    for _ in 0..40 {
+        seen.push_str(&draw(&a, w, h));
+        press_code(&mut a, KeyCode::PageDown);
+    }
+    seen
+}
+
+#[test]
+fn help_scrolls_and_reaches_every_binding_at_80x24_and_60x16() {
+    let table = stationward::tui::keymap::table();
+    for (w, h) in [(80, 24), (60, 16)] {
+        let seen = help_text_at(w, h);
+        for b in &table {
+            assert!(
+                seen.contains(b.label) && seen.contains(b.help),
+                "{w}x{h}: `{}` {} never shown",
+                b.label,
+                b.help
+            );
+        }
+    }
+    let mut a = walked_app();
+    a.size = (60, 16);
+    press(&mut a, key('?'));
+    insta::assert_snapshot!("help_60x16", draw(&a, 60, 16));
+    press_code(&mut a, KeyCode::End);
+    insta::assert_snapshot!("help_60x16_end", draw(&a, 60, 16));
+    let mut a = walked_app();
+    press(&mut a, key('?'));
+    press_code(&mut a, KeyCode::End);
+    insta::assert_snapshot!("help_80x24_end", draw(&a, 80, 24));
+}
+
+fn footer_of(a: &App) -> String {
+    let screen = draw(a, 80, 24);
+    screen.lines().last().unwrap_or_default().to_string()
+}
+
+#[test]
+fn footer_hints_follow_what_is_enabled() {
+    let mut a = ready_app();
+    assert!(
+        !footer_of(&a).contains("filter"),
+        "nothing to filter on the Overview"
+    );
+    a.update(Action::GoTo(Screen::SignOff));
+    assert!(!footer_of(&a).contains("sign"), "no key yet: no `sign`");
+    a.operators = vec!["bob".into()];
+    assert!(footer_of(&a).contains("Enter sign"), "{}", footer_of(&a));
+    a.update(Action::Signed(Ok(stationward::tui::action::SignedRecord {
+        record: "/d/ledger/000001.dsse.json".into(),
+        seq: 1,
+        sha256: "cd".repeat(32),
+        keyid: "SHA256:abc".into(),
+    })));
+    let f = footer_of(&a);
+    assert!(!f.contains("sign") && !f.contains("new key"), "{f}");
+    a.update(Action::GoTo(Screen::Controls));
+    let f = footer_of(&a);
+    assert!(!f.contains("pass") && !f.contains("note"), "{f}");
+}
+
+#[test]
+fn esc_closes_the_innermost_thing_and_never_quits() {
+    let mut a = ready_app();
+    for screen in Screen::ALL {
+        a.update(Action::GoTo(screen));
+        press_code(&mut a, KeyCode::Esc);
+        press_code(&mut a, KeyCode::Esc);
+        assert!(!a.quit, "Esc quit from {screen:?}");
+    }
+    a.update(Action::GoTo(Screen::Findings));
+    press(&mut a, key('/'));
+    type_text(&mut a, "fail");
+    press_code(&mut a, KeyCode::Enter);
+    press_code(&mut a, KeyCode::Enter);
+    assert!(a.pane.is_some());
+    press(&mut a, key('?'));
+    press_code(&mut a, KeyCode::Esc);
+    assert!(!a.help && a.pane.is_some(), "help closes first");
+    press_code(&mut a, KeyCode::Esc);
+    assert!(a.pane.is_none() && a.findings_filter == "fail");
+    press_code(&mut a, KeyCode::Esc);
+    assert!(a.findings_filter.is_empty(), "then the filter");
+    assert_eq!(a.screen, Screen::Findings);
+    assert!(!a.quit);
+}
+
+#[test]
+fn a_signed_walkthrough_quits_from_the_overview_without_asking() {
+    let mut a = ready_app();
+    a.walkthrough.stage = stationward::walkthrough::Stage::Signed { seq: 3 };
+    press(&mut a, key('q'));
+    assert!(a.quit);
+}
+
+#[test]
+fn sign_off_reviews_open_unknown_and_justified_controls_before_the_passphrase() {
+    let mut a = walked_app();
+    a.selected = 2;
+    press(&mut a, key('1'));
+    type_text(
+        &mut a,
+        "Upstream vendor firewall;\nticket 4411 confirms the rules",
+    );
+    press_code(&mut a, KeyCode::Esc);
+    a.operators = vec!["bob".into()];
+    a.update(Action::GoTo(Screen::SignOff));
+    press_code(&mut a, KeyCode::Enter);
+    assert_eq!(a.confirm, Some(Confirm::Sign));
+    let screen = draw(&a, 120, 40);
+    for want in [
+        "12 of 15 controls are open",
+        "ICS-04",
+        "accounts.lockout",
+        "ICS-03",
+        "Upstream vendor firewall;",
+        "ticket 4411 confirms the rules",
+        "y goes on",
+    ] {
+        assert!(screen.contains(want), "{want} missing:\n{screen}");
+    }
+    insta::assert_snapshot!("sign_review_80x24", draw(&a, 80, 24));
+    // The review owns the keys: a verdict key does nothing; n goes back.
+    press(&mut a, key('2'));
+    press(&mut a, key('n'));
+    assert_eq!(a.confirm, None);
+    assert_eq!(a.focus, Focus::Keys);
+    assert!(a.sign_request.is_none());
+}
+
+#[test]
+fn without_a_usable_key_signing_offers_key_generation_not_a_passphrase() {
+    let mut a = ready_app();
+    a.update(Action::GoTo(Screen::SignOff));
+    press_code(&mut a, KeyCode::Enter);
+    assert_eq!(a.confirm, None);
+    assert_eq!(a.focus, Focus::Keys, "no passphrase prompt without a key");
+    assert!(a.status.contains("press k"), "{}", a.status);
+    press(&mut a, key('k'));
+    assert!(matches!(a.focus, Focus::NewOperator(_)));
+    type_text(&mut a, "bad id!");
+    press_code(&mut a, KeyCode::Enter);
+    assert!(matches!(a.focus, Focus::NewOperator(_)), "{}", a.status);
+    for _ in 0..7 {
+        press_code(&mut a, KeyCode::Backspace);
+    }
+    type_text(&mut a, "alice");
+    press_code(&mut a, KeyCode::Enter);
+    assert!(
+        matches!(a.focus, Focus::NewPassphrase { .. }),
+        "{}",
+        a.status
+    );
+    type_text(&mut a, "short");
+    press_code(&mut a, KeyCode::Enter);
+    assert!(a.status.contains("at least 8"), "{}", a.status);
+    for _ in 0..5 {
+        press_code(&mut a, KeyCode::Backspace);
+    }
+    type_text(&mut a, "correct horse");
+    press_code(&mut a, KeyCode::Enter);
+    assert!(matches!(a.focus, Focus::RepeatPassphrase { .. }));
+    let screen = draw(&a, 80, 24);
+    assert!(!screen.contains("correct horse"), "{screen}");
+    type_text(&mut a, "correct hose");
+    press_code(&mut a, KeyCode::Enter);
+    assert!(a.status.contains("differ"), "{}", a.status);
+    type_text(&mut a, "correct horse");
+    press_code(&mut a, KeyCode::Enter);
+    type_text(&mut a, "correct horse");
+    press_code(&mut a, KeyCode::Enter);
+    let request = a.key_request.take().expect("a key request");
+    assert_eq!(
+        (request.operator.as_str(), request.passphrase.as_str()),
+        ("alice", "correct horse")
+    );
+    a.update(Action::KeyGenerated(Ok((
+        "alice".into(),
+        "SHA256:k".into(),
+    ))));
+    assert_eq!(a.operators, ["alice"]);
+    press_code(&mut a, KeyCode::Enter);
+    assert_eq!(a.confirm, Some(Confirm::Sign), "now signing can go on");
+}
+
+#[test]
+fn after_signing_every_screen_is_read_only_and_shows_the_record() {
+    let mut a = walked_app();
+    a.update(Action::Signed(Ok(stationward::tui::action::SignedRecord {
+        record: "/data/ledger/000007.dsse.json".into(),
+        seq: 7,
+        sha256: "ef".repeat(32),
+        keyid: "SHA256:fingerprint".into(),
+    })));
+    a.update(Action::GoTo(Screen::SignOff));
+    let screen = draw(&a, 120, 40);
+    for want in [
+        "000007.dsse.json",
+        "Ledger head: 7",
+        "Key fingerprint: SHA256:fingerprint",
+        "read-only",
+        "SIGNED",
+    ] {
+        assert!(screen.contains(want), "{want} missing:\n{screen}");
+    }
+    a.update(Action::GoTo(Screen::Controls));
+    assert!(draw(&a, 80, 24).contains("Signed: read-only"));
+    let before = a.walkthrough.clone();
+    for c in ['1', '2', 'e', 'x'] {
+        press(&mut a, key(c));
+    }
+    assert_eq!(a.walkthrough, before);
+    assert_eq!(a.focus, Focus::Keys);
+}
+
+#[test]
+fn findings_status_sort_uses_the_one_order_with_an_arrow() {
+    let mut a = ready_app();
+    a.update(Action::GoTo(Screen::Findings));
+    press(&mut a, key('o'));
+    assert_eq!(a.sort_column, Some(0));
+    let view = a.table_view();
+    let statuses: Vec<&str> = view
+        .iter()
+        .map(|&i| a.tables[0].rows[i][0].as_str())
+        .collect();
+    let mut order: Vec<&str> = statuses.clone();
+    order.dedup();
+    assert_eq!(order, ["✘ FAIL", "! WARN", "? UNKNOWN", "✔ PASS", "– N/A"]);
+    let screen = draw(&a, 80, 24);
+    assert!(screen.contains("status↑"), "{screen}");
+    press(&mut a, key('r'));
+    assert!(draw(&a, 80, 24).contains("status↓"));
+}
+
+#[test]
+fn long_tables_page_and_jump_to_the_ends() {
+    let mut a = ready_app();
+    a.update(Action::GoTo(Screen::Findings));
+    press_code(&mut a, KeyCode::PageDown);
+    assert_eq!(a.table_row, 16, "a page is what fits at 80x24");
+    press(
+        &mut a,
+        KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT),
+    );
+    assert_eq!(a.table_row, REGISTRY.len() - 1);
+    press(&mut a, key('g'));
+    assert_eq!(a.table_row, 0);
+    press_code(&mut a, KeyCode::End);
+    press_code(&mut a, KeyCode::PageUp);
+    assert_eq!(a.table_row, REGISTRY.len() - 17);
+    press_code(&mut a, KeyCode::Home);
+    assert_eq!(a.table_row, 0);
+}
+
+#[test]
+fn enter_opens_the_finding_with_full_evidence_and_y_copies_it() {
+    use stationward::host::Evidence;
+    let mut scan = fixture_scan();
+    let f = scan
+        .findings
+        .iter_mut()
+        .find(|f| f.check == "network.risky_ports")
+        .unwrap();
+    f.evidence = vec![Evidence::Command {
+        argv: vec!["ss".into(), "-H".into(), "-ltnup".into()],
+        exit: Some(0),
+        stdout_sha256: "ab".repeat(32),
+        note: None,
+    }];
+    f.details = (0..30).map(|i| format!("port {i} detail")).collect();
+    let mut a = app();
+    a.update(Action::FindingsReady(Box::new(scan)));
+    a.update(Action::GoTo(Screen::Findings));
+    press_code(&mut a, KeyCode::Enter);
+    let pane = a.pane.clone().expect("a finding opened");
+    assert_eq!(pane.check, "network.risky_ports");
+    let screen = draw(&a, 80, 24);
+    assert!(screen.contains("VNC 5900/tcp"), "{screen}");
+    // The pane scrolls to the evidence at the end.
+    press_code(&mut a, KeyCode::End);
+    let screen = draw(&a, 80, 24);
+    assert!(
+        screen.contains("ss -H -ltnup") && screen.contains(&"ab".repeat(32)),
+        "{screen}"
+    );
+    // Keys in the pane stay in the pane.
+    press(&mut a, key('o'));
+    assert_eq!(a.sort_column, None);
+    press(&mut a, key('y'));
+    let copied = a.copy_request.take().expect("text to copy");
+    assert!(copied.starts_with("✘ FAIL network.risky_ports\nVNC 5900/tcp"));
+    assert!(copied.contains("port 29 detail") && copied.contains("ss -H -ltnup"));
+    a.update(Action::Copied(Ok("Copied.".into())));
+    assert_eq!(a.status, "Copied.");
+    press_code(&mut a, KeyCode::Esc);
+    assert!(a.pane.is_none());
+    // y on the table copies the selected check too.
+    press(&mut a, key('y'));
+    assert!(a.copy_request.is_some());
+}
+
+#[test]
+fn mouse_clicks_select_and_the_wheel_scrolls() {
+    use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mouse = |kind, column, row| {
+        Action::Mouse(MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    let mut a = ready_app();
+    // Click the Controls tab in the header.
+    a.update(mouse(MouseEventKind::Down(MouseButton::Left), 14, 0));
+    assert_eq!(a.screen, Screen::Controls);
+    // Row 2 is the list's first control; row 6 the fifth.
+    a.update(mouse(MouseEventKind::Down(MouseButton::Left), 5, 6));
+    assert_eq!(a.selected, 4);
+    a.update(mouse(MouseEventKind::ScrollDown, 10, 10));
+    assert_eq!(a.selected, 5);
+    a.update(mouse(MouseEventKind::ScrollUp, 10, 10));
+    assert_eq!(a.selected, 4);
+    // Over the detail the wheel scrolls the detail.
+    a.update(mouse(MouseEventKind::ScrollDown, 40, 10));
+    assert_eq!((a.selected, a.detail_scroll), (4, 3));
+    // Overlays keep the mouse too: a click under the help selects nothing.
+    press(&mut a, key('?'));
+    a.update(mouse(MouseEventKind::Down(MouseButton::Left), 5, 3));
+    assert_eq!(a.selected, 4);
+    press(&mut a, key('?'));
+    a.update(Action::GoTo(Screen::Findings));
+    a.update(mouse(MouseEventKind::Down(MouseButton::Left), 10, 8));
+    assert_eq!(a.table_row, 3);
+}
+
+#[test]
+fn cjk_and_emoji_wrap_by_display_width_at_80_columns() {
+    let note = "監視装置の設定を確認しました。ファイアウォールは上流にあります 🔥🏥 ticket 4411 "
+        .repeat(3);
+    let mut a = walked_app();
+    a.selected = 13; // ICS-14: manual only
+    press(&mut a, key('e'));
+    a.update(Action::Paste(note.clone()));
+    press_code(&mut a, KeyCode::Esc);
+    press(&mut a, key('1'));
+    let screen = draw(&a, 80, 24);
+    for line in screen.lines() {
+        // TestBackend lines: "cells" then, for wide characters, a note on hidden cells.
+        let inner = line.split("\" Hidden by").next().unwrap_or(line);
+        let inner = inner.trim_matches('"');
+        assert!(
+            stationward::text::width(inner) <= 80,
+            "{} cells: {inner}",
+            stationward::text::width(inner)
+        );
+    }
+    // Nothing clipped at the border: every 🔥 of the note is drawn.
+    let want = note.matches('🔥').count();
+    assert_eq!(screen.matches('🔥').count(), want, "{screen}");
+    assert_eq!(screen.matches('監').count(), 3, "{screen}");
+    // And the 80-column text layout keeps to 80 cells too.
+    for l in stationward::text::wrap(&note, 80, "  ") {
+        assert!(stationward::text::width(&l) <= 80, "{l}");
+    }
+}
+
+mod rule_property {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Keys and events a technician (or a cat on the keyboard) can produce.
+    fn event() -> impl Strategy<Value = Action> {
+        let keys = prop_oneof![
+            Just(KeyCode::Char('1')),
+            Just(KeyCode::Char('2')),
+            Just(KeyCode::Char('0')),
+            Just(KeyCode::Char('e')),
+            Just(KeyCode::Char('n')),
+            Just(KeyCode::Char('p')),
+            Just(KeyCode::Char('x')),
+            Just(KeyCode::Char('?')),
+            Just(KeyCode::Char('q')),
+            Just(KeyCode::Char('y')),
+            Just(KeyCode::Char('/')),
+            Just(KeyCode::Backspace),
+            Just(KeyCode::Delete),
+            Just(KeyCode::Esc),
+            Just(KeyCode::Enter),
+            Just(KeyCode::Tab),
+            Just(KeyCode::Down),
+        ];
+        prop_oneof![
+            8 => keys.prop_map(|c| Action::Key(KeyEvent::new(c, KeyModifiers::NONE))),
+            1 => Just(Action::Key(ctrl('u'))),
+            1 => "[a 1e\n]{0,6}".prop_map(Action::Paste),
+            1 => Just(Action::GoTo(Screen::Controls)),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn no_reachable_state_breaks_the_justification_rule(
+            start in 0usize..15,
+            events in proptest::collection::vec(event(), 1..120),
+        ) {
+            let mut a = ready_app();
+            a.update(Action::GoTo(Screen::Controls));
+            a.selected = start;
+            for e in events {
+                a.update(e);
+                if a.quit {
+                    break;
+                }
+                let broken = a.walkthrough.unjustified(&a.checklist, a.findings());
+                prop_assert!(broken.is_empty(), "rule broken: {:?}", broken);
+            }
+        }
+    }
 }

@@ -4,6 +4,8 @@
 //!
 //! Uses `STATIONWARD_E2E_BIN` when set (CI points it at the release build), else the test build.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -23,15 +25,20 @@ impl Tmux {
     }
 
     fn start(&self, command: &str) {
+        self.start_at(command, 100, 30);
+    }
+
+    fn start_at(&self, command: &str, width: u16, height: u16) {
+        let (w, h) = (width.to_string(), height.to_string());
         let out = self.cmd(&[
             "new-session",
             "-d",
             "-s",
             "e2e",
             "-x",
-            "100",
+            &w,
             "-y",
-            "30",
+            &h,
             command,
         ]);
         assert!(
@@ -158,7 +165,8 @@ fn walk_quit_resume_and_survive_kill_9() {
     tmux.wait_for("Inspection finished");
     tmux.keys(&["Enter", "2", "n", "3", "n", "e"]);
     tmux.literal("IPv6 open; vendor ticket 4411");
-    tmux.keys(&["Escape", "4", "q", "q"]);
+    // q on the Overview asks before quitting an unsigned walkthrough: y.
+    tmux.keys(&["Escape", "4", "q", "q", "y"]);
     std::thread::sleep(Duration::from_millis(500));
     let w = walkthrough_json(&data);
     assert_eq!(
@@ -184,8 +192,9 @@ fn walk_quit_resume_and_survive_kill_9() {
     );
 
     // The list opens on the first open control, ICS-04. kill -9 while typing its note:
-    // every key before the kill is on disk.
-    tmux.keys(&["1", "e"]);
+    // every key before the kill is on disk. (FAILED: its checks are unknown on this tree, so
+    // PASSED would wait for a justification before it is recorded.)
+    tmux.keys(&["2", "e"]);
     tmux.literal("partial note");
     let pid = tmux.pane_pid();
     Command::new("kill")
@@ -196,7 +205,7 @@ fn walk_quit_resume_and_survive_kill_9() {
     let w = walkthrough_json(&data);
     let ics04 = &w["controls"][3];
     assert_eq!(ics04["note"], "partial note", "{ics04}");
-    assert_eq!(ics04["verdict"], "PASSED", "{ics04}");
+    assert_eq!(ics04["verdict"], "FAILED", "{ics04}");
 
     tmux.start(&command);
     let screen = tmux.wait_for("Resumed the walkthrough");
@@ -225,4 +234,106 @@ fn walk_quit_resume_and_survive_kill_9() {
 fn is_zombie(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .is_ok_and(|s| s.split_whitespace().nth(2) == Some("Z"))
+}
+
+/// Pastes as a terminal does with bracketed paste on (`paste-buffer -p`).
+fn paste(tmux: &Tmux, text: &str) {
+    tmux.cmd(&["set-buffer", "--", text]);
+    tmux.cmd(&["paste-buffer", "-p", "-t", "e2e"]);
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+/// Verdicts and notes as saved.
+fn recorded(data: &Path) -> Vec<(String, String, String)> {
+    walkthrough_json(data)["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["verdict"].as_str().unwrap().to_string(),
+                c["note"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "needs tmux (run by CI with --include-ignored)"]
+fn pasted_text_and_keys_under_help_change_nothing_at_80x24() {
+    support::require(&["tmux"], false);
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    let data = tmp.path().join("data");
+    make_tree(&root);
+    let command = format!(
+        "exec env STATIONWARD_DATA_DIR={} STATIONWARD_CONFIG_DIR={} NO_COLOR=1 {} tui --root {}",
+        data.display(),
+        tmp.path().join("config").display(),
+        binary().display(),
+        root.display()
+    );
+    let tmux = Tmux {
+        socket: format!("sw-e2e-paste-{}", std::process::id()),
+    };
+    tmux.start_at(&command, 80, 24);
+    tmux.wait_for("Inspection finished");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Controls 0/15");
+    // A walkthrough has been written at start; nothing is assessed.
+    let before = recorded(&data);
+    assert!(
+        before
+            .iter()
+            .all(|(_, v, n)| v == "NOT_ASSESSED" && n.is_empty())
+    );
+
+    // Pasted on the Controls screen: digits, `n`, `e` must not act as keys.
+    paste(&tmux, "see ticket 4n2 e");
+    let screen = tmux.wait_for("Paste ignored");
+    assert!(!screen.contains("Note —"), "no editor opened:\n{screen}");
+    assert!(screen.contains("Controls 0/15"), "{screen}");
+
+    // With help open, verdict keys, the note key and Tab do nothing underneath.
+    tmux.keys(&["?"]);
+    tmux.wait_for("Keys —");
+    tmux.keys(&["2", "e", "1", "4", "n", "Tab", "PageDown", "j"]);
+    let screen = tmux.screen();
+    assert!(screen.contains("Keys —"), "help is still open:\n{screen}");
+    tmux.keys(&["Escape"]);
+    let screen = tmux.wait_for("Controls 0/15");
+    assert!(
+        !screen.contains("Keys —") && !screen.contains("Note —"),
+        "{screen}"
+    );
+    assert_eq!(recorded(&data), before, "nothing changed");
+
+    // Esc never quits; the process is still there.
+    tmux.keys(&["Escape", "Escape"]);
+    tmux.wait_for("Controls 0/15");
+
+    // Into the note editor a paste is text, kept whole.
+    tmux.keys(&["e"]);
+    tmux.wait_for("Note —");
+    paste(&tmux, "see ticket 4n2 e");
+    tmux.keys(&["Escape"]);
+    let after = recorded(&data);
+    assert_eq!(after[0].1, "NOT_ASSESSED");
+    assert_eq!(after[0].2, "see ticket 4n2 e");
+    assert!(after[1..].iter().eq(before[1..].iter()));
+
+    // q goes back, then asks; y quits.
+    tmux.keys(&["q", "q"]);
+    tmux.wait_for("Quit?");
+    let pid = tmux.pane_pid();
+    tmux.keys(&["y"]);
+    let start = Instant::now();
+    while Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid) {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "still running after y"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

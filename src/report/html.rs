@@ -49,6 +49,8 @@ td.verdict, .status { white-space: nowrap; font-weight: 700; }
 .v-warned, .s-warn { color: var(--warn); } .v-not_applicable, .s-not_applicable { color: var(--na); }
 .v-not_assessed, .s-unknown { color: #5b6470; }
 td.note { color: #333a42; font-size: 9pt; }
+.over { color: var(--fail); font-weight: 700; white-space: normal; font-size: 8.5pt; }
+.tail { break-inside: avoid; page-break-inside: avoid; }
 code, pre { font-family: "DejaVu Sans Mono", "Liberation Mono", Consolas, monospace; font-size: 8.5pt; }
 code { overflow-wrap: anywhere; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; background: var(--soft); border: 0.5pt solid var(--line);
@@ -248,9 +250,12 @@ pub fn render_html(s: &Summary) -> String {
     findings(s, &mut out);
     waivers(s, &mut out);
     attestation(s, &mut out);
+    // The sign-off block and the footer print together: never a last page with only the
+    // footer on it.
+    out.push_str("<div class=\"tail\">\n");
     signoff(s, &mut out);
 
-    out.push_str("</main>\n<footer>\n");
+    out.push_str("<footer>\n");
     if s.draft {
         let _ = writeln!(out, "<div class=\"banner\">{DRAFT_MARK}</div>");
     }
@@ -260,7 +265,7 @@ pub fn render_html(s: &Summary) -> String {
     };
     let _ = writeln!(
         out,
-        "<p>Printed by {} {} from {source}.</p>\n</footer>\n</body>\n</html>",
+        "<p>Printed by {} {} from {source}.</p>\n</footer>\n</div>\n</main>\n</body>\n</html>",
         esc(&h.tool.name),
         esc(&h.tool.version)
     );
@@ -298,14 +303,24 @@ fn verdicts(s: &Summary, out: &mut String) {
         "<table class=\"controls\">\n<thead><tr><th>ID</th><th>Title</th><th>Verdict</th><th>Note</th></tr></thead>\n<tbody>\n",
     );
     for c in &s.controls {
+        let over = c.passed_over();
+        let mark = if over.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<br><span class=\"over\">✘ over a failing or unknown check ({})</span>",
+                esc(&over.join(", "))
+            )
+        };
+        let note: Vec<String> = c.note_lines().into_iter().map(esc).collect();
         let _ = writeln!(
             out,
-            "<tr><td class=\"id\">{}</td><td>{}</td><td class=\"verdict v-{}\">{}</td><td class=\"note\">{}</td></tr>",
+            "<tr><td class=\"id\">{}</td><td>{}</td><td class=\"verdict v-{}\">{}{mark}</td><td class=\"note\">{}</td></tr>",
             esc(&c.id),
             esc(&c.title),
             verdict_class(c.verdict),
             c.verdict.label(),
-            esc(c.note_first_line())
+            note.join("<br>")
         );
     }
     out.push_str("</tbody>\n</table>\n</section>\n");

@@ -147,13 +147,25 @@ pub fn render_markdown(s: &Summary) -> String {
     }
     let _ = writeln!(out, "| ID | Title | Verdict | Note |\n|---|---|---|---|");
     for c in &s.controls {
+        let over = c.passed_over();
+        let verdict = if over.is_empty() {
+            c.verdict.label().to_string()
+        } else {
+            format!(
+                "{} **✘ over a failing or unknown check** ({})",
+                c.verdict.label(),
+                md_inline(&over.join(", "))
+            )
+        };
+        // A table cell holds one line: the note's lines are joined with <br>, all of them.
+        let note: Vec<String> = c.note_lines().into_iter().map(md_inline).collect();
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} |",
             md_inline(&c.id),
             md_inline(&c.title),
-            c.verdict.label(),
-            md_inline(c.note_first_line())
+            verdict,
+            note.join("<br>")
         );
     }
 

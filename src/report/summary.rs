@@ -152,6 +152,31 @@ pub struct ControlRow {
 }
 
 impl ControlRow {
+    /// The checks that make this a PASSED over a failing or unknown check (by the one
+    /// justification rule, [`walkthrough::needs_justification`]); empty otherwise. The
+    /// summaries mark such a control and print its justification in full.
+    pub fn passed_over(&self) -> Vec<&str> {
+        if self.verdict != Verdict::Passed {
+            return Vec::new();
+        }
+        self.findings
+            .iter()
+            .filter(|f| walkthrough::needs_justification(f.status, f.waived))
+            .map(|f| f.check.as_str())
+            .collect()
+    }
+
+    /// The note's lines without the blank ones at either end, each trimmed at the end.
+    pub fn note_lines(&self) -> Vec<&str> {
+        let lines: Vec<&str> = self.note.lines().map(str::trim_end).collect();
+        let start = lines.iter().position(|l| !l.trim().is_empty());
+        let end = lines.iter().rposition(|l| !l.trim().is_empty());
+        match (start, end) {
+            (Some(a), Some(b)) => lines[a..=b].to_vec(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The first non-blank line of the note (empty when there is none).
     pub fn note_first_line(&self) -> &str {
         self.note
@@ -355,15 +380,9 @@ pub fn parse_status(s: &str) -> Option<Status> {
     .find(|st| st.as_str() == s)
 }
 
-/// Presentation order of statuses: failing and unknown first.
+/// Presentation order of statuses: the one order of the project ([`Status::order`]).
 pub fn status_rank(s: Status) -> u8 {
-    match s {
-        Status::Fail => 0,
-        Status::Unknown => 1,
-        Status::Warn => 2,
-        Status::Pass => 3,
-        Status::NotApplicable => 4,
-    }
+    s.order()
 }
 
 impl Summary {

@@ -3,7 +3,7 @@
 
 use super::summary::{DRAFT_MARK, KeyFinding, Summary, VerdictCounts};
 use crate::checks::Status;
-use crate::text::{truncate, wrap};
+use crate::text::{pad, truncate, width as cells, wrap};
 use crate::walkthrough::Verdict;
 
 /// Every line of the text summary fits in this many columns.
@@ -81,14 +81,14 @@ fn running_header(s: &Summary, page: usize, total: usize) -> String {
     let right = format!("page {page}/{total}");
     let left = truncate(
         &format!("{mark}{} · hardening summary", s.header.hostname),
-        WIDTH - 2 - right.chars().count(),
+        WIDTH - 2 - cells(&right),
     );
     pad_between(&left, &right, WIDTH - 1)
 }
 
 /// `left`, spaces, `right`, `width` columns in all (or one space between when too long).
 fn pad_between(left: &str, right: &str, width: usize) -> String {
-    let used = left.chars().count() + right.chars().count();
+    let used = cells(left) + cells(right);
     let gap = width.saturating_sub(used).max(1);
     format!("{left}{}{right}", " ".repeat(gap))
 }
@@ -145,7 +145,7 @@ fn header(s: &Summary, blocks: &mut Vec<Block>) {
     };
     let left = truncate(
         &format!("HARDENING SUMMARY — {}", dash(&h.hostname)),
-        WIDTH - 1 - right.chars().count(),
+        WIDTH - 1 - cells(&right),
     );
     let mut lines = vec![pad_between(&left, &right, WIDTH), "=".repeat(WIDTH)];
     if s.draft {
@@ -278,7 +278,7 @@ fn controls(s: &Summary, blocks: &mut Vec<Block>) {
     let id_w = s
         .controls
         .iter()
-        .map(|c| c.id.chars().count())
+        .map(|c| cells(&c.id))
         .max()
         .unwrap_or(6)
         .clamp(6, 16)
@@ -303,8 +303,8 @@ fn controls(s: &Summary, blocks: &mut Vec<Block>) {
         for (i, t) in title.iter().enumerate() {
             if i == 0 {
                 lines.push(format!(
-                    "{:<id_w$}{:<verdict_w$}{}",
-                    truncate(&c.id, id_w - 1),
+                    "{}{:<verdict_w$}{}",
+                    pad(&truncate(&c.id, id_w - 1), id_w),
                     c.verdict.label(),
                     t.trim_start()
                 ));
@@ -312,16 +312,25 @@ fn controls(s: &Summary, blocks: &mut Vec<Block>) {
                 lines.push(t.clone());
             }
         }
-        let note = c.note_first_line();
-        if !note.is_empty() {
-            let mut note_lines = wrap(&format!("Note: {note}"), WIDTH, &indent);
-            if note_lines.len() > 3 {
-                note_lines.truncate(3);
-                if let Some(last) = note_lines.last_mut() {
-                    *last = format!("{}…", truncate(last, WIDTH - 1).trim_end_matches('…'));
-                }
-            }
-            lines.extend(note_lines);
+        let over = c.passed_over();
+        if !over.is_empty() {
+            lines.extend(wrap(
+                &format!(
+                    "✘ PASSED over a failing or unknown check ({}); the note says why:",
+                    over.join(", ")
+                ),
+                WIDTH,
+                &indent,
+            ));
+        }
+        // The whole note, every line: nothing is cut silently.
+        for (i, line) in c.note_lines().into_iter().enumerate() {
+            let text = if i == 0 {
+                format!("Note: {line}")
+            } else {
+                format!("      {line}")
+            };
+            lines.extend(wrap(&text, WIDTH, &indent));
         }
         blocks.push(Block::keep(lines));
     }
@@ -463,10 +472,7 @@ fn waivers(s: &Summary, blocks: &mut Vec<Block>) {
         } else {
             format!("expires {}", w.expires)
         };
-        let left = truncate(
-            &format!("  {}", w.target),
-            WIDTH - 2 - state.chars().count(),
-        );
+        let left = truncate(&format!("  {}", w.target), WIDTH - 2 - cells(&state));
         lines.push(pad_between(&left, &state, WIDTH));
         lines.extend(wrap(&w.justification, WIDTH, "    "));
         lines.extend(wrap(&format!("Approved by {}", w.approver), WIDTH, "    "));
@@ -519,7 +525,7 @@ pub(crate) fn command_lines(cmd: &str, width: usize, indent: &str) -> Vec<String
     let mut line = format!("{indent}$");
     let mut empty = true;
     for unit in units {
-        if !empty && line.chars().count() + 1 + unit.chars().count() > room {
+        if !empty && cells(&line) + 1 + cells(&unit) > room {
             line.push_str(" \\");
             lines.push(line);
             line = cont.clone();
@@ -536,7 +542,7 @@ pub(crate) fn command_lines(cmd: &str, width: usize, indent: &str) -> Vec<String
     lines
         .into_iter()
         .flat_map(|l| {
-            if l.chars().count() <= width {
+            if cells(&l) <= width {
                 vec![l]
             } else {
                 wrap(&l, width, &cont)
@@ -635,10 +641,7 @@ mod tests {
     fn commands_wrap_within_width() {
         let cmd = format!("stationward verify --expect-head 17:{}", "a".repeat(64));
         let lines = command_lines(&cmd, WIDTH, "    ");
-        assert!(
-            lines.iter().all(|l| l.chars().count() <= WIDTH),
-            "{lines:?}"
-        );
+        assert!(lines.iter().all(|l| cells(l) <= WIDTH), "{lines:?}");
         assert_eq!(lines[0], "    $ stationward verify --expect-head \\");
         assert!(lines[1].trim_start().starts_with("17:"));
     }

@@ -4,7 +4,7 @@
 use crate::checks::Area;
 use crate::scan::Scan;
 use crate::walkthrough::Verdict;
-use ratatui::crossterm::event::KeyEvent;
+use ratatui::crossterm::event::{KeyEvent, MouseEvent};
 
 /// What the Sign-off screen shows once the ledger has the record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,8 +61,28 @@ pub enum Action {
     CycleSort,
     ReverseSort,
     ToggleHelp,
-    /// `q` / Esc: close what is open, else go back, else quit.
+    /// `q`: go back to the Overview; there, quit (after a confirmation when unsigned).
     Back,
+    /// Esc: close the innermost thing open (overlay, filter); never quits.
+    Close,
+    /// Home/g, End/G: first or last row, top or bottom of a pane.
+    Top,
+    Bottom,
+    /// The answer to the open confirmation.
+    Confirm(bool),
+    /// Findings: copy the selected check's finding as text (OSC 52).
+    Copy,
+    /// From a finding's pane: the control that uses the check.
+    OpenControl,
+    /// Sign-off: make an operator key (operator id, passphrase twice).
+    GenerateKey,
+    /// The key worker's answer: (operator, fingerprint), or why not.
+    KeyGenerated(Result<(String, String), String>),
+    /// Where the copied text went, or why not.
+    Copied(Result<String, String>),
+    /// A bracketed paste: goes into the focused text field, never read as keys.
+    Paste(String),
+    Mouse(MouseEvent),
     Quit,
     /// A key as read from the terminal; `update` resolves it through the keymap, or hands it
     /// to the focused text field.

@@ -2,13 +2,14 @@
 
 use super::action::{Action, Screen, SignedRecord};
 use super::editor::{Edit, TextField};
-use super::keymap::{self, Binding};
+use super::keymap::{self, Binding, Context, Layer};
 use super::tables::{self, FactTable};
 use crate::checklist::Checklist;
-use crate::checks::{Area, Finding};
+use crate::checks::{Area, Finding, Status};
 use crate::policy::Policy;
 use crate::scan::Scan;
-use crate::walkthrough::{Verdict, VerdictError, Walkthrough};
+use crate::walkthrough::{NoteChange, Stage, Verdict, VerdictError, Walkthrough};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEventKind};
 
 /// Lines the detail pane scrolls per page.
 const PAGE: u16 = 10;
@@ -23,6 +24,50 @@ pub enum Focus {
     Operator(TextField),
     /// Sign-off: the key's passphrase (drawn masked).
     Passphrase(TextField),
+    /// Sign-off, making a key: the new operator id.
+    NewOperator(TextField),
+    /// Making a key: the new passphrase, then the same again.
+    NewPassphrase {
+        operator: String,
+        field: TextField,
+    },
+    RepeatPassphrase {
+        operator: String,
+        first: zeroize::Zeroizing<String>,
+        field: TextField,
+    },
+}
+
+impl Focus {
+    /// What the field is called in messages (a paste landing in it, the footer).
+    fn is_secret(&self) -> bool {
+        matches!(
+            self,
+            Focus::Passphrase(_) | Focus::NewPassphrase { .. } | Focus::RepeatPassphrase { .. }
+        )
+    }
+
+    fn field_mut(&mut self) -> Option<&mut TextField> {
+        match self {
+            Focus::Keys => None,
+            Focus::Note(f)
+            | Focus::Filter(f)
+            | Focus::Operator(f)
+            | Focus::Passphrase(f)
+            | Focus::NewOperator(f)
+            | Focus::NewPassphrase { field: f, .. }
+            | Focus::RepeatPassphrase { field: f, .. } => Some(f),
+        }
+    }
+}
+
+/// A yes/no question that owns the keyboard until answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    /// `q` on the Overview of an unsigned walkthrough.
+    Quit,
+    /// The review before the passphrase: open controls, unknown checks, PASSED over failing.
+    Sign,
 }
 
 /// Where signing stands.
@@ -42,6 +87,13 @@ pub struct SignRequest {
     pub passphrase: zeroize::Zeroizing<String>,
 }
 
+/// A key the event loop must make (bcrypt takes a moment; the library does it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRequest {
+    pub operator: String,
+    pub passphrase: zeroize::Zeroizing<String>,
+}
+
 /// The inspection as the TUI sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Inspection {
@@ -52,9 +104,17 @@ pub enum Inspection {
     Done(Box<Scan>),
 }
 
+/// A finding opened from the Findings screen, with its full evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingPane {
+    pub check: String,
+    pub scroll: u16,
+}
+
 pub struct App {
     pub screen: Screen,
     pub help: bool,
+    pub help_scroll: u16,
     pub checklist: Checklist,
     pub policy: Policy,
     pub walkthrough: Walkthrough,
@@ -64,6 +124,11 @@ pub struct App {
     pub selected: usize,
     pub detail_scroll: u16,
     pub focus: Focus,
+    /// The open yes/no question, if any.
+    pub confirm: Option<Confirm>,
+    pub confirm_scroll: u16,
+    /// The finding opened with Enter on the Findings screen.
+    pub pane: Option<FindingPane>,
     /// PASSED waiting for its justification note.
     pub pending_verdict: Option<Verdict>,
     pub controls_filter: String,
@@ -71,7 +136,7 @@ pub struct App {
     pub tables: Vec<FactTable>,
     pub table_index: usize,
     pub table_row: usize,
-    /// None: the table's own order (checks: worst first).
+    /// None: the table's own order (checks: by status, worst first).
     pub sort_column: Option<usize>,
     pub sort_reverse: bool,
     /// One line for the technician: what just happened or what is needed.
@@ -82,12 +147,16 @@ pub struct App {
     /// The walkthrough changed and must be saved before the next key is read.
     pub dirty: bool,
     pub size: (u16, u16),
-    /// Operators with a key in the data directory (for the Sign-off screen).
+    /// Operators with a usable key (a private key) in the data directory.
     pub operators: Vec<String>,
     pub operator: String,
     pub signing: Signing,
     /// Set by `update`, taken by the event loop.
     pub sign_request: Option<SignRequest>,
+    /// Set by `update`, taken by the event loop.
+    pub key_request: Option<KeyRequest>,
+    /// Set by `update`, taken by the event loop: text for the clipboard (OSC 52).
+    pub copy_request: Option<String>,
     /// Set by `update`, taken by the event loop.
     pub export_request: bool,
 }
@@ -108,6 +177,7 @@ impl App {
         App {
             screen: Screen::Overview,
             help: false,
+            help_scroll: 0,
             checklist,
             policy,
             walkthrough,
@@ -119,6 +189,9 @@ impl App {
             selected,
             detail_scroll: 0,
             focus: Focus::Keys,
+            confirm: None,
+            confirm_scroll: 0,
+            pane: None,
             pending_verdict: None,
             controls_filter: String::new(),
             findings_filter: String::new(),
@@ -136,6 +209,8 @@ impl App {
             operator: String::new(),
             signing: Signing::Idle,
             sign_request: None,
+            key_request: None,
+            copy_request: None,
             export_request: false,
         }
     }
@@ -149,6 +224,10 @@ impl App {
 
     pub fn findings(&self) -> &[Finding] {
         self.scan().map_or(&[], |s| s.findings.as_slice())
+    }
+
+    pub fn signed(&self) -> bool {
+        matches!(self.walkthrough.stage, Stage::Signed { .. })
     }
 
     /// Indices of the controls the list shows (after the `/` filter).
@@ -178,17 +257,76 @@ impl App {
             })
     }
 
+    /// The overlay that has the keyboard, innermost first: a confirmation, the help, a
+    /// finding's pane. Text fields come before all of them (see `action_for_key`).
+    pub fn layer(&self) -> Option<Layer> {
+        if self.confirm.is_some() {
+            Some(Layer::Confirm)
+        } else if self.help {
+            Some(Layer::Help)
+        } else if self.pane.is_some() {
+            Some(Layer::Finding)
+        } else {
+            None
+        }
+    }
+
+    /// What reads the keys now.
+    pub fn context(&self) -> Context {
+        self.layer()
+            .map_or(Context::Screen(self.screen), Context::Layer)
+    }
+
+    /// Whether a binding does something in the current state; the footer shows only these.
+    pub fn enabled(&self, b: &Binding) -> bool {
+        let has_tables = !self.tables.is_empty();
+        match &b.action {
+            Action::SetVerdict(_) | Action::EditNote => !self.signed(),
+            Action::Enter if b.scope == keymap::Scope::On(Screen::SignOff) => {
+                !self.signed()
+                    && self.signing != Signing::InProgress
+                    && self.scan().is_some()
+                    && !self.operators.is_empty()
+            }
+            Action::Enter if b.scope == keymap::Scope::On(Screen::Findings) => {
+                self.selected_check().is_some()
+            }
+            Action::GenerateKey => !self.signed(),
+            Action::StartFilter => match self.screen {
+                Screen::Controls => true,
+                Screen::Findings => has_tables,
+                Screen::Overview | Screen::SignOff => false,
+            },
+            Action::Left | Action::Right | Action::CycleSort | Action::ReverseSort => has_tables,
+            Action::Copy if b.scope == keymap::Scope::On(Screen::Findings) => {
+                self.selected_check().is_some()
+            }
+            Action::NextControl | Action::PrevControl => !self.checklist.controls.is_empty(),
+            _ => true,
+        }
+    }
+
     /// Maps a key to an action in the current context: a focused text field takes every key
-    /// but Ctrl-C.
-    pub fn action_for_key(&self, key: &ratatui::crossterm::event::KeyEvent) -> Option<Action> {
-        use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+    /// but Ctrl-C, then an open overlay takes every key, then the screen and global keys.
+    pub fn action_for_key(&self, key: &KeyEvent) -> Option<Action> {
         let ctrl_c =
             key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
         match self.focus {
-            Focus::Keys => keymap::lookup(&self.keymap, self.screen, key),
             _ if ctrl_c => Some(Action::Quit),
+            Focus::Keys => keymap::lookup_in(&self.keymap, self.context(), key),
             _ => Some(Action::TextInput(*key)),
         }
+    }
+
+    /// The check of the selected row on the Findings screen's checks table.
+    pub fn selected_check(&self) -> Option<String> {
+        let table = self.tables.get(self.table_index)?;
+        if table.title != tables::CHECKS {
+            return None;
+        }
+        let view = self.table_view();
+        let row = view.get(self.table_row).and_then(|&i| table.rows.get(i))?;
+        row.get(1).cloned()
     }
 
     pub fn update(&mut self, action: Action) {
@@ -196,10 +334,12 @@ impl App {
             Action::NextScreen => self.go(step(self.screen, 1)),
             Action::PrevScreen => self.go(step(self.screen, Screen::ALL.len() - 1)),
             Action::GoTo(s) => self.go(s),
-            Action::Up => self.move_by(-1),
-            Action::Down => self.move_by(1),
-            Action::PageUp => self.page(-1),
-            Action::PageDown => self.page(1),
+            Action::Up => self.scroll_or(-1, |a| a.move_by(-1)),
+            Action::Down => self.scroll_or(1, |a| a.move_by(1)),
+            Action::PageUp => self.scroll_or(-(PAGE as i32), |a| a.page(-1)),
+            Action::PageDown => self.scroll_or(PAGE as i32, |a| a.page(1)),
+            Action::Top => self.scroll_or(-(u16::MAX as i32), |a| a.jump_to_end(false)),
+            Action::Bottom => self.scroll_or(u16::MAX as i32, |a| a.jump_to_end(true)),
             Action::Left => self.switch_table(-1),
             Action::Right => self.switch_table(1),
             Action::Enter => self.enter(),
@@ -221,8 +361,13 @@ impl App {
                 self.table_row = 0;
             }
             Action::ReverseSort => self.sort_reverse = !self.sort_reverse,
-            Action::ToggleHelp => self.help = !self.help,
+            Action::ToggleHelp => {
+                self.help = !self.help;
+                self.help_scroll = 0;
+            }
             Action::Back => self.back(),
+            Action::Close => self.close(),
+            Action::Confirm(yes) => self.answer(yes),
             Action::Quit | Action::Terminate => self.quit = true,
             Action::Key(key) => {
                 if let Some(action) = self.action_for_key(&key) {
@@ -230,8 +375,10 @@ impl App {
                 }
             }
             Action::TextInput(key) => self.text_input(&key),
+            Action::Paste(text) => self.paste(&text),
+            Action::Mouse(ev) => self.mouse(ev),
             Action::Resize(w, h) => self.size = (w, h),
-            Action::Signed(result) => self.signed(result),
+            Action::Signed(result) => self.signed_result(result),
             Action::Operators(list) => self.operators = list,
             Action::ExportSummary => {
                 if self.screen == Screen::SignOff {
@@ -243,6 +390,19 @@ impl App {
                 self.status = format!("Summary written: {}", names.join(" and "));
             }
             Action::Exported(Err(e)) => self.status = format!("Summary NOT written: {e}"),
+            Action::Copy => self.copy(),
+            Action::Copied(Ok(msg)) | Action::Copied(Err(msg)) => self.status = msg,
+            Action::OpenControl => self.open_control(),
+            Action::GenerateKey => self.start_key_generation(),
+            Action::KeyGenerated(Ok((operator, fingerprint))) => {
+                if !self.operators.contains(&operator) {
+                    self.operators.push(operator.clone());
+                }
+                self.status =
+                    format!("Key made for {operator} ({fingerprint}); Enter signs with it.");
+                self.operator = operator;
+            }
+            Action::KeyGenerated(Err(e)) => self.status = format!("Key NOT made: {e}"),
             Action::InspectionProgress(area) => {
                 if let Inspection::Running { done, .. } = &mut self.inspection
                     && !done.contains(&area)
@@ -256,14 +416,71 @@ impl App {
                     "Inspection finished: {} fail · {} warn · {} unknown · {} pass.",
                     c.fail, c.warn, c.unknown, c.pass
                 );
+                // A resumed walkthrough meets new findings: a PASSED whose checks now fail or
+                // are unknown goes back to NOT_ASSESSED unless its note says why.
+                let reverted = self
+                    .walkthrough
+                    .enforce_justification(&self.checklist, &scan.findings);
+                if !reverted.is_empty() {
+                    self.dirty = true;
+                    let list: Vec<String> = reverted.iter().map(ToString::to_string).collect();
+                    self.status.push_str(&format!(
+                        " Back to NOT ASSESSED (PASSED without a note while a check fails or is unknown): {}.",
+                        list.join("; ")
+                    ));
+                }
                 self.tables = tables::build(&scan);
                 self.inspection = Inspection::Done(scan);
             }
         }
     }
 
+    /// How far the open overlay can scroll at the current terminal size (as drawn by `ui`).
+    fn overlay_max_scroll(&self) -> u16 {
+        let body = self.size.1.saturating_sub(3) as usize;
+        let (lines, chrome) = match self.layer() {
+            Some(Layer::Help) => (super::ui::help::entries(&self.keymap).len(), 2),
+            Some(Layer::Confirm) => {
+                let width = self.size.0.min(76).saturating_sub(2) as usize;
+                let n = match self.confirm {
+                    Some(Confirm::Sign) => super::ui::confirm::review_lines(self, width).len(),
+                    _ => 4,
+                };
+                (n + 2, 2)
+            }
+            Some(Layer::Finding) => {
+                let width = self.size.0.saturating_sub(2) as usize;
+                let n = self
+                    .pane
+                    .as_ref()
+                    .map_or(0, |p| super::ui::pane::lines(self, &p.check, width).len());
+                (n, 2)
+            }
+            None => (0, 0),
+        };
+        let inner = (lines + chrome).min(body).saturating_sub(chrome);
+        lines.saturating_sub(inner).min(u16::MAX as usize) as u16
+    }
+
+    /// Scrolls the open overlay by `delta` lines, or runs `screen` when none is open.
+    fn scroll_or(&mut self, delta: i32, screen: impl FnOnce(&mut App)) {
+        let max = i32::from(self.overlay_max_scroll());
+        let by = |v: u16| -> u16 { (i32::from(v) + delta).clamp(0, max) as u16 };
+        match self.layer() {
+            Some(Layer::Confirm) => self.confirm_scroll = by(self.confirm_scroll),
+            Some(Layer::Help) => self.help_scroll = by(self.help_scroll),
+            Some(Layer::Finding) => {
+                if let Some(p) = &mut self.pane {
+                    p.scroll = by(p.scroll);
+                }
+            }
+            None => screen(self),
+        }
+    }
+
     fn go(&mut self, screen: Screen) {
         self.help = false;
+        self.pane = None;
         self.screen = screen;
     }
 
@@ -287,19 +504,48 @@ impl App {
         }
     }
 
+    /// Rows a page moves in the Findings table: what fits on screen.
+    fn table_page(&self) -> isize {
+        // Header, tabs, filter line, borders, table header, status, footer.
+        (self.size.1 as isize - 8).max(1)
+    }
+
     fn page(&mut self, dir: isize) {
         match self.screen {
             Screen::Findings => {
                 let n = self.table_view().len();
-                self.table_row = clamp_step(self.table_row, dir * 10, n);
+                self.table_row = clamp_step(self.table_row, dir * self.table_page(), n);
             }
-            _ => {
+            Screen::Controls => {
                 self.detail_scroll = if dir < 0 {
                     self.detail_scroll.saturating_sub(PAGE)
                 } else {
                     self.detail_scroll.saturating_add(PAGE)
                 };
             }
+            // Nothing scrolls there: PgDn must not move a hidden screen.
+            Screen::Overview | Screen::SignOff => {}
+        }
+    }
+
+    fn jump_to_end(&mut self, bottom: bool) {
+        match self.screen {
+            Screen::Findings => {
+                let n = self.table_view().len();
+                self.table_row = if bottom { n.saturating_sub(1) } else { 0 };
+            }
+            Screen::Controls => {
+                let visible = self.visible_controls();
+                let target = if bottom {
+                    visible.last()
+                } else {
+                    visible.first()
+                };
+                if let Some(&i) = target {
+                    self.select(i);
+                }
+            }
+            Screen::Overview | Screen::SignOff => {}
         }
     }
 
@@ -312,8 +558,7 @@ impl App {
     }
 
     fn step_control(&mut self, delta: isize) {
-        self.screen = Screen::Controls;
-        self.help = false;
+        self.go(Screen::Controls);
         let visible = self.visible_controls();
         let pos = visible
             .iter()
@@ -339,28 +584,8 @@ impl App {
         match self.screen {
             Screen::Overview => self.go(Screen::Controls),
             Screen::Findings => {
-                // On the checks table, Enter opens the first control that uses the check.
-                let view = self.table_view();
-                let Some(table) = self.tables.get(self.table_index) else {
-                    return;
-                };
-                if table.title != "Checks" {
-                    return;
-                }
-                let Some(row) = view.get(self.table_row).and_then(|&i| table.rows.get(i)) else {
-                    return;
-                };
-                let check = row[1].clone();
-                if let Some(i) = self
-                    .checklist
-                    .controls
-                    .iter()
-                    .position(|c| c.checks.contains(&check))
-                {
-                    self.select(i);
-                    self.go(Screen::Controls);
-                } else {
-                    self.status = format!("No control of this checklist uses {check}.");
+                if let Some(check) = self.selected_check() {
+                    self.pane = Some(FindingPane { check, scroll: 0 });
                 }
             }
             Screen::SignOff => self.start_signing(),
@@ -368,11 +593,66 @@ impl App {
         }
     }
 
+    /// From a finding's pane: the first control that uses the check.
+    fn open_control(&mut self) {
+        let Some(pane) = self.pane.take() else {
+            return;
+        };
+        if let Some(i) = self
+            .checklist
+            .controls
+            .iter()
+            .position(|c| c.checks.contains(&pane.check))
+        {
+            self.select(i);
+            self.go(Screen::Controls);
+        } else {
+            self.status = format!("No control of this checklist uses {}.", pane.check);
+        }
+    }
+
+    /// The finding of `check` as plain text: summary, details, waiver, evidence in full.
+    pub fn finding_text(&self, check: &str) -> Option<String> {
+        let f = self.findings().iter().find(|f| f.check == check)?;
+        let mut out = format!("{} {}\n{}\n", f.status.label(), f.check, f.summary);
+        for d in &f.details {
+            out.push_str(&format!("- {d}\n"));
+        }
+        if let Some(w) = &f.waiver {
+            let state = if w.expired {
+                "EXPIRED waiver"
+            } else {
+                "waived"
+            };
+            out.push_str(&format!(
+                "{state} until {} by {}: {}\n",
+                w.expires, w.approver, w.justification
+            ));
+        }
+        if !f.evidence.is_empty() {
+            out.push_str("Evidence:\n");
+            for e in &f.evidence {
+                out.push_str(&evidence_text(e));
+                out.push('\n');
+            }
+        }
+        Some(out)
+    }
+
+    fn copy(&mut self) {
+        let check = match (&self.pane, self.screen) {
+            (Some(p), _) => Some(p.check.clone()),
+            (None, Screen::Findings) => self.selected_check(),
+            _ => None,
+        };
+        match check.and_then(|c| self.finding_text(&c)) {
+            Some(text) => self.copy_request = Some(text),
+            None => self.status = "Nothing to copy here: select a check first.".into(),
+        }
+    }
+
     fn start_signing(&mut self) {
-        if matches!(
-            self.walkthrough.stage,
-            crate::walkthrough::Stage::Signed { .. }
-        ) {
+        if self.signed() {
             self.status =
                 "This walkthrough is signed. Start a new one with `stationward tui --new`.".into();
             return;
@@ -385,22 +665,66 @@ impl App {
         if self.signing == Signing::InProgress {
             return;
         }
-        let suggested = if self.operator.is_empty() {
-            self.operators.first().cloned().unwrap_or_default()
-        } else {
+        // The one rule: signing refuses while any control breaks it.
+        if let Err(refused) = self
+            .walkthrough
+            .ready_to_sign(&self.checklist, self.findings())
+        {
+            self.status = refused.to_string();
+            return;
+        }
+        if self.operators.is_empty() {
+            self.status = "No signing key in this data directory: press k to make one (operator id, passphrase twice).".into();
+            return;
+        }
+        self.confirm = Some(Confirm::Sign);
+        self.confirm_scroll = 0;
+        self.status = "Review what you sign: y goes on to your key, n goes back.".into();
+    }
+
+    fn ask_operator(&mut self) {
+        let suggested = if self.operators.contains(&self.operator) {
             self.operator.clone()
+        } else {
+            self.operators.first().cloned().unwrap_or_default()
         };
         self.focus = Focus::Operator(TextField::new(&suggested, false));
         self.status = "Operator id (Enter to continue, Esc to cancel).".into();
     }
 
-    fn signed(&mut self, result: Result<SignedRecord, String>) {
+    fn start_key_generation(&mut self) {
+        if self.screen != Screen::SignOff {
+            return;
+        }
+        if self.signed() {
+            self.status =
+                "This walkthrough is signed; keys are made with `stationward key generate`.".into();
+            return;
+        }
+        self.focus = Focus::NewOperator(TextField::new("", false));
+        self.status =
+            "New key: operator id (letters, digits, . _ -), Enter to continue, Esc cancels.".into();
+    }
+
+    fn answer(&mut self, yes: bool) {
+        let Some(confirm) = self.confirm.take() else {
+            return;
+        };
+        match (confirm, yes) {
+            (Confirm::Quit, true) => self.quit = true,
+            (Confirm::Quit, false) => self.status = "Still here. Your work is saved.".into(),
+            (Confirm::Sign, true) => self.ask_operator(),
+            (Confirm::Sign, false) => self.status = "Signing cancelled.".into(),
+        }
+    }
+
+    fn signed_result(&mut self, result: Result<SignedRecord, String>) {
         match result {
             Ok(rec) => {
-                self.walkthrough.stage = crate::walkthrough::Stage::Signed { seq: rec.seq };
+                self.walkthrough.stage = Stage::Signed { seq: rec.seq };
                 self.dirty = true;
                 self.status = format!(
-                    "Signed: {} (head {}:{}).",
+                    "Signed: {} (head {}:{}). The walkthrough is now read-only.",
                     rec.record.display(),
                     rec.seq,
                     rec.sha256
@@ -428,6 +752,10 @@ impl App {
         let Some(id) = self.current_control_id() else {
             return;
         };
+        if self.signed() {
+            self.status = VerdictError::Signed.to_string();
+            return;
+        }
         let has_checks = !self.checklist.controls[self.selected].checks.is_empty();
         if verdict == Verdict::Passed && has_checks && self.scan().is_none() {
             self.status =
@@ -448,7 +776,7 @@ impl App {
                 self.pending_verdict = Some(verdict);
                 self.open_note_editor();
                 self.status = format!(
-                    "{id}: {checks} fails. Write why it passes anyway; Esc records PASSED with the note."
+                    "{id}: {checks} fails or is unknown. Write how you verified it; Esc records PASSED with the note."
                 );
             }
             Err(e) => self.status = e.to_string(),
@@ -467,6 +795,10 @@ impl App {
     }
 
     fn edit_note(&mut self) {
+        if self.signed() {
+            self.status = VerdictError::Signed.to_string();
+            return;
+        }
         if let Some(id) = self.current_control_id() {
             self.open_note_editor();
             self.status =
@@ -477,13 +809,76 @@ impl App {
     fn start_filter(&mut self) {
         let current = match self.screen {
             Screen::Controls => self.controls_filter.clone(),
-            Screen::Findings => self.findings_filter.clone(),
-            Screen::Overview | Screen::SignOff => return,
+            Screen::Findings if !self.tables.is_empty() => self.findings_filter.clone(),
+            _ => {
+                self.status = "Nothing to filter on this screen.".into();
+                return;
+            }
         };
         self.focus = Focus::Filter(TextField::new(&current, false));
     }
 
-    fn text_input(&mut self, key: &ratatui::crossterm::event::KeyEvent) {
+    /// Stores the editor's text as the note; the model reverts an unjustified PASSED.
+    fn note_changed(&mut self, text: &str) {
+        let Some(id) = self.current_control_id() else {
+            return;
+        };
+        let was = self.walkthrough.control(&id).map(|c| c.verdict);
+        // Saved on every key, so a crash loses nothing typed.
+        match self.walkthrough.set_note(&id, text) {
+            Ok(NoteChange::Kept) => self.dirty = true,
+            Ok(NoteChange::Reverted { checks }) => {
+                self.dirty = true;
+                // Writing a new justification and leaving records PASSED again.
+                if was == Some(Verdict::Passed) {
+                    self.pending_verdict = Some(Verdict::Passed);
+                }
+                self.status = format!(
+                    "{id}: note cleared, so PASSED is withdrawn (back to NOT ASSESSED): {checks} fails or is unknown. Write how you verified it to mark it PASSED again."
+                );
+            }
+            Err(e) => self.status = e.to_string(),
+        }
+    }
+
+    fn paste(&mut self, text: &str) {
+        let secret = self.focus.is_secret();
+        let Some(field) = self.focus.field_mut() else {
+            self.status = "Paste ignored: paste into a note (e) or a filter (/) only.".into();
+            return;
+        };
+        if field.insert_str(text) != Edit::Changed {
+            return;
+        }
+        let text = field.text();
+        match &self.focus {
+            Focus::Note(_) => self.note_changed(&text),
+            Focus::Filter(_) => self.filter_changed(text),
+            _ if secret => self.status = "Pasted into the passphrase.".into(),
+            _ => {}
+        }
+    }
+
+    fn filter_changed(&mut self, text: String) {
+        match self.screen {
+            Screen::Controls => {
+                self.controls_filter = text;
+                let visible = self.visible_controls();
+                if !visible.contains(&self.selected)
+                    && let Some(&first) = visible.first()
+                {
+                    self.select(first);
+                }
+            }
+            _ => {
+                self.findings_filter = text;
+                self.table_row = 0;
+            }
+        }
+    }
+
+    fn text_input(&mut self, key: &KeyEvent) {
+        let enter = key.code == KeyCode::Enter;
         match &mut self.focus {
             Focus::Keys => {}
             Focus::Note(field) => {
@@ -493,11 +888,7 @@ impl App {
                     return;
                 };
                 if edit == Edit::Changed {
-                    // Saved on every key, so a crash loses nothing typed.
-                    match self.walkthrough.set_note(&id, &text) {
-                        Ok(()) => self.dirty = true,
-                        Err(e) => self.status = e.to_string(),
-                    }
+                    self.note_changed(&text);
                 }
                 if edit == Edit::Leave {
                     self.focus = Focus::Keys;
@@ -515,15 +906,15 @@ impl App {
                 }
             }
             Focus::Operator(field) => match field.handle(key) {
-                Edit::Leave if key.code == ratatui::crossterm::event::KeyCode::Enter => {
+                Edit::Leave if enter => {
                     let op = field.text().trim().to_string();
                     if op.is_empty() {
                         self.status = "An operator id is needed to sign.".into();
                         return;
                     }
-                    if !self.operators.is_empty() && !self.operators.contains(&op) {
+                    if !self.operators.contains(&op) {
                         self.status = format!(
-                            "No key for \"{op}\" in this data directory (have: {}). Make one with `stationward key generate --operator {op}`.",
+                            "No usable key for \"{op}\" in this data directory (have: {}). Esc, then k makes one.",
                             self.operators.join(", ")
                         );
                         return;
@@ -542,7 +933,7 @@ impl App {
                 _ => {}
             },
             Focus::Passphrase(field) => match field.handle(key) {
-                Edit::Leave if key.code == ratatui::crossterm::event::KeyCode::Enter => {
+                Edit::Leave if enter => {
                     let passphrase = zeroize::Zeroizing::new(field.text());
                     self.focus = Focus::Keys;
                     self.signing = Signing::InProgress;
@@ -558,24 +949,91 @@ impl App {
                 }
                 _ => {}
             },
+            Focus::NewOperator(field) => match field.handle(key) {
+                Edit::Leave if enter => {
+                    let op = field.text().trim().to_string();
+                    // The CLI's rules: the library parses the id.
+                    match crate::attest::OperatorId::parse(&op) {
+                        Err(e) => self.status = e.to_string(),
+                        Ok(_) if self.operators.contains(&op) => {
+                            self.status = format!("{op} already has a key here.");
+                        }
+                        Ok(id) => {
+                            self.focus = Focus::NewPassphrase {
+                                operator: id.to_string(),
+                                field: TextField::new("", false),
+                            };
+                            self.status = format!(
+                                "Passphrase for {id}'s new key (at least {} characters).",
+                                crate::attest::keys::MIN_PASSPHRASE_CHARS
+                            );
+                        }
+                    }
+                }
+                Edit::Leave => {
+                    self.focus = Focus::Keys;
+                    self.status = "No key made.".into();
+                }
+                _ => {}
+            },
+            Focus::NewPassphrase { operator, field } => match field.handle(key) {
+                Edit::Leave if enter => {
+                    let first = zeroize::Zeroizing::new(field.text());
+                    if first.chars().count() < crate::attest::keys::MIN_PASSPHRASE_CHARS {
+                        self.status = format!(
+                            "Too short: use at least {} characters.",
+                            crate::attest::keys::MIN_PASSPHRASE_CHARS
+                        );
+                        return;
+                    }
+                    let operator = std::mem::take(operator);
+                    self.status = format!("The same passphrase again, for {operator}.");
+                    self.focus = Focus::RepeatPassphrase {
+                        operator,
+                        first,
+                        field: TextField::new("", false),
+                    };
+                }
+                Edit::Leave => {
+                    self.focus = Focus::Keys;
+                    self.status = "No key made.".into();
+                }
+                _ => {}
+            },
+            Focus::RepeatPassphrase {
+                operator,
+                first,
+                field,
+            } => match field.handle(key) {
+                Edit::Leave if enter => {
+                    if field.text() != first.as_str() {
+                        let operator = std::mem::take(operator);
+                        self.focus = Focus::NewPassphrase {
+                            operator,
+                            field: TextField::new("", false),
+                        };
+                        self.status =
+                            "The passphrases differ: type the new passphrase again.".into();
+                        return;
+                    }
+                    let request = KeyRequest {
+                        operator: std::mem::take(operator),
+                        passphrase: std::mem::take(first),
+                    };
+                    self.status = format!("Making a key for {}…", request.operator);
+                    self.key_request = Some(request);
+                    self.focus = Focus::Keys;
+                }
+                Edit::Leave => {
+                    self.focus = Focus::Keys;
+                    self.status = "No key made.".into();
+                }
+                _ => {}
+            },
             Focus::Filter(field) => {
                 let edit = field.handle(key);
                 let text = field.text();
-                match self.screen {
-                    Screen::Controls => {
-                        self.controls_filter = text;
-                        let visible = self.visible_controls();
-                        if !visible.contains(&self.selected)
-                            && let Some(&first) = visible.first()
-                        {
-                            self.select(first);
-                        }
-                    }
-                    _ => {
-                        self.findings_filter = text;
-                        self.table_row = 0;
-                    }
-                }
+                self.filter_changed(text);
                 if edit == Edit::Leave {
                     self.focus = Focus::Keys;
                 }
@@ -583,15 +1041,148 @@ impl App {
         }
     }
 
+    /// `q`: back to the Overview; from there quit, asking first when the walkthrough is open.
     fn back(&mut self) {
-        if self.help {
-            self.help = false;
-        } else if self.screen != Screen::Overview {
-            self.screen = Screen::Overview;
-        } else {
+        if self.screen != Screen::Overview {
+            self.go(Screen::Overview);
+        } else if self.signed() {
             self.quit = true;
+        } else {
+            self.confirm = Some(Confirm::Quit);
+            self.confirm_scroll = 0;
         }
     }
+
+    /// Esc: closes the innermost thing open; never quits.
+    fn close(&mut self) {
+        if self.confirm.is_some() {
+            self.answer(false);
+        } else if self.help {
+            self.help = false;
+        } else if self.pane.is_some() {
+            self.pane = None;
+        } else if self.screen == Screen::Controls && !self.controls_filter.is_empty() {
+            self.controls_filter.clear();
+        } else if self.screen == Screen::Findings && !self.findings_filter.is_empty() {
+            self.findings_filter.clear();
+            self.table_row = 0;
+        } else {
+            self.status = "Nothing to close. q goes back; on the Overview it quits.".into();
+        }
+    }
+
+    fn mouse(&mut self, ev: ratatui::crossterm::event::MouseEvent) {
+        let (x, y) = (ev.column, ev.row);
+        match ev.kind {
+            // Over the Controls detail the wheel scrolls the detail; elsewhere it moves.
+            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown
+                if self.layer().is_none()
+                    && self.screen == Screen::Controls
+                    && x >= if self.size.0 >= 110 { 38 } else { 26 } =>
+            {
+                self.detail_scroll = if ev.kind == MouseEventKind::ScrollUp {
+                    self.detail_scroll.saturating_sub(3)
+                } else {
+                    self.detail_scroll.saturating_add(3)
+                };
+            }
+            MouseEventKind::ScrollUp => self.update(Action::Up),
+            MouseEventKind::ScrollDown => self.update(Action::Down),
+            MouseEventKind::Down(MouseButton::Left) => {
+                // Overlays and text fields keep the keyboard and the mouse.
+                if self.layer().is_some() || self.focus != Focus::Keys {
+                    return;
+                }
+                if y == 0 {
+                    if let Some(screen) = tab_at(x) {
+                        self.go(screen);
+                    }
+                    return;
+                }
+                match self.screen {
+                    Screen::Controls => {
+                        let list_width = if self.size.0 >= 110 { 38 } else { 26 };
+                        // Body from row 1; the list's border, then one row per control.
+                        let inner = self.size.1.saturating_sub(5) as usize;
+                        if x == 0 || x + 1 >= list_width || y < 2 || (y - 2) as usize >= inner {
+                            return;
+                        }
+                        let visible = self.visible_controls();
+                        let pos = visible
+                            .iter()
+                            .position(|&i| i == self.selected)
+                            .unwrap_or(0);
+                        // The list shows the selection on its last row once it scrolls.
+                        let offset = pos.saturating_sub(inner.saturating_sub(1));
+                        if let Some(&i) = visible.get(offset + (y - 2) as usize) {
+                            self.select(i);
+                        }
+                    }
+                    Screen::Findings => {
+                        // Tabs, filter line, border, table header, then rows.
+                        let inner = self.size.1.saturating_sub(8) as usize;
+                        if y < 5 || (y - 5) as usize >= inner {
+                            return;
+                        }
+                        let n = self.table_view().len();
+                        let top = self.table_row.min(n.saturating_sub(1));
+                        let top = top.saturating_sub(inner.saturating_sub(1));
+                        let row = top + (y - 5) as usize;
+                        if row < n {
+                            self.table_row = row;
+                        }
+                    }
+                    Screen::Overview | Screen::SignOff => {}
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// One piece of evidence in full: the path or command, its digest, what else was noted.
+fn evidence_text(e: &crate::host::Evidence) -> String {
+    use crate::host::Evidence;
+    match e {
+        Evidence::File {
+            path,
+            sha256,
+            truncated,
+        } => {
+            let cut = if *truncated { " (read truncated)" } else { "" };
+            format!("- file {path}\n    sha256 {sha256}{cut}")
+        }
+        Evidence::Command {
+            argv,
+            exit,
+            stdout_sha256,
+            note,
+        } => {
+            let exit = exit.map_or_else(|| "none (not run)".to_string(), |c| c.to_string());
+            let mut s = format!(
+                "- command {}\n    exit {exit} · stdout sha256 {stdout_sha256}",
+                argv.join(" ")
+            );
+            if let Some(n) = note {
+                s.push_str(&format!("\n    {n}"));
+            }
+            s
+        }
+        Evidence::Absent { path, reason } => format!("- absent {path}: {reason}"),
+    }
+}
+
+/// The screen tab under column `x` of the header (` Overview  Controls …`).
+fn tab_at(x: u16) -> Option<Screen> {
+    let mut start = 0u16;
+    for s in Screen::ALL {
+        let w = s.title().chars().count() as u16 + 2;
+        if x >= start && x < start + w {
+            return Some(s);
+        }
+        start += w + 1;
+    }
+    None
 }
 
 fn step(screen: Screen, by: usize) -> Screen {
@@ -605,4 +1196,12 @@ fn clamp_step(pos: usize, delta: isize, len: usize) -> usize {
         return 0;
     }
     (pos as isize + delta).clamp(0, len as isize - 1) as usize
+}
+
+/// Statuses of `findings` that count as unknown, for the sign-off review.
+pub fn unknown_checks(findings: &[Finding]) -> Vec<&Finding> {
+    findings
+        .iter()
+        .filter(|f| f.status == Status::Unknown && !f.waived())
+        .collect()
 }

@@ -63,6 +63,72 @@ impl TextField {
         (self.row, self.col)
     }
 
+    /// Inserts pasted text at the cursor. A single-line field takes line breaks as spaces
+    /// (and drops a trailing one), so a paste never submits it.
+    pub fn insert_str(&mut self, text: &str) -> Edit {
+        let text = text.replace("\r\n", "\n").replace('\r', "\n");
+        let text = if self.multiline {
+            text
+        } else {
+            text.trim_end_matches('\n').replace('\n', " ")
+        };
+        let mut changed = false;
+        for c in text.chars() {
+            if c == '\n' {
+                let rest = self.lines[self.row].split_off(self.col);
+                self.row += 1;
+                self.lines.insert(self.row, rest);
+                self.col = 0;
+            } else if c == '\t' || !c.is_control() {
+                self.lines[self.row].insert(self.col, if c == '\t' { ' ' } else { c });
+                self.col += 1;
+            } else {
+                continue;
+            }
+            changed = true;
+        }
+        if changed {
+            Edit::Changed
+        } else {
+            Edit::Ignored
+        }
+    }
+
+    /// The text wrapped to `width` terminal cells for display, and the cursor's (row, cell)
+    /// within the wrapped lines. Long lines break between characters, by display width.
+    pub fn wrapped(&self, width: usize) -> (Vec<String>, (usize, usize)) {
+        use unicode_width::UnicodeWidthChar;
+        let width = width.max(2);
+        let mut out = Vec::new();
+        let mut cursor = (0, 0);
+        for (r, line) in self.lines.iter().enumerate() {
+            let mut current = String::new();
+            let mut used = 0;
+            for (i, &c) in line.iter().enumerate() {
+                let w = c.width().unwrap_or(0);
+                if used + w > width {
+                    out.push(std::mem::take(&mut current));
+                    used = 0;
+                }
+                if r == self.row && i == self.col {
+                    cursor = (out.len(), used);
+                }
+                current.push(c);
+                used += w;
+            }
+            if r == self.row && self.col >= line.len() {
+                // The cursor after the last character: on the next row when the line is full.
+                if used >= width {
+                    out.push(std::mem::take(&mut current));
+                    used = 0;
+                }
+                cursor = (out.len(), used);
+            }
+            out.push(current);
+        }
+        (out, cursor)
+    }
+
     pub fn handle(&mut self, key: &KeyEvent) -> Edit {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
@@ -204,6 +270,33 @@ mod tests {
         let mut f = TextField::new("a\nb", false);
         assert_eq!(f.text(), "ab");
         assert_eq!(f.handle(&k(KeyCode::Enter)), Edit::Leave);
+    }
+
+    #[test]
+    fn paste_inserts_text_and_never_leaves_the_field() {
+        let mut f = TextField::new("a", false);
+        assert_eq!(f.insert_str("see ticket 4\n2 e\n"), Edit::Changed);
+        assert_eq!(f.text(), "asee ticket 4 2 e");
+        let mut m = TextField::new("", true);
+        m.insert_str("one\r\ntwo\x1b[2J");
+        assert_eq!(m.text(), "one\ntwo[2J");
+        assert_eq!(m.cursor(), (1, 6));
+    }
+
+    #[test]
+    fn long_lines_wrap_by_display_width_with_the_cursor() {
+        let mut f = TextField::new("", true);
+        f.insert_str("abcdef表表");
+        let (lines, cursor) = f.wrapped(4);
+        assert_eq!(lines, ["abcd", "ef表", "表"]);
+        assert_eq!(cursor, (2, 2));
+        f.handle(&k(KeyCode::Home));
+        assert_eq!(f.wrapped(4).1, (0, 0));
+        let full = TextField::new("abcd", true);
+        assert_eq!(
+            full.wrapped(4),
+            (vec!["abcd".into(), String::new()], (1, 0))
+        );
     }
 
     #[test]

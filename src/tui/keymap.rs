@@ -9,6 +9,37 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 pub enum Scope {
     Global,
     On(Screen),
+    /// Inside an overlay: while it is open only its own bindings work (and Ctrl-C).
+    In(Layer),
+}
+
+/// An overlay that owns the keyboard while it is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    Help,
+    /// A finding with its full evidence.
+    Finding,
+    /// A yes/no question (quit, the sign-off review).
+    Confirm,
+}
+
+impl Layer {
+    pub const ALL: [Layer; 3] = [Layer::Help, Layer::Finding, Layer::Confirm];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Layer::Help => "In this help",
+            Layer::Finding => "In a finding's evidence",
+            Layer::Confirm => "In a confirmation",
+        }
+    }
+}
+
+/// What has the keyboard: an overlay, or the screen (its keys, then the global ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    Screen(Screen),
+    Layer(Layer),
 }
 
 #[derive(Debug, Clone)]
@@ -48,6 +79,19 @@ pub fn table() -> Vec<Binding> {
     use Screen::{Controls, Findings, SignOff};
     vec![
         bind!(
+            &[
+                (KeyCode::Char('?'), NONE),
+                (KeyCode::Char('?'), SHIFT),
+                (KeyCode::F(1), NONE)
+            ],
+            "?/F1",
+            "help",
+            "help",
+            Global,
+            Action::ToggleHelp,
+            true
+        ),
+        bind!(
             &[(KeyCode::Tab, NONE)],
             "Tab",
             "next screen",
@@ -86,7 +130,7 @@ pub fn table() -> Vec<Binding> {
         bind!(
             &[(KeyCode::PageUp, NONE)],
             "PgUp",
-            "scroll detail up",
+            "page up (detail, table)",
             "page up",
             Global,
             Action::PageUp,
@@ -95,10 +139,32 @@ pub fn table() -> Vec<Binding> {
         bind!(
             &[(KeyCode::PageDown, NONE)],
             "PgDn",
-            "scroll detail down",
+            "page down (detail, table)",
             "page down",
             Global,
             Action::PageDown,
+            false
+        ),
+        bind!(
+            &[(KeyCode::Home, NONE), (KeyCode::Char('g'), NONE)],
+            "Home/g",
+            "to the top",
+            "top",
+            Global,
+            Action::Top,
+            false
+        ),
+        bind!(
+            &[
+                (KeyCode::End, NONE),
+                (KeyCode::Char('G'), NONE),
+                (KeyCode::Char('G'), SHIFT)
+            ],
+            "End/G",
+            "to the bottom",
+            "bottom",
+            Global,
+            Action::Bottom,
             false
         ),
         bind!(
@@ -201,19 +267,46 @@ pub fn table() -> Vec<Binding> {
             true
         ),
         bind!(
+            &[(KeyCode::Char('k'), NONE)],
+            "k",
+            "make a signing key (key generate)",
+            "new key",
+            On(SignOff),
+            Action::GenerateKey,
+            true
+        ),
+        bind!(
+            &[(KeyCode::Enter, NONE)],
+            "Enter",
+            "open the check's finding and evidence",
+            "evidence",
+            On(Findings),
+            Action::Enter,
+            true
+        ),
+        bind!(
+            &[(KeyCode::Char('y'), NONE)],
+            "y",
+            "copy the check's finding as text",
+            "copy",
+            On(Findings),
+            Action::Copy,
+            false
+        ),
+        bind!(
             &[(KeyCode::Left, NONE), (KeyCode::Char('h'), NONE)],
             "←/h",
             "previous table",
-            "table",
+            "prev table",
             On(Findings),
             Action::Left,
-            true
+            false
         ),
         bind!(
             &[(KeyCode::Right, NONE), (KeyCode::Char('l'), NONE)],
             "→/l",
             "next table",
-            "table",
+            "next table",
             On(Findings),
             Action::Right,
             true
@@ -246,26 +339,22 @@ pub fn table() -> Vec<Binding> {
             false
         ),
         bind!(
-            &[
-                (KeyCode::Char('?'), NONE),
-                (KeyCode::Char('?'), SHIFT),
-                (KeyCode::F(1), NONE)
-            ],
-            "?/F1",
-            "help",
-            "help",
-            Global,
-            Action::ToggleHelp,
-            true
-        ),
-        bind!(
-            &[(KeyCode::Char('q'), NONE), (KeyCode::Esc, NONE)],
+            &[(KeyCode::Char('q'), NONE)],
             "q",
-            "back / quit",
+            "back; on the Overview quit (asks first)",
             "back/quit",
             Global,
             Action::Back,
             true
+        ),
+        bind!(
+            &[(KeyCode::Esc, NONE)],
+            "Esc",
+            "close the filter (never quits)",
+            "close",
+            Global,
+            Action::Close,
+            false
         ),
         bind!(
             &[(KeyCode::Char('/'), NONE)],
@@ -279,24 +368,198 @@ pub fn table() -> Vec<Binding> {
         bind!(
             &[(KeyCode::Char('c'), CTRL)],
             "C-c",
-            "quit (saved)",
+            "quit at once (work is saved)",
             "quit",
             Global,
             Action::Quit,
             false
         ),
     ]
+    .into_iter()
+    .chain(layer_bindings())
+    .collect()
+}
+
+/// Keys inside the overlays. Scrolling keys are the same everywhere.
+fn layer_bindings() -> Vec<Binding> {
+    use Scope::In;
+    let mut out = Vec::new();
+    for layer in [Layer::Help, Layer::Finding, Layer::Confirm] {
+        out.extend([
+            bind!(
+                &[(KeyCode::Up, NONE), (KeyCode::Char('k'), NONE)],
+                "↑/k",
+                "scroll up",
+                "up",
+                In(layer),
+                Action::Up,
+                false
+            ),
+            bind!(
+                &[(KeyCode::Down, NONE), (KeyCode::Char('j'), NONE)],
+                "↓/j",
+                "scroll down",
+                "down",
+                In(layer),
+                Action::Down,
+                true
+            ),
+            bind!(
+                &[(KeyCode::PageUp, NONE)],
+                "PgUp",
+                "page up",
+                "page up",
+                In(layer),
+                Action::PageUp,
+                false
+            ),
+            bind!(
+                &[(KeyCode::PageDown, NONE), (KeyCode::Char(' '), NONE)],
+                "PgDn",
+                "page down",
+                "page",
+                In(layer),
+                Action::PageDown,
+                true
+            ),
+            bind!(
+                &[(KeyCode::Home, NONE), (KeyCode::Char('g'), NONE)],
+                "Home/g",
+                "to the top",
+                "top",
+                In(layer),
+                Action::Top,
+                false
+            ),
+            bind!(
+                &[
+                    (KeyCode::End, NONE),
+                    (KeyCode::Char('G'), NONE),
+                    (KeyCode::Char('G'), SHIFT)
+                ],
+                "End/G",
+                "to the bottom",
+                "bottom",
+                In(layer),
+                Action::Bottom,
+                false
+            ),
+        ]);
+        match layer {
+            Layer::Help => out.push(bind!(
+                &[
+                    (KeyCode::Esc, NONE),
+                    (KeyCode::Char('q'), NONE),
+                    (KeyCode::Char('?'), NONE),
+                    (KeyCode::Char('?'), SHIFT),
+                    (KeyCode::F(1), NONE)
+                ],
+                "Esc/q/?",
+                "close the help",
+                "close",
+                In(layer),
+                Action::Close,
+                true
+            )),
+            Layer::Finding => out.extend([
+                bind!(
+                    &[
+                        (KeyCode::Char('?'), NONE),
+                        (KeyCode::Char('?'), SHIFT),
+                        (KeyCode::F(1), NONE)
+                    ],
+                    "?/F1",
+                    "help",
+                    "help",
+                    In(layer),
+                    Action::ToggleHelp,
+                    false
+                ),
+                bind!(
+                    &[(KeyCode::Char('y'), NONE)],
+                    "y",
+                    "copy summary and evidence as text",
+                    "copy",
+                    In(layer),
+                    Action::Copy,
+                    true
+                ),
+                bind!(
+                    &[(KeyCode::Char('c'), NONE)],
+                    "c",
+                    "go to the control that uses the check",
+                    "control",
+                    In(layer),
+                    Action::OpenControl,
+                    true
+                ),
+                bind!(
+                    &[
+                        (KeyCode::Esc, NONE),
+                        (KeyCode::Char('q'), NONE),
+                        (KeyCode::Enter, NONE)
+                    ],
+                    "Esc/q",
+                    "close the finding",
+                    "close",
+                    In(layer),
+                    Action::Close,
+                    true
+                ),
+            ]),
+            Layer::Confirm => out.extend([
+                bind!(
+                    &[
+                        (KeyCode::Char('y'), NONE),
+                        (KeyCode::Char('Y'), SHIFT),
+                        (KeyCode::Enter, NONE)
+                    ],
+                    "y/Enter",
+                    "yes, go on",
+                    "yes",
+                    In(layer),
+                    Action::Confirm(true),
+                    true
+                ),
+                bind!(
+                    &[
+                        (KeyCode::Char('n'), NONE),
+                        (KeyCode::Char('N'), SHIFT),
+                        (KeyCode::Esc, NONE),
+                        (KeyCode::Char('q'), NONE)
+                    ],
+                    "n/Esc",
+                    "no, go back",
+                    "no",
+                    In(layer),
+                    Action::Confirm(false),
+                    true
+                ),
+            ]),
+        }
+    }
+    out
 }
 
 /// The action for a key on `screen`, screen bindings before global ones.
 pub fn lookup(table: &[Binding], screen: Screen, key: &KeyEvent) -> Option<Action> {
-    let matches = |b: &&Binding| {
-        b.keys.iter().any(|(code, mods)| {
-            *code == key.code
-                && (*mods == key.modifiers
-                    || (key.modifiers == SHIFT && is_shifted_char(key.code) && *mods == NONE))
-        })
+    lookup_in(table, Context::Screen(screen), key)
+}
+
+/// The action for a key in `context`. An overlay's context matches only the overlay's own
+/// bindings: nothing reaches the screen underneath.
+pub fn lookup_in(table: &[Binding], context: Context, key: &KeyEvent) -> Option<Action> {
+    let screen = match context {
+        Context::Layer(layer) => {
+            return table
+                .iter()
+                .filter(|b| b.scope == Scope::In(layer))
+                .find(|b| binds(b, key))
+                .map(|b| b.action.clone());
+        }
+        Context::Screen(screen) => screen,
     };
+    let matches = |b: &&Binding| binds(b, key);
     table
         .iter()
         .filter(|b| b.scope == Scope::On(screen))
@@ -310,16 +573,40 @@ pub fn lookup(table: &[Binding], screen: Screen, key: &KeyEvent) -> Option<Actio
         .map(|b| b.action.clone())
 }
 
+fn binds(b: &Binding, key: &KeyEvent) -> bool {
+    b.keys.iter().any(|(code, mods)| {
+        *code == key.code
+            && (*mods == key.modifiers
+                || (key.modifiers == SHIFT && is_shifted_char(key.code) && *mods == NONE))
+    })
+}
+
 /// Terminals report `?` or `/` with SHIFT on some layouts; the character alone decides.
 fn is_shifted_char(code: KeyCode) -> bool {
     matches!(code, KeyCode::Char(c) if !c.is_ascii_alphabetic())
 }
 
-/// Footer hints for `screen`: label and short help of the bindings marked for the footer.
-pub fn footer(table: &[Binding], screen: Screen) -> Vec<(&'static str, &'static str)> {
+/// Footer hints for `context`: label and short words of the bindings marked for the footer
+/// that `enabled` allows in the current state (no "sign" once signed, no `/` with nothing to
+/// filter). A screen binding hides a global one on the same key.
+pub fn footer(
+    table: &[Binding],
+    context: Context,
+    enabled: impl Fn(&Binding) -> bool,
+) -> Vec<(&'static str, &'static str)> {
+    let applies = |b: &Binding| match context {
+        Context::Layer(layer) => b.scope == Scope::In(layer),
+        Context::Screen(screen) => {
+            b.scope == Scope::On(screen)
+                || (b.scope == Scope::Global
+                    && !table.iter().any(|o| {
+                        o.scope == Scope::On(screen) && o.keys.iter().any(|k| b.keys.contains(k))
+                    }))
+        }
+    };
     table
         .iter()
-        .filter(|b| b.footer && (b.scope == Scope::Global || b.scope == Scope::On(screen)))
+        .filter(|b| b.footer && applies(b) && enabled(b))
         .map(|b| (b.label, b.hint))
         .collect()
 }
@@ -394,8 +681,13 @@ mod tests {
     #[test]
     fn footer_comes_from_the_table() {
         let t = table();
-        let controls = footer(&t, Screen::Controls);
+        let all = |_: &Binding| true;
+        let controls = footer(&t, Context::Screen(Screen::Controls), all);
         assert!(controls.contains(&("1", "pass")));
-        assert!(!footer(&t, Screen::Overview).contains(&("1", "pass")));
+        assert!(!footer(&t, Context::Screen(Screen::Overview), all).contains(&("1", "pass")));
+        let none = footer(&t, Context::Screen(Screen::Controls), |b| {
+            !matches!(b.action, Action::SetVerdict(_))
+        });
+        assert!(!none.contains(&("1", "pass")));
     }
 }

@@ -1,10 +1,13 @@
 //! The Findings screen's tables, built from the scan's facts by the field names of the scan
 //! JSON contract, so each table shows exactly what `scan --format json` reports.
 
-use crate::checks::Finding;
+use crate::checks::{Finding, Status};
 use crate::scan::Scan;
 use serde_json::Value;
 use std::cmp::Ordering;
+
+/// Title of the table of checks (the first).
+pub const CHECKS: &str = "Checks";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FactTable {
@@ -13,6 +16,9 @@ pub struct FactTable {
     pub rows: Vec<Vec<String>>,
     /// Why the table is empty when the fact could not be seen.
     pub unseen: Option<String>,
+    /// Checks table: per row (waived, status), so the status column sorts in the project's
+    /// one status order (fail, warn, unknown, pass, n/a; waived after), not by its text.
+    pub status: Vec<(bool, Status)>,
 }
 
 /// (title, path of the array in facts, columns, area key whose `unknown` explains absence)
@@ -70,6 +76,7 @@ pub fn build(scan: &Scan) -> Vec<FactTable> {
             columns: columns.to_vec(),
             rows,
             unseen,
+            status: Vec::new(),
         });
     }
     tables
@@ -80,7 +87,8 @@ fn checks_table(findings: &[Finding]) -> FactTable {
     let mut ordered: Vec<&Finding> = findings.iter().collect();
     ordered.sort_by_key(|f| (f.waived(), f.status));
     FactTable {
-        title: "Checks",
+        title: CHECKS,
+        status: ordered.iter().map(|f| (f.waived(), f.status)).collect(),
         columns: vec!["status", "check", "summary"],
         rows: ordered
             .into_iter()
@@ -130,11 +138,16 @@ pub fn view(table: &FactTable, filter: &str, column: Option<usize>, reverse: boo
         }
         return idx;
     };
+    let by_status = column == 0 && table.status.len() == table.rows.len();
     idx.sort_by(|&a, &b| {
-        let ord = compare(
-            table.rows[a].get(column).map_or("", String::as_str),
-            table.rows[b].get(column).map_or("", String::as_str),
-        );
+        let ord = if by_status {
+            table.status[a].cmp(&table.status[b])
+        } else {
+            compare(
+                table.rows[a].get(column).map_or("", String::as_str),
+                table.rows[b].get(column).map_or("", String::as_str),
+            )
+        };
         if reverse { ord.reverse() } else { ord }
     });
     idx
@@ -163,7 +176,29 @@ mod tests {
                 vec!["ntp".into(), "123".into()],
             ],
             unseen: None,
+            status: Vec::new(),
         }
+    }
+
+    #[test]
+    fn the_status_column_sorts_in_the_one_status_order() {
+        let findings = [
+            Finding::new("a", Status::Pass, "p"),
+            Finding::new("b", Status::NotApplicable, "n"),
+            Finding::new("c", Status::Warn, "w"),
+            Finding::new("d", Status::Fail, "f"),
+            Finding::unknown("e", "u"),
+        ];
+        let t = checks_table(&findings);
+        let statuses = |idx: Vec<usize>| -> Vec<String> {
+            idx.into_iter().map(|i| t.rows[i][0].clone()).collect()
+        };
+        let want = ["✘ FAIL", "! WARN", "? UNKNOWN", "✔ PASS", "– N/A"];
+        assert_eq!(statuses(view(&t, "", Some(0), false)), want);
+        assert_eq!(statuses(view(&t, "", None, false)), want);
+        let mut rev = want;
+        rev.reverse();
+        assert_eq!(statuses(view(&t, "", Some(0), true)), rev);
     }
 
     #[test]

@@ -1,16 +1,18 @@
 //! Drawing. Reads `App`, never changes it.
 
+pub mod confirm;
 mod controls;
 mod findings;
-mod help;
+pub mod help;
 mod overview;
+pub mod pane;
 mod signoff;
 
 use super::action::Screen;
 use super::app::{App, Focus, Inspection};
 use super::keymap;
 use super::theme::Theme;
-use crate::text::truncate;
+use crate::text::{truncate, width};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -41,8 +43,15 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
     }
     render_status(app, theme, frame, status);
     render_footer(app, theme, frame, footer);
+    // Overlays, innermost last so it is on top.
+    if app.pane.is_some() {
+        pane::render(app, theme, frame, body);
+    }
     if app.help {
         help::render(app, theme, frame, body);
+    }
+    if let Some(c) = app.confirm {
+        confirm::render(app, c, theme, frame, body);
     }
 }
 
@@ -71,16 +80,20 @@ fn render_header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled(format!(" {} ", s.title()), style));
         spans.push(Span::raw(" "));
     }
-    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let used: usize = spans.iter().map(|s| width(&s.content)).sum();
     let host = if app.walkthrough.host.hostname.is_empty() {
         "-"
     } else {
         &app.walkthrough.host.hostname
     };
-    let right = format!("{host} · {} {}", app.checklist.id, app.checklist.version);
+    let signed = if app.signed() { "SIGNED · " } else { "" };
+    let right = format!(
+        "{signed}{host} · {} {}",
+        app.checklist.id, app.checklist.version
+    );
     let room = (area.width as usize).saturating_sub(used + 1);
     let right = truncate(&right, room);
-    let pad = room.saturating_sub(right.chars().count());
+    let pad = room.saturating_sub(width(&right));
     spans.push(Span::raw(" ".repeat(pad)));
     spans.push(Span::styled(right, theme.title));
     frame.render_widget(Line::from(spans), area);
@@ -115,19 +128,23 @@ fn render_footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             ("C-c", "quit (saved)"),
         ],
         Focus::Filter(_) => vec![("Esc/Enter", "done"), ("C-u", "clear"), ("C-c", "quit")],
-        Focus::Operator(_) | Focus::Passphrase(_) => {
+        Focus::Operator(_)
+        | Focus::Passphrase(_)
+        | Focus::NewOperator(_)
+        | Focus::NewPassphrase { .. }
+        | Focus::RepeatPassphrase { .. } => {
             vec![("Enter", "continue"), ("Esc", "cancel"), ("C-c", "quit")]
         }
-        Focus::Keys => keymap::footer(&app.keymap, app.screen),
+        Focus::Keys => keymap::footer(&app.keymap, app.context(), |b| app.enabled(b)),
     };
     let mut spans = Vec::new();
-    let mut width = 0usize;
+    let mut used = 0usize;
     for (key, help) in hints {
-        let len = key.chars().count() + help.chars().count() + 3;
-        if width + len > area.width as usize {
+        let len = width(key) + width(help) + 3;
+        if used + len > area.width as usize {
             break;
         }
-        width += len;
+        used += len;
         spans.push(Span::styled(key.to_string(), theme.key));
         spans.push(Span::styled(format!(" {help}  "), theme.dim));
     }

@@ -125,7 +125,7 @@ impl Answers {
                 Ok(()) => {}
                 Err(VerdictError::NeedsJustification { checks, .. }) => {
                     return Err(at(format!(
-                        "{} is PASSED but {checks} fails: add a note saying why",
+                        "{} is PASSED but {checks} fails or is unknown: add a note saying how it was verified",
                         a.control
                     )));
                 }
@@ -222,7 +222,7 @@ verdict = "PASSED"
             bare.apply(&mut w, &list, &findings)
                 .unwrap_err()
                 .to_string(),
-            "a.toml:2:11: ICS-03 is PASSED but firewall.default_deny_inbound fails: add a note saying why"
+            "a.toml:2:11: ICS-03 is PASSED but firewall.default_deny_inbound fails or is unknown: add a note saying how it was verified"
         );
         let noted =
             Answers::parse(p, "[[answer]]\ncontrol = \"ICS-03\"\nverdict = \"PASSED\"\nnote = \"upstream firewall\"\n").unwrap();

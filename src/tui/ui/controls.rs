@@ -16,7 +16,11 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     render_list(app, theme, frame, list);
     match &app.focus {
         Focus::Note(field) => {
-            let rows = (field.lines().len() as u16 + 2).clamp(5, detail.height / 2 + 1);
+            let wrapped = field
+                .wrapped(detail.width.saturating_sub(3) as usize)
+                .0
+                .len();
+            let rows = (wrapped as u16 + 2).clamp(5, detail.height / 2 + 1);
             let [top, editor] =
                 Layout::vertical([Constraint::Min(3), Constraint::Length(rows)]).areas(detail);
             render_detail(app, theme, frame, top);
@@ -28,7 +32,9 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
 
 fn render_list(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let visible = app.visible_controls();
-    let title = if app.controls_filter.is_empty() {
+    let title = if app.signed() {
+        " Signed: read-only ".to_string()
+    } else if app.controls_filter.is_empty() {
         format!(
             " Controls {}/{} ",
             app.walkthrough.assessed(),
@@ -64,7 +70,8 @@ fn render_list(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         .highlight_style(theme.selected);
     frame.render_stateful_widget(list, area, &mut state);
     if let Focus::Filter(field) = &app.focus {
-        let x = area.x + 3 + field.cursor().1 as u16;
+        let typed: String = field.text().chars().take(field.cursor().1).collect();
+        let x = area.x + 3 + crate::text::width(&typed) as u16;
         frame.set_cursor_position(Position::new(x.min(area.right().saturating_sub(2)), area.y));
     }
 }
@@ -107,10 +114,29 @@ fn render_detail(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         Span::styled(verdict.label(), theme.verdict(verdict)),
     ]));
     let note = record.map(|r| r.note.as_str()).unwrap_or("");
+    let flagged = verdict == crate::walkthrough::Verdict::Passed
+        && !crate::walkthrough::Walkthrough::failing_checks(
+            &app.checklist,
+            &control.id,
+            app.findings(),
+        )
+        .is_empty();
+    if flagged {
+        lines.push(Line::styled(
+            "✘ PASSED over a failing or unknown check: the note says how it was verified.",
+            theme.fail,
+        ));
+    }
     if note.trim().is_empty() {
-        lines.push(Line::styled("Note: none (e to write one)", theme.dim));
+        let hint = if app.signed() {
+            "Note: none"
+        } else {
+            "Note: none (e to write one)"
+        };
+        lines.push(Line::styled(hint, theme.dim));
     } else {
         lines.push(Line::styled("Note:", theme.title));
+        let note = crate::text::for_terminal_lines(note);
         for para in note.lines() {
             push_wrapped(&mut lines, para, "  ", theme.base);
         }
@@ -233,18 +259,16 @@ fn render_editor(
         .border_style(theme.editor)
         .title(Span::styled(" Note — Esc to leave (kept) ", theme.editor));
     let inner = block.inner(area);
-    let (row, col) = field.cursor();
-    // Keep the cursor's line in view.
+    // Long lines wrap by display width; the cursor stays on the wrapped row it is on.
+    let (wrapped, (row, col)) = field.wrapped(inner.width.saturating_sub(1) as usize);
     let top = row.saturating_sub(inner.height.saturating_sub(1) as usize);
-    let lines: Vec<Line> = field.lines().into_iter().skip(top).map(Line::raw).collect();
-    let hscroll = col.saturating_sub(inner.width.saturating_sub(1) as usize);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .scroll((0, hscroll as u16)),
-        area,
-    );
-    let x = inner.x + (col - hscroll) as u16;
+    let lines: Vec<Line> = wrapped
+        .into_iter()
+        .skip(top)
+        .map(|l| Line::raw(crate::text::for_terminal(&l).into_owned()))
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+    let x = inner.x + col as u16;
     let y = inner.y + (row - top) as u16;
     frame.set_cursor_position(Position::new(x, y));
 }

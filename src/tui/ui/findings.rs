@@ -1,7 +1,7 @@
 //! Findings: one table per area (checks, listeners, services, accounts, updates, firewall),
 //! sortable and filterable. Only the rows on screen are built, so large tables stay fast.
 
-use crate::text::truncate;
+use crate::text::{truncate, width};
 use crate::tui::app::{App, Focus};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
@@ -44,9 +44,14 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         return;
     };
     let arrow = if app.sort_reverse { "↓" } else { "↑" };
-    let sort = match app.sort_column.and_then(|c| table.columns.get(c)) {
+    // The checks table starts sorted by status (the one status order, worst first).
+    let is_checks = table.title == crate::tui::tables::CHECKS;
+    let sorted_by = app.sort_column.or(if is_checks { Some(0) } else { None });
+    let sort = match sorted_by.and_then(|c| table.columns.get(c)) {
+        Some(col) if app.sort_column.is_none() => {
+            format!("by {col} {arrow}, worst first (o sorts)")
+        }
         Some(col) => format!("sorted by {col} {arrow}"),
-        None if table.title == "Checks" => "worst first (o sorts)".to_string(),
         None => "as found (o sorts)".to_string(),
     };
     let filter_text = match &app.focus {
@@ -55,8 +60,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         _ => format!("filter: {}", app.findings_filter),
     };
     let shown = format!("{} of {} rows · {sort}", view.len(), table.rows.len());
-    let pad =
-        (filter.width as usize).saturating_sub(filter_text.chars().count() + shown.chars().count());
+    let pad = (filter.width as usize).saturating_sub(width(&filter_text) + width(&shown));
     frame.render_widget(
         Line::from(vec![
             Span::styled(filter_text.clone(), theme.editor),
@@ -66,10 +70,8 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         filter,
     );
     if let Focus::Filter(field) = &app.focus {
-        frame.set_cursor_position(Position::new(
-            filter.x + 1 + field.cursor().1 as u16,
-            filter.y,
-        ));
+        let typed: String = field.text().chars().take(field.cursor().1).collect();
+        frame.set_cursor_position(Position::new(filter.x + 1 + width(&typed) as u16, filter.y));
     }
 
     let block = Block::bordered().title(Span::styled(format!(" {} ", table.title), theme.title));
@@ -91,21 +93,18 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     // Column widths from the header and the rows on screen; the last column takes the rest.
     let inner_width = body.width.saturating_sub(2) as usize;
     let ncols = table.columns.len();
-    let mut widths: Vec<usize> = table.columns.iter().map(|c| c.chars().count()).collect();
+    // Header width counts the sort arrow.
+    let mut widths: Vec<usize> = table.columns.iter().map(|c| width(c) + 1).collect();
     for &i in window {
         for (w, cell) in widths.iter_mut().zip(&table.rows[i]) {
-            *w = (*w).max(cell.chars().count()).min(40);
+            *w = (*w).max(width(cell)).min(40);
         }
     }
     let fixed: usize = widths[..ncols - 1].iter().map(|w| w + 1).sum();
     widths[ncols - 1] = inner_width.saturating_sub(fixed).max(4);
 
     let header = Row::new(table.columns.iter().enumerate().map(|(i, c)| {
-        let mark = if Some(i) == app.sort_column {
-            arrow
-        } else {
-            ""
-        };
+        let mark = if Some(i) == sorted_by { arrow } else { "" };
         format!("{c}{mark}")
     }))
     .style(theme.title);
@@ -113,7 +112,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         let cells = table.rows[i]
             .iter()
             .zip(&widths)
-            .map(|(c, w)| truncate(c, *w));
+            .map(|(c, w)| truncate(&crate::text::for_terminal(c), *w));
         let row = Row::new(cells);
         if i == view[selected] {
             row.style(theme.selected)

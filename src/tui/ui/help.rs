@@ -1,63 +1,92 @@
-//! Help overlay, generated from the keymap table: keys that work everywhere on the left,
-//! screen keys on the right.
+//! Help overlay, generated from the keymap table: keys that work everywhere, each screen's
+//! keys, then the keys inside overlays. One column that scrolls, so every binding is
+//! reachable at any size the app draws at.
 
 use crate::tui::action::Screen;
 use crate::tui::app::App;
-use crate::tui::keymap::{Binding, Scope};
+use crate::tui::keymap::{Binding, Layer, Scope};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
-pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let entry = |b: &Binding| {
-        Line::from(vec![
-            Span::styled(format!("{:<6}", b.label), theme.key),
-            Span::raw(b.help.to_string()),
-        ])
-    };
-    let left: Vec<Line> = std::iter::once(Line::styled("Everywhere", theme.title))
-        .chain(
-            app.keymap
-                .iter()
-                .filter(|b| b.scope == Scope::Global)
-                .map(entry),
-        )
-        .collect();
-    let mut right: Vec<Line> = Vec::new();
-    for screen in Screen::ALL {
-        let mine: Vec<&Binding> = app
-            .keymap
-            .iter()
-            .filter(|b| b.scope == Scope::On(screen))
-            .collect();
+/// The help's lines as (key label, text); a heading has an empty label.
+pub fn entries(keymap: &[Binding]) -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> = Vec::new();
+    let group = |title: &str, scope: Scope, out: &mut Vec<(&'static str, String)>| {
+        let mine: Vec<&Binding> = keymap.iter().filter(|b| b.scope == scope).collect();
         if mine.is_empty() {
-            continue;
+            return;
         }
-        if !right.is_empty() {
-            right.push(Line::from(""));
+        if !out.is_empty() {
+            out.push(("", String::new()));
         }
-        right.push(Line::styled(screen.title(), theme.title));
-        right.extend(mine.into_iter().map(entry));
+        out.push(("", title.to_string()));
+        out.extend(mine.into_iter().map(|b| (b.label, b.help.to_string())));
+    };
+    group("Everywhere", Scope::Global, &mut out);
+    for screen in Screen::ALL {
+        group(screen.title(), Scope::On(screen), &mut out);
     }
-    right.push(Line::from(""));
-    right.push(Line::styled("In the note editor and filters", theme.title));
-    right.push(Line::raw("every key is text; Esc leaves"));
-    right.push(Line::raw("and keeps it. Work is saved"));
-    right.push(Line::raw("after every change."));
+    for layer in Layer::ALL {
+        group(layer.title(), Scope::In(layer), &mut out);
+    }
+    out.push(("", String::new()));
+    out.push(("", "In the note editor, filters and prompts".into()));
+    for text in [
+        "every key is text; Esc leaves (a note is kept).",
+        "Pasted text goes into the field; elsewhere it",
+        "is ignored, never read as keys.",
+        "Mouse: click a control, row or tab; the wheel",
+        "scrolls (--no-mouse turns it off).",
+        "Work is saved after every change.",
+    ] {
+        out.push(("", format!("  {text}")));
+    }
+    out
+}
 
-    let rows = left.len().max(right.len()) as u16 + 2;
+pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let lines: Vec<Line> = entries(&app.keymap)
+        .into_iter()
+        .map(|(label, text)| {
+            if label.is_empty() {
+                let style = if text.starts_with(' ') {
+                    theme.base
+                } else {
+                    theme.title
+                };
+                Line::styled(text, style)
+            } else {
+                Line::from(vec![
+                    Span::styled(format!(" {label:<8}"), theme.key),
+                    Span::raw(text),
+                ])
+            }
+        })
+        .collect();
+    let rows = (lines.len() as u16 + 2).min(area.height);
     let popup = area.centered(
-        Constraint::Length(area.width.min(78)),
-        Constraint::Length(rows.min(area.height)),
+        Constraint::Length(area.width.min(60)),
+        Constraint::Length(rows),
     );
+    let inner = rows.saturating_sub(2);
+    let max_scroll = (lines.len() as u16).saturating_sub(inner);
+    let scroll = app.help_scroll.min(max_scroll);
+    let position = if max_scroll == 0 {
+        String::new()
+    } else if scroll < max_scroll {
+        format!(" ↓/PgDn more ({}/{}) ", scroll + inner, lines.len())
+    } else {
+        " end · ↑/PgUp back ".to_string()
+    };
     frame.render_widget(Clear, popup);
-    let block = Block::bordered().title(Span::styled(" Keys — q or ? closes ", theme.title));
-    let inner = block.inner(popup);
-    frame.render_widget(block, popup);
-    let [l, r] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
-    frame.render_widget(Paragraph::new(left), l);
-    frame.render_widget(Paragraph::new(right), r);
+    let block = Block::bordered()
+        .title(Span::styled(" Keys — Esc, q or ? closes ", theme.title))
+        .title_bottom(Span::styled(position, theme.dim));
+    frame.render_widget(
+        Paragraph::new(lines).block(block).scroll((scroll, 0)),
+        popup,
+    );
 }

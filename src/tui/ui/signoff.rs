@@ -1,7 +1,7 @@
 //! Sign-off: the review before signing.
 
 use super::count_span;
-use crate::text::wrap;
+use crate::text::{for_terminal_lines, wrap};
 use crate::tui::app::{App, Focus, Signing};
 use crate::tui::theme::Theme;
 use crate::walkthrough::Verdict;
@@ -58,18 +58,18 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 .passed_over_failures(&app.checklist, app.findings());
             if flagged.is_empty() {
                 lines.push(Line::styled(
-                    "  No control is marked PASSED over a failing check.",
+                    "  No control is marked PASSED over a failing or unknown check.",
                     theme.dim,
                 ));
             } else {
                 lines.push(Line::styled(
-                    "  PASSED although an automated check fails (justified in the note):",
+                    "  PASSED although a check fails or is unknown (justified in the note):",
                     theme.fail,
                 ));
                 for c in flagged {
-                    let first = c.note.lines().next().unwrap_or("");
-                    for l in wrap(&format!("✘ {}: {first}", c.id), width, "    ") {
-                        lines.push(Line::styled(l, theme.fail));
+                    lines.push(Line::styled(format!("    ✘ {}:", c.id), theme.fail));
+                    for l in wrap(&for_terminal_lines(&c.note), width, "        ") {
+                        lines.push(Line::raw(l));
                     }
                 }
             }
@@ -96,12 +96,39 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             ]));
             cursor = Some((lines.len() - 1, 14 + field.cursor().1));
         }
-        _ => {}
+        Focus::NewOperator(field) => {
+            lines.push(Line::styled("  New signing key", theme.title));
+            lines.push(Line::from(vec![
+                Span::raw("  Operator:   "),
+                Span::styled(field.text(), theme.editor),
+            ]));
+            cursor = Some((lines.len() - 1, 14 + field.cursor().1));
+        }
+        Focus::NewPassphrase { operator, field }
+        | Focus::RepeatPassphrase {
+            operator, field, ..
+        } => {
+            let again = matches!(app.focus, Focus::RepeatPassphrase { .. });
+            lines.push(Line::styled("  New signing key", theme.title));
+            lines.push(Line::raw(format!("  Operator:   {operator}")));
+            let masked = "•".repeat(field.text().chars().count());
+            let label = if again {
+                "  Again:      "
+            } else {
+                "  Passphrase: "
+            };
+            lines.push(Line::from(vec![
+                Span::raw(label),
+                Span::styled(masked, theme.editor),
+            ]));
+            cursor = Some((lines.len() - 1, 14 + field.cursor().1));
+        }
+        Focus::Keys | Focus::Note(_) | Focus::Filter(_) => {}
     }
     match &app.signing {
         Signing::Done(rec) => {
             lines.push(Line::styled(
-                "  ✔ Signed and added to the ledger.",
+                "  ✔ Signed and added to the ledger. This walkthrough is now read-only.",
                 theme.pass,
             ));
             for l in wrap(&format!("Record: {}", rec.record.display()), width, "  ") {
@@ -111,7 +138,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             for l in wrap(&format!("SHA-256: {}", rec.sha256), width, "  ") {
                 lines.push(Line::raw(l));
             }
-            for l in wrap(&format!("Key: {}", rec.keyid), width, "  ") {
+            for l in wrap(&format!("Key fingerprint: {}", rec.keyid), width, "  ") {
                 lines.push(Line::styled(l, theme.dim));
             }
             lines.push(Line::styled(
@@ -133,18 +160,26 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 lines.push(Line::styled(l, theme.fail));
             }
         }
-        Signing::Idle if matches!(app.focus, Focus::Keys) => {
-            let who = if app.operators.is_empty() {
-                "No operator key in this data directory yet: `stationward key generate --operator ID` makes one."
-                    .to_string()
-            } else {
-                format!("Keys here: {}.", app.operators.join(", "))
-            };
+        Signing::Idle if app.signed() => {
             for l in wrap(
-                &format!("Enter signs this walkthrough with your key. {who}"),
+                "This walkthrough is signed and read-only. `stationward tui --new` starts another.",
                 width,
                 "  ",
             ) {
+                lines.push(Line::styled(l, theme.pass));
+            }
+        }
+        Signing::Idle if matches!(app.focus, Focus::Keys) => {
+            let text = if app.operators.is_empty() {
+                "No signing key in this data directory yet: k makes one (operator id, passphrase twice)."
+                    .to_string()
+            } else {
+                format!(
+                    "Enter reviews what you sign, then asks for your key's passphrase. Keys here: {}. k makes another.",
+                    app.operators.join(", ")
+                )
+            };
+            for l in wrap(&text, width, "  ") {
                 lines.push(Line::styled(l, theme.dim));
             }
         }
