@@ -18,15 +18,32 @@ const IPTABLES_FILES: [(&str, &str); 4] = [
 /// Targets whose `.wants` directories enable firewall units.
 const WANTS: [&str; 5] = ["sysinit", "basic", "multi-user", "network-pre", "network"];
 
-/// Whether a systemd unit is enabled (an enablement link in /etc/systemd/system/*.wants);
-/// None when the host has no /etc/systemd/system to tell.
+/// Unit directories systemd reads enablement links from, most local first.
+const UNIT_DIRS: [&str; 4] = [
+    "/etc/systemd/system",
+    "/run/systemd/system",
+    "/usr/lib/systemd/system",
+    "/lib/systemd/system",
+];
+
+/// Whether a systemd unit is enabled (an enablement link in a `*.wants` directory of any
+/// unit path); a unit masked in /etc or /run (a link to /dev/null) is not, whatever links
+/// remain. None when the host has no /etc/systemd/system to tell.
 pub fn unit_enabled(host: &dyn Host, unit: &str) -> Option<bool> {
-    for target in WANTS {
+    for dir in ["/etc/systemd/system", "/run/systemd/system"] {
         if host
-            .metadata(&format!("/etc/systemd/system/{target}.target.wants/{unit}"))
-            .is_ok()
+            .read_link(&format!("{dir}/{unit}"))
+            .is_ok_and(|t| t == "/dev/null")
         {
-            return Some(true);
+            return Some(false);
+        }
+    }
+    for dir in UNIT_DIRS {
+        for target in WANTS {
+            let link = format!("{dir}/{target}.target.wants/{unit}");
+            if host.metadata(&link).is_ok() || host.read_link(&link).is_ok() {
+                return Some(true);
+            }
         }
     }
     host.metadata("/etc/systemd/system").ok().map(|_| false)
@@ -146,20 +163,53 @@ pub fn parse_shell_vars(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// What an offline frontend would load at boot: its chains, or why it would load nothing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Loaded {
+    pub chains: Vec<Chain>,
+    /// What makes the loader refuse the configuration (then `chains` is empty).
+    pub errors: Vec<String>,
+    /// Notes worth showing (dormant tables).
+    pub notes: Vec<String>,
+}
+
 /// nftables.conf with its `include "…"` lines inlined (depth-limited, globs in the last
-/// path component), parsed.
+/// path component), parsed. nft loads a file as one transaction: any error, a missing
+/// include among them, and nothing of it is loaded.
 pub fn offline_nftables(host: &dyn Host) -> Vec<Chain> {
+    offline_nftables_loaded(host).chains
+}
+
+pub fn offline_nftables_loaded(host: &dyn Host) -> Loaded {
     let Some((path, text)) = NFTABLES_CONF
         .iter()
         .find_map(|p| host.read(p).ok().map(|f| (*p, f.text)))
     else {
-        return Vec::new();
+        return Loaded::default();
     };
-    let text = inline_includes(host, &text, 0);
-    nft_text::parse(&text, path).chains
+    let mut errors = Vec::new();
+    let text = inline_includes(host, &text, 0, &mut errors);
+    let conf = nft_text::parse(&text, path);
+    errors.extend(conf.errors.iter().map(|e| format!("{path}: {e}")));
+    if errors.is_empty() {
+        Loaded {
+            chains: conf.chains,
+            errors,
+            notes: conf
+                .dormant
+                .iter()
+                .map(|d| format!("dormant table {d} ignored"))
+                .collect(),
+        }
+    } else {
+        Loaded {
+            errors,
+            ..Loaded::default()
+        }
+    }
 }
 
-fn inline_includes(host: &dyn Host, text: &str, depth: usize) -> String {
+fn inline_includes(host: &dyn Host, text: &str, depth: usize, errors: &mut Vec<String>) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
         let t = line.trim();
@@ -175,14 +225,24 @@ fn inline_includes(host: &dyn Host, text: &str, depth: usize) -> String {
                 } else {
                     format!("/etc/{p}")
                 };
-                for file in expand_glob(host, &p) {
-                    if let Ok(f) = host.read(&file) {
-                        out.push_str(&inline_includes(host, &f.text, depth + 1));
-                        out.push('\n');
+                let globbed = p.contains(['*', '?', '[']);
+                let files = expand_glob(host, &p);
+                for file in files {
+                    match host.read(&file) {
+                        Ok(f) => {
+                            out.push_str(&inline_includes(host, &f.text, depth + 1, errors));
+                            out.push('\n');
+                        }
+                        // nft refuses a missing include; a glob matching nothing is fine.
+                        Err(e) if !globbed => {
+                            errors.push(format!("include \"{p}\": {e}"));
+                        }
+                        Err(_) => {}
                     }
                 }
             }
-            _ => {
+            Some(p) => errors.push(format!("include \"{p}\": includes nest too deep to follow")),
+            None => {
                 out.push_str(line);
                 out.push('\n');
             }
@@ -206,10 +266,38 @@ fn expand_glob(host: &dyn Host, path: &str) -> Vec<String> {
 
 /// /etc/iptables/rules.v4 and rules.v6 (or RHEL's /etc/sysconfig/iptables).
 pub fn offline_iptables(host: &dyn Host) -> Vec<Chain> {
-    let mut out = Vec::new();
+    offline_iptables_loaded(host).chains
+}
+
+/// The unit that loads each saved-rules file at boot.
+fn iptables_loader(path: &str) -> &'static str {
+    match path {
+        "/etc/sysconfig/iptables" => "iptables.service",
+        "/etc/sysconfig/ip6tables" => "ip6tables.service",
+        _ => "netfilter-persistent.service",
+    }
+}
+
+/// Each saved-rules file its own unit loads at boot (netfilter-persistent for Debian's
+/// rules.v4/rules.v6; RHEL's iptables and ip6tables services separately), each with
+/// `iptables-restore` semantics: a file it refuses loads nothing.
+pub fn offline_iptables_loaded(host: &dyn Host) -> Loaded {
+    let mut out = Loaded::default();
     for (path, family) in IPTABLES_FILES {
-        if let Ok(f) = host.read(path) {
-            out.extend(iptables_save::parse(&f.text, family, path));
+        let Ok(f) = host.read(path) else { continue };
+        let unit = iptables_loader(path);
+        if unit_enabled(host, unit) == Some(false) {
+            out.notes
+                .push(format!("{path} not loaded: {unit} is not enabled"));
+            continue;
+        }
+        let errors = iptables_save::restore_errors(&f.text);
+        if errors.is_empty() {
+            out.chains
+                .extend(iptables_save::parse(&f.text, family, path));
+        } else {
+            out.errors
+                .extend(errors.into_iter().map(|e| format!("{path}: {e}")));
         }
     }
     out

@@ -77,6 +77,110 @@ pub fn parse(text: &str, family: &str, source: &str) -> Vec<Chain> {
     chains
 }
 
+/// Targets iptables-restore knows without a user chain of that name.
+const TARGETS: [&str; 22] = [
+    "ACCEPT",
+    "DROP",
+    "REJECT",
+    "RETURN",
+    "QUEUE",
+    "NFQUEUE",
+    "LOG",
+    "NFLOG",
+    "MARK",
+    "CONNMARK",
+    "DNAT",
+    "SNAT",
+    "MASQUERADE",
+    "REDIRECT",
+    "TPROXY",
+    "CT",
+    "NOTRACK",
+    "TCPMSS",
+    "TRACE",
+    "DSCP",
+    "ULOG",
+    "SYNPROXY",
+];
+
+/// Why `iptables-restore` would refuse this file (it then loads nothing from it): a table
+/// without `COMMIT`, a line it cannot read, a rule for a chain or target that does not
+/// exist. Empty when we see no reason.
+pub fn restore_errors(text: &str) -> Vec<String> {
+    let mut errors = Vec::new();
+    let mut table: Option<String> = None;
+    let mut chains: Vec<String> = Vec::new();
+    let mut pending: Vec<(usize, String)> = Vec::new();
+    for (n, raw) in text.lines().enumerate() {
+        let n = n + 1;
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(t) = line.strip_prefix('*') {
+            if let Some(open) = &table {
+                errors.push(format!("line {n}: table {open} has no COMMIT before *{t}"));
+            }
+            table = Some(t.trim().to_string());
+            chains = ["INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING"]
+                .map(String::from)
+                .to_vec();
+            pending.clear();
+            continue;
+        }
+        if table.is_none() {
+            errors.push(format!(
+                "line {n}: `{line}` outside a table (no `*filter` line)"
+            ));
+            continue;
+        }
+        if line == "COMMIT" {
+            for (at, target) in pending.drain(..) {
+                if !chains.contains(&target) {
+                    errors.push(format!(
+                        "line {at}: target or chain `{target}` does not exist"
+                    ));
+                }
+            }
+            table = None;
+            continue;
+        }
+        if let Some(decl) = line.strip_prefix(':') {
+            if let Some(name) = decl.split_whitespace().next() {
+                chains.push(name.to_string());
+            }
+            continue;
+        }
+        let words = split_words(line);
+        match words.first().map(String::as_str) {
+            Some("-A" | "--append" | "-I" | "--insert") => {
+                if let Some(c) = words.get(1) {
+                    pending.push((n, c.clone()));
+                }
+                if let Some(j) = words
+                    .iter()
+                    .position(|w| w == "-j" || w == "--jump" || w == "-g" || w == "--goto")
+                    && let Some(t) = words.get(j + 1)
+                    && !TARGETS.contains(&t.as_str())
+                {
+                    pending.push((n, t.clone()));
+                }
+            }
+            Some("-N" | "--new-chain") => {
+                if let Some(c) = words.get(1) {
+                    chains.push(c.clone());
+                }
+            }
+            Some("-P" | "--policy" | "-F" | "--flush" | "-X" | "--delete-chain" | "-Z") => {}
+            _ => errors.push(format!("line {n}: iptables-restore cannot read `{line}`")),
+        }
+    }
+    if let Some(open) = table {
+        errors.push(format!("table {open} has no COMMIT line"));
+    }
+    errors
+}
+
 /// Splits a rule line into words, honouring double quotes (`--comment "a b"`).
 fn split_words(line: &str) -> Vec<String> {
     let mut out = Vec::new();
