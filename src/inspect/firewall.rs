@@ -294,6 +294,39 @@ pub struct Chain {
     /// Where it was read from (`nft -j list ruleset`, `/etc/nftables.conf`, ...).
     #[serde(default)]
     pub source: String,
+    /// Base-chain priority (lower runs first); before conntrack (< -200) a packet has no
+    /// connection state yet, so `ct` matches cannot match.
+    #[serde(skip)]
+    pub priority: Option<i64>,
+}
+
+/// nft's named priorities (ip, ip6, inet): `filter`, `raw - 10`, `-150`.
+pub fn parse_priority(words: &[&str]) -> Option<i64> {
+    let base = |w: &str| -> Option<i64> {
+        Some(match w {
+            "raw" => -300,
+            "mangle" => -150,
+            "dstnat" => -100,
+            "filter" => 0,
+            "security" => 50,
+            "srcnat" => 100,
+            n => n.parse().ok()?,
+        })
+    };
+    match words {
+        [w, "+", n, ..] => Some(base(w)? + n.parse::<i64>().ok()?),
+        [w, "-", n, ..] => Some(base(w)? - n.parse::<i64>().ok()?),
+        [w, ..] => {
+            if let Some((a, b)) = w.split_once('+').filter(|(a, _)| !a.is_empty()) {
+                return Some(base(a)? + b.parse::<i64>().ok()?);
+            }
+            if let Some((a, b)) = w.split_once('-').filter(|(a, _)| !a.is_empty()) {
+                return Some(base(a)? - b.parse::<i64>().ok()?);
+            }
+            base(w)
+        }
+        [] => None,
+    }
 }
 
 impl Chain {
@@ -440,7 +473,8 @@ impl FirewallFacts {
     }
 
     fn base_chain(&self, c: &Chain, proto: &str, version: u8) -> ChainResult {
-        let out = self.eval_chain(c, proto, version, 0);
+        let before_ct = c.priority.is_some_and(|p| p < -200);
+        let out = self.eval_chain(c, proto, version, 0, before_ct);
         let mut accept = out.accept;
         let mut drop = out.drop;
         if out.fallthrough {
@@ -462,14 +496,26 @@ impl FirewallFacts {
         }
     }
 
-    fn eval_chain(&self, c: &Chain, proto: &str, version: u8, depth: usize) -> Outcomes {
+    fn eval_chain(
+        &self,
+        c: &Chain,
+        proto: &str,
+        version: u8,
+        depth: usize,
+        before_ct: bool,
+    ) -> Outcomes {
         let mut out = Outcomes::default();
         if depth > 16 {
             out.unknown = Some(format!("{}: jumps nest deeper than 16", c.label()));
             return out;
         }
         for r in &c.rule_summaries {
-            let reach = r.probe_reach(proto, version);
+            let mut reach = r.probe_reach(proto, version);
+            if before_ct
+                && (!r.ct_states.is_empty() || r.conditions.iter().any(|c| c.starts_with("ct ")))
+            {
+                reach = Reach::Never; // no conntrack entry yet: `ct` matches break
+            }
             if reach == Reach::Never {
                 continue;
             }
@@ -520,7 +566,7 @@ impl FirewallFacts {
                         });
                         continue;
                     };
-                    let sub = self.eval_chain(next, proto, version, depth + 1);
+                    let sub = self.eval_chain(next, proto, version, depth + 1, before_ct);
                     if out.accept.is_none() {
                         out.accept = sub.accept;
                     }
@@ -959,6 +1005,7 @@ mod tests {
             rules: rules.len(),
             rule_summaries: rules,
             source: "test".into(),
+            priority: None,
         }
     }
 

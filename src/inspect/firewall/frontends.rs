@@ -333,6 +333,7 @@ fn base_input(
         rules: rules.len(),
         rule_summaries: rules,
         source: source.into(),
+        priority: Some(0),
     }
 }
 

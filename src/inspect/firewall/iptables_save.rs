@@ -39,6 +39,14 @@ pub fn parse(text: &str, family: &str, source: &str) -> Vec<Chain> {
                 rules: 0,
                 rule_summaries: Vec::new(),
                 source: source.into(),
+                // The iptables tables' netfilter priorities (raw runs before conntrack).
+                priority: builtin.then_some(match table.as_str() {
+                    "raw" => -300,
+                    "mangle" => -150,
+                    "nat" => -100,
+                    "security" => 50,
+                    _ => 0,
+                }),
             });
             continue;
         }

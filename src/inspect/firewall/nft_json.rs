@@ -36,6 +36,7 @@ pub fn parse(text: &str) -> Result<NftRuleset, NftJsonError> {
                 hook: c.get("hook").and_then(Value::as_str).map(str::to_string),
                 chain_type: c.get("type").and_then(Value::as_str).map(str::to_string),
                 policy: c.get("policy").and_then(Value::as_str).map(str::to_string),
+                priority: c.get("prio").and_then(Value::as_i64),
                 rules: 0,
                 rule_summaries: Vec::new(),
                 source: SOURCE.into(),

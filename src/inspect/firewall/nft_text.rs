@@ -274,9 +274,19 @@ impl Parser {
     /// Replaces `@set` with the set's elements when the file gives them; a set that is not
     /// declared in the table makes nft refuse the file.
     fn expand_sets(&mut self, family: &str, table: &str, toks: &[Tok]) -> Vec<Tok> {
-        let mut out = Vec::new();
+        let mut out: Vec<Tok> = Vec::new();
         for t in toks {
+            let updates = matches!(out.last().map(Tok::text), Some("add" | "update" | "delete"));
             match t {
+                Tok::Word(w)
+                    if w.starts_with('@') && w.len() > 1 && !w.contains(',') && updates =>
+                {
+                    let key = (family.to_string(), table.to_string(), w[1..].to_string());
+                    if !self.sets.contains_key(&key) {
+                        self.error(format!("set {w} does not exist in table {family} {table}"));
+                    }
+                    out.push(t.clone());
+                }
                 Tok::Word(w) if w.starts_with('@') && w.len() > 1 && !w.contains(',') => {
                     let key = (family.to_string(), table.to_string(), w[1..].to_string());
                     match self.sets.get(&key) {
@@ -386,7 +396,7 @@ impl Parser {
                 }
                 let body = self.expand(body);
                 let body = self.expand_sets(&family, &table, &body);
-                let rules: Vec<Rule> = expand_vmaps(&body).iter().map(|b| summarize(b)).collect();
+                let rules = self.rules_of(&body);
                 let insert = words[0] == "insert";
                 let c = self.chain_mut(&family, &table, &chain);
                 c.rules += 1;
@@ -443,10 +453,12 @@ impl Parser {
             let (head, inner) = header_and_body(s);
             if matches!(head.first().map(Tok::text), Some("set" | "map")) {
                 let name = head.get(1).map(Tok::text).unwrap_or_default().to_string();
-                self.sets.insert(
-                    (family.clone(), table.clone(), name),
-                    inner.and_then(set_elements),
-                );
+                let elements = inner.and_then(set_elements);
+                if let Some(e) = interval_error(&name, inner.unwrap_or(&[]), elements.as_deref()) {
+                    self.error(e);
+                }
+                self.sets
+                    .insert((family.clone(), table.clone(), name), elements);
             }
         }
         for s in &parts {
@@ -501,6 +513,7 @@ impl Parser {
         let mut hook = None;
         let mut chain_type = None;
         let mut policy = None;
+        let mut priority = None;
         for s in statements(&body) {
             let words: Vec<&str> = s.iter().map(Tok::text).collect();
             match words.as_slice() {
@@ -513,8 +526,16 @@ impl Parser {
                         Some(i) => hook = rest.get(i + 1).map(|h| (*h).to_string()),
                         None => self.error(format!("chain {name}: `type` without `hook`")),
                     }
-                    if !rest.contains(&"priority") {
-                        self.error(format!("chain {name}: `type` without `priority`"));
+                    match rest.iter().position(|w| *w == "priority") {
+                        Some(i) => {
+                            let tail: Vec<&str> = rest[i + 1..]
+                                .iter()
+                                .copied()
+                                .take_while(|w| *w != "policy")
+                                .collect();
+                            priority = super::parse_priority(&tail);
+                        }
+                        None => self.error(format!("chain {name}: `type` without `priority`")),
                     }
                     // `type … priority 0 policy drop` on one line is not valid nft, but a
                     // trailing `policy` is harmless to accept.
@@ -526,7 +547,7 @@ impl Parser {
                 ["comment", ..] | ["devices", ..] | ["device", ..] | ["flags", ..] => {}
                 _ => {
                     count += 1;
-                    rules.extend(expand_vmaps(&s).iter().map(|b| summarize(b)));
+                    rules.extend(self.rules_of(&s));
                 }
             }
         }
@@ -541,6 +562,7 @@ impl Parser {
         if hook.is_some() {
             c.hook = hook;
             c.chain_type = chain_type;
+            c.priority = priority;
         }
         if policy.is_some() {
             c.policy = policy;
@@ -549,6 +571,22 @@ impl Parser {
         }
         c.rules += count;
         c.rule_summaries.extend(rules);
+    }
+
+    /// The rules of one rule statement (one per verdict-map branch); a syntax error nft
+    /// would refuse the file for is recorded as an error.
+    fn rules_of(&mut self, toks: &[Tok]) -> Vec<Rule> {
+        let mut out = Vec::new();
+        for branch in expand_vmaps(toks) {
+            let mut r = summarize(&branch);
+            if let Some(e) = r.opaque.as_deref().and_then(|o| o.strip_prefix(SYNTAX)) {
+                let text: Vec<&str> = toks.iter().map(Tok::text).collect();
+                self.error(format!("syntax error: {e} in `{}`", text.join(" ")));
+                r.opaque = Some(format!("syntax error: {e}"));
+            }
+            out.push(r);
+        }
+        out
     }
 
     /// Checks what nft checks once the whole file is read, and drops dormant tables (their
@@ -587,6 +625,26 @@ impl Parser {
     }
 }
 
+/// nft refuses a named set holding ranges or prefixes unless it has `flags interval`.
+fn interval_error(name: &str, body: &[Tok], elements: Option<&[Tok]>) -> Option<String> {
+    let interval = body.iter().any(|t| t.text() == "interval");
+    let ranged = elements?.iter().any(|t| match t {
+        Tok::Word(w) => {
+            w.contains('/')
+                || w.split_once('-').is_some_and(|(a, b)| {
+                    !a.is_empty()
+                        && a.chars().all(|c| c.is_ascii_digit())
+                        && !b.is_empty()
+                        && b.chars().all(|c| c.is_ascii_digit())
+                })
+        }
+        _ => false,
+    });
+    (ranged && !interval).then(|| {
+        format!("set {name}: ranges or prefixes need `flags interval` in the set declaration")
+    })
+}
+
 /// The `elements = { … }` of a set or map body, when given.
 fn set_elements(body: &[Tok]) -> Option<Vec<Tok>> {
     let at = body
@@ -615,6 +673,115 @@ fn set_elements(body: &[Tok]) -> Option<Vec<Tok>> {
         out.push(t.clone());
     }
     Some(out)
+}
+
+/// Marks an `opaque` reason that is a certain nft syntax error.
+const SYNTAX: &str = "syntax: ";
+
+/// Header fields nft knows, per selector; another word after the selector is a syntax error.
+fn known_field(selector: &str, field: &str) -> bool {
+    let fields: &[&str] = match selector {
+        "tcp" => &[
+            "sport", "dport", "sequence", "ackseq", "doff", "reserved", "flags", "window",
+            "checksum", "urgptr", "option",
+        ],
+        "udp" | "udplite" => &["sport", "dport", "length", "checksum", "csumcov"],
+        "th" => &["sport", "dport"],
+        "sctp" => &["sport", "dport", "vtag", "checksum", "chunk"],
+        "dccp" => &["sport", "dport", "type"],
+        "ip" => &[
+            "version",
+            "hdrlength",
+            "dscp",
+            "ecn",
+            "length",
+            "id",
+            "frag-off",
+            "ttl",
+            "protocol",
+            "checksum",
+            "saddr",
+            "daddr",
+            "option",
+        ],
+        "ip6" => &[
+            "version",
+            "dscp",
+            "ecn",
+            "flowlabel",
+            "length",
+            "nexthdr",
+            "hoplimit",
+            "saddr",
+            "daddr",
+        ],
+        "ct" => &[
+            "state",
+            "direction",
+            "status",
+            "mark",
+            "expiration",
+            "helper",
+            "label",
+            "l3proto",
+            "protocol",
+            "bytes",
+            "packets",
+            "avgpkt",
+            "zone",
+            "count",
+            "original",
+            "reply",
+            "id",
+            "saddr",
+            "daddr",
+            "proto-src",
+            "proto-dst",
+            "event",
+            "secmark",
+            "timeout",
+            "expectation",
+        ],
+        "meta" => &[
+            "length",
+            "protocol",
+            "priority",
+            "random",
+            "mark",
+            "iif",
+            "iifname",
+            "iiftype",
+            "oif",
+            "oifname",
+            "oiftype",
+            "skuid",
+            "skgid",
+            "nftrace",
+            "rtclassid",
+            "ibrname",
+            "obrname",
+            "pkttype",
+            "cpu",
+            "iifgroup",
+            "oifgroup",
+            "cgroup",
+            "nfproto",
+            "l4proto",
+            "secpath",
+            "time",
+            "day",
+            "hour",
+            "broute",
+            "ipsec",
+            "sdif",
+            "sdifname",
+            "iifkind",
+            "oifkind",
+            "secmark",
+        ],
+        _ => return true,
+    };
+    fields.contains(&field)
 }
 
 /// How a selector compares with its operand.
@@ -911,7 +1078,16 @@ fn summarize(toks: &[Tok]) -> Rule {
                 break;
             }
             "ip" | "ip6" => {
+                if !known_field(&w, &next) {
+                    r.opaque = Some(format!("{SYNTAX}`{w} {next}` is not a {w} header field"));
+                    break;
+                }
                 i += 1;
+                if toks.get(i).map(Tok::text) == Some("set") {
+                    i += 1;
+                    set_value(toks, &mut i);
+                    continue;
+                }
                 let v4 = w == "ip";
                 let Some((op, v)) = operand(toks, &mut i) else {
                     r.opaque = Some(format!("`{}` (incomplete match)", clause(i)));
@@ -952,12 +1128,24 @@ fn summarize(toks: &[Tok]) -> Rule {
                 }
             }
             l4 if is_l4(l4) => {
+                if !known_field(l4, &next) {
+                    r.opaque = Some(format!("{SYNTAX}`{l4} {next}` is not a {l4} header field"));
+                    break;
+                }
                 i += 1;
                 if l4 != "th" {
                     r.protocols = vec![l4.to_string()];
                 }
                 if next == "option" {
-                    r.condition(clause(i), Reach::Some);
+                    r.opaque = Some(format!(
+                        "`{}` (TCP options are not modelled)",
+                        clause(toks.len())
+                    ));
+                    break;
+                }
+                if toks.get(i).map(Tok::text) == Some("set") {
+                    i += 1;
+                    set_value(toks, &mut i);
                     continue;
                 }
                 let Some((op, v)) = operand(toks, &mut i) else {
@@ -997,6 +1185,10 @@ fn summarize(toks: &[Tok]) -> Rule {
                 r.conditions.push(clause(i));
             }
             "ct" => {
+                if !known_field("ct", &next) {
+                    r.opaque = Some(format!("{SYNTAX}`ct {next}` is not a conntrack key"));
+                    break;
+                }
                 i += 1;
                 if matches!(next.as_str(), "original" | "reply") {
                     if matches!(toks.get(i).map(Tok::text), Some("ip" | "ip6")) {
@@ -1034,6 +1226,10 @@ fn summarize(toks: &[Tok]) -> Rule {
                 }
             }
             "meta" => {
+                if !known_field("meta", &next) {
+                    r.opaque = Some(format!("{SYNTAX}`meta {next}` is not a meta key"));
+                    break;
+                }
                 i += 1;
                 meta_clause(&mut r, &next, toks, &mut i, start);
             }
@@ -1066,7 +1262,7 @@ fn summarize(toks: &[Tok]) -> Rule {
                 r.condition(clause(i), Reach::Some);
             }
             _ => {
-                r.opaque = Some(format!("`{}` (not understood)", clause(toks.len())));
+                r.opaque = Some(format!("{SYNTAX}unknown keyword `{w}`"));
                 break;
             }
         }
@@ -1162,7 +1358,7 @@ fn meta_clause(r: &mut Rule, key: &str, toks: &[Tok], i: &mut usize, start: usiz
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspect::firewall::{FirewallFacts, PortFate};
+    use crate::inspect::firewall::{FirewallFacts, Inbound, PortFate};
     use crate::policy::Proto;
 
     macro_rules! fixture {
@@ -1296,6 +1492,231 @@ mod tests {
         // A port list with an unreadable element is not trusted as a port match.
         assert!(c.chains[0].rule_summaries[0].dports.is_empty());
         assert!(!c.chains[0].rule_summaries[0].conditions.is_empty());
+    }
+
+    /// One input chain (policy drop) holding `rules`, plus a helper chain `x` that accepts.
+    fn judged(rules: &str) -> (Inbound, Inbound) {
+        let text = format!(
+            "table inet t {{\n chain c {{\n  type filter hook input priority 0; policy drop;\n{rules}\n }}\n chain x {{\n  accept\n }}\n}}\n"
+        );
+        let conf = parse(&text, "x");
+        assert!(conf.errors.is_empty(), "{rules}: {:?}", conf.errors);
+        let f = FirewallFacts {
+            chains: conf.chains,
+            ..FirewallFacts::default()
+        };
+        (f.inbound(4), f.inbound(6))
+    }
+
+    fn denied(i: &Inbound) -> bool {
+        matches!(i, Inbound::Denied(_))
+    }
+
+    fn admitted(i: &Inbound) -> bool {
+        matches!(i, Inbound::Admitted(_))
+    }
+
+    #[test]
+    fn matches_that_admit_every_new_connection() {
+        for rules in [
+            "ct state new accept",
+            "ct state new,established accept",
+            "ct state != established accept",
+            "ct state vmap { established : accept, new : accept }",
+            "tcp dport 1-65535 accept\nudp dport 0-65535 accept",
+            "tcp dport 1024-65535 accept",
+            "tcp dport != 233 accept",
+            "udp dport != { 161, 162 } accept\ntcp dport != 23 accept",
+            "iifname != \"wg0\" accept",
+            "iifname \"eth0\" accept",
+            "counter accept",
+            "log prefix \"in \" accept",
+            "meta mark set 0x10 accept",
+            "limit rate 5/second accept",
+            "meta l4proto { tcp, udp } accept",
+            "meta l4proto vmap { tcp : accept, udp : accept }",
+            "fib daddr type local accept",
+            "meta pkttype host accept",
+            "jump x",
+            "goto x",
+            "accept",
+        ] {
+            let (v4, v6) = judged(rules);
+            assert!(admitted(&v4) && admitted(&v6), "{rules}: {v4:?} {v6:?}");
+        }
+    }
+
+    #[test]
+    fn matches_that_narrow_to_some_connections() {
+        for rules in [
+            "ct state established,related accept",
+            "ct state vmap { established : accept, related : accept, invalid : drop }",
+            "iif lo accept",
+            "tcp dport 22 accept",
+            "tcp dport { 22, 2575, 6661-6663 } accept",
+            "tcp dport vmap { 22 : accept, 80 : drop }",
+            "ip saddr 10.0.0.0/8 accept\nip6 saddr fd00::/8 accept",
+            "tcp flags syn tcp dport 22 accept",
+            "meta l4proto ipv6-icmp accept\nip protocol icmp accept",
+            "icmpv6 type { nd-neighbor-solicit, echo-request } accept",
+            "limit rate over 10/second drop",
+            "fib saddr . iif oif missing drop",
+            "iifname vmap { \"lo\" : accept }",
+        ] {
+            let (v4, v6) = judged(rules);
+            assert!(denied(&v4) && denied(&v6), "{rules}: {v4:?} {v6:?}");
+        }
+    }
+
+    #[test]
+    fn one_ip_version_only() {
+        let (v4, v6) = judged("meta nfproto ipv6 accept");
+        assert!(denied(&v4) && admitted(&v6));
+        let (v4, v6) = judged("ip saddr 0.0.0.0/0 accept");
+        assert!(admitted(&v4) && denied(&v6));
+        let (v4, v6) = judged("ip saddr != 10.0.0.0/8 accept");
+        assert!(admitted(&v4) && denied(&v6));
+        let (v4, v6) = judged("ip protocol tcp accept");
+        assert!(admitted(&v4) && denied(&v6));
+    }
+
+    #[test]
+    fn constructs_we_do_not_model_are_unknown() {
+        let (v4, _) = judged("meta l4proto tcp tproxy to :8080");
+        assert!(
+            matches!(v4, Inbound::Unknown(ref w) if w.contains("tproxy")),
+            "{v4:?}"
+        );
+        let (v4, _) = judged("tcp option maxseg size 1460 accept");
+        assert!(matches!(v4, Inbound::Unknown(_)), "{v4:?}");
+    }
+
+    #[test]
+    fn verdicts_across_base_chains_and_hooks() {
+        let facts_of = |text: &str| FirewallFacts {
+            chains: parse(text, "x").chains,
+            ..FirewallFacts::default()
+        };
+        // An accept ends only its own chain; a drop in any base chain of the hook is final.
+        let f = facts_of(
+            "table inet a { chain i { type filter hook input priority 0; policy accept; accept } }\ntable inet b { chain i { type filter hook input priority 10; policy drop; } }\n",
+        );
+        assert!(f.default_deny(4).is_some() && f.default_deny(6).is_some());
+        // A prerouting drop denies too, whatever input says.
+        let f = facts_of(
+            "table inet a { chain p { type filter hook prerouting priority mangle; policy drop; } chain i { type filter hook input priority 0; policy accept; } }\n",
+        );
+        assert!(f.default_deny(4).is_some_and(|w| w.contains("policy drop")));
+        // Before conntrack (raw priority) `ct state new` matches nothing.
+        let pre = |prio: &str| {
+            facts_of(&format!(
+                "table inet a {{ chain p {{ type filter hook prerouting priority {prio}; policy accept; ct state new drop }} }}\n"
+            ))
+        };
+        assert_eq!(pre("raw").default_deny(4), None);
+        assert_eq!(pre("-300").default_deny(4), None);
+        assert!(pre("mangle").default_deny(4).is_some());
+        assert!(pre("filter - 10").default_deny(4).is_some());
+        // Forward and output chains do not protect the station.
+        let f = facts_of(
+            "table inet a { chain f { type filter hook forward priority 0; policy drop; } chain i { type filter hook input priority 0; policy accept; } }\n",
+        );
+        assert_eq!(f.default_deny(4), None);
+        // A policy drop never outweighs an earlier accept.
+        let f = facts_of(
+            "table inet a { chain i { type filter hook input priority 0; policy drop; counter accept } }\n",
+        );
+        assert_eq!(f.default_deny(6), None);
+    }
+
+    #[test]
+    fn dormant_tables_are_not_loaded() {
+        let c = parse(
+            "table inet m { flags dormant\n chain i { type filter hook input priority 0; policy drop; } }\ntable inet f { chain i { type filter hook input priority 0; policy accept; } }\n",
+            "x",
+        );
+        assert_eq!(c.chains.len(), 1);
+        assert_eq!(c.chains[0].table, "f");
+        assert_eq!(c.dormant, ["inet m (flags dormant)"]);
+    }
+
+    #[test]
+    fn named_sets_resolve_from_the_file() {
+        let text = "table inet t {\n set p { type inet_service; flags interval; elements = { 22, 1-65535 } }\n set s { type ipv4_addr; flags interval; elements = { 10.0.0.0/8 } }\n set d { type ipv4_addr; flags dynamic; }\n chain c {\n  type filter hook input priority 0; policy drop;\n  ip saddr @s accept\n  ip saddr @d accept\n  tcp dport @p accept\n }\n}\n";
+        let conf = parse(text, "x");
+        assert!(conf.errors.is_empty(), "{:?}", conf.errors);
+        let f = FirewallFacts {
+            chains: conf.chains,
+            ..FirewallFacts::default()
+        };
+        assert!(
+            matches!(f.inbound(4), Inbound::Admitted(ref w) if w.contains("1-65535")),
+            "{:?}",
+            f.inbound(4)
+        );
+    }
+
+    #[test]
+    fn files_nft_refuses() {
+        let chain = |rules: &str| {
+            format!(
+                "table inet t {{\n chain c {{\n  type filter hook input priority 0; policy drop;\n  {rules}\n }}\n}}\n"
+            )
+        };
+        for (text, what) in [
+            (chain("tcp dport 22 acept"), "acept"),
+            (chain("tcp dprot 22 accept"), "dprot"),
+            (chain("ip saddr $ADMIN accept"), "$ADMIN"),
+            (chain("jump vendor"), "vendor"),
+            (chain("ip saddr @admins accept"), "@admins"),
+            (chain("meta foo 1 accept"), "foo"),
+            (chain("ct statee new accept"), "statee"),
+            (
+                "table inet t {\n chain c {\n  type filter hook input priority 0; policy drop;\n"
+                    .to_string(),
+                "never closed",
+            ),
+            (
+                "table inet t { chain c { type filter hook input priority 0; policy block; } }\n"
+                    .to_string(),
+                "block",
+            ),
+            (
+                "table inet t { chain c { type filter priority 0; } }\n".to_string(),
+                "hook",
+            ),
+            (
+                "table inet t { set p { type inet_service; elements = { 22, 6661-6663 } } }\n"
+                    .to_string(),
+                "interval",
+            ),
+            ("tabel inet t { }\n".to_string(), "tabel"),
+            (
+                "table inet t { chain c { comment \"unterminated\n } }\n".to_string(),
+                "unterminated",
+            ),
+            ("add rule inet t c accept\n".to_string(), "does not exist"),
+        ] {
+            let c = parse(&text, "x");
+            assert!(
+                c.errors.iter().any(|e| e.contains(what)),
+                "{text:?}: {:?}",
+                c.errors
+            );
+        }
+        for ok in [
+            fixture!("inet-drop.nft"),
+            fixture!("accept-all.nft"),
+            fixture!("ipv4-only.nft"),
+            fixture!("jump-reject.nft"),
+            fixture!("nftables-debian-default.conf"),
+        ] {
+            assert!(
+                parse(ok, "x").errors.is_empty(),
+                "{ok}: {:?}",
+                parse(ok, "x").errors
+            );
+        }
     }
 
     #[test]
