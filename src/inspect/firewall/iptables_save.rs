@@ -1,7 +1,7 @@
 //! `iptables-save` / `ip6tables-save` output (also /etc/iptables/rules.v4 and ufw's
 //! user.rules, which are in the same iptables-restore format) → chains and rule summaries.
 
-use super::{Chain, PortRange, Rule, Verdict, parse_port_range};
+use super::{Chain, PortRange, Reach, Rule, Verdict, parse_port_range, ports_reach};
 
 /// Parses one save file. `family` is "ip" for IPv4 files and "ip6" for IPv6 ones.
 pub fn parse(text: &str, family: &str, source: &str) -> Vec<Chain> {
@@ -189,6 +189,46 @@ pub fn restore_errors(text: &str) -> Vec<String> {
     errors
 }
 
+/// How one iptables match option relates to the default-deny probe (a new connection from
+/// an address no rule names, to a port no rule names, on a network interface).
+fn option_reach(option: &str, value: &str, negated: bool) -> Reach {
+    let whole = value == "0.0.0.0/0" || value == "::/0";
+    match option {
+        "-s" | "--source" | "--src" => {
+            if whole != negated {
+                Reach::Every
+            } else {
+                Reach::Never
+            }
+        }
+        "-d" | "--destination" | "--dst" if whole => {
+            if negated {
+                Reach::Never
+            } else {
+                Reach::Every
+            }
+        }
+        "-i" | "--in-interface" if negated && value == "lo" => Reach::Every,
+        "--dport" | "--destination-port" | "--dports" | "--destination-ports" if negated => {
+            let ranges: Option<Vec<PortRange>> = value.split(',').map(parse_port_range).collect();
+            match ranges {
+                Some(p) if ports_reach(&p) == Reach::Never => Reach::Every,
+                _ => Reach::Some,
+            }
+        }
+        "--ctstate" | "--state" if negated => {
+            if value.split(',').any(|s| s.eq_ignore_ascii_case("new")) {
+                Reach::Never
+            } else {
+                Reach::Every
+            }
+        }
+        // Every new TCP connection opens with a SYN.
+        "--syn" | "--tcp-flags" => Reach::Every,
+        _ => Reach::Some,
+    }
+}
+
 /// Splits a rule line into words, honouring double quotes (`--comment "a b"`).
 fn split_words(line: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -244,7 +284,7 @@ fn summarize(words: &[String], chains: &[Chain], table: &str) -> Rule {
                     arg(i).split(',').map(parse_port_range).collect();
                 match ranges {
                     Some(p) => r.dports = p,
-                    None => r.conditions.push(format!("{w} {}", arg(i))),
+                    None => r.condition(format!("{w} {}", arg(i)), Reach::Some),
                 }
             }
             "-i" | "--in-interface" if !negate && arg(i) == "lo" => r.loopback_only = true,
@@ -264,7 +304,7 @@ fn summarize(words: &[String], chains: &[Chain], table: &str) -> Rule {
                         | "icmp"
                         | "icmp6"
                 ) {
-                    r.conditions.push(format!("-m {}", arg(i)));
+                    r.condition(format!("-m {}", arg(i)), Reach::Some);
                 }
             }
             "--comment" => {}
@@ -296,13 +336,16 @@ fn summarize(words: &[String], chains: &[Chain], table: &str) -> Rule {
             }
             _ if w.starts_with("--") || w.starts_with('-') => {
                 let value = arg(i);
-                if value.starts_with('-') || value.is_empty() {
+                let flag_only = value.starts_with('-') || value.is_empty() || w == "--syn";
+                let reach = option_reach(w, if flag_only { "" } else { value }, negate);
+                if flag_only {
                     used = 1;
-                    r.conditions
-                        .push(format!("{}{w}", if negate { "! " } else { "" }));
+                    r.condition(format!("{}{w}", if negate { "! " } else { "" }), reach);
                 } else {
-                    r.conditions
-                        .push(format!("{}{w} {value}", if negate { "! " } else { "" }));
+                    r.condition(
+                        format!("{}{w} {value}", if negate { "! " } else { "" }),
+                        reach,
+                    );
                 }
             }
             _ => used = 1, // stray word
@@ -398,6 +441,67 @@ mod tests {
             f.port_verdict(Proto::Tcp, 22, 6).fate,
             PortFate::Dropped { .. }
         ));
+    }
+
+    fn judged(rules: &str) -> bool {
+        let text =
+            format!("*filter\n:INPUT DROP [0:0]\n:x - [0:0]\n{rules}\n-A x -j ACCEPT\nCOMMIT\n");
+        assert!(restore_errors(&text).is_empty(), "{rules}");
+        facts(&text, "").default_deny(4).is_some()
+    }
+
+    #[test]
+    fn matches_judged_against_the_probe() {
+        for admits in [
+            "-A INPUT -m state --state NEW -j ACCEPT",
+            "-A INPUT -m conntrack --ctstate NEW,ESTABLISHED -j ACCEPT",
+            "-A INPUT -m conntrack ! --ctstate INVALID -j ACCEPT",
+            "-A INPUT ! -s 10.0.0.0/8 -j ACCEPT",
+            "-A INPUT -s 0.0.0.0/0 -j ACCEPT",
+            "-A INPUT -p tcp -m tcp ! --dport 22 -j ACCEPT",
+            "-A INPUT -p tcp -m tcp --dport 1024:65535 -j ACCEPT",
+            "-A INPUT -p tcp --syn -j ACCEPT",
+            "-A INPUT ! -i lo -j ACCEPT",
+            "-A INPUT -i eth0 -j ACCEPT",
+            "-A INPUT -m limit --limit 5/sec -j ACCEPT",
+            "-A INPUT -p tcp --sport 22 -j ACCEPT",
+            "-A INPUT -j LOG --log-prefix \"x\"\n-A INPUT -j ACCEPT",
+            "-A INPUT -j x",
+        ] {
+            assert!(!judged(admits), "{admits}");
+        }
+        for narrows in [
+            "-A INPUT -m state --state ESTABLISHED,RELATED -j ACCEPT",
+            "-A INPUT -s 10.0.0.0/8 -j ACCEPT",
+            "-A INPUT -i lo -j ACCEPT",
+            "-A INPUT -p tcp -m multiport --dports 22,2575 -j ACCEPT",
+            "-A INPUT -p icmp -j ACCEPT",
+            "-A INPUT -p tcp ! --dport 22 -j DROP\n-A INPUT -p udp ! --dport 123 -j DROP\n-A INPUT -j ACCEPT",
+        ] {
+            assert!(judged(narrows), "{narrows}");
+        }
+    }
+
+    #[test]
+    fn files_iptables_restore_refuses() {
+        let ok = "*filter\n:INPUT DROP [0:0]\n:x - [0:0]\n-A INPUT -j x\n-A FORWARD -j LOG\n-A x -p tcp --dport 22 -j ACCEPT\nCOMMIT\n";
+        assert!(restore_errors(ok).is_empty());
+        assert!(restore_errors(fixture!("iptables-nft-save.v4")).is_empty());
+        assert!(restore_errors(fixture!("iptables-legacy-save.v6")).is_empty());
+        for (text, what) in [
+            (
+                "*filter\n:INPUT DROP [0:0]\n-A INPUT -j ACCEPT\n",
+                "no COMMIT",
+            ),
+            ("*filter\n-A INPUT -j vendor\nCOMMIT\n", "vendor"),
+            ("*filter\n-A ufw-input -j ACCEPT\nCOMMIT\n", "ufw-input"),
+            ("*filter\nallow tcp 22\nCOMMIT\n", "cannot read"),
+            ("-A INPUT -j ACCEPT\n", "outside a table"),
+            ("*filter\n*nat\nCOMMIT\n", "no COMMIT"),
+        ] {
+            let e = restore_errors(text);
+            assert!(e.iter().any(|x| x.contains(what)), "{text:?}: {e:?}");
+        }
     }
 
     #[test]
