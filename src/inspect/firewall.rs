@@ -951,10 +951,7 @@ fn offline_ruleset(host: &dyn Host, facts: &mut FirewallFacts) {
         let loaded = match b.name.as_str() {
             "nftables" => frontends::offline_nftables_loaded(host),
             "iptables-persistent" => frontends::offline_iptables_loaded(host),
-            "ufw" => frontends::Loaded {
-                chains: frontends::offline_ufw(host),
-                ..frontends::Loaded::default()
-            },
+            "ufw" => frontends::offline_ufw_loaded(host),
             "firewalld" => frontends::Loaded {
                 chains: frontends::offline_firewalld(host),
                 ..frontends::Loaded::default()

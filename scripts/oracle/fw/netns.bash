@@ -85,6 +85,12 @@ fw_prepare() {
   for f in services protocols; do
     [ -e "$dest/etc/$f" ] || cp /etc/$f "$dest/etc/$f"
   done
+  # /usr/sbin/iptables and friends are /etc/alternatives links: the real programs must
+  # still find themselves with the tree's /etc mounted on /etc.
+  mkdir -p "$dest/etc/alternatives"
+  for f in /etc/alternatives/ip*tables*; do
+    [ -e "$dest$f" ] || [ -L "$dest$f" ] || cp -a "$f" "$dest$f"
+  done
 }
 
 # fw_probe: the four real connections; prints `tcp4=… tcp6=… udp4=… udp6=…`.

@@ -85,9 +85,12 @@ pub fn detect(host: &dyn Host) -> Vec<Backend> {
         out.push(Backend {
             name: "ufw".into(),
             detected_by: vec![UFW_CONF.into()],
+            // ufw-init starts only on ENABLED=yes or YES (exactly), and only if ufw.service
+            // runs it at boot.
             enabled: Some(
                 conf.get("ENABLED")
-                    .is_some_and(|v| v.eq_ignore_ascii_case("yes")),
+                    .is_some_and(|v| v == "yes" || v == "YES")
+                    && unit_enabled(host, "ufw.service") != Some(false),
             ),
             notes,
         });
@@ -352,33 +355,197 @@ fn established_and_loopback() -> Vec<Rule> {
     ]
 }
 
-/// ufw as /etc/default/ufw and /etc/ufw/user.rules describe it: the default input policy,
-/// then the user's rules (IPv6 too when IPV6=yes).
+/// The ufw chains ufw-init itself creates before loading any file.
+const UFW_CHAINS: [&str; 18] = [
+    "before-logging-input",
+    "before-logging-output",
+    "before-logging-forward",
+    "before-input",
+    "before-output",
+    "before-forward",
+    "after-input",
+    "after-output",
+    "after-forward",
+    "after-logging-input",
+    "after-logging-output",
+    "after-logging-forward",
+    "reject-input",
+    "reject-output",
+    "reject-forward",
+    "track-input",
+    "track-output",
+    "track-forward",
+];
+const UFW_USER_CHAINS: [&str; 8] = [
+    "user-input",
+    "user-output",
+    "user-forward",
+    "user-logging-input",
+    "user-logging-output",
+    "user-logging-forward",
+    "user-limit",
+    "user-limit-accept",
+];
+
+/// ufw as `ufw-init start` loads it (/lib/ufw/ufw-init-functions): its primary chains and
+/// INPUT jumps, the reject and tracking chains the default policy asks for, before.rules,
+/// after.rules and user.rules each restored with --noflush (a file iptables-restore refuses
+/// adds nothing, the others still load), then the INPUT policy. With IPV6 other than
+/// yes/YES, IPv6 gets policy DROP with only loopback accepted.
 pub fn offline_ufw(host: &dyn Host) -> Vec<Chain> {
+    offline_ufw_loaded(host).chains
+}
+
+pub fn offline_ufw_loaded(host: &dyn Host) -> Loaded {
     let defaults = host
         .read(UFW_DEFAULTS)
         .map(|d| parse_shell_vars(&d.text))
         .unwrap_or_default();
     let policy = defaults
         .get("DEFAULT_INPUT_POLICY")
-        .map_or("DROP", String::as_str);
+        .cloned()
+        .unwrap_or_default();
     let ipv6 = defaults
         .get("IPV6")
-        .is_none_or(|v| v.eq_ignore_ascii_case("yes"));
-    let source = "/etc/ufw (ufw.conf, /etc/default/ufw, user.rules)";
-    ufw_chains(
-        policy,
-        ipv6,
-        &host
-            .read("/etc/ufw/user.rules")
-            .map(|f| f.text)
-            .unwrap_or_default(),
-        &host
-            .read("/etc/ufw/user6.rules")
-            .map(|f| f.text)
-            .unwrap_or_default(),
-        source,
-    )
+        .is_some_and(|v| v == "yes" || v == "YES");
+    let read = |p: &str| host.read(p).map(|f| f.text).ok();
+    let mut out = Loaded::default();
+    for (family, ty) in [("ip", ""), ("ip6", "6")] {
+        if family == "ip6" && !ipv6 {
+            out.chains.extend(iptables_save::parse(
+                "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT DROP [0:0]\n-A INPUT -i lo -j ACCEPT\nCOMMIT\n",
+                "ip6",
+                "ufw-init (IPV6 off: IPv6 dropped)",
+            ));
+            continue;
+        }
+        let files = [
+            format!("/etc/ufw/before{ty}.rules"),
+            format!("/etc/ufw/after{ty}.rules"),
+            format!("/etc/ufw/user{ty}.rules"),
+        ];
+        let (text, notes) = ufw_restore_text(
+            &policy,
+            ty,
+            files.map(|f| {
+                let t = read(&f);
+                (f, t)
+            }),
+        );
+        out.notes.extend(notes);
+        out.chains.extend(iptables_save::parse(
+            &text,
+            family,
+            &format!("ufw-init (/etc/default/ufw, /etc/ufw/before{ty}.rules, after{ty}.rules, user{ty}.rules)"),
+        ));
+    }
+    out
+}
+
+/// Everything ufw-init feeds iptables-restore for one IP version, as one text, and notes on
+/// files it would skip.
+fn ufw_restore_text(
+    policy: &str,
+    ty: &str,
+    [before, after, user]: [(String, Option<String>); 3],
+) -> (String, Vec<String>) {
+    let chain = |n: &str| format!("ufw{ty}-{n}");
+    let mut notes = Vec::new();
+    let mut t = String::from("*filter\n");
+    for c in UFW_CHAINS {
+        t.push_str(&format!(":{} - [0:0]\n", chain(c)));
+    }
+    for c in [
+        "before-logging-input",
+        "before-input",
+        "after-input",
+        "after-logging-input",
+        "reject-input",
+        "track-input",
+    ] {
+        t.push_str(&format!("-A INPUT -j {}\n", chain(c)));
+    }
+    if policy == "REJECT" {
+        t.push_str(&format!("-A {} -j REJECT\n", chain("reject-input")));
+    }
+    if policy == "ACCEPT" {
+        for p in ["tcp", "udp"] {
+            t.push_str(&format!(
+                "-A {} -p {p} -m conntrack --ctstate NEW -j ACCEPT\n",
+                chain("track-input")
+            ));
+        }
+    }
+    for c in ["logging-deny", "logging-allow", "skip-to-policy-input"] {
+        t.push_str(&format!(":{} - [0:0]\n", chain(c)));
+    }
+    if matches!(policy, "DROP" | "ACCEPT" | "REJECT") {
+        t.push_str(&format!(
+            "-A {} -j {policy}\n",
+            chain("skip-to-policy-input")
+        ));
+    }
+    t.push_str("COMMIT\n");
+    let mut existing: Vec<String> = UFW_CHAINS
+        .iter()
+        .chain(
+            [
+                "logging-deny",
+                "logging-allow",
+                "skip-to-policy-input",
+                "skip-to-policy-output",
+                "skip-to-policy-forward",
+            ]
+            .iter(),
+        )
+        .map(|c| chain(c))
+        .collect();
+    existing.extend(UFW_USER_CHAINS.iter().map(|c| chain(c)));
+    for (path, text) in [before, after] {
+        match text {
+            Some(text) => {
+                let errors = iptables_save::restore_errors_with(&text, &existing);
+                if errors.is_empty() {
+                    t.push_str(&text);
+                    t.push('\n');
+                } else {
+                    notes.push(format!("{path} not loaded: {}", errors.join("; ")));
+                }
+            }
+            None => notes.push(format!("{path} missing")),
+        }
+    }
+    let (path, text) = user;
+    match text {
+        Some(text) => {
+            t.push_str("*filter\n");
+            for c in UFW_USER_CHAINS {
+                t.push_str(&format!(":{} - [0:0]\n", chain(c)));
+            }
+            t.push_str("COMMIT\n");
+            let errors = iptables_save::restore_errors_with(&text, &existing);
+            if errors.is_empty() {
+                t.push_str(&text);
+                t.push('\n');
+            } else {
+                notes.push(format!("{path} not loaded: {}", errors.join("; ")));
+            }
+            t.push_str(&format!(
+                "*filter\n-A {} -j {}\nCOMMIT\n",
+                chain("before-input"),
+                chain("user-input")
+            ));
+        }
+        None => notes.push(format!("{path} missing")),
+    }
+    // The policy is set last; a value iptables-restore does not know (`drop`) is refused and
+    // INPUT keeps the kernel's ACCEPT.
+    let input = match policy {
+        "DROP" | "REJECT" => "DROP",
+        _ => "ACCEPT",
+    };
+    t.push_str(&format!("*filter\n:INPUT {input} [0:0]\nCOMMIT\n"));
+    (t, notes)
 }
 
 /// The chains an enabled ufw loads, from its settings and user rule files.
@@ -733,6 +900,82 @@ mod tests {
         assert_eq!(z.services, ["a"]);
         assert_eq!(z.ports, [(PortRange::one(9), "udp".to_string())]);
         assert_eq!(parse_firewalld_zone("").target, "default");
+    }
+
+    /// A tree with ufw's packaged files (fixtures) and the given settings.
+    fn ufw_tree(enabled: &str, defaults: &str, user: &str) -> std::io::Result<tempfile::TempDir> {
+        let dir = tempfile::tempdir()?;
+        let etc = dir.path().join("etc");
+        std::fs::create_dir_all(etc.join("ufw"))?;
+        std::fs::create_dir_all(etc.join("default"))?;
+        std::fs::create_dir_all(etc.join("systemd/system/multi-user.target.wants"))?;
+        std::os::unix::fs::symlink(
+            "/usr/lib/systemd/system/ufw.service",
+            etc.join("systemd/system/multi-user.target.wants/ufw.service"),
+        )?;
+        std::fs::write(etc.join("ufw/ufw.conf"), format!("ENABLED={enabled}\n"))?;
+        std::fs::write(etc.join("default/ufw"), defaults)?;
+        std::fs::write(etc.join("ufw/user.rules"), user)?;
+        std::fs::write(etc.join("ufw/user6.rules"), fixture!("ufw/user6.rules"))?;
+        Ok(dir)
+    }
+
+    #[test]
+    fn ufw_as_ufw_init_loads_it() -> std::io::Result<()> {
+        use crate::inspect::firewall::Inbound;
+        let judge = |dir: &tempfile::TempDir| {
+            let host = crate::host::Root::new(dir.path());
+            let f = FirewallFacts {
+                chains: offline_ufw(&host),
+                ..FirewallFacts::default()
+            };
+            (f.inbound(4), f.inbound(6))
+        };
+        let denied = |i: &Inbound| matches!(i, Inbound::Denied(_));
+        // IPV6=no: ufw-init still sets ip6tables INPUT DROP.
+        let d = ufw_tree(
+            "yes",
+            "IPV6=no\nDEFAULT_INPUT_POLICY=\"DROP\"\n",
+            fixture!("ufw/user-allow-ssh.rules"),
+        )?;
+        let (v4, v6) = judge(&d);
+        assert!(denied(&v4) && denied(&v6), "{v4:?} {v6:?}");
+        // ACCEPT adds conntrack NEW accepts to ufw-track-input.
+        let d = ufw_tree(
+            "yes",
+            "IPV6=yes\nDEFAULT_INPUT_POLICY=\"ACCEPT\"\n",
+            fixture!("ufw/user.rules"),
+        )?;
+        assert!(matches!(judge(&d).0, Inbound::Admitted(_)));
+        // A policy iptables-restore does not know leaves INPUT at ACCEPT.
+        let d = ufw_tree(
+            "yes",
+            "IPV6=yes\nDEFAULT_INPUT_POLICY=\"drop\"\n",
+            fixture!("ufw/user.rules"),
+        )?;
+        assert!(matches!(judge(&d).0, Inbound::Admitted(_)));
+        // REJECT: policy DROP plus a reject rule.
+        let d = ufw_tree(
+            "yes",
+            "IPV6=yes\nDEFAULT_INPUT_POLICY=\"REJECT\"\n",
+            fixture!("ufw/user.rules"),
+        )?;
+        let (v4, v6) = judge(&d);
+        assert!(denied(&v4) && denied(&v6));
+        // ENABLED: exactly yes or YES, and ufw.service not masked.
+        for (value, on) in [("yes", true), ("YES", true), ("Yes", false), ("no", false)] {
+            let d = ufw_tree(value, "IPV6=yes\n", fixture!("ufw/user.rules"))?;
+            let host = crate::host::Root::new(d.path());
+            let b = detect(&host);
+            assert_eq!(b[0].enabled, Some(on), "{value}");
+        }
+        let d = ufw_tree("yes", "IPV6=yes\n", fixture!("ufw/user.rules"))?;
+        std::os::unix::fs::symlink("/dev/null", d.path().join("etc/systemd/system/ufw.service"))?;
+        assert_eq!(
+            detect(&crate::host::Root::new(d.path()))[0].enabled,
+            Some(false)
+        );
+        Ok(())
     }
 
     #[test]

@@ -3,6 +3,19 @@
 
 use super::{Chain, PortRange, Reach, Rule, Verdict, parse_port_range, ports_reach};
 
+const BUILTIN: [&str; 5] = ["INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING"];
+
+/// The iptables tables' netfilter priorities (raw runs before conntrack).
+fn table_priority(table: &str) -> i64 {
+    match table {
+        "raw" => -300,
+        "mangle" => -150,
+        "nat" => -100,
+        "security" => 50,
+        _ => 0,
+    }
+}
+
 /// Parses one save file. `family` is "ip" for IPv4 files and "ip6" for IPv6 ones.
 pub fn parse(text: &str, family: &str, source: &str) -> Vec<Chain> {
     let mut chains: Vec<Chain> = Vec::new();
@@ -22,6 +35,20 @@ pub fn parse(text: &str, family: &str, source: &str) -> Vec<Chain> {
                 continue;
             };
             let builtin = policy != "-";
+            // Declaring a chain again (iptables-restore --noflush, as ufw-init loads its
+            // files) sets a built-in chain's policy and flushes a user chain.
+            if let Some(c) = chains
+                .iter_mut()
+                .find(|c| c.table == table && c.name == name)
+            {
+                if builtin {
+                    c.policy = Some(policy.to_ascii_lowercase());
+                } else {
+                    c.rules = 0;
+                    c.rule_summaries.clear();
+                }
+                continue;
+            }
             let hook = builtin.then(|| name.to_ascii_lowercase());
             chains.push(Chain {
                 family: family.into(),
@@ -39,14 +66,7 @@ pub fn parse(text: &str, family: &str, source: &str) -> Vec<Chain> {
                 rules: 0,
                 rule_summaries: Vec::new(),
                 source: source.into(),
-                // The iptables tables' netfilter priorities (raw runs before conntrack).
-                priority: builtin.then_some(match table.as_str() {
-                    "raw" => -300,
-                    "mangle" => -150,
-                    "nat" => -100,
-                    "security" => 50,
-                    _ => 0,
-                }),
+                priority: builtin.then_some(table_priority(&table)),
             });
             continue;
         }
@@ -64,11 +84,17 @@ pub fn parse(text: &str, family: &str, source: &str) -> Vec<Chain> {
         let idx = match at {
             Some(i) => i,
             None => {
+                // A built-in chain exists (policy ACCEPT) without being declared.
+                let builtin = BUILTIN.contains(&chain.as_str());
                 chains.push(Chain {
                     family: family.into(),
                     table: table.clone(),
                     name: chain.clone(),
                     source: source.into(),
+                    hook: builtin.then(|| chain.to_ascii_lowercase()),
+                    chain_type: builtin.then(|| table.clone()),
+                    policy: builtin.then(|| "accept".to_string()),
+                    priority: builtin.then_some(table_priority(&table)),
                     ..Chain::default()
                 });
                 chains.len() - 1
@@ -115,6 +141,11 @@ const TARGETS: [&str; 22] = [
 /// without `COMMIT`, a line it cannot read, a rule for a chain or target that does not
 /// exist. Empty when we see no reason.
 pub fn restore_errors(text: &str) -> Vec<String> {
+    restore_errors_with(text, &[])
+}
+
+/// [`restore_errors`] for a file loaded with `--noflush` on top of chains that already exist.
+pub fn restore_errors_with(text: &str, existing: &[String]) -> Vec<String> {
     let mut errors = Vec::new();
     let mut table: Option<String> = None;
     let mut chains: Vec<String> = Vec::new();
@@ -133,6 +164,7 @@ pub fn restore_errors(text: &str) -> Vec<String> {
             chains = ["INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING"]
                 .map(String::from)
                 .to_vec();
+            chains.extend(existing.iter().cloned());
             pending.clear();
             continue;
         }
