@@ -1,7 +1,9 @@
 //! Firewall frontends from their configuration: which are present and enabled, and (for an
 //! offline image) the inbound rules each would load at boot.
 
-use super::{Backend, Chain, PortRange, Rule, Verdict, iptables_save, nft_text, parse_port_range};
+use super::{
+    Backend, Chain, PortRange, Reach, Rule, Verdict, iptables_save, nft_text, parse_port_range,
+};
 use crate::host::Host;
 use std::collections::BTreeMap;
 
@@ -598,6 +600,93 @@ pub struct Zone {
     pub services: Vec<String>,
     pub ports: Vec<(PortRange, String)>,
     pub rich_rules: usize,
+    /// Interfaces bound to the zone (`<interface name="eth0"/>`).
+    pub interfaces: Vec<String>,
+    /// Source addresses bound to the zone (`<source address="10.0.0.0/8"/>`).
+    pub sources: Vec<String>,
+    pub rich: Vec<RichRule>,
+}
+
+/// A rich rule, as far as a new inbound connection goes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RichRule {
+    /// 4 or 6 (`family="ipv4"`).
+    pub family: Option<u8>,
+    /// `address`, `ipset` or `mac` of `<source>`, and whether it is inverted.
+    pub source: Option<(String, bool)>,
+    pub service: Option<String>,
+    pub port: Option<(PortRange, String)>,
+    pub protocol: Option<String>,
+    /// accept | drop | reject | mark | … (the action element).
+    pub action: String,
+    /// Elements that limit the rule in ways not modelled (destination, source-port, limit).
+    pub limited_by: Vec<String>,
+}
+
+fn rich_rules(xml: &str) -> Vec<RichRule> {
+    let mut out = Vec::new();
+    let mut rest = xml;
+    while let Some(start) = rest.find("<rule") {
+        let seg_end = rest[start..]
+            .find("</rule>")
+            .map_or(rest.len(), |e| start + e + 7);
+        let seg = &rest[start..seg_end];
+        rest = &rest[seg_end..];
+        let attrs = tags(seg, "rule").into_iter().next().unwrap_or_default();
+        let family = match attrs.get("family").map(String::as_str) {
+            Some("ipv4") => Some(4),
+            Some("ipv6") => Some(6),
+            _ => None,
+        };
+        let source = tags(seg, "source").into_iter().next().map(|a| {
+            let what = ["address", "ipset", "mac"]
+                .iter()
+                .find_map(|k| a.get(*k).map(|v| format!("{k}={v}")))
+                .unwrap_or_default();
+            let invert = a
+                .get("invert")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("yes"));
+            (what, invert)
+        });
+        let action = [
+            "accept",
+            "drop",
+            "reject",
+            "mark",
+            "forward-port",
+            "masquerade",
+        ]
+        .iter()
+        .find(|t| !tags(seg, t).is_empty())
+        .map_or_else(String::new, |t| (*t).to_string());
+        let mut limited_by = Vec::new();
+        for t in [
+            "destination",
+            "source-port",
+            "limit",
+            "icmp-block",
+            "icmp-type",
+            "tcp-mss-clamp",
+        ] {
+            if !tags(seg, t).is_empty() {
+                limited_by.push(t.to_string());
+            }
+        }
+        out.push(RichRule {
+            family,
+            source,
+            service: tags(seg, "service")
+                .into_iter()
+                .find_map(|a| a.get("name").cloned()),
+            port: ports_of(seg).into_iter().next(),
+            protocol: tags(seg, "protocol")
+                .into_iter()
+                .find_map(|a| a.get("value").map(|v| v.to_ascii_lowercase())),
+            action,
+            limited_by,
+        });
+    }
+    out
 }
 
 /// Attributes of every `<tag …>` in an XML text (comments removed first).
@@ -671,6 +760,15 @@ pub fn parse_firewalld_zone(xml: &str) -> Zone {
             .collect(),
         ports: ports_of(&plain),
         rich_rules: tags(xml, "rule").len(),
+        interfaces: tags(&plain, "interface")
+            .into_iter()
+            .filter_map(|a| a.get("name").cloned())
+            .collect(),
+        sources: tags(&plain, "source")
+            .into_iter()
+            .filter_map(|a| a.get("address").or_else(|| a.get("ipset")).cloned())
+            .collect(),
+        rich: rich_rules(xml),
     }
 }
 
@@ -687,13 +785,22 @@ pub fn ports_of(xml: &str) -> Vec<(PortRange, String)> {
         .collect()
 }
 
-/// The default zone of firewalld, as an inet input chain.
+/// Whether an address names every address (`0.0.0.0/0`, `::/0`).
+fn whole_space(a: &str) -> bool {
+    let a = a.strip_prefix("address=").unwrap_or(a);
+    a == "0.0.0.0/0" || a == "::/0"
+}
+
+/// firewalld's inbound dispatch (nftables backend): a connection from a source bound to a
+/// zone goes to that zone, else one arriving on an interface bound to a zone goes there,
+/// else to the default zone. The probe comes from an address no zone names and may arrive
+/// on any interface, so every zone with an interface is a place it may land.
 pub fn offline_firewalld(host: &dyn Host) -> Vec<Chain> {
     let conf = host
         .read(FIREWALLD_CONF)
         .map(|f| parse_shell_vars(&f.text))
         .unwrap_or_default();
-    let zone_name = conf
+    let default = conf
         .get("DefaultZone")
         .cloned()
         .unwrap_or_else(|| "public".into());
@@ -705,17 +812,190 @@ pub fn offline_firewalld(host: &dyn Host) -> Vec<Chain> {
         .iter()
         .find_map(|p| host.read(p).ok().map(|f| (p.clone(), f.text)))
     };
-    let Some((zone_path, zone_xml)) = read_first("zones", &zone_name) else {
+    let mut names: Vec<String> = ["/etc/firewalld/zones", "/usr/lib/firewalld/zones"]
+        .iter()
+        .flat_map(|d| host.read_dir(d).unwrap_or_default())
+        .filter_map(|n| n.strip_suffix(".xml").map(str::to_string))
+        .collect();
+    names.sort();
+    names.dedup();
+    let Some((default_path, _)) = read_first("zones", &default) else {
         return Vec::new();
     };
-    let zone = parse_firewalld_zone(&zone_xml);
-    let mut services = BTreeMap::new();
+    let mut dispatch = established_and_loopback();
+    let mut chains = Vec::new();
+    for name in names.iter().chain(std::iter::once(&default)) {
+        let Some((path, xml)) = read_first("zones", name) else {
+            continue;
+        };
+        let zone = parse_firewalld_zone(&xml);
+        let is_default = *name == default;
+        let goto = |reach: Reach, cond: String| {
+            let mut r = Rule {
+                verdict: Verdict::Goto,
+                target: Some(format!("zone {name}")),
+                ..Rule::default()
+            };
+            r.condition(cond, reach);
+            r
+        };
+        let mut used = is_default;
+        for src in &zone.sources {
+            if whole_space(src) {
+                let mut r = goto(Reach::Every, format!("source {src}"));
+                r.ip_version = Some(if src.contains(':') { 6 } else { 4 });
+                dispatch.insert(2, r);
+                used = true;
+            }
+        }
+        for i in &zone.interfaces {
+            if i == "lo" {
+                continue;
+            }
+            dispatch.push(goto(Reach::Some, format!("iifname {i}")));
+            used = true;
+        }
+        if !used
+            || chains
+                .iter()
+                .any(|c: &Chain| c.name == format!("zone {name}"))
+        {
+            continue;
+        }
+        let mut services = BTreeMap::new();
+        for s in zone
+            .services
+            .iter()
+            .chain(zone.rich.iter().filter_map(|r| r.service.as_ref()))
+        {
+            if let Some((_, xml)) = read_first("services", s) {
+                services.insert(s.clone(), ports_of(&xml));
+            }
+        }
+        let mut rules = zone_rules(&zone, &services);
+        rules.push(Rule {
+            verdict: match zone.target.as_str() {
+                "ACCEPT" => Verdict::Accept,
+                "DROP" => Verdict::Drop,
+                _ => Verdict::Reject,
+            },
+            ..Rule::default()
+        });
+        chains.push(Chain {
+            family: "inet".into(),
+            table: "firewalld".into(),
+            name: format!("zone {name}"),
+            rules: rules.len(),
+            rule_summaries: rules,
+            source: path,
+            ..Chain::default()
+        });
+    }
+    dispatch.push(Rule {
+        verdict: Verdict::Goto,
+        target: Some(format!("zone {default}")),
+        ..Rule::default()
+    });
+    let mut out = vec![base_input(
+        "inet",
+        "firewalld",
+        "filter_INPUT",
+        "accept",
+        dispatch,
+        &default_path,
+    )];
+    out.extend(chains);
+    out
+}
+
+/// The rules a zone holds for new inbound connections, deny rich rules first (firewalld's
+/// `_deny` chain runs before `_allow`), without the zone's target.
+fn zone_rules(zone: &Zone, services: &BTreeMap<String, Vec<(PortRange, String)>>) -> Vec<Rule> {
+    let accept = |range: PortRange, proto: &str| Rule {
+        verdict: Verdict::Accept,
+        protocols: vec![proto.to_string()],
+        dports: vec![range],
+        ..Rule::default()
+    };
+    let mut deny = Vec::new();
+    let mut allow = Vec::new();
     for s in &zone.services {
-        if let Some((_, xml)) = read_first("services", s) {
-            services.insert(s.clone(), ports_of(&xml));
+        match services.get(s) {
+            Some(ports) => allow.extend(ports.iter().map(|(r, p)| accept(*r, p))),
+            None => allow.push(Rule {
+                verdict: Verdict::Accept,
+                conditions: vec![format!("service {s} (definition not found)")],
+                ..Rule::default()
+            }),
         }
     }
-    vec![firewalld_chain(&zone_name, &zone, &services, &zone_path)]
+    allow.extend(zone.ports.iter().map(|(r, p)| accept(*r, p)));
+    for rich in &zone.rich {
+        let verdict = match rich.action.as_str() {
+            "accept" => Verdict::Accept,
+            "drop" => Verdict::Drop,
+            "reject" => Verdict::Reject,
+            _ => continue, // mark, forward-port, masquerade: no inbound verdict
+        };
+        let mut r = Rule {
+            verdict,
+            ip_version: rich.family,
+            ..Rule::default()
+        };
+        if let Some((src, invert)) = &rich.source {
+            // The probe's source is one no rule names: it is outside every named source,
+            // inside an inverted one.
+            let inside = whole_space(src) != *invert;
+            r.condition(
+                format!("source {}{src}", if *invert { "NOT " } else { "" }),
+                if inside { Reach::Every } else { Reach::Never },
+            );
+        }
+        if let Some(p) = &rich.protocol {
+            r.protocols = vec![p.clone()];
+        }
+        if let Some((range, proto)) = &rich.port {
+            r.protocols = vec![proto.clone()];
+            r.dports = vec![*range];
+        }
+        for what in &rich.limited_by {
+            r.condition(what.clone(), Reach::Some);
+        }
+        match rich.service.as_ref().map(|s| (s, services.get(s))) {
+            None => (if verdict == Verdict::Accept {
+                &mut allow
+            } else {
+                &mut deny
+            })
+            .push(r),
+            Some((_, Some(ports))) => {
+                for (range, proto) in ports {
+                    let mut x = r.clone();
+                    x.protocols = vec![proto.clone()];
+                    x.dports = vec![*range];
+                    (if verdict == Verdict::Accept {
+                        &mut allow
+                    } else {
+                        &mut deny
+                    })
+                    .push(x);
+                }
+            }
+            Some((s, None)) => {
+                r.condition(format!("service {s} (definition not found)"), Reach::Some);
+                (if verdict == Verdict::Accept {
+                    &mut allow
+                } else {
+                    &mut deny
+                })
+                .push(r);
+            }
+        }
+    }
+    let mut rules = established_and_loopback();
+    rules.extend(deny);
+    rules.extend(allow);
+    rules
 }
 
 /// A zone as the inbound chain firewalld builds from it.
@@ -725,31 +1005,7 @@ pub fn firewalld_chain(
     services: &BTreeMap<String, Vec<(PortRange, String)>>,
     source: &str,
 ) -> Chain {
-    let mut rules = established_and_loopback();
-    let accept = |range: PortRange, proto: &str| Rule {
-        verdict: Verdict::Accept,
-        protocols: vec![proto.to_string()],
-        dports: vec![range],
-        ..Rule::default()
-    };
-    for s in &zone.services {
-        match services.get(s) {
-            Some(ports) => rules.extend(ports.iter().map(|(r, p)| accept(*r, p))),
-            None => rules.push(Rule {
-                verdict: Verdict::Accept,
-                conditions: vec![format!("service {s} (definition not found)")],
-                ..Rule::default()
-            }),
-        }
-    }
-    rules.extend(zone.ports.iter().map(|(r, p)| accept(*r, p)));
-    if zone.rich_rules > 0 {
-        rules.push(Rule {
-            verdict: Verdict::Accept,
-            conditions: vec![format!("{} rich rule(s) (not decoded)", zone.rich_rules)],
-            ..Rule::default()
-        });
-    }
+    let rules = zone_rules(zone, services);
     let policy = match zone.target.as_str() {
         "DROP" => "drop",
         "ACCEPT" => "accept",
@@ -768,7 +1024,7 @@ pub fn firewalld_chain(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspect::firewall::{FirewallFacts, PortFate};
+    use crate::inspect::firewall::{FirewallFacts, Inbound, PortFate};
     use crate::policy::Proto;
 
     macro_rules! fixture {
@@ -922,7 +1178,6 @@ mod tests {
 
     #[test]
     fn ufw_as_ufw_init_loads_it() -> std::io::Result<()> {
-        use crate::inspect::firewall::Inbound;
         let judge = |dir: &tempfile::TempDir| {
             let host = crate::host::Root::new(dir.path());
             let f = FirewallFacts {
@@ -975,6 +1230,107 @@ mod tests {
             detect(&crate::host::Root::new(d.path()))[0].enabled,
             Some(false)
         );
+        Ok(())
+    }
+
+    /// A tree with firewalld whose default zone is the station zone fixture (target DROP),
+    /// plus extra zone files.
+    fn firewalld_judged(
+        station_rich: &str,
+        zones: &[(&str, &str)],
+    ) -> std::io::Result<(Inbound, Inbound)> {
+        let dir = tempfile::tempdir()?;
+        let z = dir.path().join("etc/firewalld/zones");
+        std::fs::create_dir_all(&z)?;
+        std::fs::create_dir_all(dir.path().join("usr/lib/firewalld/services"))?;
+        std::fs::write(
+            dir.path().join("usr/lib/firewalld/services/ssh.xml"),
+            fixture!("firewalld/ssh.xml"),
+        )?;
+        std::fs::write(
+            dir.path().join("etc/firewalld/firewalld.conf"),
+            "DefaultZone=station\n",
+        )?;
+        std::fs::write(
+            z.join("station.xml"),
+            fixture!("firewalld/station-zone.xml")
+                .replace("</zone>", &format!("{station_rich}</zone>")),
+        )?;
+        for (name, xml) in zones {
+            std::fs::write(z.join(format!("{name}.xml")), xml)?;
+        }
+        let host = crate::host::Root::new(dir.path());
+        let f = FirewallFacts {
+            chains: offline_firewalld(&host),
+            ..FirewallFacts::default()
+        };
+        Ok((f.inbound(4), f.inbound(6)))
+    }
+
+    #[test]
+    fn firewalld_zones_bound_to_interfaces_and_sources_and_rich_rules() -> std::io::Result<()> {
+        let denied = |i: &Inbound| matches!(i, Inbound::Denied(_));
+        let admitted = |i: &Inbound| matches!(i, Inbound::Admitted(_));
+        let trusted = fixture!("firewalld/trusted.xml");
+        let bound = |what: &str| trusted.replace("</zone>", &format!("{what}</zone>"));
+        let (v4, v6) = firewalld_judged("", &[("trusted", trusted)])?;
+        assert!(denied(&v4) && denied(&v6), "{v4:?} {v6:?}");
+        // An interface in the trusted zone: connections arriving there are accepted.
+        let (v4, v6) = firewalld_judged("", &[("trusted", &bound("<interface name=\"eth0\"/>"))])?;
+        assert!(admitted(&v4) && admitted(&v6), "{v4:?}");
+        // A trusted source subnet is not "any address"; the whole address space is.
+        let (v4, _) = firewalld_judged(
+            "",
+            &[("trusted", &bound("<source address=\"10.0.0.0/8\"/>"))],
+        )?;
+        assert!(denied(&v4), "{v4:?}");
+        let (v4, v6) = firewalld_judged(
+            "",
+            &[("trusted", &bound("<source address=\"0.0.0.0/0\"/>"))],
+        )?;
+        assert!(admitted(&v4) && denied(&v6), "{v4:?} {v6:?}");
+        // Rich rules accepting everything from a source.
+        for (rich, v4_open, v6_open) in [
+            ("<rule><accept/></rule>", true, true),
+            (
+                "<rule family=\"ipv4\"><source address=\"0.0.0.0/0\"/><accept/></rule>",
+                true,
+                false,
+            ),
+            (
+                "<rule family=\"ipv4\"><source address=\"10.0.0.0/8\" invert=\"true\"/><accept/></rule>",
+                true,
+                false,
+            ),
+            (
+                "<rule family=\"ipv6\"><source address=\"fd00::/8\"/><accept/></rule>",
+                false,
+                false,
+            ),
+            (
+                "<rule family=\"ipv4\"><port port=\"1024-65535\" protocol=\"tcp\"/><accept/></rule>",
+                true,
+                false,
+            ),
+            (
+                "<rule><service name=\"ssh\"/><accept/></rule>",
+                false,
+                false,
+            ),
+            (
+                "<rule><accept><limit value=\"10/m\"/></accept></rule>",
+                true,
+                true,
+            ),
+            ("<rule><drop/></rule><rule><accept/></rule>", false, false),
+        ] {
+            let (v4, v6) = firewalld_judged(rich, &[])?;
+            assert_eq!(
+                (admitted(&v4), admitted(&v6)),
+                (v4_open, v6_open),
+                "{rich}: {v4:?} {v6:?}"
+            );
+        }
         Ok(())
     }
 
