@@ -334,9 +334,11 @@ const UBUNTU2404: &[(&str, &str)] = &[
     ("network.risky_ports", "pass"),
     ("network.hl7_cleartext", "warn"),
     ("firewall.active", "pass"),
-    ("firewall.default_deny_inbound", "fail"),
-    ("firewall.ipv6_parity", "warn"),
-    ("firewall.listeners_covered", "warn"),
+    // ufw-init sets ip6tables INPUT to DROP when IPV6=no (the real ufw-init agrees:
+    // scripts/oracle/ufw.sh, case ubuntu2404-fixture), so IPv6 is denied, not open.
+    ("firewall.default_deny_inbound", "pass"),
+    ("firewall.ipv6_parity", "pass"),
+    ("firewall.listeners_covered", "pass"),
     ("services.legacy_cleartext", "pass"),
     ("services.unexpected", "warn"),
     ("patches.pending_security", "pass"),
@@ -414,7 +416,10 @@ fn ubuntu2404_statuses_and_details() {
         .filter_map(|o| o["process"].as_str())
         .collect();
     assert_eq!(held, ["systemd", "sshd"], "{owners}");
-    assert!(s.text("firewall.default_deny_inbound").contains("IPv6"));
+    assert!(
+        s.text("firewall.default_deny_inbound")
+            .contains("IPv6: denied by default (ip6 filter INPUT: policy drop)")
+    );
     assert!(s.text("patches.pending_all").contains("tzdata"));
     assert!(s.text("patches.data_fresh").contains("40"));
     assert!(s.summary("patches.reboot_required").contains("offline"));

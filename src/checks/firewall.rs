@@ -5,7 +5,7 @@ use super::network::{allowed_by_policy, network_evidence};
 use super::{Area, CheckContext, Finding, Status};
 use crate::host::Evidence;
 use crate::inspect::Facts;
-use crate::inspect::firewall::{FirewallFacts, PortFate};
+use crate::inspect::firewall::{FirewallFacts, Inbound, PortFate};
 use crate::inspect::network::Listener;
 use crate::policy::{Policy, Proto};
 use std::collections::BTreeSet;
@@ -34,7 +34,7 @@ pub fn evaluate(facts: &Facts, policy: &Policy, ctx: &CheckContext) -> Vec<Findi
     with_net.extend(network_evidence(facts));
     vec![
         active(facts, ctx).with_evidence(evidence.clone()),
-        default_deny(fw).with_evidence(evidence.clone()),
+        default_deny(fw, ctx).with_evidence(evidence.clone()),
         ipv6_parity(fw, facts).with_evidence(evidence),
         listeners_covered(facts, policy).with_evidence(with_net),
     ]
@@ -116,13 +116,44 @@ fn backend_lines(facts: &Facts) -> Vec<String> {
     out
 }
 
+/// Offline: a rule holding a construct we do not understand. nft might refuse the whole
+/// file for it, so whether anything loads at boot is not known.
+fn unsure_construct(fw: &FirewallFacts, ctx: &CheckContext) -> Option<String> {
+    if ctx.live {
+        return None; // the kernel already accepted the live ruleset
+    }
+    fw.chains.iter().find_map(|c| {
+        c.rule_summaries
+            .iter()
+            .find_map(|r| r.opaque.as_ref())
+            .map(|o| format!("{} ({}): {o}", c.label(), c.source))
+    })
+}
+
+fn load_error_lines(fw: &FirewallFacts) -> Vec<String> {
+    fw.load_errors
+        .iter()
+        .map(|e| format!("would not load at boot: {e}"))
+        .collect()
+}
+
 fn active(facts: &Facts, ctx: &CheckContext) -> Finding {
     const ID: &str = "firewall.active";
     let fw = &facts.firewall;
     let rules: usize = fw.chains.iter().map(|c| c.rules).sum();
-    let mut details = chain_lines(fw);
+    let mut details = load_error_lines(fw);
+    details.extend(chain_lines(fw));
     details.extend(backend_lines(facts));
     if fw.filters_anything() {
+        if let Some(what) = unsure_construct(fw, ctx) {
+            return Finding::unknown(
+                ID,
+                format!(
+                    "cannot tell whether the firewall configuration loads at boot: unsupported construct in {what}"
+                ),
+            )
+            .with_details(details);
+        }
         let how = if ctx.live {
             "loaded"
         } else {
@@ -136,6 +167,13 @@ fn active(facts: &Facts, ctx: &CheckContext) -> Finding {
                 fw.chains.len(),
                 sources(fw)
             ),
+        )
+        .with_details(details)
+    } else if let Some(e) = fw.load_errors.first() {
+        Finding::new(
+            ID,
+            Status::Fail,
+            format!("no firewall loads at boot: the configuration would be refused ({e})"),
         )
         .with_details(details)
     } else if !fw.chains.is_empty() {
@@ -160,44 +198,72 @@ fn active(facts: &Facts, ctx: &CheckContext) -> Finding {
     }
 }
 
-fn default_deny(fw: &FirewallFacts) -> Finding {
+fn default_deny(fw: &FirewallFacts, ctx: &CheckContext) -> Finding {
     const ID: &str = "firewall.default_deny_inbound";
-    let v4 = fw.default_deny(4);
+    let v4 = fw.inbound(4);
     let v6 = if ipv6_off(fw) {
-        Some("IPv6 is disabled in the kernel".to_string())
+        Inbound::Denied("IPv6 is disabled in the kernel".to_string())
     } else {
-        fw.default_deny(6)
+        fw.inbound(6)
     };
-    let line = |name: &str, v: &Option<String>| match v {
-        Some(why) => format!("{name}: denied by default ({why})"),
-        None => format!(
-            "{name}: NOT denied by default (input policy accepts and no final drop/reject rule)"
+    let line = |name: &str, v: &Inbound| match v {
+        Inbound::Denied(why) => format!("{name}: denied by default ({why})"),
+        Inbound::Admitted(why) => format!(
+            "{name}: NOT denied by default: a new connection to a port nothing allows is accepted ({why})"
+        ),
+        Inbound::Unknown(why) => format!("{name}: cannot tell ({why})"),
+    };
+    let mut details = load_error_lines(fw);
+    details.push(line("IPv4", &v4));
+    details.push(line("IPv6", &v6));
+    let not_loaded = fw
+        .load_errors
+        .first()
+        .map(|e| format!(" (the firewall configuration would not load at boot: {e})"))
+        .unwrap_or_default();
+    let admitted = |v: &Inbound| matches!(v, Inbound::Admitted(_));
+    let finding = match (&v4, &v6) {
+        (Inbound::Denied(_), Inbound::Denied(_)) => {
+            if let Some(what) = unsure_construct(fw, ctx) {
+                return Finding::unknown(
+                    ID,
+                    format!(
+                        "cannot tell whether the firewall configuration loads at boot: unsupported construct in {what}"
+                    ),
+                )
+                .with_details(details);
+            }
+            Finding::new(
+                ID,
+                Status::Pass,
+                "inbound traffic is denied by default for IPv4 and IPv6",
+            )
+        }
+        (a, b) if admitted(a) && admitted(b) => Finding::new(
+            ID,
+            Status::Fail,
+            format!("inbound traffic is not denied by default, for IPv4 or IPv6{not_loaded}"),
+        ),
+        (a, _) if admitted(a) => Finding::new(
+            ID,
+            Status::Fail,
+            format!("inbound IPv4 traffic is not denied by default{not_loaded}"),
+        ),
+        (_, b) if admitted(b) => Finding::new(
+            ID,
+            Status::Fail,
+            format!("inbound IPv6 traffic is not denied by default{not_loaded}"),
+        ),
+        (Inbound::Unknown(why), _) | (_, Inbound::Unknown(why)) => Finding::unknown(
+            ID,
+            format!("cannot tell whether inbound traffic is denied by default: {why}"),
+        ),
+        _ => Finding::unknown(
+            ID,
+            "cannot tell whether inbound traffic is denied by default",
         ),
     };
-    let details = vec![line("IPv4", &v4), line("IPv6", &v6)];
-    match (&v4, &v6) {
-        (Some(_), Some(_)) => Finding::new(
-            ID,
-            Status::Pass,
-            "inbound traffic is denied by default for IPv4 and IPv6",
-        ),
-        (None, None) => Finding::new(
-            ID,
-            Status::Fail,
-            "inbound traffic is not denied by default, for IPv4 or IPv6",
-        ),
-        (None, Some(_)) => Finding::new(
-            ID,
-            Status::Fail,
-            "inbound IPv4 traffic is not denied by default",
-        ),
-        (Some(_), None) => Finding::new(
-            ID,
-            Status::Fail,
-            "inbound IPv6 traffic is not denied by default",
-        ),
-    }
-    .with_details(details)
+    finding.with_details(details)
 }
 
 /// Ports worth comparing across IP versions: every port a rule names, and every listener.

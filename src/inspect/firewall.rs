@@ -107,9 +107,113 @@ pub struct Rule {
     /// the rule applies to some packets only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<String>,
+    /// How the matches kept only as `conditions` relate to the default-deny probe (see
+    /// [`Reach`]); None when the parser did not classify them, and then any condition
+    /// counts as "may match some".
+    #[serde(skip)]
+    pub reach: Option<Reach>,
+    /// A construct the parser does not understand: what the rule does is not known.
+    #[serde(skip)]
+    pub opaque: Option<String>,
+}
+
+/// How a rule's matches relate to the default-deny probe: a new inbound TCP or UDP
+/// connection, arriving on a network (not loopback) interface, from a source address no rule
+/// names, to a port no rule names. Ordered: the meet of two matches is the smaller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Reach {
+    /// No such connection matches (`ip saddr 10.0.0.0/8`, `tcp dport 22`, `iif lo`).
+    Never,
+    /// Some may match, or we cannot tell (`limit rate 5/second`, `fib daddr type local`).
+    Some,
+    /// Every such connection matches (`ct state new`, `tcp dport != 22`, `ip saddr 0.0.0.0/0`).
+    Every,
+}
+
+/// Whether new inbound connections to ports nothing allows are denied, for one IP version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inbound {
+    /// Dropped or rejected, whatever their source: the reason.
+    Denied(String),
+    /// Some are accepted: the rule or policy that accepts them.
+    Admitted(String),
+    /// The ruleset holds something we cannot judge: what.
+    Unknown(String),
+}
+
+/// Ports covered by a set of ranges (1..=65535; port 0 is never a connection's).
+fn ports_covered(ranges: &[PortRange]) -> u32 {
+    let mut r: Vec<(u32, u32)> = ranges
+        .iter()
+        .map(|p| (u32::from(p.from.max(1)), u32::from(p.to)))
+        .filter(|(a, b)| a <= b)
+        .collect();
+    r.sort_unstable();
+    let mut total = 0;
+    let mut end = 0u32;
+    for (a, b) in r {
+        let a = a.max(end + 1);
+        if b >= a {
+            total += b - a + 1;
+            end = b;
+        }
+    }
+    total
+}
+
+/// A destination-port match as the probe sees it: every port → every connection; a range
+/// wider than the well-known ports (more than 1024 ports) admits arbitrary ports, so it may
+/// match; a narrower list names ports, and the probe's port is one no rule names.
+pub fn ports_reach(ranges: &[PortRange]) -> Reach {
+    match ports_covered(ranges) {
+        65535.. => Reach::Every,
+        1025.. => Reach::Some,
+        _ => Reach::Never,
+    }
+}
+
+fn proto_matches(p: &str, proto: &str) -> bool {
+    let p = p.to_ascii_lowercase();
+    p == proto
+        || matches!(p.as_str(), "all" | "0" | "any")
+        || (proto == "tcp" && p == "6")
+        || (proto == "udp" && p == "17")
 }
 
 impl Rule {
+    /// Records a match kept as a condition, with how it relates to the default-deny probe.
+    pub fn condition(&mut self, text: String, reach: Reach) {
+        self.conditions.push(text);
+        self.narrow(reach);
+    }
+
+    /// Narrows the rule's reach by one more match.
+    pub fn narrow(&mut self, reach: Reach) {
+        self.reach = Some(self.reach.unwrap_or(Reach::Every).min(reach));
+    }
+
+    /// How this rule's matches relate to the default-deny probe over `proto` and `version`.
+    pub fn probe_reach(&self, proto: &str, version: u8) -> Reach {
+        if self.loopback_only || self.ip_version.is_some_and(|v| v != version) {
+            return Reach::Never;
+        }
+        if !self.ct_states.is_empty() && !self.ct_states.iter().any(|s| s == "new") {
+            return Reach::Never;
+        }
+        if !self.protocols.is_empty() && !self.protocols.iter().any(|p| proto_matches(p, proto)) {
+            return Reach::Never;
+        }
+        let mut reach = self.reach.unwrap_or(if self.conditions.is_empty() {
+            Reach::Every
+        } else {
+            Reach::Some
+        });
+        if !self.dports.is_empty() {
+            reach = reach.min(ports_reach(&self.dports));
+        }
+        reach
+    }
+
     /// Whether a new inbound connection from the network could match this rule at all.
     fn may_match_new(&self, version: u8) -> bool {
         !self.loopback_only
@@ -190,6 +294,39 @@ pub struct Chain {
     /// Where it was read from (`nft -j list ruleset`, `/etc/nftables.conf`, ...).
     #[serde(default)]
     pub source: String,
+    /// Base-chain priority (lower runs first); before conntrack (< -200) a packet has no
+    /// connection state yet, so `ct` matches cannot match.
+    #[serde(skip)]
+    pub priority: Option<i64>,
+}
+
+/// nft's named priorities (ip, ip6, inet): `filter`, `raw - 10`, `-150`.
+pub fn parse_priority(words: &[&str]) -> Option<i64> {
+    let base = |w: &str| -> Option<i64> {
+        Some(match w {
+            "raw" => -300,
+            "mangle" => -150,
+            "dstnat" => -100,
+            "filter" => 0,
+            "security" => 50,
+            "srcnat" => 100,
+            n => n.parse().ok()?,
+        })
+    };
+    match words {
+        [w, "+", n, ..] => Some(base(w)? + n.parse::<i64>().ok()?),
+        [w, "-", n, ..] => Some(base(w)? - n.parse::<i64>().ok()?),
+        [w, ..] => {
+            if let Some((a, b)) = w.split_once('+').filter(|(a, _)| !a.is_empty()) {
+                return Some(base(a)? + b.parse::<i64>().ok()?);
+            }
+            if let Some((a, b)) = w.split_once('-').filter(|(a, _)| !a.is_empty()) {
+                return Some(base(a)? - b.parse::<i64>().ok()?);
+            }
+            base(w)
+        }
+        [] => None,
+    }
 }
 
 impl Chain {
@@ -223,6 +360,10 @@ pub struct FirewallFacts {
     /// when not known (offline image).
     #[serde(default)]
     pub ipv6_enabled: Option<bool>,
+    /// Offline: why a frontend enabled at boot would load nothing (`nft -f` or
+    /// `iptables-restore` refusing its file). Its rules are then not in `chains`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub load_errors: Vec<String>,
     pub unknown: Unseen,
 }
 
@@ -261,51 +402,195 @@ impl FirewallFacts {
             .find(|c| c.family == family && c.table == table && c.name == name)
     }
 
-    /// `Some(reason)` when every new inbound packet of this IP version not otherwise accepted
-    /// is dropped: an input chain with policy drop, or an unconditional drop/reject rule.
+    /// `Some(reason)` when new inbound connections of this IP version to ports nothing allows
+    /// are denied whatever their source (see [`FirewallFacts::inbound`]).
     pub fn default_deny(&self, version: u8) -> Option<String> {
-        self.input_chains(version).find_map(|c| {
-            if let Some(why) = self.terminal_deny(c, version, 0) {
-                return Some(why);
-            }
-            (c.policy.as_deref() == Some("drop")).then(|| format!("{}: policy drop", c.label()))
+        match self.inbound(version) {
+            Inbound::Denied(why) => Some(why),
+            _ => None,
+        }
+    }
+
+    /// Base chains a new inbound packet of this IP version traverses: prerouting and input,
+    /// in every table of its family and of `inet`.
+    fn inbound_chains(&self, version: u8) -> impl Iterator<Item = &Chain> {
+        self.chains.iter().filter(move |c| {
+            matches!(c.hook.as_deref(), Some("input" | "prerouting")) && c.covers(version)
         })
     }
 
-    fn terminal_deny(&self, c: &Chain, version: u8, depth: usize) -> Option<String> {
+    /// Judges "a new inbound TCP/UDP connection to a port nothing allows, from any address"
+    /// the way the kernel does: every base chain of the prerouting and input hooks sees the
+    /// packet in turn, an accept only ends its own chain, a drop anywhere is final. So the
+    /// connection is denied when some base chain drops every such packet, and admitted when
+    /// every chain may accept one. Matches we cannot decide are assumed to match (for an
+    /// accept) or not to match (for a drop).
+    pub fn inbound(&self, version: u8) -> Inbound {
+        let mut unknown = None;
+        let mut admitted = None;
+        for proto in ["tcp", "udp"] {
+            let mut denied = None;
+            let mut chain_unknown = None;
+            let mut chain_accept = None;
+            let mut chains = 0;
+            for c in self.inbound_chains(version) {
+                chains += 1;
+                match self.base_chain(c, proto, version) {
+                    ChainResult::Deny(why) => {
+                        denied = Some(why);
+                        break;
+                    }
+                    ChainResult::Unknown(why) => {
+                        chain_unknown = chain_unknown.or(Some(why));
+                    }
+                    ChainResult::Admit(why) => chain_accept = chain_accept.or(Some(why)),
+                }
+            }
+            if denied.is_some() {
+                continue;
+            }
+            if let Some(why) = chain_unknown {
+                unknown = unknown.or(Some(format!("{proto}: {why}")));
+            } else if chains == 0 {
+                admitted = admitted.or(Some("no inbound filter chain".to_string()));
+            } else if let Some(why) = chain_accept {
+                admitted = admitted.or(Some(format!("{proto} accepted by {why}")));
+            }
+        }
+        if let Some(why) = admitted {
+            return Inbound::Admitted(why);
+        }
+        if let Some(why) = unknown {
+            return Inbound::Unknown(why);
+        }
+        // Both protocols denied: name the TCP reason (they are almost always the same).
+        for c in self.inbound_chains(version) {
+            if let ChainResult::Deny(why) = self.base_chain(c, "tcp", version) {
+                return Inbound::Denied(why);
+            }
+        }
+        Inbound::Unknown("no chain decided".into())
+    }
+
+    fn base_chain(&self, c: &Chain, proto: &str, version: u8) -> ChainResult {
+        let before_ct = c.priority.is_some_and(|p| p < -200);
+        let out = self.eval_chain(c, proto, version, 0, before_ct);
+        let mut accept = out.accept;
+        let mut drop = out.drop;
+        if out.fallthrough {
+            if c.policy.as_deref() == Some("drop") {
+                drop = drop.or(Some(format!("{}: policy drop", c.label())));
+            } else {
+                accept = accept.or(Some(format!(
+                    "{}: no rule decides and the policy accepts",
+                    c.label()
+                )));
+            }
+        }
+        if let Some(why) = accept {
+            ChainResult::Admit(why)
+        } else if let Some(why) = out.unknown {
+            ChainResult::Unknown(why)
+        } else {
+            ChainResult::Deny(drop.unwrap_or_else(|| format!("{}: drops", c.label())))
+        }
+    }
+
+    fn eval_chain(
+        &self,
+        c: &Chain,
+        proto: &str,
+        version: u8,
+        depth: usize,
+        before_ct: bool,
+    ) -> Outcomes {
+        let mut out = Outcomes::default();
         if depth > 16 {
-            return None;
+            out.unknown = Some(format!("{}: jumps nest deeper than 16", c.label()));
+            return out;
         }
         for r in &c.rule_summaries {
-            if !r.unconditional(version) {
+            let mut reach = r.probe_reach(proto, version);
+            if before_ct
+                && (!r.ct_states.is_empty() || r.conditions.iter().any(|c| c.starts_with("ct ")))
+            {
+                reach = Reach::Never; // no conntrack entry yet: `ct` matches break
+            }
+            if reach == Reach::Never {
+                continue;
+            }
+            let every = reach == Reach::Every;
+            let text = || format!("{}: `{}`", c.label(), r.describe());
+            if let Some(why) = &r.opaque {
+                out.unknown
+                    .get_or_insert_with(|| format!("{}: {why}", c.label()));
                 continue;
             }
             match r.verdict {
-                Verdict::Drop | Verdict::Reject => {
-                    return Some(format!(
-                        "{}: unconditional {} rule",
-                        c.label(),
-                        r.verdict.as_str()
-                    ));
+                Verdict::Accept | Verdict::Queue => {
+                    out.accept.get_or_insert_with(text);
+                    if every {
+                        return out;
+                    }
                 }
-                Verdict::Accept | Verdict::Return | Verdict::Queue => return None,
+                Verdict::Drop | Verdict::Reject => {
+                    out.drop.get_or_insert_with(|| {
+                        if r.unconditional(version) {
+                            format!("{}: unconditional {} rule", c.label(), r.verdict.as_str())
+                        } else {
+                            text()
+                        }
+                    });
+                    if every {
+                        return out;
+                    }
+                }
+                Verdict::Return => {
+                    out.fallthrough = true;
+                    if every {
+                        return out;
+                    }
+                }
                 Verdict::Jump | Verdict::Goto => {
                     let next = r
                         .target
                         .as_deref()
                         .and_then(|t| self.chain(&c.family, &c.table, t));
-                    if let Some(why) = next.and_then(|n| self.terminal_deny(n, version, depth + 1))
-                    {
-                        return Some(why);
+                    let Some(next) = next else {
+                        out.unknown.get_or_insert_with(|| {
+                            format!(
+                                "{}: {} to a chain that is not there",
+                                c.label(),
+                                r.verdict.as_str()
+                            )
+                        });
+                        continue;
+                    };
+                    let sub = self.eval_chain(next, proto, version, depth + 1, before_ct);
+                    if out.accept.is_none() {
+                        out.accept = sub.accept;
+                    }
+                    if out.drop.is_none() {
+                        out.drop = sub.drop;
+                    }
+                    if out.unknown.is_none() {
+                        out.unknown = sub.unknown;
                     }
                     if r.verdict == Verdict::Goto {
-                        return None;
+                        // A return in the goto target returns from this chain.
+                        out.fallthrough |= sub.fallthrough;
+                        if every {
+                            return out;
+                        }
+                    } else if every && !sub.fallthrough {
+                        return out;
                     }
                 }
                 Verdict::Continue | Verdict::None => {}
             }
         }
-        None
+        out.fallthrough = true;
+        out
     }
 
     /// What happens to a new connection from the network to `port`/`proto` over this IP version.
@@ -415,6 +700,22 @@ impl FirewallFacts {
             .iter()
             .any(|c| c.rules > 0 || c.policy.as_deref().is_some_and(|p| p != "accept"))
     }
+}
+
+/// What a chain may do with the probe: each verdict it may reach, with the first rule
+/// reaching it, and whether the probe may fall off its end (or return).
+#[derive(Debug, Default)]
+struct Outcomes {
+    accept: Option<String>,
+    drop: Option<String>,
+    unknown: Option<String>,
+    fallthrough: bool,
+}
+
+enum ChainResult {
+    Deny(String),
+    Admit(String),
+    Unknown(String),
 }
 
 enum Walk {
@@ -649,17 +950,24 @@ fn offline_ruleset(host: &dyn Host, facts: &mut FirewallFacts) {
             skipped.push(format!("{} (configured but not enabled at boot)", b.name));
             continue;
         }
-        let chains = match b.name.as_str() {
-            "nftables" => frontends::offline_nftables(host),
-            "iptables-persistent" => frontends::offline_iptables(host),
-            "ufw" => frontends::offline_ufw(host),
-            "firewalld" => frontends::offline_firewalld(host),
+        let loaded = match b.name.as_str() {
+            "nftables" => frontends::offline_nftables_loaded(host),
+            "iptables-persistent" => frontends::offline_iptables_loaded(host),
+            "ufw" => frontends::offline_ufw_loaded(host),
+            "firewalld" => frontends::Loaded {
+                chains: frontends::offline_firewalld(host),
+                ..frontends::Loaded::default()
+            },
             _ => continue,
         };
-        if let Some(first) = chains.first() {
+        facts.load_errors.extend(loaded.errors);
+        if let Some(first) = loaded.chains.first() {
             facts.sources.push(first.source.clone());
         }
-        facts.chains.extend(chains);
+        if let Some(fb) = facts.backends.iter_mut().find(|x| x.name == b.name) {
+            fb.notes.extend(loaded.notes);
+        }
+        facts.chains.extend(loaded.chains);
     }
     if facts.chains.is_empty() && !skipped.is_empty() {
         facts
@@ -696,6 +1004,7 @@ mod tests {
             rules: rules.len(),
             rule_summaries: rules,
             source: "test".into(),
+            priority: None,
         }
     }
 

@@ -1,7 +1,9 @@
 //! Firewall frontends from their configuration: which are present and enabled, and (for an
 //! offline image) the inbound rules each would load at boot.
 
-use super::{Backend, Chain, PortRange, Rule, Verdict, iptables_save, nft_text, parse_port_range};
+use super::{
+    Backend, Chain, PortRange, Reach, Rule, Verdict, iptables_save, nft_text, parse_port_range,
+};
 use crate::host::Host;
 use std::collections::BTreeMap;
 
@@ -18,15 +20,32 @@ const IPTABLES_FILES: [(&str, &str); 4] = [
 /// Targets whose `.wants` directories enable firewall units.
 const WANTS: [&str; 5] = ["sysinit", "basic", "multi-user", "network-pre", "network"];
 
-/// Whether a systemd unit is enabled (an enablement link in /etc/systemd/system/*.wants);
-/// None when the host has no /etc/systemd/system to tell.
+/// Unit directories systemd reads enablement links from, most local first.
+const UNIT_DIRS: [&str; 4] = [
+    "/etc/systemd/system",
+    "/run/systemd/system",
+    "/usr/lib/systemd/system",
+    "/lib/systemd/system",
+];
+
+/// Whether a systemd unit is enabled (an enablement link in a `*.wants` directory of any
+/// unit path); a unit masked in /etc or /run (a link to /dev/null) is not, whatever links
+/// remain. None when the host has no /etc/systemd/system to tell.
 pub fn unit_enabled(host: &dyn Host, unit: &str) -> Option<bool> {
-    for target in WANTS {
+    for dir in ["/etc/systemd/system", "/run/systemd/system"] {
         if host
-            .metadata(&format!("/etc/systemd/system/{target}.target.wants/{unit}"))
-            .is_ok()
+            .read_link(&format!("{dir}/{unit}"))
+            .is_ok_and(|t| t == "/dev/null")
         {
-            return Some(true);
+            return Some(false);
+        }
+    }
+    for dir in UNIT_DIRS {
+        for target in WANTS {
+            let link = format!("{dir}/{target}.target.wants/{unit}");
+            if host.metadata(&link).is_ok() || host.read_link(&link).is_ok() {
+                return Some(true);
+            }
         }
     }
     host.metadata("/etc/systemd/system").ok().map(|_| false)
@@ -68,9 +87,12 @@ pub fn detect(host: &dyn Host) -> Vec<Backend> {
         out.push(Backend {
             name: "ufw".into(),
             detected_by: vec![UFW_CONF.into()],
+            // ufw-init starts only on ENABLED=yes or YES (exactly), and only if ufw.service
+            // runs it at boot.
             enabled: Some(
                 conf.get("ENABLED")
-                    .is_some_and(|v| v.eq_ignore_ascii_case("yes")),
+                    .is_some_and(|v| v == "yes" || v == "YES")
+                    && unit_enabled(host, "ufw.service") != Some(false),
             ),
             notes,
         });
@@ -146,20 +168,53 @@ pub fn parse_shell_vars(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// What an offline frontend would load at boot: its chains, or why it would load nothing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Loaded {
+    pub chains: Vec<Chain>,
+    /// What makes the loader refuse the configuration (then `chains` is empty).
+    pub errors: Vec<String>,
+    /// Notes worth showing (dormant tables).
+    pub notes: Vec<String>,
+}
+
 /// nftables.conf with its `include "…"` lines inlined (depth-limited, globs in the last
-/// path component), parsed.
+/// path component), parsed. nft loads a file as one transaction: any error, a missing
+/// include among them, and nothing of it is loaded.
 pub fn offline_nftables(host: &dyn Host) -> Vec<Chain> {
+    offline_nftables_loaded(host).chains
+}
+
+pub fn offline_nftables_loaded(host: &dyn Host) -> Loaded {
     let Some((path, text)) = NFTABLES_CONF
         .iter()
         .find_map(|p| host.read(p).ok().map(|f| (*p, f.text)))
     else {
-        return Vec::new();
+        return Loaded::default();
     };
-    let text = inline_includes(host, &text, 0);
-    nft_text::parse(&text, path).chains
+    let mut errors = Vec::new();
+    let text = inline_includes(host, &text, 0, &mut errors);
+    let conf = nft_text::parse(&text, path);
+    errors.extend(conf.errors.iter().map(|e| format!("{path}: {e}")));
+    if errors.is_empty() {
+        Loaded {
+            chains: conf.chains,
+            errors,
+            notes: conf
+                .dormant
+                .iter()
+                .map(|d| format!("dormant table {d} ignored"))
+                .collect(),
+        }
+    } else {
+        Loaded {
+            errors,
+            ..Loaded::default()
+        }
+    }
 }
 
-fn inline_includes(host: &dyn Host, text: &str, depth: usize) -> String {
+fn inline_includes(host: &dyn Host, text: &str, depth: usize, errors: &mut Vec<String>) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
         let t = line.trim();
@@ -175,14 +230,24 @@ fn inline_includes(host: &dyn Host, text: &str, depth: usize) -> String {
                 } else {
                     format!("/etc/{p}")
                 };
-                for file in expand_glob(host, &p) {
-                    if let Ok(f) = host.read(&file) {
-                        out.push_str(&inline_includes(host, &f.text, depth + 1));
-                        out.push('\n');
+                let globbed = p.contains(['*', '?', '[']);
+                let files = expand_glob(host, &p);
+                for file in files {
+                    match host.read(&file) {
+                        Ok(f) => {
+                            out.push_str(&inline_includes(host, &f.text, depth + 1, errors));
+                            out.push('\n');
+                        }
+                        // nft refuses a missing include; a glob matching nothing is fine.
+                        Err(e) if !globbed => {
+                            errors.push(format!("include \"{p}\": {e}"));
+                        }
+                        Err(_) => {}
                     }
                 }
             }
-            _ => {
+            Some(p) => errors.push(format!("include \"{p}\": includes nest too deep to follow")),
+            None => {
                 out.push_str(line);
                 out.push('\n');
             }
@@ -206,10 +271,38 @@ fn expand_glob(host: &dyn Host, path: &str) -> Vec<String> {
 
 /// /etc/iptables/rules.v4 and rules.v6 (or RHEL's /etc/sysconfig/iptables).
 pub fn offline_iptables(host: &dyn Host) -> Vec<Chain> {
-    let mut out = Vec::new();
+    offline_iptables_loaded(host).chains
+}
+
+/// The unit that loads each saved-rules file at boot.
+fn iptables_loader(path: &str) -> &'static str {
+    match path {
+        "/etc/sysconfig/iptables" => "iptables.service",
+        "/etc/sysconfig/ip6tables" => "ip6tables.service",
+        _ => "netfilter-persistent.service",
+    }
+}
+
+/// Each saved-rules file its own unit loads at boot (netfilter-persistent for Debian's
+/// rules.v4/rules.v6; RHEL's iptables and ip6tables services separately), each with
+/// `iptables-restore` semantics: a file it refuses loads nothing.
+pub fn offline_iptables_loaded(host: &dyn Host) -> Loaded {
+    let mut out = Loaded::default();
     for (path, family) in IPTABLES_FILES {
-        if let Ok(f) = host.read(path) {
-            out.extend(iptables_save::parse(&f.text, family, path));
+        let Ok(f) = host.read(path) else { continue };
+        let unit = iptables_loader(path);
+        if unit_enabled(host, unit) == Some(false) {
+            out.notes
+                .push(format!("{path} not loaded: {unit} is not enabled"));
+            continue;
+        }
+        let errors = iptables_save::restore_errors(&f.text);
+        if errors.is_empty() {
+            out.chains
+                .extend(iptables_save::parse(&f.text, family, path));
+        } else {
+            out.errors
+                .extend(errors.into_iter().map(|e| format!("{path}: {e}")));
         }
     }
     out
@@ -245,6 +338,7 @@ fn base_input(
         rules: rules.len(),
         rule_summaries: rules,
         source: source.into(),
+        priority: Some(0),
     }
 }
 
@@ -263,33 +357,197 @@ fn established_and_loopback() -> Vec<Rule> {
     ]
 }
 
-/// ufw as /etc/default/ufw and /etc/ufw/user.rules describe it: the default input policy,
-/// then the user's rules (IPv6 too when IPV6=yes).
+/// The ufw chains ufw-init itself creates before loading any file.
+const UFW_CHAINS: [&str; 18] = [
+    "before-logging-input",
+    "before-logging-output",
+    "before-logging-forward",
+    "before-input",
+    "before-output",
+    "before-forward",
+    "after-input",
+    "after-output",
+    "after-forward",
+    "after-logging-input",
+    "after-logging-output",
+    "after-logging-forward",
+    "reject-input",
+    "reject-output",
+    "reject-forward",
+    "track-input",
+    "track-output",
+    "track-forward",
+];
+const UFW_USER_CHAINS: [&str; 8] = [
+    "user-input",
+    "user-output",
+    "user-forward",
+    "user-logging-input",
+    "user-logging-output",
+    "user-logging-forward",
+    "user-limit",
+    "user-limit-accept",
+];
+
+/// ufw as `ufw-init start` loads it (/lib/ufw/ufw-init-functions): its primary chains and
+/// INPUT jumps, the reject and tracking chains the default policy asks for, before.rules,
+/// after.rules and user.rules each restored with --noflush (a file iptables-restore refuses
+/// adds nothing, the others still load), then the INPUT policy. With IPV6 other than
+/// yes/YES, IPv6 gets policy DROP with only loopback accepted.
 pub fn offline_ufw(host: &dyn Host) -> Vec<Chain> {
+    offline_ufw_loaded(host).chains
+}
+
+pub fn offline_ufw_loaded(host: &dyn Host) -> Loaded {
     let defaults = host
         .read(UFW_DEFAULTS)
         .map(|d| parse_shell_vars(&d.text))
         .unwrap_or_default();
     let policy = defaults
         .get("DEFAULT_INPUT_POLICY")
-        .map_or("DROP", String::as_str);
+        .cloned()
+        .unwrap_or_default();
     let ipv6 = defaults
         .get("IPV6")
-        .is_none_or(|v| v.eq_ignore_ascii_case("yes"));
-    let source = "/etc/ufw (ufw.conf, /etc/default/ufw, user.rules)";
-    ufw_chains(
-        policy,
-        ipv6,
-        &host
-            .read("/etc/ufw/user.rules")
-            .map(|f| f.text)
-            .unwrap_or_default(),
-        &host
-            .read("/etc/ufw/user6.rules")
-            .map(|f| f.text)
-            .unwrap_or_default(),
-        source,
-    )
+        .is_some_and(|v| v == "yes" || v == "YES");
+    let read = |p: &str| host.read(p).map(|f| f.text).ok();
+    let mut out = Loaded::default();
+    for (family, ty) in [("ip", ""), ("ip6", "6")] {
+        if family == "ip6" && !ipv6 {
+            out.chains.extend(iptables_save::parse(
+                "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT DROP [0:0]\n-A INPUT -i lo -j ACCEPT\nCOMMIT\n",
+                "ip6",
+                "ufw-init (IPV6 off: IPv6 dropped)",
+            ));
+            continue;
+        }
+        let files = [
+            format!("/etc/ufw/before{ty}.rules"),
+            format!("/etc/ufw/after{ty}.rules"),
+            format!("/etc/ufw/user{ty}.rules"),
+        ];
+        let (text, notes) = ufw_restore_text(
+            &policy,
+            ty,
+            files.map(|f| {
+                let t = read(&f);
+                (f, t)
+            }),
+        );
+        out.notes.extend(notes);
+        out.chains.extend(iptables_save::parse(
+            &text,
+            family,
+            &format!("ufw-init (/etc/default/ufw, /etc/ufw/before{ty}.rules, after{ty}.rules, user{ty}.rules)"),
+        ));
+    }
+    out
+}
+
+/// Everything ufw-init feeds iptables-restore for one IP version, as one text, and notes on
+/// files it would skip.
+fn ufw_restore_text(
+    policy: &str,
+    ty: &str,
+    [before, after, user]: [(String, Option<String>); 3],
+) -> (String, Vec<String>) {
+    let chain = |n: &str| format!("ufw{ty}-{n}");
+    let mut notes = Vec::new();
+    let mut t = String::from("*filter\n");
+    for c in UFW_CHAINS {
+        t.push_str(&format!(":{} - [0:0]\n", chain(c)));
+    }
+    for c in [
+        "before-logging-input",
+        "before-input",
+        "after-input",
+        "after-logging-input",
+        "reject-input",
+        "track-input",
+    ] {
+        t.push_str(&format!("-A INPUT -j {}\n", chain(c)));
+    }
+    if policy == "REJECT" {
+        t.push_str(&format!("-A {} -j REJECT\n", chain("reject-input")));
+    }
+    if policy == "ACCEPT" {
+        for p in ["tcp", "udp"] {
+            t.push_str(&format!(
+                "-A {} -p {p} -m conntrack --ctstate NEW -j ACCEPT\n",
+                chain("track-input")
+            ));
+        }
+    }
+    for c in ["logging-deny", "logging-allow", "skip-to-policy-input"] {
+        t.push_str(&format!(":{} - [0:0]\n", chain(c)));
+    }
+    if matches!(policy, "DROP" | "ACCEPT" | "REJECT") {
+        t.push_str(&format!(
+            "-A {} -j {policy}\n",
+            chain("skip-to-policy-input")
+        ));
+    }
+    t.push_str("COMMIT\n");
+    let mut existing: Vec<String> = UFW_CHAINS
+        .iter()
+        .chain(
+            [
+                "logging-deny",
+                "logging-allow",
+                "skip-to-policy-input",
+                "skip-to-policy-output",
+                "skip-to-policy-forward",
+            ]
+            .iter(),
+        )
+        .map(|c| chain(c))
+        .collect();
+    existing.extend(UFW_USER_CHAINS.iter().map(|c| chain(c)));
+    for (path, text) in [before, after] {
+        match text {
+            Some(text) => {
+                let errors = iptables_save::restore_errors_with(&text, &existing);
+                if errors.is_empty() {
+                    t.push_str(&text);
+                    t.push('\n');
+                } else {
+                    notes.push(format!("{path} not loaded: {}", errors.join("; ")));
+                }
+            }
+            None => notes.push(format!("{path} missing")),
+        }
+    }
+    let (path, text) = user;
+    match text {
+        Some(text) => {
+            t.push_str("*filter\n");
+            for c in UFW_USER_CHAINS {
+                t.push_str(&format!(":{} - [0:0]\n", chain(c)));
+            }
+            t.push_str("COMMIT\n");
+            let errors = iptables_save::restore_errors_with(&text, &existing);
+            if errors.is_empty() {
+                t.push_str(&text);
+                t.push('\n');
+            } else {
+                notes.push(format!("{path} not loaded: {}", errors.join("; ")));
+            }
+            t.push_str(&format!(
+                "*filter\n-A {} -j {}\nCOMMIT\n",
+                chain("before-input"),
+                chain("user-input")
+            ));
+        }
+        None => notes.push(format!("{path} missing")),
+    }
+    // The policy is set last; a value iptables-restore does not know (`drop`) is refused and
+    // INPUT keeps the kernel's ACCEPT.
+    let input = match policy {
+        "DROP" | "REJECT" => "DROP",
+        _ => "ACCEPT",
+    };
+    t.push_str(&format!("*filter\n:INPUT {input} [0:0]\nCOMMIT\n"));
+    (t, notes)
 }
 
 /// The chains an enabled ufw loads, from its settings and user rule files.
@@ -342,6 +600,93 @@ pub struct Zone {
     pub services: Vec<String>,
     pub ports: Vec<(PortRange, String)>,
     pub rich_rules: usize,
+    /// Interfaces bound to the zone (`<interface name="eth0"/>`).
+    pub interfaces: Vec<String>,
+    /// Source addresses bound to the zone (`<source address="10.0.0.0/8"/>`).
+    pub sources: Vec<String>,
+    pub rich: Vec<RichRule>,
+}
+
+/// A rich rule, as far as a new inbound connection goes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RichRule {
+    /// 4 or 6 (`family="ipv4"`).
+    pub family: Option<u8>,
+    /// `address`, `ipset` or `mac` of `<source>`, and whether it is inverted.
+    pub source: Option<(String, bool)>,
+    pub service: Option<String>,
+    pub port: Option<(PortRange, String)>,
+    pub protocol: Option<String>,
+    /// accept | drop | reject | mark | … (the action element).
+    pub action: String,
+    /// Elements that limit the rule in ways not modelled (destination, source-port, limit).
+    pub limited_by: Vec<String>,
+}
+
+fn rich_rules(xml: &str) -> Vec<RichRule> {
+    let mut out = Vec::new();
+    let mut rest = xml;
+    while let Some(start) = rest.find("<rule") {
+        let seg_end = rest[start..]
+            .find("</rule>")
+            .map_or(rest.len(), |e| start + e + 7);
+        let seg = &rest[start..seg_end];
+        rest = &rest[seg_end..];
+        let attrs = tags(seg, "rule").into_iter().next().unwrap_or_default();
+        let family = match attrs.get("family").map(String::as_str) {
+            Some("ipv4") => Some(4),
+            Some("ipv6") => Some(6),
+            _ => None,
+        };
+        let source = tags(seg, "source").into_iter().next().map(|a| {
+            let what = ["address", "ipset", "mac"]
+                .iter()
+                .find_map(|k| a.get(*k).map(|v| format!("{k}={v}")))
+                .unwrap_or_default();
+            let invert = a
+                .get("invert")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("yes"));
+            (what, invert)
+        });
+        let action = [
+            "accept",
+            "drop",
+            "reject",
+            "mark",
+            "forward-port",
+            "masquerade",
+        ]
+        .iter()
+        .find(|t| !tags(seg, t).is_empty())
+        .map_or_else(String::new, |t| (*t).to_string());
+        let mut limited_by = Vec::new();
+        for t in [
+            "destination",
+            "source-port",
+            "limit",
+            "icmp-block",
+            "icmp-type",
+            "tcp-mss-clamp",
+        ] {
+            if !tags(seg, t).is_empty() {
+                limited_by.push(t.to_string());
+            }
+        }
+        out.push(RichRule {
+            family,
+            source,
+            service: tags(seg, "service")
+                .into_iter()
+                .find_map(|a| a.get("name").cloned()),
+            port: ports_of(seg).into_iter().next(),
+            protocol: tags(seg, "protocol")
+                .into_iter()
+                .find_map(|a| a.get("value").map(|v| v.to_ascii_lowercase())),
+            action,
+            limited_by,
+        });
+    }
+    out
 }
 
 /// Attributes of every `<tag …>` in an XML text (comments removed first).
@@ -415,6 +760,15 @@ pub fn parse_firewalld_zone(xml: &str) -> Zone {
             .collect(),
         ports: ports_of(&plain),
         rich_rules: tags(xml, "rule").len(),
+        interfaces: tags(&plain, "interface")
+            .into_iter()
+            .filter_map(|a| a.get("name").cloned())
+            .collect(),
+        sources: tags(&plain, "source")
+            .into_iter()
+            .filter_map(|a| a.get("address").or_else(|| a.get("ipset")).cloned())
+            .collect(),
+        rich: rich_rules(xml),
     }
 }
 
@@ -431,13 +785,22 @@ pub fn ports_of(xml: &str) -> Vec<(PortRange, String)> {
         .collect()
 }
 
-/// The default zone of firewalld, as an inet input chain.
+/// Whether an address names every address (`0.0.0.0/0`, `::/0`).
+fn whole_space(a: &str) -> bool {
+    let a = a.strip_prefix("address=").unwrap_or(a);
+    a == "0.0.0.0/0" || a == "::/0"
+}
+
+/// firewalld's inbound dispatch (nftables backend): a connection from a source bound to a
+/// zone goes to that zone, else one arriving on an interface bound to a zone goes there,
+/// else to the default zone. The probe comes from an address no zone names and may arrive
+/// on any interface, so every zone with an interface is a place it may land.
 pub fn offline_firewalld(host: &dyn Host) -> Vec<Chain> {
     let conf = host
         .read(FIREWALLD_CONF)
         .map(|f| parse_shell_vars(&f.text))
         .unwrap_or_default();
-    let zone_name = conf
+    let default = conf
         .get("DefaultZone")
         .cloned()
         .unwrap_or_else(|| "public".into());
@@ -449,17 +812,190 @@ pub fn offline_firewalld(host: &dyn Host) -> Vec<Chain> {
         .iter()
         .find_map(|p| host.read(p).ok().map(|f| (p.clone(), f.text)))
     };
-    let Some((zone_path, zone_xml)) = read_first("zones", &zone_name) else {
+    let mut names: Vec<String> = ["/etc/firewalld/zones", "/usr/lib/firewalld/zones"]
+        .iter()
+        .flat_map(|d| host.read_dir(d).unwrap_or_default())
+        .filter_map(|n| n.strip_suffix(".xml").map(str::to_string))
+        .collect();
+    names.sort();
+    names.dedup();
+    let Some((default_path, _)) = read_first("zones", &default) else {
         return Vec::new();
     };
-    let zone = parse_firewalld_zone(&zone_xml);
-    let mut services = BTreeMap::new();
+    let mut dispatch = established_and_loopback();
+    let mut chains = Vec::new();
+    for name in names.iter().chain(std::iter::once(&default)) {
+        let Some((path, xml)) = read_first("zones", name) else {
+            continue;
+        };
+        let zone = parse_firewalld_zone(&xml);
+        let is_default = *name == default;
+        let goto = |reach: Reach, cond: String| {
+            let mut r = Rule {
+                verdict: Verdict::Goto,
+                target: Some(format!("zone {name}")),
+                ..Rule::default()
+            };
+            r.condition(cond, reach);
+            r
+        };
+        let mut used = is_default;
+        for src in &zone.sources {
+            if whole_space(src) {
+                let mut r = goto(Reach::Every, format!("source {src}"));
+                r.ip_version = Some(if src.contains(':') { 6 } else { 4 });
+                dispatch.insert(2, r);
+                used = true;
+            }
+        }
+        for i in &zone.interfaces {
+            if i == "lo" {
+                continue;
+            }
+            dispatch.push(goto(Reach::Some, format!("iifname {i}")));
+            used = true;
+        }
+        if !used
+            || chains
+                .iter()
+                .any(|c: &Chain| c.name == format!("zone {name}"))
+        {
+            continue;
+        }
+        let mut services = BTreeMap::new();
+        for s in zone
+            .services
+            .iter()
+            .chain(zone.rich.iter().filter_map(|r| r.service.as_ref()))
+        {
+            if let Some((_, xml)) = read_first("services", s) {
+                services.insert(s.clone(), ports_of(&xml));
+            }
+        }
+        let mut rules = zone_rules(&zone, &services);
+        rules.push(Rule {
+            verdict: match zone.target.as_str() {
+                "ACCEPT" => Verdict::Accept,
+                "DROP" => Verdict::Drop,
+                _ => Verdict::Reject,
+            },
+            ..Rule::default()
+        });
+        chains.push(Chain {
+            family: "inet".into(),
+            table: "firewalld".into(),
+            name: format!("zone {name}"),
+            rules: rules.len(),
+            rule_summaries: rules,
+            source: path,
+            ..Chain::default()
+        });
+    }
+    dispatch.push(Rule {
+        verdict: Verdict::Goto,
+        target: Some(format!("zone {default}")),
+        ..Rule::default()
+    });
+    let mut out = vec![base_input(
+        "inet",
+        "firewalld",
+        "filter_INPUT",
+        "accept",
+        dispatch,
+        &default_path,
+    )];
+    out.extend(chains);
+    out
+}
+
+/// The rules a zone holds for new inbound connections, deny rich rules first (firewalld's
+/// `_deny` chain runs before `_allow`), without the zone's target.
+fn zone_rules(zone: &Zone, services: &BTreeMap<String, Vec<(PortRange, String)>>) -> Vec<Rule> {
+    let accept = |range: PortRange, proto: &str| Rule {
+        verdict: Verdict::Accept,
+        protocols: vec![proto.to_string()],
+        dports: vec![range],
+        ..Rule::default()
+    };
+    let mut deny = Vec::new();
+    let mut allow = Vec::new();
     for s in &zone.services {
-        if let Some((_, xml)) = read_first("services", s) {
-            services.insert(s.clone(), ports_of(&xml));
+        match services.get(s) {
+            Some(ports) => allow.extend(ports.iter().map(|(r, p)| accept(*r, p))),
+            None => allow.push(Rule {
+                verdict: Verdict::Accept,
+                conditions: vec![format!("service {s} (definition not found)")],
+                ..Rule::default()
+            }),
         }
     }
-    vec![firewalld_chain(&zone_name, &zone, &services, &zone_path)]
+    allow.extend(zone.ports.iter().map(|(r, p)| accept(*r, p)));
+    for rich in &zone.rich {
+        let verdict = match rich.action.as_str() {
+            "accept" => Verdict::Accept,
+            "drop" => Verdict::Drop,
+            "reject" => Verdict::Reject,
+            _ => continue, // mark, forward-port, masquerade: no inbound verdict
+        };
+        let mut r = Rule {
+            verdict,
+            ip_version: rich.family,
+            ..Rule::default()
+        };
+        if let Some((src, invert)) = &rich.source {
+            // The probe's source is one no rule names: it is outside every named source,
+            // inside an inverted one.
+            let inside = whole_space(src) != *invert;
+            r.condition(
+                format!("source {}{src}", if *invert { "NOT " } else { "" }),
+                if inside { Reach::Every } else { Reach::Never },
+            );
+        }
+        if let Some(p) = &rich.protocol {
+            r.protocols = vec![p.clone()];
+        }
+        if let Some((range, proto)) = &rich.port {
+            r.protocols = vec![proto.clone()];
+            r.dports = vec![*range];
+        }
+        for what in &rich.limited_by {
+            r.condition(what.clone(), Reach::Some);
+        }
+        match rich.service.as_ref().map(|s| (s, services.get(s))) {
+            None => (if verdict == Verdict::Accept {
+                &mut allow
+            } else {
+                &mut deny
+            })
+            .push(r),
+            Some((_, Some(ports))) => {
+                for (range, proto) in ports {
+                    let mut x = r.clone();
+                    x.protocols = vec![proto.clone()];
+                    x.dports = vec![*range];
+                    (if verdict == Verdict::Accept {
+                        &mut allow
+                    } else {
+                        &mut deny
+                    })
+                    .push(x);
+                }
+            }
+            Some((s, None)) => {
+                r.condition(format!("service {s} (definition not found)"), Reach::Some);
+                (if verdict == Verdict::Accept {
+                    &mut allow
+                } else {
+                    &mut deny
+                })
+                .push(r);
+            }
+        }
+    }
+    let mut rules = established_and_loopback();
+    rules.extend(deny);
+    rules.extend(allow);
+    rules
 }
 
 /// A zone as the inbound chain firewalld builds from it.
@@ -469,31 +1005,7 @@ pub fn firewalld_chain(
     services: &BTreeMap<String, Vec<(PortRange, String)>>,
     source: &str,
 ) -> Chain {
-    let mut rules = established_and_loopback();
-    let accept = |range: PortRange, proto: &str| Rule {
-        verdict: Verdict::Accept,
-        protocols: vec![proto.to_string()],
-        dports: vec![range],
-        ..Rule::default()
-    };
-    for s in &zone.services {
-        match services.get(s) {
-            Some(ports) => rules.extend(ports.iter().map(|(r, p)| accept(*r, p))),
-            None => rules.push(Rule {
-                verdict: Verdict::Accept,
-                conditions: vec![format!("service {s} (definition not found)")],
-                ..Rule::default()
-            }),
-        }
-    }
-    rules.extend(zone.ports.iter().map(|(r, p)| accept(*r, p)));
-    if zone.rich_rules > 0 {
-        rules.push(Rule {
-            verdict: Verdict::Accept,
-            conditions: vec![format!("{} rich rule(s) (not decoded)", zone.rich_rules)],
-            ..Rule::default()
-        });
-    }
+    let rules = zone_rules(zone, services);
     let policy = match zone.target.as_str() {
         "DROP" => "drop",
         "ACCEPT" => "accept",
@@ -512,7 +1024,7 @@ pub fn firewalld_chain(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspect::firewall::{FirewallFacts, PortFate};
+    use crate::inspect::firewall::{FirewallFacts, Inbound, PortFate};
     use crate::policy::Proto;
 
     macro_rules! fixture {
@@ -644,6 +1156,182 @@ mod tests {
         assert_eq!(z.services, ["a"]);
         assert_eq!(z.ports, [(PortRange::one(9), "udp".to_string())]);
         assert_eq!(parse_firewalld_zone("").target, "default");
+    }
+
+    /// A tree with ufw's packaged files (fixtures) and the given settings.
+    fn ufw_tree(enabled: &str, defaults: &str, user: &str) -> std::io::Result<tempfile::TempDir> {
+        let dir = tempfile::tempdir()?;
+        let etc = dir.path().join("etc");
+        std::fs::create_dir_all(etc.join("ufw"))?;
+        std::fs::create_dir_all(etc.join("default"))?;
+        std::fs::create_dir_all(etc.join("systemd/system/multi-user.target.wants"))?;
+        std::os::unix::fs::symlink(
+            "/usr/lib/systemd/system/ufw.service",
+            etc.join("systemd/system/multi-user.target.wants/ufw.service"),
+        )?;
+        std::fs::write(etc.join("ufw/ufw.conf"), format!("ENABLED={enabled}\n"))?;
+        std::fs::write(etc.join("default/ufw"), defaults)?;
+        std::fs::write(etc.join("ufw/user.rules"), user)?;
+        std::fs::write(etc.join("ufw/user6.rules"), fixture!("ufw/user6.rules"))?;
+        Ok(dir)
+    }
+
+    #[test]
+    fn ufw_as_ufw_init_loads_it() -> std::io::Result<()> {
+        let judge = |dir: &tempfile::TempDir| {
+            let host = crate::host::Root::new(dir.path());
+            let f = FirewallFacts {
+                chains: offline_ufw(&host),
+                ..FirewallFacts::default()
+            };
+            (f.inbound(4), f.inbound(6))
+        };
+        let denied = |i: &Inbound| matches!(i, Inbound::Denied(_));
+        // IPV6=no: ufw-init still sets ip6tables INPUT DROP.
+        let d = ufw_tree(
+            "yes",
+            "IPV6=no\nDEFAULT_INPUT_POLICY=\"DROP\"\n",
+            fixture!("ufw/user-allow-ssh.rules"),
+        )?;
+        let (v4, v6) = judge(&d);
+        assert!(denied(&v4) && denied(&v6), "{v4:?} {v6:?}");
+        // ACCEPT adds conntrack NEW accepts to ufw-track-input.
+        let d = ufw_tree(
+            "yes",
+            "IPV6=yes\nDEFAULT_INPUT_POLICY=\"ACCEPT\"\n",
+            fixture!("ufw/user.rules"),
+        )?;
+        assert!(matches!(judge(&d).0, Inbound::Admitted(_)));
+        // A policy iptables-restore does not know leaves INPUT at ACCEPT.
+        let d = ufw_tree(
+            "yes",
+            "IPV6=yes\nDEFAULT_INPUT_POLICY=\"drop\"\n",
+            fixture!("ufw/user.rules"),
+        )?;
+        assert!(matches!(judge(&d).0, Inbound::Admitted(_)));
+        // REJECT: policy DROP plus a reject rule.
+        let d = ufw_tree(
+            "yes",
+            "IPV6=yes\nDEFAULT_INPUT_POLICY=\"REJECT\"\n",
+            fixture!("ufw/user.rules"),
+        )?;
+        let (v4, v6) = judge(&d);
+        assert!(denied(&v4) && denied(&v6));
+        // ENABLED: exactly yes or YES, and ufw.service not masked.
+        for (value, on) in [("yes", true), ("YES", true), ("Yes", false), ("no", false)] {
+            let d = ufw_tree(value, "IPV6=yes\n", fixture!("ufw/user.rules"))?;
+            let host = crate::host::Root::new(d.path());
+            let b = detect(&host);
+            assert_eq!(b[0].enabled, Some(on), "{value}");
+        }
+        let d = ufw_tree("yes", "IPV6=yes\n", fixture!("ufw/user.rules"))?;
+        std::os::unix::fs::symlink("/dev/null", d.path().join("etc/systemd/system/ufw.service"))?;
+        assert_eq!(
+            detect(&crate::host::Root::new(d.path()))[0].enabled,
+            Some(false)
+        );
+        Ok(())
+    }
+
+    /// A tree with firewalld whose default zone is the station zone fixture (target DROP),
+    /// plus extra zone files.
+    fn firewalld_judged(
+        station_rich: &str,
+        zones: &[(&str, &str)],
+    ) -> std::io::Result<(Inbound, Inbound)> {
+        let dir = tempfile::tempdir()?;
+        let z = dir.path().join("etc/firewalld/zones");
+        std::fs::create_dir_all(&z)?;
+        std::fs::create_dir_all(dir.path().join("usr/lib/firewalld/services"))?;
+        std::fs::write(
+            dir.path().join("usr/lib/firewalld/services/ssh.xml"),
+            fixture!("firewalld/ssh.xml"),
+        )?;
+        std::fs::write(
+            dir.path().join("etc/firewalld/firewalld.conf"),
+            "DefaultZone=station\n",
+        )?;
+        std::fs::write(
+            z.join("station.xml"),
+            fixture!("firewalld/station-zone.xml")
+                .replace("</zone>", &format!("{station_rich}</zone>")),
+        )?;
+        for (name, xml) in zones {
+            std::fs::write(z.join(format!("{name}.xml")), xml)?;
+        }
+        let host = crate::host::Root::new(dir.path());
+        let f = FirewallFacts {
+            chains: offline_firewalld(&host),
+            ..FirewallFacts::default()
+        };
+        Ok((f.inbound(4), f.inbound(6)))
+    }
+
+    #[test]
+    fn firewalld_zones_bound_to_interfaces_and_sources_and_rich_rules() -> std::io::Result<()> {
+        let denied = |i: &Inbound| matches!(i, Inbound::Denied(_));
+        let admitted = |i: &Inbound| matches!(i, Inbound::Admitted(_));
+        let trusted = fixture!("firewalld/trusted.xml");
+        let bound = |what: &str| trusted.replace("</zone>", &format!("{what}</zone>"));
+        let (v4, v6) = firewalld_judged("", &[("trusted", trusted)])?;
+        assert!(denied(&v4) && denied(&v6), "{v4:?} {v6:?}");
+        // An interface in the trusted zone: connections arriving there are accepted.
+        let (v4, v6) = firewalld_judged("", &[("trusted", &bound("<interface name=\"eth0\"/>"))])?;
+        assert!(admitted(&v4) && admitted(&v6), "{v4:?}");
+        // A trusted source subnet is not "any address"; the whole address space is.
+        let (v4, _) = firewalld_judged(
+            "",
+            &[("trusted", &bound("<source address=\"10.0.0.0/8\"/>"))],
+        )?;
+        assert!(denied(&v4), "{v4:?}");
+        let (v4, v6) = firewalld_judged(
+            "",
+            &[("trusted", &bound("<source address=\"0.0.0.0/0\"/>"))],
+        )?;
+        assert!(admitted(&v4) && denied(&v6), "{v4:?} {v6:?}");
+        // Rich rules accepting everything from a source.
+        for (rich, v4_open, v6_open) in [
+            ("<rule><accept/></rule>", true, true),
+            (
+                "<rule family=\"ipv4\"><source address=\"0.0.0.0/0\"/><accept/></rule>",
+                true,
+                false,
+            ),
+            (
+                "<rule family=\"ipv4\"><source address=\"10.0.0.0/8\" invert=\"true\"/><accept/></rule>",
+                true,
+                false,
+            ),
+            (
+                "<rule family=\"ipv6\"><source address=\"fd00::/8\"/><accept/></rule>",
+                false,
+                false,
+            ),
+            (
+                "<rule family=\"ipv4\"><port port=\"1024-65535\" protocol=\"tcp\"/><accept/></rule>",
+                true,
+                false,
+            ),
+            (
+                "<rule><service name=\"ssh\"/><accept/></rule>",
+                false,
+                false,
+            ),
+            (
+                "<rule><accept><limit value=\"10/m\"/></accept></rule>",
+                true,
+                true,
+            ),
+            ("<rule><drop/></rule><rule><accept/></rule>", false, false),
+        ] {
+            let (v4, v6) = firewalld_judged(rich, &[])?;
+            assert_eq!(
+                (admitted(&v4), admitted(&v6)),
+                (v4_open, v6_open),
+                "{rich}: {v4:?} {v6:?}"
+            );
+        }
+        Ok(())
     }
 
     #[test]

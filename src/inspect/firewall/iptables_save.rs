@@ -1,7 +1,20 @@
 //! `iptables-save` / `ip6tables-save` output (also /etc/iptables/rules.v4 and ufw's
 //! user.rules, which are in the same iptables-restore format) → chains and rule summaries.
 
-use super::{Chain, PortRange, Rule, Verdict, parse_port_range};
+use super::{Chain, PortRange, Reach, Rule, Verdict, parse_port_range, ports_reach};
+
+const BUILTIN: [&str; 5] = ["INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING"];
+
+/// The iptables tables' netfilter priorities (raw runs before conntrack).
+fn table_priority(table: &str) -> i64 {
+    match table {
+        "raw" => -300,
+        "mangle" => -150,
+        "nat" => -100,
+        "security" => 50,
+        _ => 0,
+    }
+}
 
 /// Parses one save file. `family` is "ip" for IPv4 files and "ip6" for IPv6 ones.
 pub fn parse(text: &str, family: &str, source: &str) -> Vec<Chain> {
@@ -22,6 +35,20 @@ pub fn parse(text: &str, family: &str, source: &str) -> Vec<Chain> {
                 continue;
             };
             let builtin = policy != "-";
+            // Declaring a chain again (iptables-restore --noflush, as ufw-init loads its
+            // files) sets a built-in chain's policy and flushes a user chain.
+            if let Some(c) = chains
+                .iter_mut()
+                .find(|c| c.table == table && c.name == name)
+            {
+                if builtin {
+                    c.policy = Some(policy.to_ascii_lowercase());
+                } else {
+                    c.rules = 0;
+                    c.rule_summaries.clear();
+                }
+                continue;
+            }
             let hook = builtin.then(|| name.to_ascii_lowercase());
             chains.push(Chain {
                 family: family.into(),
@@ -39,6 +66,7 @@ pub fn parse(text: &str, family: &str, source: &str) -> Vec<Chain> {
                 rules: 0,
                 rule_summaries: Vec::new(),
                 source: source.into(),
+                priority: builtin.then_some(table_priority(&table)),
             });
             continue;
         }
@@ -56,11 +84,17 @@ pub fn parse(text: &str, family: &str, source: &str) -> Vec<Chain> {
         let idx = match at {
             Some(i) => i,
             None => {
+                // A built-in chain exists (policy ACCEPT) without being declared.
+                let builtin = BUILTIN.contains(&chain.as_str());
                 chains.push(Chain {
                     family: family.into(),
                     table: table.clone(),
                     name: chain.clone(),
                     source: source.into(),
+                    hook: builtin.then(|| chain.to_ascii_lowercase()),
+                    chain_type: builtin.then(|| table.clone()),
+                    policy: builtin.then(|| "accept".to_string()),
+                    priority: builtin.then_some(table_priority(&table)),
                     ..Chain::default()
                 });
                 chains.len() - 1
@@ -75,6 +109,156 @@ pub fn parse(text: &str, family: &str, source: &str) -> Vec<Chain> {
         }
     }
     chains
+}
+
+/// Targets iptables-restore knows without a user chain of that name.
+const TARGETS: [&str; 22] = [
+    "ACCEPT",
+    "DROP",
+    "REJECT",
+    "RETURN",
+    "QUEUE",
+    "NFQUEUE",
+    "LOG",
+    "NFLOG",
+    "MARK",
+    "CONNMARK",
+    "DNAT",
+    "SNAT",
+    "MASQUERADE",
+    "REDIRECT",
+    "TPROXY",
+    "CT",
+    "NOTRACK",
+    "TCPMSS",
+    "TRACE",
+    "DSCP",
+    "ULOG",
+    "SYNPROXY",
+];
+
+/// Why `iptables-restore` would refuse this file (it then loads nothing from it): a table
+/// without `COMMIT`, a line it cannot read, a rule for a chain or target that does not
+/// exist. Empty when we see no reason.
+pub fn restore_errors(text: &str) -> Vec<String> {
+    restore_errors_with(text, &[])
+}
+
+/// [`restore_errors`] for a file loaded with `--noflush` on top of chains that already exist.
+pub fn restore_errors_with(text: &str, existing: &[String]) -> Vec<String> {
+    let mut errors = Vec::new();
+    let mut table: Option<String> = None;
+    let mut chains: Vec<String> = Vec::new();
+    let mut pending: Vec<(usize, String)> = Vec::new();
+    for (n, raw) in text.lines().enumerate() {
+        let n = n + 1;
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(t) = line.strip_prefix('*') {
+            if let Some(open) = &table {
+                errors.push(format!("line {n}: table {open} has no COMMIT before *{t}"));
+            }
+            table = Some(t.trim().to_string());
+            chains = ["INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING"]
+                .map(String::from)
+                .to_vec();
+            chains.extend(existing.iter().cloned());
+            pending.clear();
+            continue;
+        }
+        if table.is_none() {
+            errors.push(format!(
+                "line {n}: `{line}` outside a table (no `*filter` line)"
+            ));
+            continue;
+        }
+        if line == "COMMIT" {
+            for (at, target) in pending.drain(..) {
+                if !chains.contains(&target) {
+                    errors.push(format!(
+                        "line {at}: target or chain `{target}` does not exist"
+                    ));
+                }
+            }
+            table = None;
+            continue;
+        }
+        if let Some(decl) = line.strip_prefix(':') {
+            if let Some(name) = decl.split_whitespace().next() {
+                chains.push(name.to_string());
+            }
+            continue;
+        }
+        let words = split_words(line);
+        match words.first().map(String::as_str) {
+            Some("-A" | "--append" | "-I" | "--insert") => {
+                if let Some(c) = words.get(1) {
+                    pending.push((n, c.clone()));
+                }
+                if let Some(j) = words
+                    .iter()
+                    .position(|w| w == "-j" || w == "--jump" || w == "-g" || w == "--goto")
+                    && let Some(t) = words.get(j + 1)
+                    && !TARGETS.contains(&t.as_str())
+                {
+                    pending.push((n, t.clone()));
+                }
+            }
+            Some("-N" | "--new-chain") => {
+                if let Some(c) = words.get(1) {
+                    chains.push(c.clone());
+                }
+            }
+            Some("-P" | "--policy" | "-F" | "--flush" | "-X" | "--delete-chain" | "-Z") => {}
+            _ => errors.push(format!("line {n}: iptables-restore cannot read `{line}`")),
+        }
+    }
+    if let Some(open) = table {
+        errors.push(format!("table {open} has no COMMIT line"));
+    }
+    errors
+}
+
+/// How one iptables match option relates to the default-deny probe (a new connection from
+/// an address no rule names, to a port no rule names, on a network interface).
+fn option_reach(option: &str, value: &str, negated: bool) -> Reach {
+    let whole = value == "0.0.0.0/0" || value == "::/0";
+    match option {
+        "-s" | "--source" | "--src" => {
+            if whole != negated {
+                Reach::Every
+            } else {
+                Reach::Never
+            }
+        }
+        "-d" | "--destination" | "--dst" if whole => {
+            if negated {
+                Reach::Never
+            } else {
+                Reach::Every
+            }
+        }
+        "-i" | "--in-interface" if negated && value == "lo" => Reach::Every,
+        "--dport" | "--destination-port" | "--dports" | "--destination-ports" if negated => {
+            let ranges: Option<Vec<PortRange>> = value.split(',').map(parse_port_range).collect();
+            match ranges {
+                Some(p) if ports_reach(&p) == Reach::Never => Reach::Every,
+                _ => Reach::Some,
+            }
+        }
+        "--ctstate" | "--state" if negated => {
+            if value.split(',').any(|s| s.eq_ignore_ascii_case("new")) {
+                Reach::Never
+            } else {
+                Reach::Every
+            }
+        }
+        // Every new TCP connection opens with a SYN.
+        "--syn" | "--tcp-flags" => Reach::Every,
+        _ => Reach::Some,
+    }
 }
 
 /// Splits a rule line into words, honouring double quotes (`--comment "a b"`).
@@ -132,7 +316,7 @@ fn summarize(words: &[String], chains: &[Chain], table: &str) -> Rule {
                     arg(i).split(',').map(parse_port_range).collect();
                 match ranges {
                     Some(p) => r.dports = p,
-                    None => r.conditions.push(format!("{w} {}", arg(i))),
+                    None => r.condition(format!("{w} {}", arg(i)), Reach::Some),
                 }
             }
             "-i" | "--in-interface" if !negate && arg(i) == "lo" => r.loopback_only = true,
@@ -152,7 +336,7 @@ fn summarize(words: &[String], chains: &[Chain], table: &str) -> Rule {
                         | "icmp"
                         | "icmp6"
                 ) {
-                    r.conditions.push(format!("-m {}", arg(i)));
+                    r.condition(format!("-m {}", arg(i)), Reach::Some);
                 }
             }
             "--comment" => {}
@@ -184,13 +368,16 @@ fn summarize(words: &[String], chains: &[Chain], table: &str) -> Rule {
             }
             _ if w.starts_with("--") || w.starts_with('-') => {
                 let value = arg(i);
-                if value.starts_with('-') || value.is_empty() {
+                let flag_only = value.starts_with('-') || value.is_empty() || w == "--syn";
+                let reach = option_reach(w, if flag_only { "" } else { value }, negate);
+                if flag_only {
                     used = 1;
-                    r.conditions
-                        .push(format!("{}{w}", if negate { "! " } else { "" }));
+                    r.condition(format!("{}{w}", if negate { "! " } else { "" }), reach);
                 } else {
-                    r.conditions
-                        .push(format!("{}{w} {value}", if negate { "! " } else { "" }));
+                    r.condition(
+                        format!("{}{w} {value}", if negate { "! " } else { "" }),
+                        reach,
+                    );
                 }
             }
             _ => used = 1, // stray word
@@ -286,6 +473,67 @@ mod tests {
             f.port_verdict(Proto::Tcp, 22, 6).fate,
             PortFate::Dropped { .. }
         ));
+    }
+
+    fn judged(rules: &str) -> bool {
+        let text =
+            format!("*filter\n:INPUT DROP [0:0]\n:x - [0:0]\n{rules}\n-A x -j ACCEPT\nCOMMIT\n");
+        assert!(restore_errors(&text).is_empty(), "{rules}");
+        facts(&text, "").default_deny(4).is_some()
+    }
+
+    #[test]
+    fn matches_judged_against_the_probe() {
+        for admits in [
+            "-A INPUT -m state --state NEW -j ACCEPT",
+            "-A INPUT -m conntrack --ctstate NEW,ESTABLISHED -j ACCEPT",
+            "-A INPUT -m conntrack ! --ctstate INVALID -j ACCEPT",
+            "-A INPUT ! -s 10.0.0.0/8 -j ACCEPT",
+            "-A INPUT -s 0.0.0.0/0 -j ACCEPT",
+            "-A INPUT -p tcp -m tcp ! --dport 22 -j ACCEPT",
+            "-A INPUT -p tcp -m tcp --dport 1024:65535 -j ACCEPT",
+            "-A INPUT -p tcp --syn -j ACCEPT",
+            "-A INPUT ! -i lo -j ACCEPT",
+            "-A INPUT -i eth0 -j ACCEPT",
+            "-A INPUT -m limit --limit 5/sec -j ACCEPT",
+            "-A INPUT -p tcp --sport 22 -j ACCEPT",
+            "-A INPUT -j LOG --log-prefix \"x\"\n-A INPUT -j ACCEPT",
+            "-A INPUT -j x",
+        ] {
+            assert!(!judged(admits), "{admits}");
+        }
+        for narrows in [
+            "-A INPUT -m state --state ESTABLISHED,RELATED -j ACCEPT",
+            "-A INPUT -s 10.0.0.0/8 -j ACCEPT",
+            "-A INPUT -i lo -j ACCEPT",
+            "-A INPUT -p tcp -m multiport --dports 22,2575 -j ACCEPT",
+            "-A INPUT -p icmp -j ACCEPT",
+            "-A INPUT -p tcp ! --dport 22 -j DROP\n-A INPUT -p udp ! --dport 123 -j DROP\n-A INPUT -j ACCEPT",
+        ] {
+            assert!(judged(narrows), "{narrows}");
+        }
+    }
+
+    #[test]
+    fn files_iptables_restore_refuses() {
+        let ok = "*filter\n:INPUT DROP [0:0]\n:x - [0:0]\n-A INPUT -j x\n-A FORWARD -j LOG\n-A x -p tcp --dport 22 -j ACCEPT\nCOMMIT\n";
+        assert!(restore_errors(ok).is_empty());
+        assert!(restore_errors(fixture!("iptables-nft-save.v4")).is_empty());
+        assert!(restore_errors(fixture!("iptables-legacy-save.v6")).is_empty());
+        for (text, what) in [
+            (
+                "*filter\n:INPUT DROP [0:0]\n-A INPUT -j ACCEPT\n",
+                "no COMMIT",
+            ),
+            ("*filter\n-A INPUT -j vendor\nCOMMIT\n", "vendor"),
+            ("*filter\n-A ufw-input -j ACCEPT\nCOMMIT\n", "ufw-input"),
+            ("*filter\nallow tcp 22\nCOMMIT\n", "cannot read"),
+            ("-A INPUT -j ACCEPT\n", "outside a table"),
+            ("*filter\n*nat\nCOMMIT\n", "no COMMIT"),
+        ] {
+            let e = restore_errors(text);
+            assert!(e.iter().any(|x| x.contains(what)), "{text:?}: {e:?}");
+        }
     }
 
     #[test]

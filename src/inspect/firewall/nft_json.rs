@@ -1,6 +1,6 @@
 //! `nft -j list ruleset` (libnftables JSON, schema version 1) → chains and rule summaries.
 
-use super::{Chain, PortRange, Rule, Verdict, service_port};
+use super::{Chain, PortRange, Reach, Rule, Verdict, ports_reach, service_port};
 use serde_json::Value;
 
 pub const SOURCE: &str = "nft -j list ruleset";
@@ -36,6 +36,7 @@ pub fn parse(text: &str) -> Result<NftRuleset, NftJsonError> {
                 hook: c.get("hook").and_then(Value::as_str).map(str::to_string),
                 chain_type: c.get("type").and_then(Value::as_str).map(str::to_string),
                 policy: c.get("policy").and_then(Value::as_str).map(str::to_string),
+                priority: c.get("prio").and_then(Value::as_i64),
                 rules: 0,
                 rule_summaries: Vec::new(),
                 source: SOURCE.into(),
@@ -123,18 +124,41 @@ pub fn summarize(exprs: &[Value]) -> (Rule, bool) {
                     ("target", "ACCEPT") => r.verdict = Verdict::Accept,
                     ("target", "LOG" | "NFLOG" | "MARK" | "CONNMARK") => {}
                     ("match", "comment") => {}
-                    _ => r
-                        .conditions
-                        .push(format!("iptables {kind} {name} (not decoded by nft)")),
+                    _ => {
+                        let what = format!("iptables {kind} {name} (not decoded by nft)");
+                        r.opaque.get_or_insert_with(|| what.clone());
+                        r.condition(what, Reach::Some);
+                    }
                 }
             }
-            "counter" | "log" | "comment" | "mangle" | "notrack" | "ct count" | "set"
-            | "nftrace" => {}
-            "limit" | "quota" | "meter" => r.conditions.push(key.clone()),
-            other => r.conditions.push(other.to_string()),
+            "counter" | "log" | "comment" | "mangle" | "notrack" | "set" | "nftrace" => {}
+            "limit" | "quota" | "meter" | "ct count" => r.condition(key.clone(), Reach::Some),
+            other => {
+                r.opaque
+                    .get_or_insert_with(|| format!("`{other}` statement not decoded"));
+                r.condition(other.to_string(), Reach::Some);
+            }
         }
     }
     (r, xt)
+}
+
+/// Whether a match operand is the whole address space (`0.0.0.0/0`, `::/0`).
+fn whole_space(v: &Value) -> bool {
+    match v {
+        Value::Object(o) => {
+            o.get("prefix")
+                .and_then(|p| p.get("len"))
+                .and_then(Value::as_u64)
+                == Some(0)
+                || o.get("set")
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| a.iter().any(whole_space))
+        }
+        Value::Array(a) => a.iter().any(whole_space),
+        Value::String(s) => s == "0.0.0.0/0" || s == "::/0",
+        _ => false,
+    }
 }
 
 fn match_expr(r: &mut Rule, m: &Value) {
@@ -142,19 +166,43 @@ fn match_expr(r: &mut Rule, m: &Value) {
     let left = m.get("left").unwrap_or(&Value::Null);
     let right = m.get("right").unwrap_or(&Value::Null);
     let positive = op == "==" || op == "in";
+    let negative = op == "!=";
     let describe = || format!("{} {op} {}", compact(left), compact(right));
     if let Some(p) = left.get("payload") {
         let proto = p.get("protocol").and_then(Value::as_str).unwrap_or("");
         let field = p.get("field").and_then(Value::as_str).unwrap_or("");
+        if matches!(proto, "tcp" | "udp" | "sctp" | "dccp" | "udplite") {
+            r.protocols = vec![proto.to_string()];
+        }
         match (proto, field) {
-            ("tcp" | "udp" | "sctp" | "dccp" | "th", "dport") if positive => {
-                if proto != "th" {
-                    r.protocols = vec![proto.to_string()];
-                }
+            ("tcp" | "udp" | "sctp" | "dccp" | "udplite" | "th", "dport") if positive => {
                 match ports(right) {
                     Some(p) => r.dports = p,
-                    None => r.conditions.push(describe()),
+                    // A named set: the probe's port is one no rule names.
+                    None => r.condition(describe(), Reach::Never),
                 }
+                return;
+            }
+            ("tcp" | "udp" | "sctp" | "dccp" | "udplite" | "th", "dport") if negative => {
+                let reach = ports(right).map_or(Reach::Every, |p| {
+                    if ports_reach(&p) == Reach::Never {
+                        Reach::Every
+                    } else {
+                        Reach::Some
+                    }
+                });
+                r.condition(describe(), reach);
+                return;
+            }
+            ("tcp", "flags") => return, // every new connection starts with a SYN
+            ("ip" | "ip6", "saddr") if positive || negative => {
+                r.ip_version = Some(if proto == "ip" { 4 } else { 6 });
+                let reach = if whole_space(right) == positive {
+                    Reach::Every
+                } else {
+                    Reach::Never
+                };
+                r.condition(describe(), reach);
                 return;
             }
             ("ip", "protocol") | ("ip6", "nexthdr") if positive => {
@@ -168,7 +216,7 @@ fn match_expr(r: &mut Rule, m: &Value) {
             ("ip6", _) => r.ip_version = Some(6),
             _ => {}
         }
-        r.conditions.push(describe());
+        r.condition(describe(), Reach::Some);
         return;
     }
     if let Some(meta) = left.get("meta") {
@@ -185,7 +233,7 @@ fn match_expr(r: &mut Rule, m: &Value) {
                 match right.as_str() {
                     Some("ipv4") => r.ip_version = Some(4),
                     Some("ipv6") => r.ip_version = Some(6),
-                    _ => r.conditions.push(describe()),
+                    _ => r.condition(describe(), Reach::Some),
                 }
                 return;
             }
@@ -193,19 +241,33 @@ fn match_expr(r: &mut Rule, m: &Value) {
                 r.loopback_only = true;
                 return;
             }
+            "iif" | "iifname" if negative && right.as_str() == Some("lo") => {
+                r.condition(describe(), Reach::Every);
+                return;
+            }
             _ => {}
         }
-        r.conditions.push(describe());
+        r.condition(describe(), Reach::Some);
         return;
     }
     if let Some(ct) = left.get("ct")
         && ct.get("key").and_then(Value::as_str) == Some("state")
-        && positive
     {
-        r.ct_states = strings(right);
-        return;
+        if positive {
+            r.ct_states = strings(right);
+            return;
+        }
+        if negative {
+            let reach = if strings(right).iter().any(|s| s == "new") {
+                Reach::Never
+            } else {
+                Reach::Every
+            };
+            r.condition(describe(), reach);
+            return;
+        }
     }
-    r.conditions.push(describe());
+    r.condition(describe(), Reach::Some);
 }
 
 /// Port numbers, service names, ranges and anonymous sets; None for a named set or map.
@@ -405,7 +467,32 @@ mod tests {
             chains: rs.chains,
             ..FirewallFacts::default()
         };
-        assert!(f.default_deny(4).is_some());
+        // The multiport accept is opaque here: it might accept any port, so nft's view
+        // alone cannot show a default deny for IPv4 (the live scan re-reads iptables-save).
+        assert!(
+            matches!(f.inbound(4), crate::inspect::firewall::Inbound::Unknown(ref w) if w.contains("not decoded by nft")),
+            "{:?}",
+            f.inbound(4)
+        );
+        let saved = crate::inspect::firewall::iptables_save::parse(
+            fixture!("iptables-nft-save.v4"),
+            "ip",
+            "iptables-save",
+        );
+        let mut decoded = f.clone();
+        for c in decoded.chains.iter_mut() {
+            if let Some(s) = saved
+                .iter()
+                .find(|s| s.family == c.family && s.name == c.name)
+            {
+                c.rule_summaries = s.rule_summaries.clone();
+            }
+        }
+        assert!(
+            decoded.default_deny(4).is_some(),
+            "{:?}",
+            decoded.inbound(4)
+        );
         // ip6 INPUT ends in an xt REJECT target: a terminal reject.
         assert!(f.default_deny(6).is_some_and(|w| w.contains("reject")));
         // multiport is opaque in nft's JSON: 2575 is only partly visible.
