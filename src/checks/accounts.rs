@@ -553,6 +553,13 @@ fn sudo_nopasswd(facts: &Facts, a: &AccountsFacts) -> Finding {
         .iter()
         .map(|p| format!("{} at {}: {}", p.kind, p.location(), p.text))
         .collect();
+    details.extend(s.overridden.iter().map(|p| format!("no effect: {p}")));
+    details.extend(s.notes.iter().cloned());
+    details.extend(
+        s.insecure_files
+            .iter()
+            .map(|p| format!("skipped by sudo: {p}")),
+    );
     details.extend(s.unreadable.iter().map(|p| format!("not read: {p}")));
     details.extend(s.problems.iter().map(|p| format!("problem: {p}")));
     details.push(format!("files read: {}", s.files.join(", ")));
