@@ -119,17 +119,48 @@ fn uid0_only_root(facts: &Facts, a: &AccountsFacts) -> Finding {
     if let Some(why) = a.unknown.get("passwd") {
         return Finding::unknown(ID, why.clone()).with_evidence(ev);
     }
+    // glibc answers a lookup by name with the first line for that name: a later line that
+    // repeats a name gives no login of its own. Such a line with UID 0 is for review, not a
+    // second root.
+    let first_of = |u: &UserAccount| a.users.iter().find(|x| x.name == u.name);
+    let is_repeat = |u: &UserAccount| first_of(u).is_some_and(|f| f.line != u.line);
     let others: Vec<&UserAccount> = a
         .users
         .iter()
-        .filter(|u| u.uid == 0 && u.name != "root")
+        .filter(|u| u.uid == 0 && u.name != "root" && !is_repeat(u))
+        .collect();
+    let repeats: Vec<String> = a
+        .users
+        .iter()
+        .filter(|u| u.uid == 0 && is_repeat(u))
+        .map(|u| {
+            let first = first_of(u);
+            format!(
+                "review: {PASSWD}:{} repeats the name {} with UID 0; glibc uses the first line \
+                 ({PASSWD}:{}, UID {}), so this line gives no login, but it should be removed",
+                u.line,
+                u.name,
+                first.map_or(0, |f| f.line),
+                first.map_or(0, |f| f.uid)
+            )
+        })
         .collect();
     let mut details: Vec<String> = others.iter().map(|u| describe(u)).collect();
+    details.extend(repeats.iter().cloned());
     if !a.users.iter().any(|u| u.uid == 0 && u.name == "root") {
         details.push("no account named root has UID 0".into());
     }
     details.extend(skipped_in(a, &[PASSWD]));
-    let f = if others.is_empty() {
+    let f = if others.is_empty() && !repeats.is_empty() {
+        Finding::new(
+            ID,
+            Status::Warn,
+            format!(
+                "Only root has UID 0, but {} repeated passwd line(s) carry UID 0 and need review",
+                repeats.len()
+            ),
+        )
+    } else if others.is_empty() {
         Finding::new(ID, Status::Pass, "Only root has UID 0")
     } else {
         let locked = others
@@ -1270,5 +1301,57 @@ mod tests {
             get(&fs, "accounts.default_names").status,
             Status::NotApplicable
         );
+    }
+
+    fn with_passwd(text: &str) -> Facts {
+        let mut facts = facts_for("debian12");
+        let p = crate::inspect::accounts::passwd::parse_passwd(PASSWD, text);
+        facts.accounts.users = accounts::join_users(&p.entries, None, &mut Vec::new());
+        facts
+    }
+
+    #[test]
+    fn uid0_fields_as_glibc_reads_them() {
+        // `-0`, `+0` and ` 0` are UID 0 to glibc (getent shows them as root's peers).
+        for uid in ["-0", "+0", " 0", "000"] {
+            let fs = run(&with_passwd(&format!(
+                "root:x:0:0:root:/root:/bin/bash\nmaint:x:{uid}:0::/root:/bin/bash\n"
+            )));
+            let f = get(&fs, "accounts.uid0_only_root");
+            assert_eq!(f.status, Status::Fail, "{uid:?}");
+            assert!(f.summary.contains("maint"), "{}", f.summary);
+        }
+        // `-1` and `0x0` make glibc ignore the line: not an account.
+        for uid in ["-1", "0x0"] {
+            let fs = run(&with_passwd(&format!(
+                "root:x:0:0:root:/root:/bin/bash\nmaint:x:{uid}:0::/root:/bin/bash\n"
+            )));
+            assert_eq!(
+                status(&fs, "accounts.uid0_only_root"),
+                Status::Pass,
+                "{uid:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn repeated_name_with_uid0_is_for_review() {
+        let fs = run(&with_passwd(
+            "root:x:0:0:root:/root:/bin/bash\nsvc:x:1000:1000::/home/svc:/bin/bash\nsvc:x:0:0::/root:/bin/bash\n",
+        ));
+        let f = get(&fs, "accounts.uid0_only_root");
+        assert_eq!(f.status, Status::Warn, "{}", f.summary);
+        assert!(
+            f.details
+                .iter()
+                .any(|d| d.contains("/etc/passwd:3 repeats the name svc")),
+            "{:?}",
+            f.details
+        );
+        // The first line decides: UID 0 first is a second root.
+        let fs = run(&with_passwd(
+            "root:x:0:0:root:/root:/bin/bash\nsvc:x:0:0::/root:/bin/bash\nsvc:x:1000:1000::/home/svc:/bin/bash\n",
+        ));
+        assert_eq!(status(&fs, "accounts.uid0_only_root"), Status::Fail);
     }
 }
