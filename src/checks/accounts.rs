@@ -894,11 +894,33 @@ fn lockout(facts: &Facts, a: &AccountsFacts) -> Finding {
          the account that shows live alarms"
             .into(),
     );
+    let stacks = p.lockout_stacks();
+    for st in &stacks {
+        details.extend(st.notes.iter().map(|n| format!("{}: {n}", st.file)));
+    }
+    let locking: Vec<String> = stacks
+        .iter()
+        .filter_map(|st| st.locks.as_ref().map(|l| format!("{}: {l}", st.file)))
+        .collect();
     let f = if in_auth.is_empty() {
         Finding::new(
             ID,
             Status::Warn,
             "No failed-login lockout: neither pam_faillock nor pam_tally2 is in the auth stack",
+        )
+    } else if locking.is_empty() {
+        let why: BTreeSet<String> = stacks
+            .iter()
+            .flat_map(|st| st.notes.iter().cloned())
+            .filter(|n| !n.starts_with("no account"))
+            .collect();
+        Finding::new(
+            ID,
+            Status::Warn,
+            format!(
+                "No failed-login lockout takes effect: {}",
+                why.into_iter().collect::<Vec<_>>().join("; ")
+            ),
         )
     } else {
         let modules: BTreeSet<&str> = p.auth_lockout().map(|h| h.module.as_str()).collect();
@@ -906,8 +928,9 @@ fn lockout(facts: &Facts, a: &AccountsFacts) -> Finding {
             ID,
             Status::Pass,
             format!(
-                "Failed-login lockout configured ({})",
-                modules.into_iter().collect::<Vec<_>>().join(", ")
+                "Failed-login lockout configured ({}): {}",
+                modules.into_iter().collect::<Vec<_>>().join(", "),
+                locking.join("; ")
             ),
         )
     };
