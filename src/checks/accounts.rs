@@ -119,17 +119,48 @@ fn uid0_only_root(facts: &Facts, a: &AccountsFacts) -> Finding {
     if let Some(why) = a.unknown.get("passwd") {
         return Finding::unknown(ID, why.clone()).with_evidence(ev);
     }
+    // glibc answers a lookup by name with the first line for that name: a later line that
+    // repeats a name gives no login of its own. Such a line with UID 0 is for review, not a
+    // second root.
+    let first_of = |u: &UserAccount| a.users.iter().find(|x| x.name == u.name);
+    let is_repeat = |u: &UserAccount| first_of(u).is_some_and(|f| f.line != u.line);
     let others: Vec<&UserAccount> = a
         .users
         .iter()
-        .filter(|u| u.uid == 0 && u.name != "root")
+        .filter(|u| u.uid == 0 && u.name != "root" && !is_repeat(u))
+        .collect();
+    let repeats: Vec<String> = a
+        .users
+        .iter()
+        .filter(|u| u.uid == 0 && is_repeat(u))
+        .map(|u| {
+            let first = first_of(u);
+            format!(
+                "review: {PASSWD}:{} repeats the name {} with UID 0; glibc uses the first line \
+                 ({PASSWD}:{}, UID {}), so this line gives no login, but it should be removed",
+                u.line,
+                u.name,
+                first.map_or(0, |f| f.line),
+                first.map_or(0, |f| f.uid)
+            )
+        })
         .collect();
     let mut details: Vec<String> = others.iter().map(|u| describe(u)).collect();
+    details.extend(repeats.iter().cloned());
     if !a.users.iter().any(|u| u.uid == 0 && u.name == "root") {
         details.push("no account named root has UID 0".into());
     }
     details.extend(skipped_in(a, &[PASSWD]));
-    let f = if others.is_empty() {
+    let f = if others.is_empty() && !repeats.is_empty() {
+        Finding::new(
+            ID,
+            Status::Warn,
+            format!(
+                "Only root has UID 0, but {} repeated passwd line(s) carry UID 0 and need review",
+                repeats.len()
+            ),
+        )
+    } else if others.is_empty() {
         Finding::new(ID, Status::Pass, "Only root has UID 0")
     } else {
         let locked = others
@@ -553,6 +584,13 @@ fn sudo_nopasswd(facts: &Facts, a: &AccountsFacts) -> Finding {
         .iter()
         .map(|p| format!("{} at {}: {}", p.kind, p.location(), p.text))
         .collect();
+    details.extend(s.overridden.iter().map(|p| format!("no effect: {p}")));
+    details.extend(s.notes.iter().cloned());
+    details.extend(
+        s.insecure_files
+            .iter()
+            .map(|p| format!("skipped by sudo: {p}")),
+    );
     details.extend(s.unreadable.iter().map(|p| format!("not read: {p}")));
     details.extend(s.problems.iter().map(|p| format!("problem: {p}")));
     details.push(format!("files read: {}", s.files.join(", ")));
@@ -877,11 +915,33 @@ fn lockout(facts: &Facts, a: &AccountsFacts) -> Finding {
          the account that shows live alarms"
             .into(),
     );
+    let stacks = p.lockout_stacks();
+    for st in &stacks {
+        details.extend(st.notes.iter().map(|n| format!("{}: {n}", st.file)));
+    }
+    let locking: Vec<String> = stacks
+        .iter()
+        .filter_map(|st| st.locks.as_ref().map(|l| format!("{}: {l}", st.file)))
+        .collect();
     let f = if in_auth.is_empty() {
         Finding::new(
             ID,
             Status::Warn,
             "No failed-login lockout: neither pam_faillock nor pam_tally2 is in the auth stack",
+        )
+    } else if locking.is_empty() {
+        let why: BTreeSet<String> = stacks
+            .iter()
+            .flat_map(|st| st.notes.iter().cloned())
+            .filter(|n| !n.starts_with("no account"))
+            .collect();
+        Finding::new(
+            ID,
+            Status::Warn,
+            format!(
+                "No failed-login lockout takes effect: {}",
+                why.into_iter().collect::<Vec<_>>().join("; ")
+            ),
         )
     } else {
         let modules: BTreeSet<&str> = p.auth_lockout().map(|h| h.module.as_str()).collect();
@@ -889,8 +949,9 @@ fn lockout(facts: &Facts, a: &AccountsFacts) -> Finding {
             ID,
             Status::Pass,
             format!(
-                "Failed-login lockout configured ({})",
-                modules.into_iter().collect::<Vec<_>>().join(", ")
+                "Failed-login lockout configured ({}): {}",
+                modules.into_iter().collect::<Vec<_>>().join(", "),
+                locking.join("; ")
             ),
         )
     };
@@ -1284,5 +1345,57 @@ mod tests {
             get(&fs, "accounts.default_names").status,
             Status::NotApplicable
         );
+    }
+
+    fn with_passwd(text: &str) -> Facts {
+        let mut facts = facts_for("debian12");
+        let p = crate::inspect::accounts::passwd::parse_passwd(PASSWD, text);
+        facts.accounts.users = accounts::join_users(&p.entries, None, &mut Vec::new());
+        facts
+    }
+
+    #[test]
+    fn uid0_fields_as_glibc_reads_them() {
+        // `-0`, `+0` and ` 0` are UID 0 to glibc (getent shows them as root's peers).
+        for uid in ["-0", "+0", " 0", "000"] {
+            let fs = run(&with_passwd(&format!(
+                "root:x:0:0:root:/root:/bin/bash\nmaint:x:{uid}:0::/root:/bin/bash\n"
+            )));
+            let f = get(&fs, "accounts.uid0_only_root");
+            assert_eq!(f.status, Status::Fail, "{uid:?}");
+            assert!(f.summary.contains("maint"), "{}", f.summary);
+        }
+        // `-1` and `0x0` make glibc ignore the line: not an account.
+        for uid in ["-1", "0x0"] {
+            let fs = run(&with_passwd(&format!(
+                "root:x:0:0:root:/root:/bin/bash\nmaint:x:{uid}:0::/root:/bin/bash\n"
+            )));
+            assert_eq!(
+                status(&fs, "accounts.uid0_only_root"),
+                Status::Pass,
+                "{uid:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn repeated_name_with_uid0_is_for_review() {
+        let fs = run(&with_passwd(
+            "root:x:0:0:root:/root:/bin/bash\nsvc:x:1000:1000::/home/svc:/bin/bash\nsvc:x:0:0::/root:/bin/bash\n",
+        ));
+        let f = get(&fs, "accounts.uid0_only_root");
+        assert_eq!(f.status, Status::Warn, "{}", f.summary);
+        assert!(
+            f.details
+                .iter()
+                .any(|d| d.contains("/etc/passwd:3 repeats the name svc")),
+            "{:?}",
+            f.details
+        );
+        // The first line decides: UID 0 first is a second root.
+        let fs = run(&with_passwd(
+            "root:x:0:0:root:/root:/bin/bash\nsvc:x:0:0::/root:/bin/bash\nsvc:x:1000:1000::/home/svc:/bin/bash\n",
+        ));
+        assert_eq!(status(&fs, "accounts.uid0_only_root"), Status::Fail);
     }
 }

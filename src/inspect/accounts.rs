@@ -196,7 +196,13 @@ pub fn collect(host: &dyn Host) -> AccountsFacts {
     }
 
     match sudoers::collect_sudoers(host, SUDOERS) {
-        Ok(s) => facts.sudo = Box::new(s),
+        Ok(mut s) => {
+            // Judge %group rules with the station's own group membership.
+            if !facts.users.is_empty() {
+                sudoers::judge(&mut s, Some(&membership(&facts)));
+            }
+            facts.sudo = Box::new(s)
+        }
         Err(e) if e.is_not_found() => {
             // No sudoers: sudo (if installed at all) grants nothing beyond root.
             facts.sudo = Box::default();
@@ -208,6 +214,24 @@ pub fn collect(host: &dyn Host) -> AccountsFacts {
 
     collect_pam(host, &mut facts);
     facts
+}
+
+/// Account name → the names of its primary and supplementary groups.
+pub fn membership(facts: &AccountsFacts) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for u in &facts.users {
+        let mut gs: Vec<String> = Vec::new();
+        if let Some(g) = facts.groups.iter().find(|g| g.gid == u.gid) {
+            gs.push(g.name.clone());
+        }
+        for g in &facts.groups {
+            if g.members.contains(&u.name) && !gs.contains(&g.name) {
+                gs.push(g.name.clone());
+            }
+        }
+        out.entry(u.name.clone()).or_insert(gs);
+    }
+    out
 }
 
 /// Joins passwd entries with shadow entries into accounts. `shadow` is `None` when unreadable.

@@ -3,16 +3,41 @@
 use super::{daemon_state, evidence};
 use crate::checks::{CheckContext, Finding, Status};
 use crate::inspect::Facts;
-use crate::inspect::supporting::ssh::{SshFacts, SshSetting};
+use crate::inspect::supporting::ssh::{
+    ANY_ADDR4, ANY_HOST, ANY_LADDR, ANY_LPORT, ANY_RDOMAIN, ANY_USER, Conn, Resolved, SshFacts,
+    SshInstance, connections, resolve, user_admitted,
+};
 use crate::policy::Policy;
+use std::collections::BTreeMap;
 
 const ROOT: &str = "ssh.root_login";
 const PASSWORD: &str = "ssh.password_auth";
 
 pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Finding> {
-    let s = &facts.supporting.ssh;
+    let mut owned = facts.supporting.ssh.clone();
+    if owned.instances.is_empty() && !owned.unknown.contains_key("sshd_config") {
+        // Facts from an older collector (or built by hand): the summary fields are the main
+        // daemon.
+        owned.instances.push(SshInstance {
+            name: "sshd".into(),
+            config: "/etc/ssh/sshd_config".into(),
+            config_files: owned.config_files.clone(),
+            settings: owned.settings.clone(),
+            match_blocks: owned.match_blocks.clone(),
+            ..SshInstance::default()
+        });
+    }
+    let s = &owned;
     let mut subjects: Vec<&str> = vec!["/etc/ssh/", "/usr/sbin/sshd", "/usr/bin/sshd"];
     subjects.extend(s.config_files.iter().map(String::as_str));
+    for i in &s.instances {
+        subjects.extend(i.config_files.iter().map(String::as_str));
+        subjects.extend(
+            i.command_line
+                .iter()
+                .map(|c| c.rsplit_once(':').map_or(c.as_str(), |(p, _)| p)),
+        );
+    }
     let ev = evidence(facts, &subjects, true);
     let daemon = daemon_state(facts, &["openssh-server"], &["sshd"], &["ssh", "sshd"]);
     let installed = daemon.installed == Some(true) || s.sshd_binary;
@@ -47,87 +72,265 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Fin
         }
     )];
     common.push(format!("sshd: {}", daemon.describe_state()));
-    if let Some(p) = s.unknown.get("sshd_config_includes") {
+    if s.instances.len() > 1 {
+        common.push(format!(
+            "sshd instances: {}",
+            s.instances
+                .iter()
+                .map(|i| format!("{} (-f {})", i.name, i.config))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let unread = s.unknown.get("sshd_config_includes");
+    if let Some(p) = unread {
         common.push(format!("not read: {p}"));
     }
+    // A pass cannot stand on files that were not read.
+    let unseen = |f: Finding| -> Finding {
+        match unread {
+            Some(p) if f.status == Status::Pass => {
+                let details = f.details.clone();
+                Finding::unknown(
+                    &f.check,
+                    format!("part of the SSH server configuration was not read: {p}"),
+                )
+                .with_details(details)
+            }
+            _ => f,
+        }
+    };
     vec![
-        root_login(s, &common).with_evidence(ev.clone()),
-        password_auth(s, &common).with_evidence(ev),
+        unseen(root_login(s, &common)).with_evidence(ev.clone()),
+        unseen(password_auth(s, &common)).with_evidence(ev),
     ]
 }
 
-fn setting<'a>(s: &'a SshFacts, key: &str, default: &'a str) -> (String, String) {
-    match s.get(key) {
-        Some(SshSetting { value, origin }) => (value.clone(), origin.clone()),
-        None => (default.to_string(), "OpenSSH default".to_string()),
+/// What one connection gets, and from where.
+struct Judged {
+    instance: String,
+    conn: Conn,
+    /// `PermitRootLogin yes (origin)` / `PasswordAuthentication yes (origin)`.
+    why: String,
+    /// The Match block that decided it, as `Match criteria (origin)`.
+    block: Option<String>,
+}
+
+/// Per connection verdicts over every instance: who gets the bad value.
+#[derive(Default)]
+struct Outcome {
+    bad: Vec<Judged>,
+    /// Why the configuration cannot be judged (sshd would refuse it, too many combinations).
+    undecided: Vec<String>,
+}
+
+fn block_name(inst: &SshInstance, r: &Resolved) -> Option<String> {
+    r.block
+        .and_then(|i| inst.match_blocks.get(i))
+        .map(|b| format!("Match {} ({})", b.criteria, b.origin))
+}
+
+fn judge(
+    s: &SshFacts,
+    mut bad: impl FnMut(&SshInstance, &Conn) -> Result<Option<(String, Option<String>)>, String>,
+) -> Outcome {
+    let mut out = Outcome::default();
+    for inst in &s.instances {
+        if let Some(why) = &inst.unreadable {
+            out.undecided
+                .push(format!("{} ({}): {why}", inst.name, inst.config));
+            continue;
+        }
+        let Some(conns) = connections(inst, s.user_groups.as_ref()) else {
+            out.undecided.push(format!(
+                "{}: too many Match combinations to try one by one",
+                inst.name
+            ));
+            continue;
+        };
+        for conn in conns {
+            match bad(inst, &conn) {
+                Ok(Some((why, block))) => out.bad.push(Judged {
+                    instance: inst.name.clone(),
+                    conn,
+                    why,
+                    block,
+                }),
+                Ok(None) => {}
+                Err(e) => {
+                    out.undecided.push(format!(
+                        "{}: {e}; sshd refuses to start with such a configuration",
+                        inst.name
+                    ));
+                    break;
+                }
+            }
+        }
     }
+    out
+}
+
+/// `Match ... allows ... for vendor from 10.20.0.0; ...`, one entry per deciding block.
+fn who(bad: &[&Judged], several: bool) -> String {
+    let mut by_block: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for j in bad {
+        let key = format!(
+            "{}{}",
+            if several {
+                format!("{}: ", j.instance)
+            } else {
+                String::new()
+            },
+            j.block.clone().unwrap_or_else(|| j.why.clone())
+        );
+        let list = by_block.entry(key).or_default();
+        let d = j.conn.describe();
+        if !list.contains(&d) {
+            list.push(d);
+        }
+    }
+    by_block
+        .into_iter()
+        .map(|(k, v)| {
+            let shown: Vec<String> = v.iter().take(6).cloned().collect();
+            let more = if v.len() > 6 {
+                format!(" and {} more", v.len() - 6)
+            } else {
+                String::new()
+            };
+            format!("{k} for {}{more}", shown.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn anyone<'a>(s: &'a SshFacts, user: &str) -> Option<(&'a SshInstance, Conn)> {
+    let inst = s.instances.first()?;
+    Some((
+        inst,
+        Conn {
+            user: user.to_string(),
+            groups: s
+                .user_groups
+                .as_ref()
+                .and_then(|m| m.get(user).cloned())
+                .unwrap_or_default(),
+            host: ANY_HOST.into(),
+            addr: ANY_ADDR4.into(),
+            laddr: ANY_LADDR.into(),
+            lport: ANY_LPORT.into(),
+            rdomain: ANY_RDOMAIN.into(),
+        },
+    ))
 }
 
 fn root_login(s: &SshFacts, common: &[String]) -> Finding {
-    let (value, origin) = setting(s, "permitrootlogin", "prohibit-password");
-    let mut details = vec![format!("PermitRootLogin {value} ({origin})")];
-    let reopening: Vec<String> = s
-        .match_blocks
-        .iter()
-        .filter(|b| {
-            b.settings
-                .get("permitrootlogin")
-                .is_some_and(|v| v.value == "yes")
-        })
-        .map(|b| {
-            format!(
-                "Match {} ({}) sets PermitRootLogin yes",
-                b.criteria, b.origin
-            )
-        })
-        .collect();
-    details.extend(reopening.iter().cloned());
+    let several = s.instances.len() > 1;
+    let mut odd: Vec<String> = Vec::new();
+    let out = judge(s, |inst, conn| {
+        if conn.user != "root" {
+            return Ok(None);
+        }
+        let r = resolve(inst, "permitrootlogin", conn)?;
+        if !matches!(
+            r.value.as_str(),
+            "yes" | "no" | "prohibit-password" | "without-password" | "forced-commands-only"
+        ) {
+            let o = format!(
+                "Unrecognised PermitRootLogin value '{}' ({})",
+                r.value, r.origin
+            );
+            if !odd.contains(&o) {
+                odd.push(o);
+            }
+            return Ok(None);
+        }
+        if r.value != "yes" || !user_admitted(inst, conn)? {
+            return Ok(None);
+        }
+        Ok(Some((
+            format!("PermitRootLogin yes ({})", r.origin),
+            block_name(inst, &r),
+        )))
+    });
+    let mut details = Vec::new();
+    let base = anyone(s, "root").and_then(|(inst, c)| resolve(inst, "permitrootlogin", &c).ok());
+    if let Some(r) = &base {
+        details.push(format!("PermitRootLogin {} ({})", r.value, r.origin));
+    }
+    let everyone: Vec<&Judged> = out.bad.iter().filter(|j| j.conn.is_anyone()).collect();
+    let some: Vec<&Judged> = out.bad.iter().filter(|j| !j.conn.is_anyone()).collect();
+    details.extend(
+        out.bad
+            .iter()
+            .map(|j| format!("{}: {} gets {}", j.instance, j.conn.describe(), j.why)),
+    );
+    details.extend(odd.iter().cloned());
     details.extend(common.iter().cloned());
-    let f = match value.as_str() {
-        "yes" => Finding::new(
+    let f = if !everyone.is_empty() {
+        let j = everyone[0];
+        Finding::new(
             ROOT,
             Status::Fail,
-            format!("SSH accepts direct root logins (PermitRootLogin yes, {origin})"),
-        ),
-        _ if !reopening.is_empty() => Finding::new(
+            format!(
+                "SSH accepts direct root logins ({}{})",
+                if several {
+                    format!("{}: ", j.instance)
+                } else {
+                    String::new()
+                },
+                j.why
+            ),
+        )
+    } else if !out.undecided.is_empty() {
+        Finding::unknown(
+            ROOT,
+            format!(
+                "cannot judge the SSH server configuration: {}",
+                out.undecided.join("; ")
+            ),
+        )
+    } else if !some.is_empty() {
+        Finding::new(
             ROOT,
             Status::Warn,
             format!(
                 "A Match block re-enables root login over SSH: {}",
-                reopening.join("; ")
+                who(&some, several)
             ),
-        ),
-        "no" => Finding::new(
-            ROOT,
-            Status::Pass,
-            format!("SSH refuses root logins (PermitRootLogin no, {origin})"),
-        ),
-        "prohibit-password" | "without-password" => Finding::new(
-            ROOT,
-            Status::Pass,
+        )
+    } else if !odd.is_empty() {
+        Finding::new(ROOT, Status::Warn, odd.join("; "))
+    } else {
+        let (value, origin) = base
+            .map(|r| (r.value, r.origin))
+            .unwrap_or_else(|| ("prohibit-password".into(), "OpenSSH default".into()));
+        let admitted = anyone(s, "root")
+            .map(|(inst, c)| user_admitted(inst, &c).unwrap_or(true))
+            .unwrap_or(true);
+        let summary = if !admitted {
             format!(
-                "Root may log in over SSH with a key only, never a password (PermitRootLogin {value}, {origin})"
-            ),
-        ),
-        "forced-commands-only" => Finding::new(
-            ROOT,
-            Status::Pass,
-            format!(
-                "Root may log in over SSH only with a key restricted to a forced command ({origin})"
-            ),
-        ),
-        other => Finding::new(
-            ROOT,
-            Status::Warn,
-            format!("Unrecognised PermitRootLogin value '{other}' ({origin})"),
-        ),
+                "SSH refuses root logins (AllowUsers/DenyUsers exclude root; PermitRootLogin {value}, {origin})"
+            )
+        } else {
+            match value.as_str() {
+                "no" => format!("SSH refuses root logins (PermitRootLogin no, {origin})"),
+                "forced-commands-only" => format!(
+                    "Root may log in over SSH only with a key restricted to a forced command ({origin})"
+                ),
+                _ => format!(
+                    "Root may log in over SSH with a key only, never a password (PermitRootLogin {value}, {origin})"
+                ),
+            }
+        };
+        if value != "no" && admitted {
+            details.push(
+                "PermitRootLogin no with named administrator accounts gives a better audit trail"
+                    .into(),
+            );
+        }
+        Finding::new(ROOT, Status::Pass, summary)
     };
-    if f.status == Status::Pass && value != "no" {
-        details.push(
-            "PermitRootLogin no with named administrator accounts gives a better audit trail"
-                .into(),
-        );
-    }
     f.with_details(details)
 }
 
@@ -140,87 +343,163 @@ fn methods_allow_password(methods: &str) -> bool {
         })
 }
 
-fn password_auth(s: &SshFacts, common: &[String]) -> Finding {
-    let (pa, pa_origin) = setting(s, "passwordauthentication", "yes");
-    let (kbd, kbd_origin) = setting(s, "kbdinteractiveauthentication", "yes");
-    let (pam, pam_origin) = setting(s, "usepam", "no");
-    let (methods, methods_origin) = setting(s, "authenticationmethods", "any");
-    let mut details = vec![
-        format!("PasswordAuthentication {pa} ({pa_origin})"),
-        format!("KbdInteractiveAuthentication {kbd} ({kbd_origin})"),
-        format!("UsePAM {pam} ({pam_origin})"),
-    ];
-    if methods != "any" {
-        details.push(format!(
-            "AuthenticationMethods {methods} ({methods_origin})"
-        ));
-    }
-    if s.get("permitemptypasswords")
-        .is_some_and(|v| v.value == "yes")
-    {
-        details.push("PermitEmptyPasswords yes: accounts without a password could log in".into());
-    }
-    let kbd_passwords = |kbd: &str| kbd == "yes" && pam == "yes";
-    let reopening: Vec<String> = s
-        .match_blocks
-        .iter()
-        .filter(|b| {
-            b.settings
-                .get("passwordauthentication")
-                .is_some_and(|v| v.value == "yes")
-                || b.settings
-                    .get("kbdinteractiveauthentication")
-                    .is_some_and(|v| kbd_passwords(&v.value))
-                || b.settings
-                    .get("authenticationmethods")
-                    .is_some_and(|v| methods_allow_password(&v.value) && v.value != "any")
+/// Whether `conn` can log in with a password, and the setting that lets it.
+fn password_for(
+    inst: &SshInstance,
+    conn: &Conn,
+) -> Result<Option<(String, Option<String>)>, String> {
+    let pa = resolve(inst, "passwordauthentication", conn)?;
+    let kbd = resolve(inst, "kbdinteractiveauthentication", conn)?;
+    let pam = resolve(inst, "usepam", conn)?;
+    let methods = resolve(inst, "authenticationmethods", conn)?;
+    let password_on = pa.value == "yes";
+    // Keyboard-interactive asks for the password only through PAM on Linux.
+    let kbd_on = kbd.value == "yes" && pam.value == "yes";
+    let usable = if methods.value == "any" {
+        password_on || kbd_on
+    } else {
+        methods.value.split_whitespace().any(|list| {
+            list.split(',').any(|m| {
+                (m == "password" && password_on)
+                    || (m.starts_with("keyboard-interactive") && kbd_on)
+            })
         })
-        .map(|b| format!("Match {} ({}) allows passwords", b.criteria, b.origin))
-        .collect();
-    details.extend(reopening.iter().cloned());
-    details.extend(common.iter().cloned());
-    let f = if !methods_allow_password(&methods) {
-        Finding::new(
-            PASSWORD,
-            Status::Pass,
+    };
+    if !usable || !user_admitted(inst, conn)? {
+        return Ok(None);
+    }
+    // Name the setting that opened it, preferring one a Match block decided.
+    let mut why = Vec::new();
+    let mut block = None;
+    let mut consider = |r: &Resolved, text: String| {
+        why.push(text);
+        if block.is_none() {
+            block = block_name(inst, r);
+        }
+    };
+    if methods.value != "any" {
+        consider(
+            &methods,
             format!(
-                "SSH requires {methods} (AuthenticationMethods, {methods_origin}); passwords are not accepted"
+                "AuthenticationMethods {} ({})",
+                methods.value, methods.origin
             ),
-        )
-    } else if pa == "yes" {
-        let how = if pa_origin == "OpenSSH default" {
-            "not set, and OpenSSH's default is yes".to_string()
+        );
+    }
+    if password_on {
+        let how = if pa.origin == "OpenSSH default" {
+            "PasswordAuthentication not set, and OpenSSH's default is yes".to_string()
         } else {
-            format!("yes at {pa_origin}")
+            format!("PasswordAuthentication yes at {}", pa.origin)
         };
-        Finding::new(
-            PASSWORD,
-            Status::Fail,
-            format!("SSH accepts passwords (PasswordAuthentication {how})"),
-        )
-    } else if kbd_passwords(&kbd) {
-        Finding::new(
-            PASSWORD,
-            Status::Fail,
+        consider(&pa, how);
+    } else {
+        consider(
+            &kbd,
             format!(
-                "SSH accepts passwords through keyboard-interactive PAM (KbdInteractiveAuthentication yes, {kbd_origin})"
+                "keyboard-interactive PAM (KbdInteractiveAuthentication yes, {}; UsePAM yes, {})",
+                kbd.origin, pam.origin
+            ),
+        );
+        if block.is_none() {
+            block = block_name(inst, &pam);
+        }
+    }
+    Ok(Some((why.join("; "), block)))
+}
+
+fn password_auth(s: &SshFacts, common: &[String]) -> Finding {
+    let several = s.instances.len() > 1;
+    let out = judge(s, |inst, conn| {
+        if conn.user == "root" {
+            return Ok(None); // root's logins are ssh.root_login's question
+        }
+        password_for(inst, conn)
+    });
+    let mut details = Vec::new();
+    if let Some((inst, c)) = anyone(s, ANY_USER) {
+        for k in [
+            "passwordauthentication",
+            "kbdinteractiveauthentication",
+            "usepam",
+            "authenticationmethods",
+        ] {
+            if let Ok(r) = resolve(inst, k, &c) {
+                let name = match k {
+                    "passwordauthentication" => "PasswordAuthentication",
+                    "kbdinteractiveauthentication" => "KbdInteractiveAuthentication",
+                    "usepam" => "UsePAM",
+                    _ => "AuthenticationMethods",
+                };
+                if k != "authenticationmethods" || r.value != "any" {
+                    details.push(format!("{name} {} ({})", r.value, r.origin));
+                }
+            }
+        }
+        if resolve(inst, "permitemptypasswords", &c).is_ok_and(|r| r.value == "yes") {
+            details
+                .push("PermitEmptyPasswords yes: accounts without a password could log in".into());
+        }
+    }
+    let everyone: Vec<&Judged> = out.bad.iter().filter(|j| j.conn.is_anyone()).collect();
+    let some: Vec<&Judged> = out.bad.iter().filter(|j| !j.conn.is_anyone()).collect();
+    details.extend(some.iter().map(|j| {
+        format!(
+            "{}: {} may use a password: {}",
+            j.instance,
+            j.conn.describe(),
+            j.why
+        )
+    }));
+    details.extend(common.iter().cloned());
+    let f = if !everyone.is_empty() {
+        let j = everyone[0];
+        let prefix = if several {
+            format!("{}: ", j.instance)
+        } else {
+            String::new()
+        };
+        let summary = match &j.block {
+            Some(b) => format!("SSH accepts passwords from anyone ({prefix}{b}: {})", j.why),
+            None => format!("SSH accepts passwords ({prefix}{})", j.why),
+        };
+        Finding::new(PASSWORD, Status::Fail, summary)
+    } else if !out.undecided.is_empty() {
+        Finding::unknown(
+            PASSWORD,
+            format!(
+                "cannot judge the SSH server configuration: {}",
+                out.undecided.join("; ")
             ),
         )
-    } else if !reopening.is_empty() {
+    } else if !some.is_empty() {
         Finding::new(
             PASSWORD,
             Status::Warn,
             format!(
                 "A Match block re-enables SSH passwords: {}",
-                reopening.join("; ")
+                who(&some, several)
             ),
         )
     } else {
-        Finding::new(
-            PASSWORD,
-            Status::Pass,
-            "SSH accepts keys only: password and keyboard-interactive logins are off",
-        )
+        let methods = anyone(s, ANY_USER)
+            .and_then(|(inst, c)| resolve(inst, "authenticationmethods", &c).ok())
+            .filter(|r| r.value != "any" && !methods_allow_password(&r.value));
+        match methods {
+            Some(r) => Finding::new(
+                PASSWORD,
+                Status::Pass,
+                format!(
+                    "SSH requires {} (AuthenticationMethods, {}); passwords are not accepted",
+                    r.value, r.origin
+                ),
+            ),
+            None => Finding::new(
+                PASSWORD,
+                Status::Pass,
+                "SSH accepts keys only: password and keyboard-interactive logins are off",
+            ),
+        }
     };
     f.with_details(details)
 }
@@ -230,13 +509,13 @@ mod tests {
     use super::super::testkit::*;
     use super::*;
     use crate::inspect::supporting::ssh::{
-        SshMatchBlock, effective, expand_includes, parse_sshd_t,
+        SshMatchBlock, effective_all, expand_includes, parse_sshd_t,
     };
     use std::collections::BTreeMap;
 
     fn with_config(mut facts: Facts, text: &str) -> Facts {
         let cfg = expand_includes("/etc/ssh/sshd_config", text, &mut |_| Vec::new());
-        let (g, m) = effective(&cfg);
+        let (g, m) = effective_all(&cfg);
         facts.supporting.ssh = SshFacts {
             sshd_binary: true,
             config_present: true,
@@ -282,15 +561,30 @@ mod tests {
         let out = run(&with_config(live(&["openssh-server"], &[], &[]), text));
         assert_status(only(&out, ROOT), Status::Pass);
         assert_status(only(&out, PASSWORD), Status::Pass);
-        let text = format!(
+        // A Match for the vendor account does not concern root: sshd judges per connection.
+        let vendor = format!(
             "{text}Match Address 10.0.0.0/8 User vendor\n PasswordAuthentication yes\n PermitRootLogin yes\n"
+        );
+        let out = run(&with_config(live(&["openssh-server"], &[], &[]), &vendor));
+        assert_status(only(&out, ROOT), Status::Pass);
+        let pw = only(&out, PASSWORD);
+        assert_status(pw, Status::Warn);
+        assert!(
+            pw.summary.contains(
+                "Match Address 10.0.0.0/8 User vendor (/etc/ssh/sshd_config:5) for vendor from 10.0.0.0"
+            ),
+            "{}",
+            pw.summary
+        );
+        let text = format!(
+            "{text}Match Address 10.0.0.0/8 User vendor,root\n PasswordAuthentication yes\n PermitRootLogin yes\n"
         );
         let out = run(&with_config(live(&["openssh-server"], &[], &[]), &text));
         let root = only(&out, ROOT);
         assert_status(root, Status::Warn);
         assert!(
             root.summary
-                .contains("Match Address 10.0.0.0/8 User vendor (/etc/ssh/sshd_config:5)"),
+                .contains("Match Address 10.0.0.0/8 User vendor,root (/etc/ssh/sshd_config:5) for root from 10.0.0.0"),
             "{}",
             root.summary
         );
@@ -355,5 +649,94 @@ mod tests {
         let out = run(&f);
         assert_status(only(&out, ROOT), Status::Unknown);
         assert!(only(&out, PASSWORD).summary.contains("needs root"));
+    }
+
+    #[test]
+    fn match_all_and_tightening_blocks() {
+        let pam = "PasswordAuthentication no\nKbdInteractiveAuthentication no\n";
+        // `Match all` opens passwords for everyone: a fail, naming the block.
+        let out = run(&with_config(
+            live(&["openssh-server"], &[], &[]),
+            &format!("{pam}Match all\n PasswordAuthentication yes\n PermitRootLogin yes\n"),
+        ));
+        assert_status(only(&out, ROOT), Status::Fail);
+        let pw = only(&out, PASSWORD);
+        assert_status(pw, Status::Fail);
+        assert!(
+            pw.summary.contains("Match all (/etc/ssh/sshd_config:3)"),
+            "{}",
+            pw.summary
+        );
+        // A Match that only tightens is not a warning.
+        let out = run(&with_config(
+            live(&["openssh-server"], &[], &[]),
+            &format!(
+                "{pam}PermitRootLogin no\nMatch Address 10.0.0.0/8\n PasswordAuthentication no\n PermitRootLogin no\n"
+            ),
+        ));
+        assert_status(only(&out, ROOT), Status::Pass);
+        assert_status(only(&out, PASSWORD), Status::Pass);
+        // An earlier block wins over a later one for the same connection.
+        let out = run(&with_config(
+            live(&["openssh-server"], &[], &[]),
+            &format!(
+                "{pam}Match User *\n PasswordAuthentication no\nMatch User vendor\n PasswordAuthentication yes\n"
+            ),
+        ));
+        assert_status(only(&out, PASSWORD), Status::Pass);
+        // A Match that opens passwords for everyone but a few is still a fail.
+        let out = run(&with_config(
+            live(&["openssh-server"], &[], &[]),
+            &format!("{pam}Match User *,!admin\n PasswordAuthentication yes\n"),
+        ));
+        assert_status(only(&out, PASSWORD), Status::Fail);
+    }
+
+    #[test]
+    fn authentication_methods_alternatives() {
+        // The global list has no password, but a Match block re-allows it for one address.
+        let out = run(&with_config(
+            live(&["openssh-server"], &[], &[]),
+            "AuthenticationMethods publickey\nMatch Address 10.1.0.0/16\n AuthenticationMethods publickey password\n",
+        ));
+        assert_status(only(&out, PASSWORD), Status::Warn);
+        // A password alternative with password authentication off is no password.
+        let out = run(&with_config(
+            live(&["openssh-server"], &[], &[]),
+            "PasswordAuthentication no\nKbdInteractiveAuthentication no\nAuthenticationMethods publickey password\n",
+        ));
+        assert_status(only(&out, PASSWORD), Status::Pass);
+        let out = run(&with_config(
+            live(&["openssh-server"], &[], &[]),
+            "PasswordAuthentication yes\nAuthenticationMethods publickey,password\n",
+        ));
+        assert_status(only(&out, PASSWORD), Status::Fail);
+    }
+
+    #[test]
+    fn allow_users_can_exclude_root() {
+        let out = run(&with_config(
+            live(&["openssh-server"], &[], &[]),
+            "PermitRootLogin yes\nAllowUsers alice bob\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n",
+        ));
+        let root = only(&out, ROOT);
+        assert_status(root, Status::Pass);
+        assert!(root.summary.contains("exclude root"), "{}", root.summary);
+        let out = run(&with_config(
+            live(&["openssh-server"], &[], &[]),
+            "PermitRootLogin yes\nDenyUsers root@192.0.2.*\n",
+        ));
+        // Denied from one range only: root still gets in from elsewhere (IPv6 here).
+        assert_status(only(&out, ROOT), Status::Fail);
+    }
+
+    #[test]
+    fn unjudgeable_match_is_unknown() {
+        let out = run(&with_config(
+            live(&["openssh-server"], &[], &[]),
+            "PasswordAuthentication no\nKbdInteractiveAuthentication no\nMatch Address 10.0.0.1/8\n PasswordAuthentication yes\n",
+        ));
+        assert_status(only(&out, PASSWORD), Status::Unknown);
+        assert!(only(&out, PASSWORD).summary.contains("host bits"));
     }
 }

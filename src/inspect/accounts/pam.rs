@@ -71,7 +71,23 @@ pub struct PamFacts {
     pub password_hashing: Vec<PamHit>,
     /// /etc/security/faillock.conf settings (`deny`, `unlock_time`, ...), when present.
     pub faillock_conf: BTreeMap<String, String>,
+    /// The files each PAM file pulls in (`@include`, `include`, `substack`), as paths.
+    #[serde(default)]
+    pub includes: BTreeMap<String, Vec<String>>,
 }
+
+/// Whether one PAM stack (a file and what it includes) locks accounts after failed logins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackLockout {
+    pub file: String,
+    /// Why it locks (`pam_faillock preauth (deny=5) + authfail`), or None.
+    pub locks: Option<String>,
+    /// Why it does not, or what is missing (for the details).
+    pub notes: Vec<String>,
+}
+
+/// pam_faillock's default `deny` (faillock.conf(5)).
+pub const FAILLOCK_DEFAULT_DENY: u32 = 3;
 
 impl PamFacts {
     /// Lockout modules placed in an `auth` stack (where they can count failures).
@@ -79,9 +95,149 @@ impl PamFacts {
         self.lockout.iter().filter(|h| h.kind == "auth")
     }
 
+    /// The `deny` a pam_faillock line works with: its own `deny=` argument, else
+    /// faillock.conf's, else 3. None when the value is not a number.
+    pub fn faillock_deny(&self, hit: &PamHit) -> Option<u32> {
+        let arg = hit.args.iter().rev().find_map(|a| a.strip_prefix("deny="));
+        match arg.or(self.faillock_conf.get("deny").map(String::as_str)) {
+            Some(v) => v.trim().parse().ok(),
+            None => Some(FAILLOCK_DEFAULT_DENY),
+        }
+    }
+
+    /// The file and every file it includes, transitively, in no particular order.
+    fn stack_files(&self, file: &str) -> Vec<String> {
+        let mut out = vec![file.to_string()];
+        let mut i = 0;
+        while i < out.len() && out.len() < 64 {
+            for inc in self.includes.get(&out[i]).into_iter().flatten() {
+                if !out.contains(inc) {
+                    out.push(inc.clone());
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+
+    /// For every PAM file read, whether its stack locks accounts, the way pam_faillock
+    /// behaves (checked with pamtester): failures are recorded only by an `authfail` line,
+    /// and a locked account is refused only by a `preauth` or `authsucc` line whose `deny`
+    /// is not 0 (each line reads its own `deny=` or faillock.conf's). The `account` line only
+    /// clears the count after a successful login. pam_tally2/pam_tally in auth count as
+    /// before (their own single line does both).
+    pub fn lockout_stacks(&self) -> Vec<StackLockout> {
+        let mut out = Vec::new();
+        for file in &self.files {
+            let files = self.stack_files(file);
+            let hits: Vec<&PamHit> = self
+                .lockout
+                .iter()
+                .filter(|h| files.contains(&h.file))
+                .collect();
+            if hits.is_empty() {
+                continue;
+            }
+            let mut notes = Vec::new();
+            let auth_fl = |mode: &str| -> Vec<&PamHit> {
+                hits.iter()
+                    .copied()
+                    .filter(|h| {
+                        h.kind == "auth"
+                            && h.module == "pam_faillock"
+                            && h.args.iter().any(|a| a == mode)
+                    })
+                    .collect()
+            };
+            let tally: Vec<&PamHit> = hits
+                .iter()
+                .copied()
+                .filter(|h| h.kind == "auth" && h.module != "pam_faillock")
+                .collect();
+            let authfail = auth_fl("authfail");
+            let checks: Vec<(&PamHit, &str)> = auth_fl("preauth")
+                .into_iter()
+                .map(|h| (h, "preauth"))
+                .chain(auth_fl("authsucc").into_iter().map(|h| (h, "authsucc")))
+                .collect();
+            let live_checks: Vec<String> = checks
+                .iter()
+                .filter_map(|(h, mode)| match self.faillock_deny(h) {
+                    Some(0) => {
+                        notes.push(format!(
+                            "pam_faillock {mode} at {} has deny = 0: it never refuses a locked account",
+                            h.location()
+                        ));
+                        None
+                    }
+                    Some(n) => Some(format!("{mode} at {} (deny={n})", h.location())),
+                    None => {
+                        notes.push(format!(
+                            "pam_faillock {mode} at {}: deny is not a number",
+                            h.location()
+                        ));
+                        None
+                    }
+                })
+                .collect();
+            if authfail.is_empty() && hits.iter().any(|h| h.module == "pam_faillock") {
+                notes.push(
+                    "no auth pam_faillock authfail line: failed logins are never counted".into(),
+                );
+            }
+            if checks.is_empty() && !authfail.is_empty() {
+                notes.push(
+                    "no auth pam_faillock preauth or authsucc line: a locked account is never refused"
+                        .into(),
+                );
+            }
+            let has_account = hits
+                .iter()
+                .any(|h| h.kind == "account" && h.module == "pam_faillock");
+            let locks = if !authfail.is_empty() && !live_checks.is_empty() {
+                if !has_account {
+                    notes.push(
+                        "no account pam_faillock line: a successful login does not clear the count, \
+                         so failures add up across days"
+                            .into(),
+                    );
+                }
+                Some(format!(
+                    "pam_faillock {} + authfail at {}",
+                    live_checks.join(", "),
+                    authfail[0].location()
+                ))
+            } else {
+                tally
+                    .first()
+                    .map(|t| format!("{} at {}", t.module, t.location()))
+            };
+            out.push(StackLockout {
+                file: file.clone(),
+                locks,
+                notes,
+            });
+        }
+        out
+    }
+
     /// Adds what `file`'s rules say to these facts.
     pub fn absorb(&mut self, file: &str, parsed: &PamFile) {
         self.files.push(file.to_string());
+        let incs: Vec<String> = parsed
+            .includes
+            .iter()
+            .map(|(inc, _)| {
+                if inc.starts_with('/') {
+                    inc.clone()
+                } else {
+                    format!("/etc/pam.d/{inc}")
+                }
+            })
+            .collect();
+        if !incs.is_empty() {
+            self.includes.insert(file.to_string(), incs);
+        }
         for r in &parsed.rules {
             let m = r.module_name();
             if m == "pam_unix" && r.args.iter().any(|a| a == "nullok" || a == "nullok_secure") {
@@ -310,5 +466,52 @@ mod tests {
         assert_eq!(c.get("even_deny_root").map(String::as_str), Some(""));
         assert!(c.contains_key("silent"));
         assert_eq!(c.len(), 4);
+    }
+
+    fn stacks(auth: &str, conf: &str) -> Vec<StackLockout> {
+        let mut facts = PamFacts::default();
+        facts.absorb("/etc/pam.d/login", &parse_pam("@include common-auth\n"));
+        facts.absorb("/etc/pam.d/common-auth", &parse_pam(auth));
+        facts.faillock_conf = parse_faillock_conf(conf);
+        facts.lockout_stacks()
+    }
+
+    fn locks(auth: &str, conf: &str) -> bool {
+        let s = stacks(auth, conf);
+        assert!(
+            s.iter().all(|x| x.locks.is_some() == s[0].locks.is_some()),
+            "{s:?}"
+        );
+        s[0].locks.is_some()
+    }
+
+    #[test]
+    fn faillock_needs_authfail_and_a_check_with_deny() {
+        // Each verdict was checked with pamtester: six wrong passwords, then the right one.
+        let full = "auth required pam_faillock.so preauth\nauth [success=1 default=ignore] pam_unix.so\nauth [default=die] pam_faillock.so authfail\nauth sufficient pam_faillock.so authsucc\nauth requisite pam_deny.so\naccount required pam_faillock.so\n";
+        assert!(locks(full, ""));
+        // deny = 0 in faillock.conf disables every line.
+        assert!(!locks(full, "deny = 0\n"));
+        // deny=0 on preauth alone: authsucc still refuses with the default deny.
+        assert!(locks(&full.replace("preauth", "preauth deny=0"), ""));
+        // No authfail: failures are never recorded.
+        let no_authfail = "auth required pam_faillock.so preauth\nauth [success=1 default=ignore] pam_unix.so\nauth requisite pam_deny.so\n";
+        assert!(!locks(no_authfail, ""));
+        // authfail with no preauth/authsucc: nothing refuses the locked account.
+        let authfail_only = "auth [success=2 default=ignore] pam_unix.so\nauth [default=die] pam_faillock.so authfail\nauth requisite pam_deny.so\n";
+        assert!(!locks(authfail_only, ""));
+        // RHEL layout with deny=0 on both lines.
+        let rhel = "auth required pam_faillock.so preauth silent deny=0\nauth sufficient pam_unix.so\nauth required pam_faillock.so authfail deny=0\nauth required pam_deny.so\n";
+        assert!(!locks(rhel, "deny = 5\n"));
+        assert!(locks(&rhel.replace(" deny=0", ""), "deny = 5\n"));
+        // Without the account line it still locks (noted in the details).
+        let s = stacks(&full.replace("account required pam_faillock.so\n", ""), "");
+        assert!(s[0].locks.is_some());
+        assert!(
+            s[0].notes.iter().any(|n| n.starts_with("no account")),
+            "{s:?}"
+        );
+        // The service file sees the lines of the file it includes.
+        assert_eq!(s[0].file, "/etc/pam.d/login");
     }
 }

@@ -83,6 +83,36 @@ fn is_nis_compat(line: &str) -> bool {
     line.starts_with('+') || line.starts_with('-')
 }
 
+/// A numeric ID field the way glibc's nss_files reads it (strtoul, base 10, then a range
+/// check): leading white space and one `+` or `-` sign are accepted, then digits only up to
+/// the field's end; `-0` is 0, any other negative value and anything above 4294967295 make
+/// the line invalid. Checked against `getent passwd` with glibc 2.36.
+pub fn glibc_id(field: &str) -> Option<u32> {
+    let s = field.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let (negative, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let trimmed = digits.trim_start_matches('0');
+    if trimmed.is_empty() {
+        return Some(0);
+    }
+    if negative {
+        return None;
+    }
+    trimmed.parse::<u32>().ok()
+}
+
+/// Leading white space glibc skips before a line (a line that is then empty or starts with
+/// `#` is ignored).
+fn glibc_line(raw: &str) -> &str {
+    raw.trim_start_matches([' ', '\t', '\x0b', '\x0c', '\r'])
+}
+
 pub fn parse_passwd(path: &str, text: &str) -> Parsed<PasswdEntry> {
     let mut out = Parsed {
         entries: Vec::new(),
@@ -90,17 +120,20 @@ pub fn parse_passwd(path: &str, text: &str) -> Parsed<PasswdEntry> {
     };
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
-        if raw.trim().is_empty() || raw.trim_start().starts_with('#') {
+        let raw = glibc_line(raw);
+        if raw.is_empty() || raw.starts_with('#') {
             continue;
         }
         if is_nis_compat(raw) {
             out.skipped.push(format!("{path}:{line}: NIS compat entry, accounts held in a directory service are not inspected"));
             continue;
         }
-        let fields: Vec<&str> = raw.split(':').collect();
-        if fields.len() < 7 {
+        // glibc: name, password, UID and GID are needed; missing GECOS, home and shell are
+        // empty; the shell is the rest of the line, colons included.
+        let fields: Vec<&str> = raw.splitn(7, ':').collect();
+        if fields.len() < 4 {
             out.skipped.push(format!(
-                "{path}:{line}: too few fields ({} of 7)",
+                "{path}:{line}: too few fields ({} of 7; glibc needs at least 4)",
                 fields.len()
             ));
             continue;
@@ -109,24 +142,30 @@ pub fn parse_passwd(path: &str, text: &str) -> Parsed<PasswdEntry> {
             out.skipped.push(format!("{path}:{line}: empty user name"));
             continue;
         }
-        let Ok(uid) = fields[2].trim().parse::<u32>() else {
+        let Some(uid) = glibc_id(fields[2]) else {
             out.skipped.push(format!(
-                "{path}:{line}: UID {:?} is not a number",
+                "{path}:{line}: UID {:?} is not a number glibc accepts (line ignored, as glibc does)",
                 fields[2]
             ));
             continue;
         };
-        let Ok(gid) = fields[3].trim().parse::<u32>() else {
+        let Some(gid) = glibc_id(fields[3]) else {
             out.skipped.push(format!(
-                "{path}:{line}: GID {:?} is not a number",
+                "{path}:{line}: GID {:?} is not a number glibc accepts (line ignored, as glibc does)",
                 fields[3]
             ));
             continue;
         };
-        if fields.len() > 7 {
+        if fields.len() < 7 {
             out.skipped.push(format!(
-                "{path}:{line}: {} extra field(s) after the shell ignored",
-                fields.len() - 7
+                "{path}:{line}: only {} of 7 fields; glibc reads the missing ones as empty",
+                fields.len()
+            ));
+        }
+        let shell = fields.get(6).copied().unwrap_or_default();
+        if shell.contains(':') {
+            out.skipped.push(format!(
+                "{path}:{line}: extra fields after the shell; glibc reads them as part of the shell"
             ));
         }
         out.entries.push(PasswdEntry {
@@ -134,9 +173,9 @@ pub fn parse_passwd(path: &str, text: &str) -> Parsed<PasswdEntry> {
             password_field: fields[1].to_string(),
             uid,
             gid,
-            gecos: fields[4].to_string(),
-            home: fields[5].to_string(),
-            shell: fields[6].to_string(),
+            gecos: fields.get(4).copied().unwrap_or_default().to_string(),
+            home: fields.get(5).copied().unwrap_or_default().to_string(),
+            shell: shell.to_string(),
             line,
         });
     }
@@ -227,7 +266,8 @@ pub fn parse_group(path: &str, text: &str) -> Parsed<GroupEntry> {
     };
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
-        if raw.trim().is_empty() || raw.trim_start().starts_with('#') {
+        let raw = glibc_line(raw);
+        if raw.is_empty() || raw.starts_with('#') {
             continue;
         }
         if is_nis_compat(raw) {
@@ -235,7 +275,8 @@ pub fn parse_group(path: &str, text: &str) -> Parsed<GroupEntry> {
                 .push(format!("{path}:{line}: NIS compat entry ignored"));
             continue;
         }
-        let fields: Vec<&str> = raw.split(':').collect();
+        // The member list is the rest of the line, as glibc reads it.
+        let fields: Vec<&str> = raw.splitn(4, ':').collect();
         if fields.len() < 3 || fields[0].is_empty() {
             out.skipped.push(format!(
                 "{path}:{line}: too few fields ({} of 4)",
@@ -243,9 +284,9 @@ pub fn parse_group(path: &str, text: &str) -> Parsed<GroupEntry> {
             ));
             continue;
         }
-        let Ok(gid) = fields[2].trim().parse::<u32>() else {
+        let Some(gid) = glibc_id(fields[2]) else {
             out.skipped.push(format!(
-                "{path}:{line}: GID {:?} is not a number",
+                "{path}:{line}: GID {:?} is not a number glibc accepts (line ignored, as glibc does)",
                 fields[2]
             ));
             continue;
@@ -254,7 +295,8 @@ pub fn parse_group(path: &str, text: &str) -> Parsed<GroupEntry> {
             .get(3)
             .map(|m| {
                 m.split(',')
-                    .map(str::trim)
+                    // glibc drops white space before a member name, not after it.
+                    .map(str::trim_start)
                     .filter(|s| !s.is_empty())
                     .map(str::to_string)
                     .collect()
@@ -463,9 +505,64 @@ mod tests {
         let p = parse_passwd("/etc/passwd", text);
         let names: Vec<&str> = p.entries.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, vec!["root", "u\u{FFFD}ser"]);
-        assert_eq!(p.entries[0].shell, "/bin/bash");
+        // glibc reads everything after the sixth colon as the shell (getent shows it so).
+        assert_eq!(p.entries[0].shell, "/bin/bash:extra:more");
         assert_eq!(p.skipped.len(), 6, "{:?}", p.skipped);
         assert!(parse_passwd("/etc/passwd", "").entries.is_empty());
+    }
+
+    #[test]
+    fn ids_the_way_glibc_reads_them() {
+        // Each verdict checked with `getent passwd` (glibc 2.36) on a bind-mounted passwd.
+        for (field, want) in [
+            ("0", Some(0)),
+            ("-0", Some(0)),
+            ("-00", Some(0)),
+            ("+0", Some(0)),
+            (" 0", Some(0)),
+            ("\t0", Some(0)),
+            (" +0", Some(0)),
+            ("000", Some(0)),
+            ("4294967295", Some(u32::MAX)),
+            ("1000", Some(1000)),
+            ("", None),
+            ("-1", None),
+            ("- 0", None),
+            ("--0", None),
+            ("+-0", None),
+            ("0x10", None),
+            ("0abc", None),
+            ("0 ", None),
+            ("4294967296", None),
+            ("-4294967296", None),
+        ] {
+            assert_eq!(glibc_id(field), want, "{field:?}");
+        }
+        let p = parse_passwd(
+            "/etc/passwd",
+            "root:x:0:0:root:/root:/bin/bash\nminus0:x:-0:0::/:/bin/sh\n  lead:x:+0:0::/:/bin/sh\nfew:x:0:0\nnogid:x:0\n",
+        );
+        let got: Vec<(&str, u32, &str)> = p
+            .entries
+            .iter()
+            .map(|e| (e.name.as_str(), e.uid, e.shell.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("root", 0, "/bin/bash"),
+                ("minus0", 0, "/bin/sh"),
+                ("lead", 0, "/bin/sh"),
+                ("few", 0, "")
+            ]
+        );
+        let g = parse_group(
+            "/etc/group",
+            "g1:x:-0:alice\ng3:x:6\ng5:x:8: carol , dave\n",
+        );
+        assert_eq!(g.entries[0].gid, 0);
+        assert!(g.entries[1].members.is_empty());
+        assert_eq!(g.entries[2].members, vec!["carol ", "dave"]);
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub enum SudoersItem {
     Defaults {
         binding: String,
         no_authenticate: bool,
+        /// The last `authenticate` / `!authenticate` in this line: Some(false) for
+        /// `!authenticate`, Some(true) for `authenticate`.
+        authenticate: Option<bool>,
         text: String,
         line: usize,
     },
@@ -89,6 +92,44 @@ pub struct SudoFacts {
     /// Included files or directories that could not be read (or `%h` per-host includes):
     /// rules there are unseen.
     pub unreadable: Vec<String>,
+    /// Files sudo refuses to read for their owner or mode (`path: reason`).
+    #[serde(default)]
+    pub insecure_files: Vec<String>,
+    /// NOPASSWD rules that never decide anything: a later rule for the same users and
+    /// commands asks for the password (sudo uses the last matching rule), or a later
+    /// `Defaults authenticate` undoes a `!authenticate` (`file:line: why`).
+    #[serde(default)]
+    pub overridden: Vec<String>,
+    /// Defaults, aliases and user specifications in the order sudo reads them.
+    /// What the reading could not judge, for the details.
+    #[serde(default)]
+    pub notes: Vec<String>,
+    #[serde(skip)]
+    pub items: Vec<(String, SudoersItem)>,
+    #[serde(skip)]
+    check_owner: bool,
+}
+
+/// Why sudo would refuse to read an included file (sudo_secure_file: owner UID 0, not
+/// world-writable, group-writable only by GID 0).
+fn insecure(host: &dyn Host, path: &str, check_owner: bool) -> Option<String> {
+    let m = host.metadata(path).ok()?;
+    if m.kind != FileKind::File || !check_owner {
+        return None;
+    }
+    if m.uid != 0 {
+        return Some(format!("owned by UID {}, sudo skips it", m.uid));
+    }
+    if m.mode & 0o002 != 0 {
+        return Some("world-writable, sudo skips it".into());
+    }
+    if m.mode & 0o020 != 0 && m.gid != 0 {
+        return Some(format!(
+            "writable by group {} (not root's), sudo skips it",
+            m.gid
+        ));
+    }
+    None
 }
 
 const ALIAS_KEYWORDS: [&str; 5] = [
@@ -121,14 +162,22 @@ pub fn parse_sudoers(text: &str) -> Vec<SudoersItem> {
             && (binding.is_empty() || binding.starts_with([':', '@', '>', '!']))
         {
             let params = body[first.len()..].trim();
-            let no_authenticate = split_top_level(params, ',').iter().any(|p| {
-                p.trim()
+            let mut authenticate = None;
+            for p in split_top_level(params, ',') {
+                let p = p.trim();
+                if p == "authenticate" {
+                    authenticate = Some(true);
+                } else if p
                     .strip_prefix('!')
                     .is_some_and(|rest| rest.trim() == "authenticate")
-            });
+                {
+                    authenticate = Some(false);
+                }
+            }
             out.push(SudoersItem::Defaults {
                 binding: binding.to_string(),
-                no_authenticate,
+                no_authenticate: authenticate == Some(false),
+                authenticate,
                 text: body.to_string(),
                 line,
             });
@@ -157,16 +206,27 @@ pub fn parse_sudoers(text: &str) -> Vec<SudoersItem> {
     out
 }
 
-/// Joins backslash-continued lines; yields (first line number, joined text).
+/// Joins backslash-continued lines; yields (first line number, joined text). A backslash
+/// inside a comment does not continue the line (sudo's lexer drops the comment first).
 fn logical_lines(text: &str) -> Vec<(usize, String)> {
     let mut out = Vec::new();
     let mut current: Option<(usize, String)> = None;
     for (i, raw) in text.lines().enumerate() {
         let (start, mut acc) = current.take().unwrap_or((i + 1, String::new()));
-        let trimmed_end = raw.trim_end();
+        let trimmed_start = raw.trim_start();
+        // `#include`/`#includedir` are directives, not comments.
+        let is_directive = directive(trimmed_start, "include").is_some()
+            || directive(trimmed_start, "includedir").is_some();
+        let code = if is_directive {
+            raw
+        } else {
+            strip_comment(raw)
+        };
+        let commented = code.len() != raw.len();
+        let trimmed_end = code.trim_end();
         match trimmed_end.strip_suffix('\\') {
             // An escaped backslash at the end (`\\`) is not a continuation.
-            Some(rest) if !rest.ends_with('\\') => {
+            Some(rest) if !rest.ends_with('\\') && !commented => {
                 acc.push_str(rest);
                 acc.push(' ');
                 current = Some((start, acc));
@@ -339,8 +399,18 @@ pub fn collect_sudoers(host: &dyn Host, top: &str) -> Result<SudoFacts, crate::h
         present: true,
         ..SudoFacts::default()
     };
+    // sudo skips included files not owned by root, writable by others, or writable by a group
+    // other than root's. An offline tree that does not keep ownership (its /etc/sudoers is not
+    // owned by UID 0) cannot show which: then owners and modes are not judged.
+    facts.check_owner = host.metadata(top).is_ok_and(|m| m.uid == 0);
+    if !facts.check_owner {
+        facts.notes.push(format!(
+            "{top} is not owned by UID 0 here (a copied tree?): files sudo would skip for their owner or mode are not identified"
+        ));
+    }
     let mut stack = vec![top.to_string()];
     walk(host, top, &text, &mut stack, &mut facts);
+    judge(&mut facts, None);
     Ok(facts)
 }
 
@@ -387,45 +457,23 @@ fn walk(host: &dyn Host, file: &str, text: &str, stack: &mut Vec<String>, facts:
                     follow(host, file, line, &target, stack, facts);
                 }
             }
-            SudoersItem::Defaults {
-                binding,
-                no_authenticate,
-                text,
-                line,
-            } => {
-                if no_authenticate {
-                    facts.passwordless.push(SudoPasswordless {
-                        file: file.to_string(),
-                        line,
-                        kind: "!authenticate".into(),
-                        who: binding,
-                        text,
-                    });
-                }
+            SudoersItem::Defaults { .. } | SudoersItem::Alias { .. } => {
+                facts.items.push((file.to_string(), item));
             }
-            SudoersItem::Alias { .. } => {}
             SudoersItem::UserSpec {
-                who,
+                ref who,
                 nopasswd,
-                text,
+                ref text,
                 line,
             } => {
-                if nopasswd {
-                    facts.passwordless.push(SudoPasswordless {
-                        file: file.to_string(),
-                        line,
-                        kind: "NOPASSWD".into(),
-                        who: who.clone(),
-                        text: text.clone(),
-                    });
-                }
                 facts.grants.push(SudoGrant {
                     file: file.to_string(),
                     line,
-                    who,
-                    text,
+                    who: who.clone(),
+                    text: text.clone(),
                     nopasswd,
                 });
+                facts.items.push((file.to_string(), item));
             }
             SudoersItem::Unparsed { text, line } => {
                 facts
@@ -463,6 +511,10 @@ fn follow(
         ));
         return;
     }
+    if let Some(why) = insecure(host, target, facts.check_owner) {
+        facts.insecure_files.push(format!("{target}: {why}"));
+        return;
+    }
     match host.read(target) {
         Ok(f) => {
             stack.push(target.to_string());
@@ -473,6 +525,411 @@ fn follow(
             .unreadable
             .push(format!("{from}:{line}: included {target}: {e}")),
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What sudo decides for each user: Defaults in file order (the last applicable
+// `authenticate` wins), and for each command the last matching rule.
+
+/// One command of a user specification, with the runas list, host list and tags in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    file: String,
+    line: usize,
+    users: String,
+    hosts: String,
+    /// Normalised runas spec, `(root)` when none is given.
+    runas: String,
+    command: String,
+    negated: bool,
+    /// Some(true) NOPASSWD, Some(false) PASSWD, None: the `authenticate` default decides.
+    nopasswd: Option<bool>,
+    text: String,
+}
+
+/// Splits `users hosts` (each a comma list, white space allowed after commas).
+fn lhs_lists(lhs: &str) -> (String, String) {
+    let mut items: Vec<String> = Vec::new();
+    for word in lhs.split_whitespace() {
+        match items.last_mut() {
+            Some(last) if last.ends_with(',') || word.starts_with(',') => last.push_str(word),
+            _ => items.push(word.to_string()),
+        }
+    }
+    let users = items.first().cloned().unwrap_or_default();
+    let hosts = items.get(1).cloned().unwrap_or_else(|| "ALL".into());
+    (users, hosts)
+}
+
+const TAGS: [&str; 18] = [
+    "NOPASSWD",
+    "PASSWD",
+    "NOEXEC",
+    "EXEC",
+    "SETENV",
+    "NOSETENV",
+    "LOG_INPUT",
+    "NOLOG_INPUT",
+    "LOG_OUTPUT",
+    "NOLOG_OUTPUT",
+    "MAIL",
+    "NOMAIL",
+    "FOLLOW",
+    "NOFOLLOW",
+    "INTERCEPT",
+    "NOINTERCEPT",
+    "NOTBEFORE",
+    "NOTAFTER",
+];
+
+fn entries_of(file: &str, line: usize, text: &str) -> Vec<Entry> {
+    let Some((lhs, rhs)) = text.split_once('=') else {
+        return Vec::new();
+    };
+    let (users, hosts) = lhs_lists(lhs);
+    let mut out = Vec::new();
+    let mut runas = "(root)".to_string();
+    let mut nopasswd: Option<bool> = None;
+    for item in split_top_level(rhs, ',') {
+        let mut rest = item.trim();
+        if let Some(r) = rest.strip_prefix('(') {
+            let end = r.find(')').unwrap_or(r.len());
+            let spec: String = r[..end].chars().filter(|c| !c.is_whitespace()).collect();
+            runas = if spec.is_empty() {
+                "(root)".into()
+            } else {
+                format!("({spec})")
+            };
+            // A new runas spec starts a new set of tags? No: sudo carries tags on.
+            rest = r.get(end + 1..).unwrap_or("").trim_start();
+        }
+        // Options such as ROLE=, TYPE=, CWD=, CHROOT=, TIMEOUT= come before the tags.
+        loop {
+            let word = rest.split_whitespace().next().unwrap_or("");
+            if let Some((k, _)) = word.split_once('=')
+                && !k.is_empty()
+                && k.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+            {
+                rest = rest[word.len()..].trim_start();
+                continue;
+            }
+            let Some((tag, after)) = rest.split_once(':') else {
+                break;
+            };
+            let tag = tag.trim();
+            if !TAGS.contains(&tag) {
+                break;
+            }
+            match tag {
+                "NOPASSWD" => nopasswd = Some(true),
+                "PASSWD" => nopasswd = Some(false),
+                _ => {}
+            }
+            rest = after.trim_start();
+        }
+        let (negated, command) = match rest.strip_prefix('!') {
+            Some(c) => (true, c.trim()),
+            None => (false, rest),
+        };
+        let command: String = command.split_whitespace().collect::<Vec<_>>().join(" ");
+        if command.is_empty() {
+            continue;
+        }
+        out.push(Entry {
+            file: file.to_string(),
+            line,
+            users: users.clone(),
+            hosts: hosts.clone(),
+            runas: runas.clone(),
+            command,
+            negated,
+            nopasswd,
+            text: text.to_string(),
+        });
+    }
+    out
+}
+
+/// A person sudo is asked about: a name and the groups they are in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Who {
+    name: String,
+    groups: Vec<String>,
+    /// Shown in findings (`alice`, `a member of %vendor`, `any other user`).
+    label: String,
+}
+
+/// sudo's userlist_matches(): the last item that matches decides (a `!` item excludes).
+fn user_list_matches(
+    list: &str,
+    who: &Who,
+    aliases: &std::collections::BTreeMap<String, String>,
+    depth: usize,
+) -> bool {
+    let mut result = None;
+    for item in list.split(',') {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        let (neg, name) = match item.strip_prefix('!') {
+            Some(n) => (true, n.trim()),
+            None => (false, item),
+        };
+        let m = if name == "ALL" {
+            true
+        } else if let Some(g) = name.strip_prefix('%') {
+            let g = g.trim_start_matches(':');
+            who.groups.iter().any(|x| x == g)
+        } else if let Some(members) = aliases.get(name) {
+            depth < 8 && user_list_matches(members, who, aliases, depth + 1)
+        } else {
+            name == who.name
+        };
+        if m {
+            result = Some(!neg);
+        }
+    }
+    result == Some(true)
+}
+
+/// Every user name, group and alias member a sudoers list mentions.
+fn list_names(
+    list: &str,
+    names: &mut std::collections::BTreeSet<String>,
+    groups: &mut std::collections::BTreeSet<String>,
+) {
+    for item in list.split(',') {
+        let name = item.trim().trim_start_matches('!').trim();
+        if name.is_empty() || name == "ALL" {
+            continue;
+        }
+        if let Some(g) = name.strip_prefix('%') {
+            groups.insert(g.trim_start_matches(':').to_string());
+        } else {
+            names.insert(name.to_string());
+        }
+    }
+}
+
+fn runas_covers(later: &str, earlier: &str) -> bool {
+    later == earlier
+        || later == "(ALL:ALL)"
+        || (later == "(ALL)" && !earlier.contains(':'))
+        || (later == "(ALL)" && earlier.ends_with(":)"))
+}
+
+fn covers(later: &Entry, earlier: &Entry) -> bool {
+    (later.hosts == "ALL" || later.hosts == earlier.hosts)
+        && runas_covers(&later.runas, &earlier.runas)
+        && (later.command == "ALL" || later.command == earlier.command)
+}
+
+/// Recomputes `passwordless` with sudo's rules: for each user (named ones, members of the
+/// groups named, a stand-in member of each group, and any other user), the Defaults that
+/// apply in file order decide `authenticate`, and a NOPASSWD command counts only when no
+/// later rule for that user covers it. `membership` maps account names to their groups.
+pub fn judge(
+    facts: &mut SudoFacts,
+    membership: Option<&std::collections::BTreeMap<String, Vec<String>>>,
+) {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut aliases: BTreeMap<String, String> = BTreeMap::new();
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut defaults: Vec<(String, usize, String, bool, String)> = Vec::new();
+    for (file, item) in &facts.items {
+        match item {
+            SudoersItem::Alias { text, .. } => {
+                if let Some(rest) = text.strip_prefix("User_Alias") {
+                    for def in split_top_level(rest, ':') {
+                        if let Some((name, members)) = def.split_once('=') {
+                            aliases.insert(name.trim().to_string(), members.trim().to_string());
+                        }
+                    }
+                }
+            }
+            SudoersItem::UserSpec { text, line, .. } => {
+                entries.extend(entries_of(file, *line, text));
+            }
+            SudoersItem::Defaults {
+                binding,
+                authenticate: Some(a),
+                text,
+                line,
+                ..
+            } => defaults.push((file.clone(), *line, binding.clone(), *a, text.clone())),
+            _ => {}
+        }
+    }
+    // The people to ask about.
+    let mut names = BTreeSet::new();
+    let mut groups = BTreeSet::new();
+    for e in &entries {
+        list_names(&e.users, &mut names, &mut groups);
+    }
+    for (_, _, b, _, _) in &defaults {
+        if let Some(list) = b.strip_prefix(':') {
+            list_names(list, &mut names, &mut groups);
+        }
+    }
+    for members in aliases.values() {
+        list_names(members, &mut names, &mut groups);
+    }
+    let groups_of = |n: &str| -> Vec<String> {
+        membership
+            .and_then(|m| m.get(n).cloned())
+            .unwrap_or_default()
+    };
+    let mut people: Vec<Who> = names
+        .iter()
+        .filter(|n| !aliases.contains_key(*n))
+        .map(|n| Who {
+            name: n.clone(),
+            groups: groups_of(n),
+            label: n.clone(),
+        })
+        .collect();
+    if let Some(m) = membership {
+        for (n, gs) in m {
+            if !names.contains(n) && gs.iter().any(|g| groups.contains(g)) {
+                people.push(Who {
+                    name: n.clone(),
+                    groups: gs.clone(),
+                    label: n.clone(),
+                });
+            }
+        }
+    }
+    for g in &groups {
+        people.push(Who {
+            name: format!("(a member of %{g})"),
+            groups: vec![g.clone()],
+            label: format!("a member of %{g}"),
+        });
+    }
+    people.push(Who {
+        name: "(any other user)".into(),
+        groups: Vec::new(),
+        label: "any other user".into(),
+    });
+
+    let mut passwordless: Vec<SudoPasswordless> = Vec::new();
+    let mut overridden: BTreeSet<String> = BTreeSet::new();
+    let push = |p: SudoPasswordless, list: &mut Vec<SudoPasswordless>| {
+        if !list
+            .iter()
+            .any(|q| q.file == p.file && q.line == p.line && q.kind == p.kind)
+        {
+            list.push(p);
+        }
+    };
+    for who in &people {
+        // Generic, host and user Defaults in file order; a host-bound `authenticate` is not
+        // trusted to apply (the host name is not known here), a host-bound `!authenticate` is.
+        let mut auth: Option<&(String, usize, String, bool, String)> = None;
+        for d in &defaults {
+            let applies = match d.2.chars().next() {
+                None => true,
+                Some('@') => !d.3,
+                Some(':') => user_list_matches(&d.2[1..], who, &aliases, 0),
+                _ => false,
+            };
+            if applies {
+                if let Some(prev) = auth
+                    && !prev.3
+                    && d.3
+                {
+                    overridden.insert(format!(
+                        "{}:{}: {} is undone by {}:{} ({})",
+                        prev.0, prev.1, prev.4, d.0, d.1, d.4
+                    ));
+                }
+                auth = Some(d);
+            }
+        }
+        let authenticate = auth.is_none_or(|d| d.3);
+        let mine: Vec<&Entry> = entries
+            .iter()
+            .filter(|e| user_list_matches(&e.users, who, &aliases, 0))
+            .collect();
+        let passwordless_entry =
+            |e: &Entry| -> bool { !e.negated && e.nopasswd.unwrap_or(!authenticate) };
+        for (i, e) in mine.iter().enumerate() {
+            if !passwordless_entry(e) {
+                continue;
+            }
+            if let Some(later) = mine[i + 1..].iter().rev().find(|l| covers(l, e)) {
+                // sudo uses the last rule that matches: this one never decides.
+                if !passwordless_entry(later) {
+                    overridden.insert(format!(
+                        "{}:{}: {} {} never applies to {}: the later rule at {}:{} decides ({})",
+                        e.file,
+                        e.line,
+                        if e.nopasswd == Some(true) {
+                            "NOPASSWD"
+                        } else {
+                            "!authenticate for"
+                        },
+                        e.command,
+                        who.label,
+                        later.file,
+                        later.line,
+                        later.text
+                    ));
+                }
+                continue;
+            }
+            let p = if e.nopasswd == Some(true) {
+                SudoPasswordless {
+                    file: e.file.clone(),
+                    line: e.line,
+                    kind: "NOPASSWD".into(),
+                    who: e.users.clone(),
+                    text: e.text.clone(),
+                }
+            } else {
+                // sudo never asks root for a password: `!authenticate` changes nothing for root.
+                if who.name == "root" {
+                    continue;
+                }
+                let Some(d) = auth else { continue };
+                SudoPasswordless {
+                    file: d.0.clone(),
+                    line: d.1,
+                    kind: "!authenticate".into(),
+                    who: d.2.clone(),
+                    text: d.4.clone(),
+                }
+            };
+            push(p, &mut passwordless);
+        }
+    }
+    // Runas- and command-bound `!authenticate` apply after the rule matched: counted unless a
+    // later line with the same binding sets `authenticate` again.
+    for (i, d) in defaults.iter().enumerate() {
+        if d.3 || !d.2.starts_with(['>', '!']) {
+            continue;
+        }
+        if defaults[i + 1..].iter().any(|l| l.2 == d.2 && l.3) {
+            continue;
+        }
+        push(
+            SudoPasswordless {
+                file: d.0.clone(),
+                line: d.1,
+                kind: "!authenticate".into(),
+                who: d.2.clone(),
+                text: d.4.clone(),
+            },
+            &mut passwordless,
+        );
+    }
+    passwordless.sort_by(|a, b| {
+        let pos = |p: &SudoPasswordless| facts.files.iter().position(|f| *f == p.file);
+        (pos(a), a.line).cmp(&(pos(b), b.line))
+    });
+    facts.passwordless = passwordless;
+    facts.overridden = overridden.into_iter().collect();
 }
 
 #[cfg(test)]
@@ -636,5 +1093,157 @@ frank ALL=(ALL) \\\n   NOPASSWD: \\\n   ALL\n\
         assert!(!includedir_reads("vendor.bak"));
         assert!(!includedir_reads("vendor~"));
         assert!(!includedir_reads("vendor.dpkg-dist"));
+    }
+
+    fn judged(text: &str, membership: &[(&str, &[&str])]) -> SudoFacts {
+        let mut f = SudoFacts {
+            present: true,
+            files: vec!["/etc/sudoers".into()],
+            ..SudoFacts::default()
+        };
+        for item in parse_sudoers(text) {
+            if matches!(
+                item,
+                SudoersItem::Defaults { .. }
+                    | SudoersItem::Alias { .. }
+                    | SudoersItem::UserSpec { .. }
+            ) {
+                f.items.push(("/etc/sudoers".into(), item));
+            }
+        }
+        let m: std::collections::BTreeMap<String, Vec<String>> = membership
+            .iter()
+            .map(|(u, gs)| (u.to_string(), gs.iter().map(|g| g.to_string()).collect()))
+            .collect();
+        judge(&mut f, Some(&m));
+        f
+    }
+
+    fn lines(f: &SudoFacts) -> Vec<(String, usize)> {
+        f.passwordless
+            .iter()
+            .map(|p| (p.kind.clone(), p.line))
+            .collect()
+    }
+
+    #[test]
+    fn last_matching_rule_wins() {
+        // A later rule for the same user and commands asks for the password: no effect.
+        let f = judged(
+            "alice ALL=(ALL) NOPASSWD: /usr/bin/id\nalice ALL=(ALL) ALL\n",
+            &[],
+        );
+        assert!(f.passwordless.is_empty(), "{:?}", f.passwordless);
+        assert_eq!(f.overridden.len(), 1, "{:?}", f.overridden);
+        // The other order: the NOPASSWD rule is last and decides.
+        let f = judged(
+            "alice ALL=(ALL) ALL\nalice ALL=(ALL) NOPASSWD: /usr/bin/id\n",
+            &[],
+        );
+        assert_eq!(lines(&f), vec![("NOPASSWD".to_string(), 2)]);
+        // A later rule for a group the user is in covers the user; for other members too.
+        let f = judged(
+            "alice ALL=(ALL) NOPASSWD: ALL\n%sudo ALL=(ALL:ALL) ALL\n",
+            &[("alice", &["sudo"])],
+        );
+        assert!(f.passwordless.is_empty(), "{:?}", f.passwordless);
+        // Without the membership the group rule does not reach alice.
+        let f = judged(
+            "alice ALL=(ALL) NOPASSWD: ALL\n%sudo ALL=(ALL:ALL) ALL\n",
+            &[],
+        );
+        assert_eq!(lines(&f), vec![("NOPASSWD".to_string(), 1)]);
+        // A later rule for other commands does not cover this one.
+        let f = judged(
+            "alice ALL=(ALL) NOPASSWD: /usr/bin/id\nalice ALL=(ALL) /usr/bin/true\n",
+            &[],
+        );
+        assert_eq!(lines(&f), vec![("NOPASSWD".to_string(), 1)]);
+        // A later rule excluding the user (ALL, !alice) does not cover alice.
+        let f = judged(
+            "alice ALL=(ALL) NOPASSWD: ALL\nALL, !alice ALL=(ALL) ALL\n",
+            &[],
+        );
+        assert_eq!(lines(&f), vec![("NOPASSWD".to_string(), 1)]);
+        // Tags carry over to the following commands; PASSWD turns it off again.
+        let f = judged(
+            "bob ALL=(root) NOPASSWD: /usr/bin/id, PASSWD: /usr/bin/true\nbob ALL=(root) /usr/bin/id\n",
+            &[],
+        );
+        assert!(f.passwordless.is_empty(), "{:?}", f.passwordless);
+    }
+
+    #[test]
+    fn defaults_authenticate_in_file_order() {
+        let rules = "alice ALL=(ALL) /usr/bin/true\n";
+        let f = judged(
+            &format!("{rules}Defaults !authenticate\nDefaults authenticate\n"),
+            &[],
+        );
+        assert!(f.passwordless.is_empty(), "{:?}", f.passwordless);
+        assert_eq!(f.overridden.len(), 1, "{:?}", f.overridden);
+        let f = judged(
+            &format!("{rules}Defaults authenticate\nDefaults !authenticate\n"),
+            &[],
+        );
+        assert_eq!(lines(&f), vec![("!authenticate".to_string(), 3)]);
+        // File order, not binding order: a later generic line beats an earlier user line.
+        let f = judged(
+            &format!(
+                "{rules}Defaults !authenticate\nDefaults:alice authenticate\nDefaults !authenticate\n"
+            ),
+            &[],
+        );
+        assert_eq!(lines(&f), vec![("!authenticate".to_string(), 4)]);
+        let f = judged(
+            &format!("{rules}Defaults !authenticate\nDefaults:alice authenticate\n"),
+            &[],
+        );
+        assert!(f.passwordless.is_empty(), "{:?}", f.passwordless);
+        // A user-bound !authenticate for someone without rules grants nothing.
+        let f = judged(&format!("{rules}Defaults:bob !authenticate\n"), &[]);
+        assert!(f.passwordless.is_empty(), "{:?}", f.passwordless);
+        // sudo never asks root: !authenticate with rules only for root changes nothing.
+        let f = judged("root ALL=(ALL:ALL) ALL\nDefaults !authenticate\n", &[]);
+        assert!(f.passwordless.is_empty(), "{:?}", f.passwordless);
+        // Runas-bound: counted unless the same binding turns it back on.
+        let f = judged(&format!("{rules}Defaults>root !authenticate\n"), &[]);
+        assert_eq!(lines(&f), vec![("!authenticate".to_string(), 2)]);
+    }
+
+    #[test]
+    fn comment_lines_do_not_continue() {
+        let f = judged(
+            "# a comment that ends in a backslash \\\nbob ALL=(ALL) NOPASSWD: ALL\n",
+            &[],
+        );
+        assert_eq!(lines(&f), vec![("NOPASSWD".to_string(), 2)]);
+        let f = judged(
+            "bob ALL=(ALL) ALL # trailing comment \\\ncarol ALL=(ALL) NOPASSWD: ALL\n",
+            &[],
+        );
+        assert_eq!(lines(&f), vec![("NOPASSWD".to_string(), 2)]);
+        // A real continuation still joins.
+        let f = judged("dave ALL=(ALL) \\\n NOPASSWD: ALL\n", &[]);
+        assert_eq!(lines(&f), vec![("NOPASSWD".to_string(), 1)]);
+    }
+
+    #[test]
+    fn user_aliases_and_negation() {
+        let f = judged(
+            "User_Alias VENDORS = acme, %field\nVENDORS ALL=(ALL) NOPASSWD: ALL\n",
+            &[("tech", &["field"])],
+        );
+        assert_eq!(lines(&f), vec![("NOPASSWD".to_string(), 2)]);
+        let who = Who {
+            name: "acme".into(),
+            groups: vec![],
+            label: "acme".into(),
+        };
+        let mut aliases = std::collections::BTreeMap::new();
+        aliases.insert("V".to_string(), "acme".to_string());
+        assert!(user_list_matches("V", &who, &aliases, 0));
+        assert!(!user_list_matches("ALL, !acme", &who, &aliases, 0));
+        assert!(user_list_matches("!acme, ALL", &who, &aliases, 0));
     }
 }

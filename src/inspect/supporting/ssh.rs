@@ -1,16 +1,29 @@
-//! OpenSSH server configuration: /etc/ssh/sshd_config with `Include` expanded, sshd's
-//! first-value-wins rule, and `Match` blocks kept apart; or `sshd -T` on a live host as root.
+//! OpenSSH server configuration with `sshd -T` semantics: /etc/ssh/sshd_config with `Include`
+//! expanded (globs in any path component), first value wins, options from the daemon's command
+//! line (`/etc/default/ssh` `SSHD_OPTS`, unit `ExecStart`) before the file, and `Match` blocks
+//! (including `Match all`) kept in order so a check can ask what one connection gets.
+//! Every enabled sshd instance (`sshd -f other_config`) is its own `SshInstance`.
 
-use super::{expand_glob, origin};
-use crate::host::Host;
+use super::origin;
+use crate::host::{FileKind, Host};
 use crate::inspect::{Unseen, is_live};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 use std::time::Duration;
 
 pub const SSHD_CONFIG: &str = "/etc/ssh/sshd_config";
+pub const DEFAULT_SSH: &str = "/etc/default/ssh";
 const SSHD_T_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_INCLUDE_DEPTH: usize = 16;
+const UNIT_DIRS: [&str; 4] = [
+    "/etc/systemd/system",
+    "/run/systemd/system",
+    "/usr/lib/systemd/system",
+    "/lib/systemd/system",
+];
+/// The units Debian and RHEL ship for the main daemon (one reads /etc/ssh/sshd_config).
+const MAIN_UNITS: [&str; 2] = ["ssh.service", "sshd.service"];
 
 /// Keywords the checks read. Others are parsed but not kept, to keep the facts readable.
 pub const KEPT: &[&str] = &[
@@ -21,7 +34,26 @@ pub const KEPT: &[&str] = &[
     "authenticationmethods",
     "permitemptypasswords",
     "pubkeyauthentication",
+    "allowusers",
+    "denyusers",
+    "allowgroups",
+    "denygroups",
 ];
+
+/// Keywords whose lines add to a list instead of the first one winning (sshd appends them).
+pub const LISTS: &[&str] = &["allowusers", "denyusers", "allowgroups", "denygroups"];
+
+/// OpenSSH 9.2's compiled-in defaults for the kept keywords (what `sshd -T` prints when the
+/// configuration sets nothing).
+pub fn default_value(key: &str) -> &'static str {
+    match key {
+        "permitrootlogin" => "prohibit-password",
+        "passwordauthentication" | "kbdinteractiveauthentication" | "pubkeyauthentication" => "yes",
+        "usepam" | "permitemptypasswords" => "no",
+        "authenticationmethods" => "any",
+        _ => "",
+    }
+}
 
 /// One directive line of an sshd configuration file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,7 +66,7 @@ pub struct SshdDirective {
     pub origin: String,
 }
 
-/// A setting and where it came from (`file:line`, `sshd -T`).
+/// A setting and where it came from (`file:line`, `sshd -T`, `command line (...)`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SshSetting {
     pub value: String,
@@ -50,6 +82,30 @@ pub struct SshMatchBlock {
     pub settings: BTreeMap<String, SshSetting>,
 }
 
+/// One sshd daemon: its configuration file, command-line options and effective settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SshInstance {
+    /// `ssh.service`, or `sshd` when no unit names the daemon.
+    pub name: String,
+    /// The configuration file (`-f`), /etc/ssh/sshd_config unless the command line says.
+    pub config: String,
+    /// Where the command line came from (`/lib/systemd/system/ssh.service:9` ...), if known.
+    pub command_line: Vec<String>,
+    /// The daemon's arguments after the program name.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Every configuration file read, main file first, includes in sshd's order.
+    pub config_files: Vec<String>,
+    /// Global settings: command-line `-o` options first, then the file (first value wins).
+    pub settings: BTreeMap<String, SshSetting>,
+    /// Every Match block in order (those that set nothing we keep included: order matters).
+    pub match_blocks: Vec<SshMatchBlock>,
+    /// Includes not read, Match lines sshd would reject, unreadable files.
+    pub problems: Vec<String>,
+    /// The configuration file itself could not be read (why).
+    pub unreadable: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SshFacts {
     /// Whether /usr/sbin/sshd (or /usr/bin/sshd) exists.
@@ -62,7 +118,16 @@ pub struct SshFacts {
     pub source: String,
     /// Global settings explicitly set (keywords lower-case; defaults are not filled in).
     pub settings: BTreeMap<String, SshSetting>,
+    /// Match blocks that set a kept keyword.
     pub match_blocks: Vec<SshMatchBlock>,
+    /// Every sshd daemon that would run: the main one first, then other enabled units that
+    /// start sshd with another configuration.
+    #[serde(default)]
+    pub instances: Vec<SshInstance>,
+    /// Supplementary and primary group names per account from /etc/passwd and /etc/group
+    /// (for `Match Group`); None when they could not be read.
+    #[serde(default)]
+    pub user_groups: Option<BTreeMap<String, Vec<String>>>,
     pub unknown: Unseen,
 }
 
@@ -86,6 +151,11 @@ pub fn split_line(line: &str) -> Option<(String, Vec<String>)> {
     // One `=` with optional whitespace around it may separate keyword and value.
     let rest = rest.trim_start();
     let rest = rest.strip_prefix('=').unwrap_or(rest);
+    Some((key.to_ascii_lowercase(), split_words(rest)))
+}
+
+/// Double-quote aware word splitting; `#` at a word start ends the line.
+fn split_words(rest: &str) -> Vec<String> {
     let mut args = Vec::new();
     let mut cur = String::new();
     let mut in_token = false;
@@ -112,7 +182,7 @@ pub fn split_line(line: &str) -> Option<(String, Vec<String>)> {
     if in_token {
         args.push(cur);
     }
-    Some((key.to_ascii_lowercase(), args))
+    args
 }
 
 fn fold_alias(keyword: String) -> String {
@@ -149,12 +219,12 @@ pub struct ScopedDirective {
 pub type IncludeReader<'a> = dyn FnMut(&str) -> Vec<(String, Result<String, String>)> + 'a;
 
 /// The configuration with every `Include` expanded in place. `read(pattern)` returns the files
-/// an include pattern names, as (path, text), in sshd's (sorted) order. A `Match` begun in an
-/// included file ends with that file, as in sshd.
+/// an include pattern names, as (path, text), in sshd's (sorted) order. After an included
+/// file, the Match block that was active before the `Include` is active again, as in sshd.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExpandedConfig {
     pub directives: Vec<ScopedDirective>,
-    /// (criteria, origin) of each Match block.
+    /// (criteria, origin) of each Match block, `Match all` included.
     pub blocks: Vec<(String, String)>,
     pub files: Vec<String>,
     /// Include patterns that matched nothing or could not be read.
@@ -184,13 +254,10 @@ fn expand_into(
     for d in parse_sshd_config(path, text) {
         match d.keyword.as_str() {
             "match" => {
-                let criteria = d.args.join(" ");
-                if criteria.eq_ignore_ascii_case("all") {
-                    block = None; // `Match all` returns to global scope
-                } else {
-                    out.blocks.push((criteria, d.origin.clone()));
-                    block = Some(out.blocks.len() - 1);
-                }
+                // `Match all` is a block like any other: it applies to every connection and
+                // lasts until the next Match (it does not return to the global section).
+                out.blocks.push((d.args.join(" "), d.origin.clone()));
+                block = Some(out.blocks.len() - 1);
             }
             "include" => {
                 if depth >= MAX_INCLUDE_DEPTH {
@@ -223,9 +290,35 @@ fn expand_into(
     }
 }
 
+fn record(map: &mut BTreeMap<String, SshSetting>, keyword: &str, args: &[String], origin: &str) {
+    if !KEPT.contains(&keyword) {
+        return;
+    }
+    let value = args.join(" ");
+    if LISTS.contains(&keyword) {
+        // sshd appends every AllowUsers/DenyUsers... line; user names stay case-sensitive.
+        map.entry(keyword.to_string())
+            .and_modify(|s| {
+                s.value.push(' ');
+                s.value.push_str(&value);
+                s.origin.push_str(", ");
+                s.origin.push_str(origin);
+            })
+            .or_insert(SshSetting {
+                value,
+                origin: origin.to_string(),
+            });
+    } else {
+        map.entry(keyword.to_string()).or_insert(SshSetting {
+            value: value.to_ascii_lowercase(),
+            origin: origin.to_string(),
+        });
+    }
+}
+
 /// sshd's rule: the first value obtained for a keyword wins, globally and within each Match
-/// block. Returns the global settings and the Match blocks (only keywords in `KEPT`).
-pub fn effective(cfg: &ExpandedConfig) -> (BTreeMap<String, SshSetting>, Vec<SshMatchBlock>) {
+/// block (list keywords accumulate). Returns the global settings and every Match block.
+pub fn effective_all(cfg: &ExpandedConfig) -> (BTreeMap<String, SshSetting>, Vec<SshMatchBlock>) {
     let mut global = BTreeMap::new();
     let mut blocks: Vec<SshMatchBlock> = cfg
         .blocks
@@ -238,19 +331,18 @@ pub fn effective(cfg: &ExpandedConfig) -> (BTreeMap<String, SshSetting>, Vec<Ssh
         .collect();
     for sd in &cfg.directives {
         let d = &sd.directive;
-        if !KEPT.contains(&d.keyword.as_str()) {
-            continue;
-        }
-        let setting = SshSetting {
-            value: d.args.join(" ").to_ascii_lowercase(),
-            origin: d.origin.clone(),
-        };
         let map = match sd.block.and_then(|i| blocks.get_mut(i)) {
             Some(b) => &mut b.settings,
             None => &mut global,
         };
-        map.entry(d.keyword.clone()).or_insert(setting);
+        record(map, &d.keyword, &d.args, &d.origin);
     }
+    (global, blocks)
+}
+
+/// `effective_all` without the Match blocks that set nothing kept.
+pub fn effective(cfg: &ExpandedConfig) -> (BTreeMap<String, SshSetting>, Vec<SshMatchBlock>) {
+    let (global, mut blocks) = effective_all(cfg);
     blocks.retain(|b| !b.settings.is_empty());
     (global, blocks)
 }
@@ -264,8 +356,14 @@ pub fn parse_sshd_t(text: &str) -> BTreeMap<String, SshSetting> {
         };
         let k = fold_alias(k.to_ascii_lowercase());
         if KEPT.contains(&k.as_str()) {
+            let v = v.trim();
+            let v = if LISTS.contains(&k.as_str()) {
+                v.to_string()
+            } else {
+                v.to_ascii_lowercase()
+            };
             out.entry(k).or_insert(SshSetting {
-                value: v.trim().to_ascii_lowercase(),
+                value: v,
                 origin: "sshd -T".into(),
             });
         }
@@ -273,25 +371,915 @@ pub fn parse_sshd_t(text: &str) -> BTreeMap<String, SshSetting> {
     out
 }
 
-pub fn collect(host: &dyn Host) -> SshFacts {
-    let mut facts = SshFacts {
-        sshd_binary: host.metadata("/usr/sbin/sshd").is_ok()
-            || host.metadata("/usr/bin/sshd").is_ok(),
-        ..SshFacts::default()
+// ---------------------------------------------------------------------------------------------
+// Match evaluation for one connection, as sshd's match_cfg_line does it.
+
+/// The connection a Match block is judged against (what `sshd -T -C` takes).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Conn {
+    pub user: String,
+    /// The user's groups; empty for a user who does not exist (Match Group never matches).
+    pub groups: Vec<String>,
+    pub host: String,
+    pub addr: String,
+    pub laddr: String,
+    pub lport: String,
+    pub rdomain: String,
+}
+
+/// sshd's match_pattern(): `*` and `?` wildcards.
+fn glob_match(pattern: &str, text: &str) -> bool {
+    super::wildcard(pattern, text)
+}
+
+/// sshd's match_pattern_list(): 1 when a pattern matches and no negated one does.
+fn pattern_list(text: &str, list: &str, fold_case: bool) -> bool {
+    let text = if fold_case {
+        text.to_ascii_lowercase()
+    } else {
+        text.to_string()
     };
-    let main = match host.read(SSHD_CONFIG) {
-        Ok(f) => f,
-        Err(e) => {
-            if !e.is_not_found() {
-                facts.config_present = true;
+    let mut got = false;
+    for p in list.split(',') {
+        let (neg, p) = match p.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, p),
+        };
+        let p = if fold_case {
+            p.to_ascii_lowercase()
+        } else {
+            p.to_string()
+        };
+        if glob_match(&p, &text) {
+            if neg {
+                return false;
             }
-            facts.unknown.insert("sshd_config".into(), e.to_string());
-            return facts;
+            got = true;
+        }
+    }
+    got
+}
+
+/// `a.b.c.d/n` or `x::/n` containing `addr`; None when the pattern is not a CIDR.
+fn cidr_contains(pattern: &str, addr: &str) -> Option<Result<bool, String>> {
+    let (net, len) = match pattern.split_once('/') {
+        Some((n, l)) => (n, Some(l)),
+        None => (pattern, None),
+    };
+    let net: IpAddr = net.parse().ok()?;
+    let Ok(addr) = addr.parse::<IpAddr>() else {
+        return Some(Ok(false));
+    };
+    let bits = match net {
+        IpAddr::V4(_) => 32,
+        IpAddr::V6(_) => 128,
+    };
+    let len = match len {
+        None => bits,
+        Some(l) => match l.parse::<u32>() {
+            Ok(l) if l <= bits => l,
+            _ => return Some(Err(format!("bad prefix length in {pattern}"))),
+        },
+    };
+    let (n, a) = match (net, addr) {
+        (IpAddr::V4(n), IpAddr::V4(a)) => (
+            u128::from(u32::from(n)) << 96,
+            u128::from(u32::from(a)) << 96,
+        ),
+        (IpAddr::V6(n), IpAddr::V6(a)) => (u128::from(n), u128::from(a)),
+        _ => return Some(Ok(false)),
+    };
+    let mask = if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - len)
+    };
+    if n & !mask != 0 {
+        // sshd's addr_match_list rejects a network with host bits set.
+        return Some(Err(format!("{pattern} has host bits set")));
+    }
+    Some(Ok(n & mask == a & mask))
+}
+
+/// sshd's addr_match_list(): CIDR or wildcard patterns, `!` negates.
+fn addr_list(addr: &str, list: &str) -> Result<bool, String> {
+    let mut got = false;
+    for p in list.split(',') {
+        let (neg, p) = match p.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, p),
+        };
+        let m = match cidr_contains(p, addr) {
+            Some(r) => r?,
+            None => {
+                if p.contains('/') {
+                    return Err(format!("bad address pattern {p}"));
+                }
+                glob_match(&p.to_ascii_lowercase(), &addr.to_ascii_lowercase())
+            }
+        };
+        if m {
+            if neg {
+                return Ok(false);
+            }
+            got = true;
+        }
+    }
+    Ok(got)
+}
+
+/// Whether a Match line's criteria select `conn`. `Err` for a line sshd would refuse.
+pub fn criteria_match(criteria: &str, conn: &Conn) -> Result<bool, String> {
+    let words = split_words(criteria);
+    if words.is_empty() {
+        return Err("Match with no criteria".into());
+    }
+    let mut result = true;
+    let mut i = 0;
+    while i < words.len() {
+        let kw = words[i].to_ascii_lowercase();
+        if kw == "all" {
+            if words.len() != 1 {
+                return Err("'all' cannot be combined with other Match criteria".into());
+            }
+            return Ok(true);
+        }
+        let Some(arg) = words.get(i + 1) else {
+            return Err(format!("Match keyword {kw} has no argument"));
+        };
+        i += 2;
+        let m = match kw.as_str() {
+            "user" => pattern_list(&conn.user, arg, false),
+            "group" => conn.groups.iter().any(|g| pattern_list(g, arg, false)),
+            "host" => pattern_list(&conn.host, arg, true),
+            "address" => addr_list(&conn.addr, arg)?,
+            "localaddress" => addr_list(&conn.laddr, arg)?,
+            "localport" => {
+                if arg.parse::<u16>().is_err() {
+                    return Err(format!("invalid LocalPort {arg}"));
+                }
+                conn.lport == *arg
+            }
+            "rdomain" => pattern_list(&conn.rdomain, arg, false),
+            other => return Err(format!("unsupported Match criterion {other}")),
+        };
+        result &= m;
+    }
+    Ok(result)
+}
+
+/// A value as one connection gets it, with the Match block that decided it (None: global or
+/// default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub value: String,
+    pub origin: String,
+    pub block: Option<usize>,
+}
+
+/// The value of `key` for `conn`: the first matching Match block that sets it, else the global
+/// (command line, then file) value, else OpenSSH's default. List keywords: every matching
+/// block's lines together when any sets it, else the global list.
+pub fn resolve(inst: &SshInstance, key: &str, conn: &Conn) -> Result<Resolved, String> {
+    let list = LISTS.contains(&key);
+    let mut acc: Option<Resolved> = None;
+    for (i, b) in inst.match_blocks.iter().enumerate() {
+        if !criteria_match(&b.criteria, conn).map_err(|e| format!("{}: {e}", b.origin))? {
+            continue;
+        }
+        let Some(s) = b.settings.get(key) else {
+            continue;
+        };
+        if !list {
+            return Ok(Resolved {
+                value: s.value.clone(),
+                origin: s.origin.clone(),
+                block: Some(i),
+            });
+        }
+        match acc.as_mut() {
+            Some(a) => {
+                a.value.push(' ');
+                a.value.push_str(&s.value);
+            }
+            None => {
+                acc = Some(Resolved {
+                    value: s.value.clone(),
+                    origin: s.origin.clone(),
+                    block: Some(i),
+                })
+            }
+        }
+    }
+    if let Some(a) = acc {
+        return Ok(a);
+    }
+    Ok(match inst.settings.get(key) {
+        Some(s) => Resolved {
+            value: s.value.clone(),
+            origin: s.origin.clone(),
+            block: None,
+        },
+        None => Resolved {
+            value: default_value(key).to_string(),
+            origin: "OpenSSH default".into(),
+            block: None,
+        },
+    })
+}
+
+/// sshd's allowed_user() for the user lists: DenyUsers then AllowUsers, `user` or
+/// `user@host` patterns (host matched against the host name and address). Group lists are
+/// judged from `conn.groups`.
+pub fn user_admitted(inst: &SshInstance, conn: &Conn) -> Result<bool, String> {
+    let user_pat = |pat: &str| -> Result<bool, String> {
+        match pat.split_once('@') {
+            Some((u, h)) => Ok(pattern_list(&conn.user, u, false)
+                && (pattern_list(&conn.host, h, true) || addr_list(&conn.addr, h)?)),
+            None => Ok(pattern_list(&conn.user, pat, false)),
         }
     };
-    facts.config_present = true;
+    let deny = resolve(inst, "denyusers", conn)?.value;
+    for p in deny.split_whitespace() {
+        if user_pat(p)? {
+            return Ok(false);
+        }
+    }
+    let allow = resolve(inst, "allowusers", conn)?.value;
+    if !allow.trim().is_empty() {
+        let mut any = false;
+        for p in allow.split_whitespace() {
+            any |= user_pat(p)?;
+        }
+        if !any {
+            return Ok(false);
+        }
+    }
+    let dg = resolve(inst, "denygroups", conn)?.value;
+    if dg
+        .split_whitespace()
+        .any(|p| conn.groups.iter().any(|g| pattern_list(g, p, false)))
+    {
+        return Ok(false);
+    }
+    let ag = resolve(inst, "allowgroups", conn)?.value;
+    if !ag.trim().is_empty()
+        && !ag
+            .split_whitespace()
+            .any(|p| conn.groups.iter().any(|g| pattern_list(g, p, false)))
+    {
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// A stand-in name no pattern names: "any other user".
+pub const ANY_USER: &str = "sw-any-user";
+pub const ANY_HOST: &str = "unnamed.invalid";
+pub const ANY_ADDR4: &str = "192.0.2.77";
+pub const ANY_ADDR6: &str = "2001:db8::77";
+pub const ANY_LADDR: &str = "198.51.100.1";
+pub const ANY_LPORT: &str = "22";
+pub const ANY_RDOMAIN: &str = "default";
+const MAX_POINTS: usize = 20_000;
+
+/// A concrete value that a pattern matches (wildcards filled in), or None for `!` patterns.
+fn instance_of(pattern: &str) -> String {
+    pattern.replace(['*', '?'], "x")
+}
+
+/// A host address inside a CIDR (the network address, or one past it).
+fn addr_instances(pattern: &str) -> Vec<String> {
+    let p = pattern.trim_start_matches('!');
+    let net = p.split('/').next().unwrap_or(p);
+    match net.parse::<IpAddr>() {
+        Ok(IpAddr::V4(a)) => {
+            let n = u32::from(a);
+            vec![
+                a.to_string(),
+                std::net::Ipv4Addr::from(n.wrapping_add(1)).to_string(),
+            ]
+        }
+        Ok(IpAddr::V6(a)) => {
+            let n = u128::from(a);
+            vec![
+                a.to_string(),
+                std::net::Ipv6Addr::from(n.wrapping_add(1)).to_string(),
+            ]
+        }
+        Err(_) => vec![instance_of(p).replace('x', "1")],
+    }
+}
+
+/// The connections worth asking about: for every attribute a Match block looks at, each value
+/// its patterns name plus one that none names; users are root, the users named, members of the
+/// groups named, and "any other user". The first connections (root / any other user from an
+/// unnamed IPv4 or IPv6 address) stand for everyone not singled out.
+/// None when there would be too many to try.
+pub fn connections(
+    inst: &SshInstance,
+    user_groups: Option<&BTreeMap<String, Vec<String>>>,
+) -> Option<Vec<Conn>> {
+    let mut users: BTreeSet<String> = BTreeSet::new();
+    let mut groups_named: BTreeSet<String> = BTreeSet::new();
+    let mut hosts: BTreeSet<String> = BTreeSet::new();
+    let mut addrs: BTreeSet<String> = BTreeSet::new();
+    let mut laddrs: BTreeSet<String> = BTreeSet::new();
+    let mut lports: BTreeSet<String> = BTreeSet::new();
+    let mut rdomains: BTreeSet<String> = BTreeSet::new();
+    let note_users = |list: &str,
+                      users: &mut BTreeSet<String>,
+                      hosts: &mut BTreeSet<String>,
+                      addrs: &mut BTreeSet<String>| {
+        for p in list.split([',', ' ']).filter(|p| !p.is_empty()) {
+            let p = p.trim_start_matches('!');
+            match p.split_once('@') {
+                Some((u, h)) => {
+                    users.insert(instance_of(u));
+                    if h.parse::<IpAddr>().is_ok() || h.contains('/') {
+                        addrs.extend(addr_instances(h));
+                    } else {
+                        hosts.insert(instance_of(h));
+                    }
+                }
+                None => {
+                    users.insert(instance_of(p));
+                }
+            }
+        }
+    };
+    for b in &inst.match_blocks {
+        let words = split_words(&b.criteria);
+        for pair in words.chunks(2) {
+            let [kw, arg] = pair else { continue };
+            let items = arg.split(',');
+            match kw.to_ascii_lowercase().as_str() {
+                "user" => users.extend(items.map(|p| instance_of(p.trim_start_matches('!')))),
+                "group" => {
+                    groups_named.extend(items.map(|p| p.trim_start_matches('!').to_string()))
+                }
+                "host" => hosts.extend(items.map(|p| instance_of(p.trim_start_matches('!')))),
+                "address" => addrs.extend(items.flat_map(addr_instances)),
+                "localaddress" => laddrs.extend(items.flat_map(addr_instances)),
+                "localport" => lports.extend(items.map(str::to_string)),
+                "rdomain" => rdomains.extend(items.map(|p| instance_of(p.trim_start_matches('!')))),
+                _ => {}
+            }
+        }
+        for k in ["allowusers", "denyusers"] {
+            if let Some(s) = b.settings.get(k) {
+                note_users(&s.value, &mut users, &mut hosts, &mut addrs);
+            }
+        }
+    }
+    for k in ["allowusers", "denyusers"] {
+        if let Some(s) = inst.settings.get(k) {
+            note_users(&s.value, &mut users, &mut hosts, &mut addrs);
+        }
+    }
+    // Members of the groups named (sshd asks the system's group database).
+    let groups_of = |u: &str| -> Vec<String> {
+        user_groups
+            .and_then(|m| m.get(u).cloned())
+            .unwrap_or_default()
+    };
+    let mut user_points: Vec<(String, Vec<String>)> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for u in ["root", ANY_USER]
+        .into_iter()
+        .map(str::to_string)
+        .chain(users.iter().cloned())
+    {
+        if seen.insert(u.clone()) {
+            let g = groups_of(&u);
+            user_points.push((u, g));
+        }
+    }
+    if !groups_named.is_empty() {
+        match user_groups {
+            Some(map) => {
+                for (u, gs) in map {
+                    if gs
+                        .iter()
+                        .any(|g| groups_named.iter().any(|p| pattern_list(g, p, false)))
+                        && seen.insert(u.clone())
+                    {
+                        user_points.push((u.clone(), gs.clone()));
+                    }
+                }
+            }
+            None => {
+                // Group database unseen: a stand-in member of each group named.
+                for g in &groups_named {
+                    let g = instance_of(g);
+                    user_points.push((format!("(a member of {g})"), vec![g]));
+                }
+            }
+        }
+    }
+    let with_any = |set: BTreeSet<String>, any: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = any.iter().map(|s| s.to_string()).collect();
+        v.extend(set.into_iter().filter(|s| !any.contains(&s.as_str())));
+        v
+    };
+    let hosts = with_any(hosts, &[ANY_HOST]);
+    let addrs = with_any(addrs, &[ANY_ADDR4, ANY_ADDR6]);
+    let laddrs = with_any(laddrs, &[ANY_LADDR]);
+    let lports = with_any(lports, &[ANY_LPORT]);
+    let rdomains = with_any(rdomains, &[ANY_RDOMAIN]);
+    let total = user_points.len()
+        * hosts.len()
+        * addrs.len()
+        * laddrs.len()
+        * lports.len()
+        * rdomains.len();
+    if total > MAX_POINTS {
+        return None;
+    }
+    let mut out = Vec::with_capacity(total);
+    // Address varies fastest after user so the stand-in connections come first.
+    for h in &hosts {
+        for la in &laddrs {
+            for lp in &lports {
+                for rd in &rdomains {
+                    for (u, g) in &user_points {
+                        for a in &addrs {
+                            out.push(Conn {
+                                user: u.clone(),
+                                groups: g.clone(),
+                                host: h.clone(),
+                                addr: a.clone(),
+                                laddr: la.clone(),
+                                lport: lp.clone(),
+                                rdomain: rd.clone(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+impl Conn {
+    /// Whether this stands for "anyone from anywhere" rather than someone the Match blocks
+    /// single out.
+    pub fn is_anyone(&self) -> bool {
+        (self.user == "root" || self.user == ANY_USER)
+            && self.host == ANY_HOST
+            && (self.addr == ANY_ADDR4 || self.addr == ANY_ADDR6)
+            && self.laddr == ANY_LADDR
+            && self.lport == ANY_LPORT
+            && self.rdomain == ANY_RDOMAIN
+    }
+
+    /// `vendor from 10.20.0.0` for messages (stand-in values left out).
+    pub fn describe(&self) -> String {
+        let mut s = if self.user == ANY_USER {
+            "any user".to_string()
+        } else {
+            self.user.clone()
+        };
+        if self.addr != ANY_ADDR4 && self.addr != ANY_ADDR6 {
+            s.push_str(&format!(" from {}", self.addr));
+        }
+        if self.host != ANY_HOST {
+            s.push_str(&format!(" from host {}", self.host));
+        }
+        if self.laddr != ANY_LADDR {
+            s.push_str(&format!(" to {}", self.laddr));
+        }
+        if self.lport != ANY_LPORT {
+            s.push_str(&format!(" on port {}", self.lport));
+        }
+        if self.rdomain != ANY_RDOMAIN {
+            s.push_str(&format!(" in rdomain {}", self.rdomain));
+        }
+        s
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Collection.
+
+/// Expands a path whose components may hold `*`/`?` (glob(3) as sshd's Include uses it) into
+/// existing paths, sorted.
+pub fn expand_glob_any(host: &dyn Host, pattern: &str) -> Vec<String> {
+    if !pattern.contains(['*', '?']) {
+        return vec![pattern.to_string()];
+    }
+    let mut current = vec![String::new()];
+    let parts: Vec<&str> = pattern.split('/').filter(|p| !p.is_empty()).collect();
+    for (i, part) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        let mut next = Vec::new();
+        for base in &current {
+            let dir = if base.is_empty() {
+                "/".to_string()
+            } else {
+                base.clone()
+            };
+            if part.contains(['*', '?']) {
+                for n in host.read_dir(&dir).unwrap_or_default() {
+                    if (part.starts_with('.') || !n.starts_with('.')) && super::wildcard(part, &n) {
+                        let p = format!("{base}/{n}");
+                        if last || host.metadata(&p).is_ok_and(|m| m.kind != FileKind::File) {
+                            next.push(p);
+                        }
+                    }
+                }
+            } else {
+                next.push(format!("{base}/{part}"));
+            }
+        }
+        current = next;
+    }
+    current.sort();
+    current
+}
+
+/// `KEY=value` lines of an EnvironmentFile (quotes removed), as systemd reads them.
+pub fn parse_env_file(text: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        if let Some((k, v)) = line.split_once('=') {
+            let v = v.trim();
+            let v = v
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .or_else(|| v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+                .unwrap_or(v);
+            out.insert(k.trim().to_string(), v.to_string());
+        }
+    }
+    out
+}
+
+/// What an sshd command line changes: `-f FILE` and `-o Keyword=value` options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SshdArgs {
+    pub config: Option<String>,
+    pub options: Vec<(String, Vec<String>)>,
+}
+
+/// Reads sshd's own options from its arguments (after the program name).
+pub fn parse_sshd_args(args: &[String]) -> SshdArgs {
+    let mut out = SshdArgs::default();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        i += 1;
+        let Some(flags) = a.strip_prefix('-') else {
+            continue;
+        };
+        // Flags may be bundled (`-Do X=Y`); the first flag taking a value eats the rest.
+        for (pos, c) in flags.char_indices() {
+            if "cCEfgHhkoOpu".contains(c) {
+                let rest = &flags[pos + 1..];
+                let value = if rest.is_empty() {
+                    i += 1;
+                    args.get(i - 1).cloned()
+                } else {
+                    Some(rest.to_string())
+                };
+                match (c, value) {
+                    ('f', Some(v)) => out.config = Some(v),
+                    ('o', Some(v)) => {
+                        if let Some((k, a)) = split_line(&v) {
+                            out.options.push((fold_alias(k), a));
+                        }
+                    }
+                    _ => {}
+                }
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Splits an ExecStart command line into words, the way systemd does (quotes, `$VAR` and
+/// `${VAR}` from the environment split into words).
+pub fn split_exec(line: &str, env: &BTreeMap<String, String>) -> Vec<String> {
+    let mut out = Vec::new();
+    for w in split_unit_words(line) {
+        if let Some(name) = w
+            .strip_prefix("${")
+            .and_then(|r| r.strip_suffix('}'))
+            .or_else(|| w.strip_prefix('$'))
+            .filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        {
+            if let Some(v) = env.get(name) {
+                out.extend(v.split_whitespace().map(str::to_string));
+            }
+            continue;
+        }
+        out.push(w);
+    }
+    out
+}
+
+fn split_unit_words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut in_word = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match (c, quote) {
+            ('\\', _) => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                    in_word = true;
+                }
+            }
+            ('"' | '\'', None) => {
+                quote = Some(c);
+                in_word = true;
+            }
+            (c, Some(q)) if c == q => quote = None,
+            (c, None) if c.is_whitespace() => {
+                if in_word {
+                    out.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            (c, _) => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        out.push(cur);
+    }
+    out
+}
+
+/// A unit file's ExecStart command (the last one; an empty assignment resets) and
+/// EnvironmentFile names, with drop-ins applied in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnitExec {
+    pub exec_start: Option<(String, String)>,
+    pub env_files: Vec<String>,
+    pub environment: BTreeMap<String, String>,
+}
+
+pub fn parse_unit_exec(path: &str, text: &str, into: &mut UnitExec) {
+    let mut section = String::new();
+    let mut pending = String::new();
+    let mut start_line = 0;
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if pending.is_empty() {
+            start_line = i + 1;
+        }
+        if let Some(rest) = line.strip_suffix('\\') {
+            pending.push_str(rest);
+            pending.push(' ');
+            continue;
+        }
+        let full = if pending.is_empty() {
+            line.to_string()
+        } else {
+            let mut p = std::mem::take(&mut pending);
+            p.push_str(line);
+            p
+        };
+        let full = full.trim();
+        if full.is_empty() || full.starts_with('#') || full.starts_with(';') {
+            continue;
+        }
+        if full.starts_with('[') {
+            section = full.to_string();
+            continue;
+        }
+        if section != "[Service]" {
+            continue;
+        }
+        let Some((k, v)) = full.split_once('=') else {
+            continue;
+        };
+        let v = v.trim();
+        match k.trim() {
+            "ExecStart" => {
+                into.exec_start = if v.is_empty() {
+                    None
+                } else {
+                    Some((v.to_string(), origin(path, start_line)))
+                }
+            }
+            "EnvironmentFile" => {
+                if v.is_empty() {
+                    into.env_files.clear();
+                } else {
+                    into.env_files.push(v.to_string());
+                }
+            }
+            "Environment" => {
+                for w in split_unit_words(v) {
+                    if let Some((k, v)) = w.split_once('=') {
+                        into.environment.insert(k.to_string(), v.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The program and arguments of an ExecStart value (prefixes `-@:+!` dropped).
+fn exec_words(value: &str, env: &BTreeMap<String, String>) -> Vec<String> {
+    let v = value.trim_start_matches(['-', '@', ':', '+', '!']);
+    split_exec(v, env)
+}
+
+fn is_sshd(program: &str) -> bool {
+    program.rsplit('/').next() == Some("sshd")
+}
+
+/// Where a unit's file lives (first unit directory that has it) and whether it is masked.
+fn unit_file(host: &dyn Host, name: &str) -> Option<(String, bool)> {
+    for dir in UNIT_DIRS {
+        let p = format!("{dir}/{name}");
+        if let Ok(m) = host.metadata(&p) {
+            if m.kind == FileKind::Symlink {
+                let target = host.read_link(&p).unwrap_or_default();
+                if target == "/dev/null" {
+                    return Some((p, true));
+                }
+                let t = if target.starts_with('/') {
+                    target
+                } else {
+                    format!("{dir}/{target}")
+                };
+                if host.metadata(&t).is_ok() {
+                    return Some((t, false));
+                }
+                continue;
+            }
+            return Some((p, false));
+        }
+    }
+    None
+}
+
+/// Whether a `.wants`/`.requires` link for the unit exists in any unit directory.
+fn unit_enabled(host: &dyn Host, name: &str) -> bool {
+    UNIT_DIRS.iter().any(|dir| {
+        host.read_dir(dir).unwrap_or_default().iter().any(|d| {
+            (d.ends_with(".wants") || d.ends_with(".requires"))
+                && host.metadata(&format!("{dir}/{d}/{name}")).is_ok()
+        })
+    })
+}
+
+fn unit_exec(host: &dyn Host, name: &str, path: &str) -> UnitExec {
+    let mut ue = UnitExec::default();
+    if let Ok(f) = host.read(path) {
+        parse_unit_exec(path, &f.text, &mut ue);
+    }
+    let mut dropins: BTreeMap<String, String> = BTreeMap::new();
+    for dir in UNIT_DIRS.iter().rev() {
+        let d = format!("{dir}/{name}.d");
+        for n in host.read_dir(&d).unwrap_or_default() {
+            if n.ends_with(".conf") {
+                // Earlier directories win for the same name.
+                dropins.insert(n.clone(), format!("{d}/{n}"));
+            }
+        }
+    }
+    for p in dropins.values() {
+        if let Ok(f) = host.read(p) {
+            parse_unit_exec(p, &f.text, &mut ue);
+        }
+    }
+    ue
+}
+
+/// The daemons to judge: (name, command-line arguments, where they came from).
+fn daemons(host: &dyn Host, unknown: &mut Unseen) -> Vec<(String, Vec<String>, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    for dir in UNIT_DIRS {
+        for n in host.read_dir(dir).unwrap_or_default() {
+            if n.ends_with(".service") && !n.contains('@') {
+                names.insert(n);
+            }
+        }
+    }
+    let mut main_found = false;
+    for name in &names {
+        let Some((path, masked)) = unit_file(host, name) else {
+            continue;
+        };
+        if masked {
+            continue;
+        }
+        let ue = unit_exec(host, name, &path);
+        let Some((exec, exec_origin)) = &ue.exec_start else {
+            continue;
+        };
+        let mut env = ue.environment.clone();
+        let mut sources = vec![exec_origin.clone()];
+        for ef in &ue.env_files {
+            let (optional, f) = match ef.strip_prefix('-') {
+                Some(f) => (true, f),
+                None => (false, ef.as_str()),
+            };
+            match host.read(f) {
+                Ok(t) => {
+                    env.extend(parse_env_file(&t.text));
+                    sources.push(f.to_string());
+                }
+                Err(e) if optional && e.is_not_found() => {}
+                Err(e) => {
+                    unknown.insert(format!("sshd_env:{f}"), e.to_string());
+                }
+            }
+        }
+        let words = exec_words(exec, &env);
+        let Some(program) = words.first() else {
+            continue;
+        };
+        if !is_sshd(program) {
+            continue;
+        }
+        let main = MAIN_UNITS.contains(&name.as_str());
+        if main {
+            if main_found {
+                continue; // sshd.service is usually an alias of ssh.service
+            }
+            main_found = true;
+        } else if !unit_enabled(host, name) {
+            continue;
+        }
+        out.push((name.clone(), words[1..].to_vec(), sources));
+    }
+    if !main_found {
+        // No unit file: the init script or a plain `sshd` reads /etc/default/ssh's SSHD_OPTS.
+        let mut args = Vec::new();
+        let mut sources = Vec::new();
+        if let Ok(f) = host.read(DEFAULT_SSH)
+            && let Some(opts) = parse_env_file(&f.text).get("SSHD_OPTS")
+        {
+            args = split_unit_words(opts);
+            sources.push(DEFAULT_SSH.to_string());
+        }
+        out.insert(0, ("sshd".to_string(), args, sources));
+    } else if let Some(pos) = out.iter().position(|d| MAIN_UNITS.contains(&d.0.as_str())) {
+        let main = out.remove(pos);
+        out.insert(0, main);
+    }
+    out
+}
+
+fn read_instance(
+    host: &dyn Host,
+    name: &str,
+    args: &[String],
+    sources: Vec<String>,
+) -> SshInstance {
+    let parsed = parse_sshd_args(args);
+    let config = parsed
+        .config
+        .clone()
+        .unwrap_or_else(|| SSHD_CONFIG.to_string());
+    let mut inst = SshInstance {
+        name: name.to_string(),
+        config: config.clone(),
+        command_line: sources,
+        args: args.to_vec(),
+        ..SshInstance::default()
+    };
+    let cmd_origin = format!(
+        "command line of {name}{}",
+        if inst.command_line.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", inst.command_line.join(", "))
+        }
+    );
+    let mut settings = BTreeMap::new();
+    for (k, a) in &parsed.options {
+        record(&mut settings, k, a, &cmd_origin);
+    }
+    let main = match host.read(&config) {
+        Ok(f) => f,
+        Err(e) => {
+            inst.unreadable = Some(e.to_string());
+            inst.settings = settings;
+            return inst;
+        }
+    };
     let mut read = |pattern: &str| -> Vec<(String, Result<String, String>)> {
-        expand_glob(host, pattern)
+        expand_glob_any(host, pattern)
             .into_iter()
             .filter_map(|p| match host.read(&p) {
                 Ok(f) => Some((p, Ok(f.text))),
@@ -300,16 +1288,122 @@ pub fn collect(host: &dyn Host) -> SshFacts {
             })
             .collect()
     };
-    let cfg = expand_includes(SSHD_CONFIG, &main.text, &mut read);
-    let (global, blocks) = effective(&cfg);
-    facts.config_files = cfg.files.clone();
-    if !cfg.problems.is_empty() {
+    let cfg = expand_includes(&config, &main.text, &mut read);
+    let (global, blocks) = effective_all(&cfg);
+    for (k, s) in global {
+        if LISTS.contains(&k.as_str()) {
+            // The command line's list lines come first; the file's are added after them.
+            let args: Vec<String> = vec![s.value.clone()];
+            record(&mut settings, &k, &args, &s.origin);
+        } else {
+            settings.entry(k).or_insert(s);
+        }
+    }
+    let probe = Conn {
+        user: ANY_USER.into(),
+        groups: Vec::new(),
+        host: ANY_HOST.into(),
+        addr: ANY_ADDR4.into(),
+        laddr: ANY_LADDR.into(),
+        lport: ANY_LPORT.into(),
+        rdomain: ANY_RDOMAIN.into(),
+    };
+    for b in &blocks {
+        if let Err(e) = criteria_match(&b.criteria, &probe) {
+            inst.problems.push(format!(
+                "{}: Match {}: {e} (sshd refuses to start with this configuration)",
+                b.origin, b.criteria
+            ));
+        }
+    }
+    inst.problems.extend(cfg.problems);
+    inst.config_files = cfg.files;
+    inst.settings = settings;
+    inst.match_blocks = blocks;
+    inst
+}
+
+/// Account name → group names (primary and supplementary) from /etc/passwd and /etc/group.
+fn read_user_groups(host: &dyn Host) -> Option<BTreeMap<String, Vec<String>>> {
+    let passwd = host.read("/etc/passwd").ok()?.text;
+    let group = host.read("/etc/group").ok()?.text;
+    let mut gid_name: BTreeMap<String, String> = BTreeMap::new();
+    let mut members: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in group.lines() {
+        let f: Vec<&str> = line.split(':').collect();
+        if f.len() < 3 || f[0].is_empty() {
+            continue;
+        }
+        gid_name.entry(f[2].to_string()).or_insert(f[0].to_string());
+        for m in f.get(3).unwrap_or(&"").split(',').filter(|m| !m.is_empty()) {
+            members
+                .entry(m.to_string())
+                .or_default()
+                .push(f[0].to_string());
+        }
+    }
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in passwd.lines() {
+        let f: Vec<&str> = line.split(':').collect();
+        if f.len() < 4 || f[0].is_empty() || out.contains_key(f[0]) {
+            continue;
+        }
+        let mut gs = Vec::new();
+        if let Some(g) = gid_name.get(f[3]) {
+            gs.push(g.clone());
+        }
+        for g in members.get(f[0]).into_iter().flatten() {
+            if !gs.contains(g) {
+                gs.push(g.clone());
+            }
+        }
+        out.insert(f[0].to_string(), gs);
+    }
+    Some(out)
+}
+
+pub fn collect(host: &dyn Host) -> SshFacts {
+    let mut facts = SshFacts {
+        sshd_binary: host.metadata("/usr/sbin/sshd").is_ok()
+            || host.metadata("/usr/bin/sshd").is_ok(),
+        ..SshFacts::default()
+    };
+    facts.user_groups = read_user_groups(host);
+    for (name, args, sources) in daemons(host, &mut facts.unknown) {
+        facts
+            .instances
+            .push(read_instance(host, &name, &args, sources));
+    }
+    // The main instance fills the summary fields the rest of the program reads.
+    let Some(main) = facts.instances.first().cloned() else {
+        return facts;
+    };
+    match host.metadata(&main.config) {
+        Ok(_) => facts.config_present = true,
+        Err(e) => facts.config_present = !e.is_not_found(),
+    }
+    if let Some(why) = &main.unreadable {
+        facts.unknown.insert("sshd_config".into(), why.clone());
+        return facts;
+    }
+    facts.config_files = main.config_files.clone();
+    let problems: Vec<String> = facts
+        .instances
+        .iter()
+        .flat_map(|i| i.problems.iter().cloned())
+        .collect();
+    if !problems.is_empty() {
         facts
             .unknown
-            .insert("sshd_config_includes".into(), cfg.problems.join("; "));
+            .insert("sshd_config_includes".into(), problems.join("; "));
     }
-    facts.settings = global;
-    facts.match_blocks = blocks;
+    facts.settings = main.settings.clone();
+    facts.match_blocks = main
+        .match_blocks
+        .iter()
+        .filter(|b| !b.settings.is_empty())
+        .cloned()
+        .collect();
     facts.source = "files".into();
     // The effective global configuration from sshd itself, when we may ask it (needs root to
     // read the host keys; never on an offline tree).
@@ -319,12 +1413,32 @@ pub fn collect(host: &dyn Host) -> SshFacts {
         } else {
             "/usr/bin/sshd"
         };
-        let run = host.run(&[program, "-T"], SSHD_T_TIMEOUT);
+        let mut argv: Vec<String> = vec![program.to_string(), "-T".to_string()];
+        // The daemon's own -f and -o options, so sshd judges what it really runs with.
+        let mut i = 0;
+        while i < main.args.len() {
+            let a = &main.args[i];
+            if (a == "-f" || a == "-o") && i + 1 < main.args.len() {
+                argv.push(a.clone());
+                argv.push(main.args[i + 1].clone());
+                i += 2;
+                continue;
+            }
+            if a.starts_with("-f") || a.starts_with("-o") {
+                argv.push(a.clone());
+            }
+            i += 1;
+        }
+        let argv_ref: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let run = host.run(&argv_ref, SSHD_T_TIMEOUT);
         if run.unusable_reason().is_none() && run.exited_with(&[0]) {
             let t = parse_sshd_t(&run.stdout);
             if t.contains_key("permitrootlogin") && t.contains_key("passwordauthentication") {
-                facts.settings = t;
+                facts.settings = t.clone();
                 facts.source = "sshd -T".into();
+                if let Some(first) = facts.instances.first_mut() {
+                    first.settings = t;
+                }
             }
         }
     }
@@ -419,12 +1533,173 @@ mod tests {
     }
 
     #[test]
-    fn match_all_returns_to_global_and_aliases_fold() {
-        let text = "Match User a\nPasswordAuthentication yes\nMatch all\nPasswordAuthentication no\nChallengeResponseAuthentication yes\n";
-        let (g, m) = effective(&expand_includes("/x", text, &mut no_includes));
+    fn match_all_is_a_block_and_aliases_fold() {
+        // sshd -T: `Match all` applies to every connection until the next Match; it is not a
+        // return to the global section, so its values override the global ones.
+        let text = "PasswordAuthentication no\nMatch User a\nPasswordAuthentication yes\nMatch all\nPasswordAuthentication no\nPermitRootLogin yes\nChallengeResponseAuthentication yes\n";
+        let (g, m) = effective_all(&expand_includes("/x", text, &mut no_includes));
         assert_eq!(g["passwordauthentication"].value, "no");
-        assert_eq!(g["kbdinteractiveauthentication"].value, "yes");
-        assert_eq!(m.len(), 1);
+        assert!(!g.contains_key("permitrootlogin"));
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[1].criteria, "all");
+        assert_eq!(m[1].settings["kbdinteractiveauthentication"].value, "yes");
+        let inst = SshInstance {
+            settings: g,
+            match_blocks: m,
+            ..SshInstance::default()
+        };
+        let mut c = conn("a", "192.0.2.1");
+        // The first matching block wins: user a keeps its password.
+        assert_eq!(
+            resolve(&inst, "passwordauthentication", &c).unwrap().value,
+            "yes"
+        );
+        assert_eq!(
+            resolve(&inst, "passwordauthentication", &c).unwrap().block,
+            Some(0)
+        );
+        c.user = "root".into();
+        let r = resolve(&inst, "permitrootlogin", &c).unwrap();
+        assert_eq!((r.value.as_str(), r.block), ("yes", Some(1)));
+        assert_eq!(
+            resolve(&inst, "usepam", &c).unwrap().origin,
+            "OpenSSH default"
+        );
+    }
+
+    fn conn(user: &str, addr: &str) -> Conn {
+        Conn {
+            user: user.into(),
+            groups: Vec::new(),
+            host: ANY_HOST.into(),
+            addr: addr.into(),
+            laddr: ANY_LADDR.into(),
+            lport: ANY_LPORT.into(),
+            rdomain: ANY_RDOMAIN.into(),
+        }
+    }
+
+    #[test]
+    fn match_criteria_like_sshd() {
+        let mut c = conn("vendor", "10.20.3.4");
+        c.groups = vec!["staff".into()];
+        assert!(criteria_match("User vendor Address 10.20.0.0/16", &c).unwrap());
+        assert!(!criteria_match("User vendor Address 10.21.0.0/16", &c).unwrap());
+        assert!(criteria_match("User *,!root", &c).unwrap());
+        assert!(!criteria_match("User !vendor,*", &c).unwrap());
+        assert!(criteria_match("Group staff", &c).unwrap());
+        assert!(!criteria_match("Group wheel", &c).unwrap());
+        assert!(criteria_match("Address 10.20.*", &c).unwrap());
+        assert!(!criteria_match("Address !10.20.3.4,10.0.0.0/8", &c).unwrap());
+        assert!(criteria_match("Host unnamed.INVALID", &c).unwrap());
+        assert!(criteria_match("LocalPort 22", &c).unwrap());
+        assert!(criteria_match("ALL", &c).unwrap());
+        assert!(criteria_match("all User x", &c).is_err());
+        assert!(criteria_match("Address 10.20.0.1/16", &c).is_err());
+        assert!(criteria_match("Bogus x", &c).is_err());
+        assert!(criteria_match("User", &c).is_err());
+        let v6 = conn("x", "2001:db8::77");
+        assert!(criteria_match("Address 2001:db8::/32", &v6).unwrap());
+        assert!(!criteria_match("Address 0.0.0.0/0", &v6).unwrap());
+    }
+
+    #[test]
+    fn allow_and_deny_users() {
+        let mut inst = SshInstance::default();
+        record(
+            &mut inst.settings,
+            "allowusers",
+            &["alice".into(), "bob@10.0.0.0/8".into()],
+            "/x:1",
+        );
+        record(&mut inst.settings, "allowusers", &["carol".into()], "/x:2");
+        let mut c = conn("bob", "10.1.1.1");
+        assert!(user_admitted(&inst, &c).unwrap());
+        c.addr = "192.0.2.1".into();
+        assert!(!user_admitted(&inst, &c).unwrap());
+        c.user = "carol".into();
+        assert!(user_admitted(&inst, &c).unwrap());
+        c.user = "root".into();
+        assert!(!user_admitted(&inst, &c).unwrap());
+        let mut inst = SshInstance::default();
+        record(&mut inst.settings, "denyusers", &["ro*".into()], "/x:1");
+        assert!(!user_admitted(&inst, &c).unwrap());
+        c.user = "alice".into();
+        assert!(user_admitted(&inst, &c).unwrap());
+    }
+
+    #[test]
+    fn connections_cover_named_users_and_addresses() {
+        let text = "Match User vendor Address 10.20.0.0/16\n PasswordAuthentication yes\nMatch Group staff\n PermitRootLogin yes\n";
+        let (g, m) = effective_all(&expand_includes("/x", text, &mut no_includes));
+        let inst = SshInstance {
+            settings: g,
+            match_blocks: m,
+            ..SshInstance::default()
+        };
+        let mut groups = BTreeMap::new();
+        groups.insert("nurse".to_string(), vec!["staff".to_string()]);
+        let cs = connections(&inst, Some(&groups)).unwrap();
+        assert!(cs[0].is_anyone());
+        assert!(
+            cs.iter()
+                .any(|c| c.user == "vendor" && c.addr == "10.20.0.0")
+        );
+        assert!(
+            cs.iter()
+                .any(|c| c.user == "nurse" && c.groups == vec!["staff".to_string()])
+        );
+        assert!(cs.iter().any(|c| c.user == ANY_USER && c.addr == ANY_ADDR6));
+        let cs = connections(&inst, None).unwrap();
+        assert!(cs.iter().any(|c| c.user == "(a member of staff)"));
+    }
+
+    #[test]
+    fn command_line_and_units() {
+        let a = parse_sshd_args(&[
+            "-D".into(),
+            "-f".into(),
+            "/etc/ssh/other".into(),
+            "-oPasswordAuthentication=yes".into(),
+            "-o".into(),
+            "PermitRootLogin yes".into(),
+        ]);
+        assert_eq!(a.config.as_deref(), Some("/etc/ssh/other"));
+        assert_eq!(
+            a.options,
+            vec![
+                (
+                    "passwordauthentication".to_string(),
+                    vec!["yes".to_string()]
+                ),
+                ("permitrootlogin".to_string(), vec!["yes".to_string()])
+            ]
+        );
+        let env = parse_env_file("# x\nSSHD_OPTS=\"-o PasswordAuthentication=yes\"\n");
+        assert_eq!(
+            split_exec("/usr/sbin/sshd -D $SSHD_OPTS", &env),
+            vec!["/usr/sbin/sshd", "-D", "-o", "PasswordAuthentication=yes"]
+        );
+        let mut ue = UnitExec::default();
+        parse_unit_exec(
+            "/u",
+            "[Unit]\nExecStart=/bin/false\n[Service]\nEnvironmentFile=-/etc/default/ssh\nExecStart=/usr/sbin/sshd -D \\\n  -f /etc/ssh/b\n",
+            &mut ue,
+        );
+        assert_eq!(
+            ue.exec_start,
+            Some((
+                "/usr/sbin/sshd -D  -f /etc/ssh/b".to_string(),
+                "/u:5".to_string()
+            ))
+        );
+        parse_unit_exec(
+            "/d",
+            "[Service]\nExecStart=\nExecStart=/usr/sbin/sshd -D -p 2222\n",
+            &mut ue,
+        );
+        assert_eq!(ue.exec_start.map(|e| e.1), Some("/d:3".to_string()));
+        assert_eq!(ue.env_files, vec!["-/etc/default/ssh"]);
     }
 
     #[test]
