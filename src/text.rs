@@ -66,7 +66,8 @@ fn needs_escape(c: char, keep_lines: bool) -> bool {
     if keep_lines && (c == '\n' || c == '\t') {
         return false;
     }
-    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 fn escape_with(text: &str, keep_lines: bool) -> std::borrow::Cow<'_, str> {
