@@ -155,7 +155,6 @@ mod tests {
     use super::super::testkit::*;
     use super::*;
     use crate::inspect::supporting::sysctl::{SysctlFacts, SysctlOptions, parse_sysctl_conf};
-    use std::collections::BTreeMap;
 
     /// /proc/sys values captured on this Debian 12 build machine (a Firecracker VM).
     const CAPTURED: &str = include_str!(concat!(
