@@ -634,3 +634,178 @@ fn sysvinit_host_keeps_scripts_that_have_unit_files() {
     let (_, legacy, _) = findings(d);
     assert_eq!(legacy.status, Status::Pass, "{legacy:#?}");
 }
+
+/// A telnet server a vendor package starts through its own unit directory's `.wants` link, and
+/// an FTP socket a drop-in of multi-user.target pulls in: `systemctl is-enabled` calls both
+/// static, but both start at boot, so the check fails.
+#[test]
+fn vendor_wants_links_and_dropin_wants_start_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "/usr/lib/systemd/system/vendor-telnet.service",
+        "[Service]\nExecStart=/bin/sh -c 'ulimit -n 64; exec /usr/sbin/in.telnetd -L /bin/login'\n",
+    );
+    link(
+        d,
+        "/usr/lib/systemd/system/multi-user.target.wants/vendor-telnet.service",
+        "../vendor-telnet.service",
+    );
+    write(
+        d,
+        "/usr/lib/systemd/system/hl7-ftp.socket",
+        "[Socket]\nListenStream=21\nAccept=yes\n",
+    );
+    write(
+        d,
+        "/usr/lib/systemd/system/hl7-ftp@.service",
+        "[Service]\nExecStart=-/usr/sbin/in.ftpd\n",
+    );
+    write(
+        d,
+        "/etc/systemd/system/multi-user.target.d/hl7.conf",
+        "[Unit]\nWants=hl7-ftp.socket\n",
+    );
+    let (facts, legacy, _) = findings(d);
+    let telnet = unit(&facts.services, "vendor-telnet.service", "systemd");
+    assert_eq!(
+        (telnet.enabled.as_str(), telnet.exec.as_str()),
+        ("static", "/usr/sbin/in.telnetd")
+    );
+    assert!(telnet.is_enabled());
+    assert_eq!(legacy.status, Status::Fail, "{legacy:#?}");
+    assert!(
+        legacy.summary.contains("vendor-telnet.service")
+            && legacy.summary.contains("hl7-ftp.socket"),
+        "{}",
+        legacy.summary
+    );
+
+    // Masking both (as `systemctl mask` does, in /etc) stops them again.
+    link(d, "/etc/systemd/system/vendor-telnet.service", "/dev/null");
+    link(d, "/run/systemd/system/hl7-ftp.socket", "/dev/null");
+    let (facts, legacy, _) = findings(d);
+    assert_eq!(
+        unit(&facts.services, "hl7-ftp.socket", "systemd").enabled,
+        "masked-runtime",
+        "a runtime mask in the tree's /run counts, as for systemctl --root"
+    );
+    assert_eq!(legacy.status, Status::Pass, "{legacy:#?}");
+}
+
+/// A drop-in that replaces ExecStart= of an allowed unit makes it run a legacy server.
+#[test]
+fn dropin_replacing_execstart_is_what_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "/usr/lib/systemd/system/hl7-bridge.service",
+        "[Service]\nExecStart=/opt/hl7/bin/bridge\n[Install]\nWantedBy=multi-user.target\n",
+    );
+    link(
+        d,
+        "/etc/systemd/system/multi-user.target.wants/hl7-bridge.service",
+        "/usr/lib/systemd/system/hl7-bridge.service",
+    );
+    write(
+        d,
+        "/etc/systemd/system/hl7-bridge.service.d/50-debug.conf",
+        "[Service]\nExecStart=\nExecStart=/usr/sbin/in.tftpd -L -s /srv/tftp\n",
+    );
+    let (facts, legacy, _) = findings(d);
+    assert_eq!(
+        unit(&facts.services, "hl7-bridge.service", "systemd").exec,
+        "/usr/sbin/in.tftpd"
+    );
+    assert_eq!(legacy.status, Status::Fail, "{legacy:#?}");
+    // A drop-in of the same name in /etc masked by /dev/null hides the vendor's one.
+    std::fs::remove_dir_all(d.join("etc/systemd/system/hl7-bridge.service.d")).unwrap();
+    write(
+        d,
+        "/usr/lib/systemd/system/hl7-bridge.service.d/50-debug.conf",
+        "[Service]\nExecStart=\nExecStart=/usr/sbin/in.tftpd\n",
+    );
+    link(
+        d,
+        "/etc/systemd/system/hl7-bridge.service.d/50-debug.conf",
+        "/dev/null",
+    );
+    let (facts, legacy, _) = findings(d);
+    assert_eq!(
+        unit(&facts.services, "hl7-bridge.service", "systemd").exec,
+        "/opt/hl7/bin/bridge"
+    );
+    assert_eq!(legacy.status, Status::Pass, "{legacy:#?}");
+}
+
+const TFTPD_STATUS: &str = "Package: tftpd-hpa\nStatus: STATE\nPriority: optional\nSection: net\nMaintainer: Ron Lee <ron@debian.org>\nArchitecture: amd64\nVersion: 5.2+20150808-1.4\nConffiles:\n /etc/init.d/tftpd-hpa 2f30fc1b0ab8cd8d3dab6d8d6e3fba8a\nDescription: HPA's tftp server\n";
+
+/// dpkg states: half-configured, unpacked and `deinstall ok installed` packages still have their
+/// programs; a removed-not-purged one (`config-files`) leaves an init script and rc links that
+/// cannot start anything because the daemon is gone.
+#[test]
+fn dpkg_states_and_leftover_init_scripts() {
+    let station = Path::new(FIXTURES).join("station/tree");
+    let script = std::fs::read_to_string(station.join("etc/init.d/tftpd-hpa")).unwrap();
+    // (state, daemon on disk, rc links made by the postinst, verdict). Without rc links the
+    // script is only disabled, which fails while the package (its daemon) is installed.
+    for (state, daemon, links, expect) in [
+        ("install ok installed", true, true, Status::Fail),
+        ("deinstall ok installed", true, false, Status::Fail),
+        ("install ok half-configured", true, false, Status::Fail),
+        ("install ok unpacked", true, false, Status::Fail),
+        (
+            "install reinstreq half-installed",
+            true,
+            false,
+            Status::Fail,
+        ),
+        ("deinstall ok config-files", false, true, Status::Pass),
+        ("purge ok not-installed", false, false, Status::Pass),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write(d, "/etc/init.d/tftpd-hpa", &script);
+        for level in (2..=5).filter(|_| links) {
+            link(
+                d,
+                &format!("/etc/rc{level}.d/S01tftpd-hpa"),
+                "../init.d/tftpd-hpa",
+            );
+        }
+        if daemon {
+            write(d, "/usr/sbin/in.tftpd", "\x7fELF");
+        }
+        write(
+            d,
+            "/var/lib/dpkg/status",
+            &TFTPD_STATUS.replace("STATE", state),
+        );
+        write(d, "/sbin/init", "sysvinit");
+        let (facts, legacy, _) = findings(d);
+        assert_eq!(legacy.status, expect, "{state}: {legacy:#?}");
+        let tftp = unit(&facts.services, "tftpd-hpa", "sysv");
+        if state.ends_with("config-files") {
+            assert_eq!(tftp.enabled, "not-found", "{tftp:?}");
+            assert!(tftp.note.contains("config-files"), "{}", tftp.note);
+        }
+    }
+    // The daemon gone while dpkg says installed: not a leftover, still judged enabled.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "/etc/init.d/tftpd-hpa", &script);
+    link(d, "/etc/rc2.d/S01tftpd-hpa", "../init.d/tftpd-hpa");
+    write(
+        d,
+        "/var/lib/dpkg/status",
+        &TFTPD_STATUS.replace("STATE", "install ok installed"),
+    );
+    let (facts, legacy, _) = findings(d);
+    assert_eq!(
+        unit(&facts.services, "tftpd-hpa", "sysv").enabled,
+        "enabled"
+    );
+    assert_eq!(legacy.status, Status::Fail);
+}

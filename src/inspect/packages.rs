@@ -14,8 +14,70 @@ pub struct InstalledPackage {
     pub source: String,
 }
 
-/// Parses /var/lib/dpkg/status, keeping only packages whose state is "install ok installed"
-/// (removed-but-configured packages are not installed software).
+/// Whether a dpkg `Status:` value (`want flag state`) means the package's files are on disk:
+/// every state but `not-installed` and `config-files`, whatever the selection (`deinstall ok
+/// installed` is still installed until dpkg runs) or flag (`reinstreq`). `half-installed`,
+/// `unpacked`, `half-configured` and the trigger states all have the programs in place.
+pub fn status_has_files(status: &str) -> bool {
+    let mut words = status.split_whitespace();
+    let (Some(_want), Some(_flag), Some(state), None) =
+        (words.next(), words.next(), words.next(), words.next())
+    else {
+        return false;
+    };
+    matches!(
+        state,
+        "installed"
+            | "half-installed"
+            | "unpacked"
+            | "half-configured"
+            | "triggers-awaited"
+            | "triggers-pending"
+    )
+}
+
+/// Conffiles that dpkg keeps for packages removed but not purged (`config-files` state):
+/// (path, package). Such a package's programs are gone; its init script may remain.
+pub fn removed_conffiles(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for stanza in text.split("\n\n") {
+        let (mut name, mut removed) = ("", false);
+        let mut conffiles: Vec<&str> = Vec::new();
+        let mut in_conffiles = false;
+        for line in stanza.lines() {
+            if line.starts_with(' ') || line.starts_with('\t') {
+                if in_conffiles && let Some(path) = line.split_whitespace().next() {
+                    conffiles.push(path);
+                }
+                continue;
+            }
+            in_conffiles = false;
+            let Some((key, value)) = line.split_once(':') else {
+                continue;
+            };
+            match key {
+                "Package" => name = value.trim(),
+                "Status" => {
+                    removed = value.split_whitespace().nth(2) == Some("config-files");
+                }
+                "Conffiles" => in_conffiles = true,
+                _ => {}
+            }
+        }
+        if removed && !name.is_empty() {
+            out.extend(
+                conffiles
+                    .into_iter()
+                    .map(|c| (c.to_string(), name.to_string())),
+            );
+        }
+    }
+    out
+}
+
+/// Parses /var/lib/dpkg/status, keeping the packages whose files are on disk
+/// ([`status_has_files`]): removed-but-configured and purged packages are not installed
+/// software, while half-configured or unpacked ones are.
 pub fn parse_dpkg_status(text: &str) -> Vec<InstalledPackage> {
     let mut out = Vec::new();
     for stanza in text.split("\n\n") {
@@ -37,9 +99,7 @@ pub fn parse_dpkg_status(text: &str) -> Vec<InstalledPackage> {
                 _ => {}
             }
         }
-        // "install ok installed" or "hold ok installed": a held package is installed software too.
-        let installed = status.ends_with(" installed")
-            && (status.starts_with("install ") || status.starts_with("hold "));
+        let installed = status_has_files(status);
         if !name.is_empty() && !version.is_empty() && installed {
             out.push(InstalledPackage {
                 name: name.to_string(),
@@ -103,6 +163,44 @@ mod tests {
         assert_eq!(p[2].source, "openssh");
         assert_eq!(p[2].version, "1:9.2p1-2+deb12u3");
         assert!(!is_installed(&p, "telnetd"));
+    }
+
+    #[test]
+    fn dpkg_states_with_files_on_disk() {
+        for (status, has) in [
+            ("install ok installed", true),
+            ("hold ok installed", true),
+            ("deinstall ok installed", true),
+            ("purge ok installed", true),
+            ("install ok half-configured", true),
+            ("install ok unpacked", true),
+            ("install reinstreq half-installed", true),
+            ("install ok triggers-pending", true),
+            ("install ok triggers-awaited", true),
+            ("deinstall ok config-files", false),
+            // Not a dpkg status word (dpkg refuses the database): not installed software.
+            ("install ok triggers-awaiting", false),
+            ("purge ok not-installed", false),
+            ("install ok", false),
+            ("install ok installed extra", false),
+            ("", false),
+        ] {
+            assert_eq!(status_has_files(status), has, "{status}");
+        }
+        let text = "Package: tftpd-hpa\nStatus: deinstall ok config-files\nVersion: 5.2\nConffiles:\n /etc/init.d/tftpd-hpa 0123 \n /etc/default/tftpd-hpa 4567\nDescription: x\n\nPackage: vsftpd\nStatus: deinstall ok installed\nVersion: 3.0.3-13\nConffiles:\n /etc/init.d/vsftpd 89ab\n";
+        assert_eq!(
+            removed_conffiles(text),
+            vec![
+                ("/etc/init.d/tftpd-hpa".to_string(), "tftpd-hpa".to_string()),
+                (
+                    "/etc/default/tftpd-hpa".to_string(),
+                    "tftpd-hpa".to_string()
+                ),
+            ]
+        );
+        let p = parse_dpkg_status(text);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].name, "vsftpd");
     }
 
     #[test]

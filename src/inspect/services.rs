@@ -61,9 +61,35 @@ impl ServiceUnit {
         }
     }
 
-    /// Enabled to start at boot (for this boot only counts too).
+    /// Started at boot (for this boot only counts too): enabled, or a systemd unit that
+    /// systemctl calls static/disabled/indirect/linked but that a link in a vendor unit
+    /// directory or a drop-in's `Wants=` pulls in (those are listed in `enabled_by`).
+    ///
+    /// A systemd unit whose only enablement is an `Alias=` symlink is `enabled` to systemctl
+    /// but nothing starts it at boot, so it does not count.
     pub fn is_enabled(&self) -> bool {
+        let alias_links_only = self.source == "systemd"
+            && !self.enabled_by.is_empty()
+            && self.enabled_by.iter().all(|p| {
+                !p.contains(".wants/") && !p.contains(".requires/") && !p.contains(" (Wants= of ")
+            });
+        ((self.enabled == "enabled" || self.enabled == "enabled-runtime") && !alias_links_only)
+            || (self.source == "systemd"
+                && !self.enabled_by.is_empty()
+                && matches!(
+                    self.enabled.as_str(),
+                    "static" | "disabled" | "indirect" | "linked"
+                ))
+    }
+
+    /// systemctl's own word is `enabled` or `enabled-runtime`.
+    pub fn is_enabled_state(&self) -> bool {
         self.enabled == "enabled" || self.enabled == "enabled-runtime"
+    }
+
+    /// Masked, in /etc or for this boot only (/run).
+    pub fn is_masked(&self) -> bool {
+        self.enabled == "masked" || self.enabled == "masked-runtime"
     }
 
     /// Running (or reloading) now, as the running systemd reports it.
@@ -186,7 +212,7 @@ pub fn collect(host: &dyn Host) -> ServicesFacts {
     let live = is_live(host);
     let mut facts = ServicesFacts::default();
 
-    let tree = systemd::scan(host, live, &mut facts.unknown);
+    let tree = systemd::scan(host, &mut facts.unknown);
     facts.unit_dirs.clone_from(&tree.dirs_found);
     let mut units = systemd::resolve(&tree);
     let systemd_present = !tree.dirs_found.is_empty();
@@ -448,7 +474,38 @@ fn collect_sysv(host: &dyn Host, unknown: &mut Unseen) -> (Vec<ServiceUnit>, boo
             u
         })
         .collect();
-    (units, true)
+    (leftover_scripts(host, units), true)
+}
+
+/// Init scripts left behind by a package removed without purging (dpkg state
+/// `config-files`; the script is one of its conffiles) whose daemon is gone: the rc links
+/// remain but starting the script cannot run anything, so they are `not-found`, not enabled.
+fn leftover_scripts(host: &dyn Host, mut units: Vec<ServiceUnit>) -> Vec<ServiceUnit> {
+    let daemon_gone = |u: &ServiceUnit| {
+        !u.exec.is_empty()
+            && u.exec.starts_with('/')
+            && host.metadata(&u.exec).is_err_and(|e| e.is_not_found())
+    };
+    if !units.iter().any(daemon_gone) {
+        return units;
+    }
+    let Ok(status) = host.read("/var/lib/dpkg/status") else {
+        return units;
+    };
+    let removed = crate::inspect::packages::removed_conffiles(&status.text);
+    for u in units.iter_mut() {
+        if !daemon_gone(u) {
+            continue;
+        }
+        if let Some((_, pkg)) = removed.iter().find(|(path, _)| *path == u.path) {
+            u.note = format!(
+                "left by package {pkg}, removed but not purged (dpkg: config-files): its daemon {} is gone, so the script cannot start it",
+                u.exec
+            );
+            u.enabled = "not-found".into();
+        }
+    }
+    units
 }
 
 /// A configured inetd/xinetd service, before the super-server's own state is known.

@@ -14,14 +14,76 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const CONFIG_DIR: &str = "/etc/systemd/system";
 pub const RUNTIME_DIR: &str = "/run/systemd/system";
 
-/// Unit directories in systemd's order of precedence (the first holding a name wins).
-pub const UNIT_DIRS: [&str; 5] = [
+/// Unit directories in systemd's order of precedence (the first holding a name wins): the
+/// search path `systemd-analyze unit-paths` prints on Debian 12 (systemd 252, split-/usr
+/// build, so /lib/systemd/system is searched before /usr/lib/systemd/system).
+pub const UNIT_DIRS: [&str; 13] = [
+    "/etc/systemd/system.control",
+    "/run/systemd/system.control",
+    "/run/systemd/transient",
+    "/run/systemd/generator.early",
     CONFIG_DIR,
+    "/etc/systemd/system.attached",
     RUNTIME_DIR,
+    "/run/systemd/system.attached",
+    "/run/systemd/generator",
     "/usr/local/lib/systemd/system",
     "/lib/systemd/system",
     "/usr/lib/systemd/system",
+    "/run/systemd/generator.late",
 ];
+
+/// Targets a normal boot reaches (conservatively both multi-user and graphical).
+pub const BOOT_TARGETS: &[&str] = &[
+    "default.target",
+    "graphical.target",
+    "multi-user.target",
+    "basic.target",
+    "sysinit.target",
+    "sockets.target",
+    "timers.target",
+    "paths.target",
+    "local-fs.target",
+    "remote-fs.target",
+    "network.target",
+    "network-online.target",
+    "getty.target",
+];
+
+/// Where an enablement link lives, which decides what `systemctl is-enabled` calls it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkScope {
+    /// /etc/systemd/system: `enabled`.
+    Config,
+    /// Anywhere under /run: `enabled-runtime`.
+    Runtime,
+    /// Any other unit directory (/usr/lib, /lib, /etc/systemd/system.control, ...): systemctl
+    /// still says `static`/`disabled`, but the manager follows the link at boot all the same.
+    Vendor,
+}
+
+impl LinkScope {
+    fn of_dir(dir: &str) -> LinkScope {
+        if dir == CONFIG_DIR {
+            LinkScope::Config
+        } else if dir == "/run" || dir.starts_with("/run/") {
+            LinkScope::Runtime
+        } else {
+            LinkScope::Vendor
+        }
+    }
+}
+
+/// A drop-in file (`<unit>.d/*.conf`, or the type-wide `service.d/*.conf`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DropIn {
+    /// The unit (or `service` / `socket` for type-wide drop-ins) whose `.d` directory holds it.
+    pub unit: String,
+    /// Full path.
+    pub path: String,
+    /// Contents; None when masked (`-> /dev/null`, empty) or unreadable.
+    pub text: Option<String>,
+}
 
 /// One `*.service` / `*.socket` entry of a unit directory, as found on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +104,9 @@ pub struct EnableLink {
     pub name: String,
     /// In /run: enabled for this boot only.
     pub runtime: bool,
+    /// In a unit directory other than /etc/systemd/system and /run: the unit is pulled in at
+    /// boot although `systemctl is-enabled` does not call it enabled.
+    pub vendor: bool,
 }
 
 /// What the unit directories hold.
@@ -50,6 +115,12 @@ pub struct UnitTree {
     /// Entries in precedence order (directories in [`UNIT_DIRS`] order).
     pub entries: Vec<UnitEntry>,
     pub links: Vec<EnableLink>,
+    /// Drop-ins, already in the order systemd applies them (sorted by file name across
+    /// directories; a file name in a higher-precedence directory hides the same name below).
+    pub dropins: Vec<DropIn>,
+    /// The unit files of the targets a boot reaches ([`BOOT_TARGETS`]), highest precedence
+    /// only: their `Wants=` (graphical.target's display-manager.service) pull units in.
+    pub targets: Vec<DropIn>,
     /// Unit directories that exist.
     pub dirs_found: Vec<String>,
 }
@@ -89,16 +160,16 @@ fn join(dir: &str, target: &str) -> String {
     }
 }
 
-/// Reads the unit directories through `host`. `/run` is read only when `live`. A directory
-/// that exists but cannot be read is recorded in `unknown` (`enablement` for /etc, else
-/// `units`).
-pub fn scan(host: &dyn Host, live: bool, unknown: &mut Unseen) -> UnitTree {
+/// Reads the unit directories through `host`, /run included: `systemctl --root` reads a
+/// tree's /run too, and on a live host it holds this boot's runtime enablement and masks. A
+/// directory that exists but cannot be read is recorded in `unknown` (`enablement` for /etc,
+/// else `units`).
+pub fn scan(host: &dyn Host, unknown: &mut Unseen) -> UnitTree {
     let mut tree = UnitTree::default();
+    // (unit, file name) -> drop-in: the first directory (highest precedence) keeps a name.
+    let mut dropins: BTreeMap<(String, String), DropIn> = BTreeMap::new();
     for dir in unit_dirs(host) {
-        let config = dir == CONFIG_DIR || dir == RUNTIME_DIR;
-        if dir == RUNTIME_DIR && !live {
-            continue;
-        }
+        let scope = LinkScope::of_dir(&dir);
         let names = match host.read_dir(&dir) {
             Ok(n) => n,
             Err(e) if e.is_not_found() => continue,
@@ -115,7 +186,7 @@ pub fn scan(host: &dyn Host, live: bool, unknown: &mut Unseen) -> UnitTree {
         tree.dirs_found.push(dir.clone());
         for name in names {
             let path = format!("{dir}/{name}");
-            if config && (name.ends_with(".wants") || name.ends_with(".requires")) {
+            if name.ends_with(".wants") || name.ends_with(".requires") {
                 match host.read_dir(&path) {
                     Ok(links) => {
                         tree.links
@@ -123,12 +194,30 @@ pub fn scan(host: &dyn Host, live: bool, unknown: &mut Unseen) -> UnitTree {
                                 EnableLink {
                                     path: format!("{path}/{n}"),
                                     name: n,
-                                    runtime: dir == RUNTIME_DIR,
+                                    runtime: scope == LinkScope::Runtime,
+                                    vendor: scope == LinkScope::Vendor,
                                 }
                             }))
                     }
                     Err(e) if e.is_not_found() => {}
                     Err(e) => note(unknown, "enablement", &e),
+                }
+                continue;
+            }
+            if let Some(unit) = name.strip_suffix(".d")
+                && is_dropin_owner(unit)
+            {
+                scan_dropins(host, &path, unit, &mut dropins, unknown);
+                continue;
+            }
+            if BOOT_TARGETS.contains(&name.as_str()) {
+                if !tree.targets.iter().any(|t| t.unit == name) {
+                    let text = host.read(&path).ok().map(|f| f.text);
+                    tree.targets.push(DropIn {
+                        unit: name,
+                        path,
+                        text,
+                    });
                 }
                 continue;
             }
@@ -153,7 +242,97 @@ pub fn scan(host: &dyn Host, live: bool, unknown: &mut Unseen) -> UnitTree {
             });
         }
     }
+    tree.dropins = dropins.into_values().collect();
     tree
+}
+
+/// Whose drop-in directory `<owner>.d` is: a unit name of any type (`multi-user.target`), or a
+/// whole unit type (`service.d` applies to every service).
+fn is_dropin_owner(owner: &str) -> bool {
+    matches!(owner, "service" | "socket" | "target")
+        || owner
+            .rsplit_once('.')
+            .is_some_and(|(stem, ty)| !stem.is_empty() && !ty.is_empty() && !owner.contains('/'))
+}
+
+fn scan_dropins(
+    host: &dyn Host,
+    dir: &str,
+    unit: &str,
+    out: &mut BTreeMap<(String, String), DropIn>,
+    unknown: &mut Unseen,
+) {
+    let names = match host.read_dir(dir) {
+        Ok(n) => n,
+        Err(e) if e.is_not_found() => return,
+        Err(e) => return note(unknown, "units", &e),
+    };
+    for name in names.into_iter().filter(|n| n.ends_with(".conf")) {
+        let key = (unit.to_string(), name.clone());
+        if out.contains_key(&key) {
+            continue;
+        }
+        let path = format!("{dir}/{name}");
+        let masked = match host.metadata(&path) {
+            Ok(m) if m.kind == FileKind::Symlink => {
+                host.read_link(&path).is_ok_and(|t| t == "/dev/null")
+            }
+            _ => false,
+        };
+        let text = if masked {
+            None
+        } else {
+            match host.read(&path) {
+                Ok(f) => Some(f.text),
+                Err(e) => {
+                    note(unknown, "units", &e);
+                    None
+                }
+            }
+        };
+        out.insert(
+            key,
+            DropIn {
+                unit: unit.to_string(),
+                path,
+                text,
+            },
+        );
+    }
+}
+
+/// `systemctl is-enabled`'s word for a mask: `masked-runtime` when the mask is under /run.
+fn masked_state(dir: &str) -> &'static str {
+    if LinkScope::of_dir(dir) == LinkScope::Runtime {
+        "masked-runtime"
+    } else {
+        "masked"
+    }
+}
+
+/// A unit file with its drop-ins applied as systemd does: the file followed by the unit's own
+/// and the type-wide (`service.d`) drop-ins in file-name order. `[Install]` lines of drop-ins
+/// count too: `systemctl is-enabled` reads them (a drop-in `WantedBy=` turns static into
+/// disabled), though only links make the manager start anything.
+pub fn with_dropins(tree: &UnitTree, name: &str, text: &str) -> UnitFile {
+    let ty = name.rsplit_once('.').map_or("", |(_, t)| t);
+    let mut mine: Vec<&DropIn> = tree
+        .dropins
+        .iter()
+        .filter(|d| d.unit == name || d.unit == ty)
+        .collect();
+    if mine.is_empty() {
+        return parse_unit_file(text);
+    }
+    mine.sort_by(|a, b| base_name(&a.path).cmp(base_name(&b.path)));
+    let mut combined = text.to_string();
+    for d in mine {
+        if let Some(t) = &d.text {
+            combined.push('\n');
+            combined.push_str(t);
+        }
+    }
+    parse_unit_file(&combined)
 }
 
 /// [`UNIT_DIRS`], with `/lib/systemd/system` dropped when /lib is a link to /usr/lib (merged
@@ -218,8 +397,11 @@ pub fn resolve(tree: &UnitTree) -> Vec<ServiceUnit> {
             (Some(t), _) if t == "/dev/null" => (Kind::Masked, here),
             (_, Some(text)) if text.is_empty() => (Kind::Masked, here),
             (Some(t), _) if base_name(t) != e.name => (Kind::Alias(base_name(t).to_string()), here),
-            (Some(t), Some(text)) => (Kind::File(parse_unit_file(text)), join(&e.dir, t)),
-            (None, Some(text)) => (Kind::File(parse_unit_file(text)), here),
+            (Some(t), Some(text)) => (
+                Kind::File(with_dropins(tree, &e.name, text)),
+                join(&e.dir, t),
+            ),
+            (None, Some(text)) => (Kind::File(with_dropins(tree, &e.name, text)), here),
             (_, None) => (Kind::Unreadable, here),
         };
         top.insert(
@@ -244,9 +426,8 @@ pub fn resolve(tree: &UnitTree) -> Vec<ServiceUnit> {
     };
 
     // Enablement: links in *.wants/*.requires, and alias symlinks in /etc or /run.
-    let mut enabling: BTreeMap<String, Vec<(String, bool)>> = BTreeMap::new();
-    for l in &tree.links {
-        let mut name = alias_target(&l.name);
+    let link_target = |link_name: &str| -> String {
+        let name = alias_target(link_name);
         if is_template(&name)
             && let Some(Top {
                 kind: Kind::File(u),
@@ -254,12 +435,37 @@ pub fn resolve(tree: &UnitTree) -> Vec<ServiceUnit> {
             }) = top.get(name.as_str())
             && !u.default_instance.is_empty()
         {
-            name = name.replacen("@.", &format!("@{}.", u.default_instance), 1);
+            return name.replacen("@.", &format!("@{}.", u.default_instance), 1);
+        }
+        name
+    };
+    let mut enabling: BTreeMap<String, Vec<(String, bool)>> = BTreeMap::new();
+    // Started at boot by what `systemctl is-enabled` does not count: links in vendor
+    // directories, `Wants=` added by drop-ins.
+    let mut pulled: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for l in &tree.links {
+        let name = link_target(&l.name);
+        if l.vendor {
+            pulled.entry(name).or_default().push(l.path.clone());
+            continue;
         }
         enabling
             .entry(name)
             .or_default()
             .push((l.path.clone(), l.runtime));
+    }
+    for d in tree.dropins.iter().chain(&tree.targets) {
+        let Some(text) = &d.text else {
+            continue;
+        };
+        for wanted in parse_unit_file(text).wants {
+            if is_unit_name(&wanted) {
+                pulled
+                    .entry(link_target(&wanted))
+                    .or_default()
+                    .push(format!("{} (Wants= of {})", d.path, d.unit));
+            }
+        }
     }
     for t in top.values() {
         if let Kind::Alias(_) = t.kind
@@ -292,7 +498,7 @@ pub fn resolve(tree: &UnitTree) -> Vec<ServiceUnit> {
         unit.path.clone_from(&t.path);
         unit.enabled_by = links.iter().map(|(p, _)| p.clone()).collect();
         match &t.kind {
-            Kind::Masked => unit.enabled = "masked".into(),
+            Kind::Masked => unit.enabled = masked_state(&t.entry.dir).into(),
             Kind::Alias(_) => {
                 unit.enabled = "alias".into();
                 unit.alias_of = alias_target(name);
@@ -346,7 +552,7 @@ pub fn resolve(tree: &UnitTree) -> Vec<ServiceUnit> {
                 unit.path.clone_from(&t.path);
                 match &t.kind {
                     Kind::File(u) => unit.exec.clone_from(&u.exec),
-                    Kind::Masked => unit.enabled = "masked".into(),
+                    Kind::Masked => unit.enabled = masked_state(&t.entry.dir).into(),
                     _ => {}
                 }
             }
@@ -356,6 +562,51 @@ pub fn resolve(tree: &UnitTree) -> Vec<ServiceUnit> {
             }
         }
         units.insert(name.clone(), unit);
+    }
+
+    // Pulled in at boot although not enabled: the state stays what systemctl says, the links
+    // and drop-ins that start it are recorded (ServiceUnit::is_enabled counts them).
+    for (name, by) in &pulled {
+        if let Some(u) = units.get_mut(name) {
+            if matches!(
+                u.enabled.as_str(),
+                "enabled" | "enabled-runtime" | "static" | "disabled" | "indirect" | "linked"
+            ) {
+                for b in by {
+                    if !u.enabled_by.contains(b) {
+                        u.enabled_by.push(b.clone());
+                    }
+                }
+                if u.note.is_empty() && !u.is_enabled_state() {
+                    u.note = format!(
+                        "systemctl calls it {}, but it is pulled in at boot",
+                        u.enabled
+                    );
+                }
+            }
+            continue;
+        }
+        // An instance linked outside /etc and /run: systemctl calls it static.
+        let Some((tpl, inst)) = split_instance(name) else {
+            continue;
+        };
+        if inst.is_empty() {
+            continue;
+        }
+        if let Some(Top {
+            kind: Kind::File(f),
+            path,
+            ..
+        }) = top.get(tpl.as_str())
+        {
+            let mut unit = ServiceUnit::new(name, "static", "unknown", "systemd");
+            unit.template = tpl.clone();
+            unit.path.clone_from(path);
+            unit.exec.clone_from(&f.exec);
+            unit.enabled_by.clone_from(by);
+            unit.note = "systemctl calls it static, but it is pulled in at boot".into();
+            units.insert(name.clone(), unit);
+        }
     }
 
     // A socket runs what its service runs.
@@ -408,6 +659,7 @@ mod tests {
             path: format!("{CONFIG_DIR}/{target}.wants/{name}"),
             name: name.into(),
             runtime: false,
+            vendor: false,
         }
     }
 
@@ -455,6 +707,7 @@ mod tests {
                 wants("multi-user.target", "masked.service"),
             ],
             dirs_found: vec![CONFIG_DIR.into(), USR.into()],
+            ..UnitTree::default()
         };
         let units = resolve(&tree);
         assert_eq!(get(&units, "masked.service").enabled, "masked");
@@ -505,9 +758,11 @@ mod tests {
                     path: format!("{RUNTIME_DIR}/multi-user.target.wants/runtime@x.service"),
                     name: "runtime@x.service".into(),
                     runtime: true,
+                    vendor: false,
                 },
             ],
             dirs_found: vec![USR.into()],
+            ..UnitTree::default()
         };
         let units = resolve(&tree);
         assert_eq!(get(&units, "getty@.service").enabled, "enabled");
@@ -559,6 +814,7 @@ mod tests {
             ],
             links: vec![wants("sockets.target", "telnet.socket")],
             dirs_found: vec![CONFIG_DIR.into(), USR.into()],
+            ..UnitTree::default()
         };
         let units = resolve(&tree);
         let x = get(&units, "x.service");
@@ -576,6 +832,147 @@ mod tests {
             (sock.enabled.as_str(), sock.exec.as_str()),
             ("enabled", "/usr/sbin/in.telnetd")
         );
+    }
+
+    fn vendor_link(dir: &str, target: &str, name: &str) -> EnableLink {
+        EnableLink {
+            path: format!("{dir}/{target}.wants/{name}"),
+            name: name.into(),
+            runtime: false,
+            vendor: true,
+        }
+    }
+
+    #[test]
+    fn vendor_links_and_dropins_pull_units_in() {
+        let tree = UnitTree {
+            entries: vec![
+                link(RUNTIME_DIR, "masked.service", "/dev/null", None),
+                file(USR, "st.service", "[Service]\nExecStart=/usr/sbin/in.telnetd\n"),
+                file(USR, "dis.service", WANTED),
+                file(USR, "masked.service", WANTED),
+                file(USR, "tftp.socket", "[Socket]\nListenDatagram=69\n"),
+                file(USR, "tftp.service", "[Service]\nExecStart=/usr/sbin/in.tftpd\n"),
+                file(USR, "ssh.service", WANTED),
+                file(USR, "getty@.service", "[Service]\nExecStart=/sbin/agetty\n"),
+            ],
+            links: vec![
+                vendor_link(USR, "multi-user.target", "st.service"),
+                vendor_link(USR, "multi-user.target", "dis.service"),
+                vendor_link(USR, "multi-user.target", "masked.service"),
+                vendor_link(USR, "getty.target", "getty@tty9.service"),
+                vendor_link(USR, "multi-user.target", "nothing.service"),
+            ],
+            dropins: vec![
+                DropIn {
+                    unit: "multi-user.target".into(),
+                    path: "/etc/systemd/system/multi-user.target.d/tftp.conf".into(),
+                    text: Some("[Unit]\nWants=tftp.socket\n".into()),
+                },
+                DropIn {
+                    unit: "ssh.service".into(),
+                    path: "/etc/systemd/system/ssh.service.d/override.conf".into(),
+                    text: Some(
+                        "[Service]\nExecStart=\nExecStart=/bin/sh -c 'exec /usr/sbin/in.telnetd'\n[Install]\nWantedBy=\n"
+                            .into(),
+                    ),
+                },
+                DropIn {
+                    unit: "service".into(),
+                    path: "/etc/systemd/system/service.d/masked.conf".into(),
+                    text: None,
+                },
+            ],
+            dirs_found: vec![RUNTIME_DIR.into(), USR.into()],
+            ..UnitTree::default()
+        };
+        let units = resolve(&tree);
+        let st = get(&units, "st.service");
+        assert_eq!(st.enabled, "static", "systemctl's word stays");
+        assert!(st.is_enabled(), "but it starts at boot: {st:?}");
+        let dis = get(&units, "dis.service");
+        assert_eq!((dis.enabled.as_str(), dis.is_enabled()), ("disabled", true));
+        let masked = get(&units, "masked.service");
+        assert_eq!(
+            (masked.enabled.as_str(), masked.is_enabled()),
+            ("masked-runtime", false),
+            "a mask in /run beats a vendor link"
+        );
+        let tftp = get(&units, "tftp.socket");
+        assert!(tftp.is_enabled(), "{tftp:?}");
+        assert!(tftp.enabled_by[0].contains("Wants= of multi-user.target"));
+        assert_eq!(tftp.exec, "/usr/sbin/in.tftpd");
+        let ssh = get(&units, "ssh.service");
+        assert_eq!(ssh.exec, "/usr/sbin/in.telnetd");
+        assert_eq!(
+            ssh.enabled, "static",
+            "systemctl reads [Install] of drop-ins: WantedBy= emptied there leaves it static"
+        );
+        assert!(!ssh.is_enabled());
+        let tty9 = get(&units, "getty@tty9.service");
+        assert_eq!((tty9.enabled.as_str(), tty9.is_enabled()), ("static", true));
+        assert!(!units.iter().any(|u| u.name == "nothing.service"));
+    }
+
+    #[test]
+    fn alias_links_alone_start_nothing_unless_a_boot_target_wants_the_alias() {
+        let tree = UnitTree {
+            entries: vec![
+                link(
+                    CONFIG_DIR,
+                    "display-manager.service",
+                    "/usr/lib/systemd/system/lightdm.service",
+                    Some(WANTED),
+                ),
+                link(
+                    CONFIG_DIR,
+                    "telnet-alias.service",
+                    "/usr/lib/systemd/system/vt.service",
+                    Some(WANTED),
+                ),
+                file(
+                    USR,
+                    "lightdm.service",
+                    "[Service]\nExecStart=/usr/sbin/lightdm\n[Install]\nAlias=display-manager.service\n",
+                ),
+                file(
+                    USR,
+                    "vt.service",
+                    "[Service]\nExecStart=/usr/sbin/in.telnetd\n[Install]\nAlias=telnet-alias.service\n",
+                ),
+            ],
+            targets: vec![DropIn {
+                unit: "graphical.target".into(),
+                path: "/usr/lib/systemd/system/graphical.target".into(),
+                text: Some(
+                    "[Unit]\nRequires=multi-user.target\nWants=display-manager.service\n".into(),
+                ),
+            }],
+            dirs_found: vec![CONFIG_DIR.into(), USR.into()],
+            ..UnitTree::default()
+        };
+        let units = resolve(&tree);
+        let vt = get(&units, "vt.service");
+        assert_eq!(
+            (vt.enabled.as_str(), vt.is_enabled()),
+            ("enabled", false),
+            "systemctl says enabled; the manager starts nothing: {vt:?}"
+        );
+        let lightdm = get(&units, "lightdm.service");
+        assert_eq!(
+            (lightdm.enabled.as_str(), lightdm.is_enabled()),
+            ("enabled", true),
+            "{lightdm:?}"
+        );
+    }
+
+    #[test]
+    fn dropin_owners() {
+        assert!(is_dropin_owner("multi-user.target"));
+        assert!(is_dropin_owner("service"));
+        assert!(is_dropin_owner("ssh.service"));
+        assert!(!is_dropin_owner("foo"));
+        assert!(!is_dropin_owner(".service"));
     }
 
     #[test]

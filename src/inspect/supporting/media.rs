@@ -32,16 +32,86 @@ pub struct ModprobeRule {
     pub origin: String,
 }
 
+/// What running an `install` command does instead of loading the module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstallEffect {
+    /// The command loads nothing (`/bin/false`, `/bin/true`, `/bin/echo ...`).
+    Blocks,
+    /// The command loads a module itself (`modprobe --ignore-install ...`, `insmod`).
+    Loads,
+    /// A program stationward cannot see into (a vendor script).
+    Unknown,
+}
+
 impl ModprobeRule {
-    /// An `install` rule whose command refuses to load anything (`/bin/false`, `/bin/true`, ...).
-    pub fn blocks_loading(&self) -> bool {
+    /// What this `install` rule's command does; None for a `blacklist` rule.
+    pub fn install_effect(&self) -> Option<InstallEffect> {
         if self.kind != "install" {
-            return false;
+            return None;
         }
-        let first = self.command.split_whitespace().next().unwrap_or_default();
-        let base = first.rsplit('/').next().unwrap_or_default();
-        matches!(base, "false" | "true" | "nologin") || self.command.trim() == "exit 1"
+        let words: Vec<&str> = self.command.split_whitespace().collect();
+        let loads = words.iter().any(|w| {
+            let base = w.rsplit('/').next().unwrap_or_default();
+            matches!(base, "modprobe" | "insmod") || base.ends_with("modprobe")
+        });
+        if loads {
+            return Some(InstallEffect::Loads);
+        }
+        Some(if runs_only_noops(&self.command, 0) {
+            InstallEffect::Blocks
+        } else {
+            InstallEffect::Unknown
+        })
     }
+
+    /// An `install` rule whose command refuses to load anything (`/bin/false`, `/bin/true`,
+    /// `/bin/echo`, ...).
+    pub fn blocks_loading(&self) -> bool {
+        self.install_effect() == Some(InstallEffect::Blocks)
+    }
+}
+
+/// Whether a command (kmod runs it with `sh -c`) only runs programs that load nothing:
+/// `/bin/false`, `/bin/true`, `echo`, `logger`..., directly or in a `sh -c '...'` script.
+fn runs_only_noops(command: &str, depth: usize) -> bool {
+    const NOOPS: &[&str] = &[
+        "false", "true", "nologin", "echo", "printf", "logger", "exit", ":",
+    ];
+    const SHELLS: &[&str] = &["sh", "bash", "dash"];
+    let command = command.trim();
+    let first = command.split_whitespace().next().unwrap_or_default();
+    let base = first.rsplit('/').next().unwrap_or_default();
+    if SHELLS.contains(&base) {
+        // `sh -c 'SCRIPT'`: the script decides; any other use of a shell runs a file.
+        return depth < 3
+            && command.split_once(" -c ").is_some_and(|(_, script)| {
+                let script = script.trim();
+                let inner = script
+                    .strip_prefix('\'')
+                    .and_then(|x| x.strip_suffix('\''))
+                    .or_else(|| script.strip_prefix('"').and_then(|x| x.strip_suffix('"')))
+                    .unwrap_or(script);
+                runs_only_noops(inner, depth + 1)
+            });
+    }
+    let commands: Vec<&str> = command
+        .split([';', '|', '&', '\n'])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    !commands.is_empty()
+        && commands.iter().all(|c| {
+            let first = c.split_whitespace().next().unwrap_or_default();
+            NOOPS.contains(&first.rsplit('/').next().unwrap_or_default())
+        })
+}
+
+/// The `install` rule kmod runs for `module`: the FIRST one in configuration order (files
+/// sorted by name across the modprobe.d directories; later ones are ignored).
+pub fn effective_install<'a>(rules: &'a [ModprobeRule], module: &str) -> Option<&'a ModprobeRule> {
+    rules
+        .iter()
+        .find(|r| r.kind == "install" && r.module == module)
 }
 
 /// State of a kernel module as sysfs shows it.
@@ -101,10 +171,15 @@ pub fn parse_modprobe(path: &str, text: &str) -> Vec<ModprobeRule> {
         if !WATCHED_MODULES.contains(&module.as_str()) || !matches!(kind, "blacklist" | "install") {
             continue;
         }
+        let command = words.collect::<Vec<_>>().join(" ");
+        // kmod ignores an `install` line without a command.
+        if kind == "install" && command.is_empty() {
+            continue;
+        }
         out.push(ModprobeRule {
             module,
             kind: kind.to_string(),
-            command: words.collect::<Vec<_>>().join(" "),
+            command,
             origin: origin(path, start),
         });
     }
@@ -132,6 +207,8 @@ pub fn collect(host: &dyn Host) -> UsbStorageFacts {
     for path in f.files.clone() {
         match host.read(&path) {
             Ok(t) => f.rules.extend(parse_modprobe(&path, &t.text)),
+            // A link to /dev/null masks the same name in later directories: nothing to read.
+            Err(_) if host.read_link(&path).is_ok_and(|t| t == "/dev/null") => {}
             Err(e) => {
                 f.unknown.insert(format!("modprobe:{path}"), e.to_string());
             }
@@ -193,6 +270,40 @@ mod tests {
         assert_eq!(r[3].module, "uas");
         assert_eq!(r[3].origin, "/etc/modprobe.d/usb-storage.conf:5");
         assert!(!r[3].blocks_loading());
+    }
+
+    #[test]
+    fn install_effects_and_first_line() {
+        let r = parse_modprobe(
+            "/etc/modprobe.d/x.conf",
+            "install usb-storage\ninstall usb-storage /bin/echo no USB storage\ninstall usb_storage /bin/true\ninstall uas /sbin/modprobe --ignore-install uas\ninstall usb-storage /usr/bin/logger -t usb blocked\ninstall usb-storage /opt/x.sh\n",
+        );
+        assert_eq!(
+            r.len(),
+            5,
+            "an install line without a command is ignored: {r:?}"
+        );
+        assert_eq!(r[0].install_effect(), Some(InstallEffect::Blocks));
+        assert!(r[0].blocks_loading(), "/bin/echo loads nothing");
+        assert_eq!(r[2].install_effect(), Some(InstallEffect::Loads));
+        assert_eq!(r[3].install_effect(), Some(InstallEffect::Blocks));
+        assert_eq!(r[4].install_effect(), Some(InstallEffect::Unknown));
+        let sh = parse_modprobe(
+            "/x",
+            "install usb-storage /bin/sh -c 'logger usb blocked; true'\ninstall uas /bin/sh -c '/opt/x; true'\n",
+        );
+        assert_eq!(sh[0].install_effect(), Some(InstallEffect::Blocks));
+        assert_eq!(sh[1].install_effect(), Some(InstallEffect::Unknown));
+        assert_eq!(
+            effective_install(&r, "usb_storage").map(|x| x.origin.as_str()),
+            Some("/etc/modprobe.d/x.conf:2")
+        );
+        assert_eq!(
+            effective_install(&r, "uas").map(|x| x.install_effect()),
+            Some(Some(InstallEffect::Loads))
+        );
+        let bl = parse_modprobe("/x", "blacklist usb-storage\n");
+        assert_eq!(bl[0].install_effect(), None);
     }
 
     #[test]
