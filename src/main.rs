@@ -187,7 +187,7 @@ enum KeyCommand {
         /// Read the passphrase from the first line of FILE (else STATIONWARD_PASSPHRASE, else a prompt)
         #[arg(long, value_name = "FILE")]
         passphrase_file: Option<PathBuf>,
-        /// bcrypt-pbkdf rounds protecting the key (at least 16)
+        /// bcrypt-pbkdf rounds protecting the key (16 to 1024)
         #[arg(long, value_name = "N", default_value_t = stationward::attest::keys::DEFAULT_KDF_ROUNDS)]
         kdf_rounds: u32,
     },
@@ -793,6 +793,12 @@ fn key(dirs: &Dirs, cmd: KeyCommand) -> Result<u8, Failure> {
             if kdf_rounds < MIN_KDF_ROUNDS {
                 return Err(Failure::usage(format!(
                     "--kdf-rounds {kdf_rounds} is too low (at least {MIN_KDF_ROUNDS})"
+                )));
+            }
+            if kdf_rounds > stationward::attest::keys::MAX_KDF_ROUNDS {
+                return Err(Failure::usage(format!(
+                    "--kdf-rounds {kdf_rounds} is too high (at most {}; 64 takes about a second)",
+                    stationward::attest::keys::MAX_KDF_ROUNDS
                 )));
             }
             let passphrase = obtain_passphrase(
