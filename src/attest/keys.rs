@@ -37,6 +37,9 @@ pub const MIN_PASSPHRASE_CHARS: usize = 8;
 /// Environment variable holding a passphrase for automation.
 pub const PASSPHRASE_ENV: &str = "STATIONWARD_PASSPHRASE";
 
+/// Environment variable holding the new key's passphrase for `key rotate`.
+pub const NEW_PASSPHRASE_ENV: &str = "STATIONWARD_NEW_PASSPHRASE";
+
 /// Longest operator id.
 pub const MAX_OPERATOR_CHARS: usize = 64;
 
@@ -291,6 +294,52 @@ impl KeyStore {
     ) -> Result<KeyInfo, KeyError> {
         check_new_passphrase(passphrase)?;
         self.refuse_existing(operator)?;
+        let encrypted = new_encrypted_key(operator, passphrase, rounds)?;
+        let text = encrypted
+            .to_openssh(LineEnding::LF)
+            .map_err(|e| sign_error(&e))?;
+        self.install(operator, text.as_bytes(), encrypted.public_key())?;
+        self.info(operator)
+    }
+
+    /// Replaces the operator's key with a new one (after the ledger recorded the rotation):
+    /// the old files are kept as `<id>.retired-<unix time>` and `<id>.pub.retired-<unix
+    /// time>`, the new key is written as `generate` does and listed in `allowed_signers`.
+    pub fn replace(
+        &self,
+        operator: &OperatorId,
+        encrypted: &PrivateKey,
+        at: i64,
+    ) -> Result<KeyInfo, KeyError> {
+        let text = encrypted
+            .to_openssh(LineEnding::LF)
+            .map_err(|e| sign_error(&e))?;
+        let dir = self.keys_dir();
+        for path in [
+            self.private_key_path(operator),
+            self.public_key_path(operator),
+        ] {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let retired = dir.join(format!("{name}.retired-{at}"));
+            fs::rename(&path, &retired).map_err(io_error(&path))?;
+        }
+        self.install(operator, text.as_bytes(), encrypted.public_key())?;
+        self.info(operator)
+    }
+}
+
+/// A fresh Ed25519 key for `operator`, encrypted with `passphrase` (bcrypt-pbkdf with
+/// `rounds`, aes256-ctr). The passphrase must meet [`MIN_PASSPHRASE_CHARS`].
+pub fn new_encrypted_key(
+    operator: &OperatorId,
+    passphrase: &str,
+    rounds: u32,
+) -> Result<PrivateKey, KeyError> {
+    check_new_passphrase(passphrase)?;
+    {
         let mut rng = rand_core::OsRng;
         let keypair = Ed25519Keypair::random(&mut rng);
         let plain = PrivateKey::new(KeypairData::Ed25519(keypair), operator.as_str())
@@ -310,13 +359,11 @@ impl KeyStore {
             )
             .map_err(|e| sign_error(&e))?;
         drop(plain);
-        let text = encrypted
-            .to_openssh(LineEnding::LF)
-            .map_err(|e| sign_error(&e))?;
-        self.install(operator, text.as_bytes(), encrypted.public_key())?;
-        self.info(operator)
+        Ok(encrypted)
     }
+}
 
+impl KeyStore {
     /// Imports an existing OpenSSH Ed25519 private key (e.g. from `ssh-keygen -t ed25519`). The
     /// key must be encrypted, and `passphrase` must open it; the file is copied as it is.
     pub fn import(
@@ -815,16 +862,27 @@ pub fn obtain_passphrase(
     prompt: &str,
     confirm: bool,
 ) -> Result<Zeroizing<String>, KeyError> {
+    obtain_passphrase_from(file, PASSPHRASE_ENV, prompt, confirm)
+}
+
+/// As [`obtain_passphrase`], with the environment variable `env` in place of
+/// [`PASSPHRASE_ENV`].
+pub fn obtain_passphrase_from(
+    file: Option<&Path>,
+    env: &str,
+    prompt: &str,
+    confirm: bool,
+) -> Result<Zeroizing<String>, KeyError> {
     if let Some(path) = file {
         return read_passphrase_file(path);
     }
-    if let Some(value) = std::env::var_os(PASSPHRASE_ENV) {
+    if let Some(value) = std::env::var_os(env) {
         let value = Zeroizing::new(value.into_string().map_err(|_| KeyError::NoPassphrase {
-            reason: format!("{PASSPHRASE_ENV} is not valid UTF-8"),
+            reason: format!("{env} is not valid UTF-8"),
         })?);
         if value.is_empty() {
             return Err(KeyError::NoPassphrase {
-                reason: format!("{PASSPHRASE_ENV} is empty"),
+                reason: format!("{env} is empty"),
             });
         }
         return Ok(value);
@@ -832,12 +890,12 @@ pub fn obtain_passphrase(
     if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         return Err(KeyError::NoPassphrase {
             reason: format!(
-                "standard input is not a terminal to prompt on; use --passphrase-file FILE or {PASSPHRASE_ENV}"
+                "standard input is not a terminal to prompt on; use --passphrase-file FILE or {env}"
             ),
         });
     }
     let no_tty = |e: io::Error| KeyError::NoPassphrase {
-        reason: format!("cannot prompt ({e}); use --passphrase-file FILE or {PASSPHRASE_ENV}"),
+        reason: format!("cannot prompt ({e}); use --passphrase-file FILE or {env}"),
     };
     let first = Zeroizing::new(rpassword::prompt_password(prompt).map_err(no_tty)?);
     if confirm {

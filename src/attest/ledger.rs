@@ -409,6 +409,27 @@ pub fn append_rotation(
     })
 }
 
+/// `key rotate`: the operator's current key (opened with `old_passphrase`) signs a
+/// key-rotation record introducing a new key (encrypted with `new_passphrase`, bcrypt
+/// `rounds`); then the key files are replaced (the old ones kept as `*.retired-<time>`) and
+/// the new key is listed in `allowed_signers`. Nothing changes if the record cannot be
+/// appended.
+pub fn rotate_key(
+    data_dir: &Path,
+    operator: &super::keys::OperatorId,
+    old_passphrase: &str,
+    new_passphrase: &str,
+    rounds: u32,
+    at: i64,
+) -> Result<(super::keys::KeyInfo, Appended), LedgerError> {
+    let store = super::keys::KeyStore::new(data_dir);
+    let old = store.load_signer(operator, old_passphrase)?;
+    let new = super::keys::new_encrypted_key(operator, new_passphrase, rounds)?;
+    let appended = append_rotation(data_dir, &old, new.public_key(), at)?;
+    let info = store.replace(operator, &new, at)?;
+    Ok((info, appended))
+}
+
 /// The data directory's own anchors, and the check that `signer` may sign now.
 fn station_anchors(data_dir: &Path, signer: &Signer, at: i64) -> Result<Anchors, LedgerError> {
     let signers_path = allowed_signers_path(data_dir);
