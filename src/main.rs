@@ -244,7 +244,11 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
-            eprintln!("stationward: {}", f.message);
+            // Messages name paths and text from outside (file names, ledger contents).
+            eprintln!(
+                "stationward: {}",
+                stationward::text::for_terminal_lines(&f.message)
+            );
             ExitCode::from(f.code)
         }
     }
