@@ -272,7 +272,7 @@ enum KeyCommand {
         /// Read the passphrase from the first line of FILE (else STATIONWARD_PASSPHRASE, else a prompt)
         #[arg(long, value_name = "FILE")]
         passphrase_file: Option<PathBuf>,
-        /// bcrypt-pbkdf rounds protecting the key (at least 16)
+        /// bcrypt-pbkdf rounds protecting the key (16 to 1024)
         #[arg(long, value_name = "N", default_value_t = stationward::attest::keys::DEFAULT_KDF_ROUNDS)]
         kdf_rounds: u32,
     },
@@ -284,6 +284,20 @@ enum KeyCommand {
         /// Read the passphrase from the first line of FILE (else STATIONWARD_PASSPHRASE, else a prompt)
         #[arg(long, value_name = "FILE")]
         passphrase_file: Option<PathBuf>,
+    },
+    /// Replace an operator's key: the old key signs a key-rotation record into the ledger
+    Rotate {
+        #[arg(long)]
+        operator: String,
+        /// The current key's passphrase from the first line of FILE (else STATIONWARD_PASSPHRASE, else a prompt)
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+        /// The new key's passphrase from the first line of FILE (else STATIONWARD_NEW_PASSPHRASE, else a prompt)
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+        /// bcrypt-pbkdf rounds protecting the new key (16 to 1024)
+        #[arg(long, value_name = "N", default_value_t = stationward::attest::keys::DEFAULT_KDF_ROUNDS)]
+        kdf_rounds: u32,
     },
     /// List operator keys
     List,
@@ -321,7 +335,11 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
-            eprintln!("stationward: {}", f.message);
+            // Messages name paths and text from outside (file names, ledger contents).
+            eprintln!(
+                "stationward: {}",
+                stationward::text::for_terminal_lines(&f.message)
+            );
             ExitCode::from(f.code)
         }
     }
@@ -956,6 +974,12 @@ fn key(dirs: &Dirs, cmd: KeyCommand) -> Result<u8, Failure> {
                     "--kdf-rounds {kdf_rounds} is too low (at least {MIN_KDF_ROUNDS})"
                 )));
             }
+            if kdf_rounds > stationward::attest::keys::MAX_KDF_ROUNDS {
+                return Err(Failure::usage(format!(
+                    "--kdf-rounds {kdf_rounds} is too high (at most {}; 64 takes about a second)",
+                    stationward::attest::keys::MAX_KDF_ROUNDS
+                )));
+            }
             let passphrase = obtain_passphrase(
                 passphrase_file.as_deref(),
                 &format!("Passphrase for {operator}'s new key: "),
@@ -984,6 +1008,57 @@ fn key(dirs: &Dirs, cmd: KeyCommand) -> Result<u8, Failure> {
                 .import(&file, &operator, &passphrase)
                 .map_err(key_failure)?;
             describe("Imported", &info);
+            Ok(0)
+        }
+        KeyCommand::Rotate {
+            operator,
+            passphrase_file,
+            new_passphrase_file,
+            kdf_rounds,
+        } => {
+            use stationward::attest::keys::{
+                MAX_KDF_ROUNDS, NEW_PASSPHRASE_ENV, obtain_passphrase_from,
+            };
+            let operator = OperatorId::parse(&operator).map_err(key_failure)?;
+            if !(MIN_KDF_ROUNDS..=MAX_KDF_ROUNDS).contains(&kdf_rounds) {
+                return Err(Failure::usage(format!(
+                    "--kdf-rounds {kdf_rounds} is out of range ({MIN_KDF_ROUNDS} to {MAX_KDF_ROUNDS})"
+                )));
+            }
+            let old = obtain_passphrase(
+                passphrase_file.as_deref(),
+                &format!("Passphrase of {operator}'s current key: "),
+                false,
+            )
+            .map_err(key_failure)?;
+            let new = obtain_passphrase_from(
+                new_passphrase_file.as_deref(),
+                NEW_PASSPHRASE_ENV,
+                &format!("Passphrase for {operator}'s new key: "),
+                true,
+            )
+            .map_err(key_failure)?;
+            let (info, appended) = stationward::attest::ledger::rotate_key(
+                &dirs.data,
+                &operator,
+                &old,
+                &new,
+                kdf_rounds,
+                stationward::date::unix_now_secs(),
+            )
+            .map_err(ledger_failure)?;
+            for repair in &appended.repairs {
+                eprintln!("stationward: repaired the ledger: {repair}");
+            }
+            describe("Rotated to a new", &info);
+            println!(
+                "  recorded in  {} (head {})",
+                stationward::attest::ledger::record_path(&dirs.data, appended.head.seq).display(),
+                appended.head
+            );
+            println!(
+                "Put the new fingerprint on the paper form; the old key signs no more records."
+            );
             Ok(0)
         }
         KeyCommand::List => {

@@ -155,7 +155,7 @@ fn import_a_key_file_and_refusals() {
         ));
     fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).unwrap();
     sw(&data)
-        .env("STATIONWARD_PASSPHRASE", "wrong")
+        .env("STATIONWARD_PASSPHRASE", "not the passphrase")
         .args(["key", "import"])
         .arg(&key)
         .args(["--operator", "tech"])
@@ -163,7 +163,7 @@ fn import_a_key_file_and_refusals() {
         .code(2)
         .stderr(predicate::str::contains("wrong passphrase"));
     sw(&data)
-        .env("STATIONWARD_PASSPHRASE", "pass")
+        .env("STATIONWARD_PASSPHRASE", "technician pass")
         .args(["key", "import"])
         .arg(&key)
         .args(["--operator", "tech"])

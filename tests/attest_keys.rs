@@ -26,10 +26,10 @@ fn imports_a_key_made_by_ssh_keygen() {
     fs::copy(fixture("ssh-keygen-ed25519.key"), &file).unwrap();
     fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
     let store = KeyStore::new(&tmp.path().join("data"));
-    let e = store.import(&file, &op("tech"), "pass").unwrap_err();
+    let e = store.import(&file, &op("tech"), FIXTURE_PASS).unwrap_err();
     assert!(matches!(e, KeyError::Permissions { .. }), "{e}");
     fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
-    let info = store.import(&file, &op("tech"), "pass").unwrap();
+    let info = store.import(&file, &op("tech"), FIXTURE_PASS).unwrap();
     assert_eq!(info.kdf_rounds, Some(16));
     let expected = fs::read_to_string(fixture("ssh-keygen-ed25519.key.pub")).unwrap();
     let key = ssh_key::PublicKey::from_openssh(expected.trim()).unwrap();
@@ -37,8 +37,97 @@ fn imports_a_key_made_by_ssh_keygen() {
         info.fingerprint,
         key.fingerprint(ssh_key::HashAlg::Sha256).to_string()
     );
-    let signer = store.load_signer(&op("tech"), "pass").unwrap();
+    let signer = store.load_signer(&op("tech"), FIXTURE_PASS).unwrap();
     assert_eq!(signer.keyid(), info.fingerprint);
+}
+
+/// Rewrites the bcrypt rounds of an OpenSSH private key file in place.
+fn patch_rounds(file: &Path, rounds: u32) {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as B64;
+    let text = fs::read_to_string(file).unwrap();
+    let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    let mut blob = B64.decode(body).unwrap();
+    let at = blob.windows(6).position(|w| w == b"bcrypt").unwrap() + 6;
+    // kdfoptions: u32 length, then string salt (u32 16 + 16 bytes), then u32 rounds.
+    let rounds_at = at + 4 + 4 + 16;
+    blob[rounds_at..rounds_at + 4].copy_from_slice(&rounds.to_be_bytes());
+    let encoded = B64.encode(blob);
+    let mut out = String::from("-----BEGIN OPENSSH PRIVATE KEY-----\n");
+    for chunk in encoded.as_bytes().chunks(70) {
+        out.push_str(std::str::from_utf8(chunk).unwrap());
+        out.push('\n');
+    }
+    out.push_str("-----END OPENSSH PRIVATE KEY-----\n");
+    fs::write(file, out).unwrap();
+}
+
+/// The passphrase of `tests/fixtures/attest/ssh-keygen-ed25519.key`.
+const FIXTURE_PASS: &str = "technician pass";
+
+#[test]
+fn import_enforces_what_generate_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("id_ed25519");
+    let write = |rounds: u32, pass: &str| {
+        let key = PrivateKey::random(&mut rand_core::OsRng, Algorithm::Ed25519).unwrap();
+        let enc = key
+            .encrypt_with(
+                ssh_key::Cipher::Aes256Ctr,
+                ssh_key::Kdf::Bcrypt {
+                    salt: vec![7; 16],
+                    rounds,
+                },
+                1,
+                pass.as_bytes(),
+            )
+            .unwrap();
+        fs::write(&file, enc.to_openssh(LineEnding::LF).unwrap()).unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
+    };
+    let store = KeyStore::new(&tmp.path().join("data"));
+    // A short passphrase, as `key generate` refuses.
+    write(16, "short");
+    let e = store.import(&file, &op("tech"), "short").unwrap_err();
+    assert!(matches!(e, KeyError::WeakPassphrase { .. }), "{e}");
+    // Too few bcrypt rounds.
+    write(4, PASS);
+    let e = store.import(&file, &op("tech"), PASS).unwrap_err();
+    assert!(matches!(e, KeyError::KdfRounds { rounds: 4, .. }), "{e}");
+    assert!(e.to_string().contains("at least 16"), "{e}");
+    // An absurd count is refused before any decryption is tried (it would take hours). The
+    // key is made with 16 rounds and the count patched in the file (encrypting with a
+    // million rounds would take the test hours too).
+    write(16, PASS);
+    patch_rounds(&file, 1_000_000);
+    let started = std::time::Instant::now();
+    let e = store.import(&file, &op("tech"), PASS).unwrap_err();
+    assert!(matches!(e, KeyError::KdfRounds { .. }), "{e}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    // A key already registered to another operator.
+    write(16, PASS);
+    let info = store.import(&file, &op("alice"), PASS).unwrap();
+    let e = store.import(&file, &op("bob"), PASS).unwrap_err();
+    assert!(
+        matches!(&e, KeyError::RegisteredToOther { other, .. } if other == "alice"),
+        "{e}"
+    );
+    assert!(!store.public_key_path(&op("bob")).exists());
+    assert!(info.allowed);
+    // A key listed in allowed_signers for someone else (no .pub) is refused too.
+    let other = tmp.path().join("other");
+    write(16, PASS);
+    fs::rename(&file, &other).unwrap();
+    let pk = PrivateKey::from_openssh(fs::read(&other).unwrap())
+        .unwrap()
+        .public_key()
+        .clone();
+    store.trust(&op("carol"), &pk).unwrap();
+    let e = store.import(&other, &op("dave"), PASS).unwrap_err();
+    assert!(
+        matches!(&e, KeyError::RegisteredToOther { other, .. } if other == "carol"),
+        "{e}"
+    );
 }
 
 fn op(id: &str) -> OperatorId {
@@ -204,7 +293,14 @@ fn refuses_unencrypted_and_non_ed25519_keys() {
 fn import_checks_the_passphrase_and_copies_the_file() {
     let tmp = tempfile::tempdir().unwrap();
     let source = KeyStore::new(&tmp.path().join("elsewhere"));
-    let info = source.generate(&op("alice"), PASS, ROUNDS).unwrap();
+    // Import requires the rounds `key generate` requires.
+    let info = source
+        .generate(
+            &op("alice"),
+            PASS,
+            stationward::attest::keys::MIN_KDF_ROUNDS,
+        )
+        .unwrap();
     let store = KeyStore::new(&tmp.path().join("data"));
     let e = store
         .import(&info.private_key, &op("alice"), "nope nope nope")

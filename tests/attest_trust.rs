@@ -398,3 +398,64 @@ fn cli_names_the_anchors_and_strict_refuses_the_stations_own() {
         .code(1)
         .stdout(predicate::str::contains("✘ FAIL  key continuity"));
 }
+
+#[test]
+fn cli_key_rotate_records_the_rotation_and_the_new_key_signs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let pass = "correct horse battery";
+    sw(&data)
+        .env("STATIONWARD_PASSPHRASE", pass)
+        .args([
+            "key",
+            "generate",
+            "--operator",
+            "alice",
+            "--kdf-rounds",
+            "16",
+        ])
+        .assert()
+        .success();
+    let store = KeyStore::new(&data);
+    let alice = OperatorId::parse("alice").unwrap();
+    let old = store.load_signer(&alice, pass).unwrap();
+    append_record_at(&data, &old, sample_predicate(), &[], T0).unwrap();
+    // A new passphrase that `key generate` would refuse is refused here too.
+    sw(&data)
+        .env("STATIONWARD_PASSPHRASE", pass)
+        .env("STATIONWARD_NEW_PASSPHRASE", "short")
+        .args(["key", "rotate", "--operator", "alice", "--kdf-rounds", "16"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("passphrase refused"));
+    sw(&data)
+        .env("STATIONWARD_PASSPHRASE", pass)
+        .env("STATIONWARD_NEW_PASSPHRASE", "a new battery staple")
+        .args(["key", "rotate", "--operator", "alice", "--kdf-rounds", "16"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Rotated to a new ssh-ed25519 key"))
+        .stdout(predicate::str::contains("recorded in"));
+    let new = store.load_signer(&alice, "a new battery staple").unwrap();
+    assert_ne!(new.keyid(), old.keyid());
+    append_record_at(&data, &new, sample_predicate(), &[], T0 + 60).unwrap();
+    let anchor = format!("alice:{}", old.keyid());
+    sw(&data)
+        .args(["verify", "--expect-key", &anchor])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("(1 key rotation)"));
+    let e = append_record_at(&data, &old, sample_predicate(), &[], T0 + 120).unwrap_err();
+    assert!(matches!(e, LedgerError::KeyChanged { .. }), "{e}");
+    let retired = fs::read_dir(store.keys_dir())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains(".retired-")
+        })
+        .count();
+    assert_eq!(retired, 2);
+}

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use ssh_key::private::{Ed25519Keypair, KeypairData};
 use ssh_key::{Algorithm, Cipher, HashAlg, Kdf, LineEnding, PrivateKey, PublicKey};
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -23,11 +23,22 @@ pub const DEFAULT_KDF_ROUNDS: u32 = 64;
 /// Fewest rounds `key generate --kdf-rounds` accepts (ssh-keygen's default).
 pub const MIN_KDF_ROUNDS: u32 = 16;
 
+/// Most bcrypt-pbkdf rounds accepted in a key (`key generate --kdf-rounds`, `key import`,
+/// and any key loaded to sign): far above any sane setting (64 takes about a second), low
+/// enough that a planted key cannot hang a sign-off for hours.
+pub const MAX_KDF_ROUNDS: u32 = 1024;
+
+/// Largest key, public key or passphrase file read.
+pub const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
+
 /// Shortest passphrase `key generate` accepts.
 pub const MIN_PASSPHRASE_CHARS: usize = 8;
 
 /// Environment variable holding a passphrase for automation.
 pub const PASSPHRASE_ENV: &str = "STATIONWARD_PASSPHRASE";
+
+/// Environment variable holding the new key's passphrase for `key rotate`.
+pub const NEW_PASSPHRASE_ENV: &str = "STATIONWARD_NEW_PASSPHRASE";
 
 /// Longest operator id.
 pub const MAX_OPERATOR_CHARS: usize = 64;
@@ -132,6 +143,84 @@ pub enum KeyError {
     Sign { reason: String },
     #[error("{0}")]
     AllowedSigners(#[from] crate::diagnostic::SourceError),
+    #[error("{}: cannot read: {reason}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        reason: crate::fsread::ReadError,
+    },
+    #[error("{}: bcrypt-pbkdf with {rounds} rounds; {reason}", path.display())]
+    KdfRounds {
+        path: PathBuf,
+        rounds: u32,
+        reason: String,
+    },
+    #[error(
+        "this key is already registered to operator \"{other}\" ({where_}); one key per technician, refusing to register it for \"{operator}\""
+    )]
+    RegisteredToOther {
+        operator: String,
+        other: String,
+        where_: String,
+    },
+}
+
+fn unreadable(path: &Path) -> impl FnOnce(crate::fsread::ReadError) -> KeyError + '_ {
+    move |reason| KeyError::Unreadable {
+        path: path.to_path_buf(),
+        reason,
+    }
+}
+
+/// Reads a key or passphrase file: regular, at most [`MAX_KEY_FILE_BYTES`], never blocking;
+/// returns the bytes and the file's permission bits (checked on the open file).
+fn read_secret_file(
+    path: &Path,
+    follow: crate::fsread::Follow,
+) -> Result<(Zeroizing<Vec<u8>>, u32), KeyError> {
+    use std::io::Read;
+    let (file, size) = crate::fsread::open_regular(path, follow).map_err(unreadable(path))?;
+    let mode = file
+        .metadata()
+        .map_err(io_error(path))?
+        .permissions()
+        .mode()
+        & 0o7777;
+    let too_large = |size| KeyError::Unreadable {
+        path: path.to_path_buf(),
+        reason: crate::fsread::ReadError::TooLarge {
+            size,
+            cap: MAX_KEY_FILE_BYTES,
+        },
+    };
+    if size > MAX_KEY_FILE_BYTES {
+        return Err(too_large(size));
+    }
+    let mut bytes = Zeroizing::new(Vec::new());
+    file.take(MAX_KEY_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_error(path))?;
+    if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok((bytes, mode))
+}
+
+/// The text of a file that may be absent (`None`), read safely.
+fn read_optional_text(path: &Path) -> Result<Option<String>, KeyError> {
+    match crate::fsread::read_small(
+        path,
+        super::allowed_signers::MAX_FILE_BYTES,
+        crate::fsread::Follow::Yes,
+    ) {
+        Ok(b) => String::from_utf8(b)
+            .map(Some)
+            .map_err(|_| KeyError::Unreadable {
+                path: path.to_path_buf(),
+                reason: crate::fsread::ReadError::Io("not UTF-8 text".into()),
+            }),
+        Err(crate::fsread::ReadError::NotFound) => Ok(None),
+        Err(e) => Err(unreadable(path)(e)),
+    }
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> KeyError + '_ {
@@ -205,6 +294,52 @@ impl KeyStore {
     ) -> Result<KeyInfo, KeyError> {
         check_new_passphrase(passphrase)?;
         self.refuse_existing(operator)?;
+        let encrypted = new_encrypted_key(operator, passphrase, rounds)?;
+        let text = encrypted
+            .to_openssh(LineEnding::LF)
+            .map_err(|e| sign_error(&e))?;
+        self.install(operator, text.as_bytes(), encrypted.public_key())?;
+        self.info(operator)
+    }
+
+    /// Replaces the operator's key with a new one (after the ledger recorded the rotation):
+    /// the old files are kept as `<id>.retired-<unix time>` and `<id>.pub.retired-<unix
+    /// time>`, the new key is written as `generate` does and listed in `allowed_signers`.
+    pub fn replace(
+        &self,
+        operator: &OperatorId,
+        encrypted: &PrivateKey,
+        at: i64,
+    ) -> Result<KeyInfo, KeyError> {
+        let text = encrypted
+            .to_openssh(LineEnding::LF)
+            .map_err(|e| sign_error(&e))?;
+        let dir = self.keys_dir();
+        for path in [
+            self.private_key_path(operator),
+            self.public_key_path(operator),
+        ] {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let retired = dir.join(format!("{name}.retired-{at}"));
+            fs::rename(&path, &retired).map_err(io_error(&path))?;
+        }
+        self.install(operator, text.as_bytes(), encrypted.public_key())?;
+        self.info(operator)
+    }
+}
+
+/// A fresh Ed25519 key for `operator`, encrypted with `passphrase` (bcrypt-pbkdf with
+/// `rounds`, aes256-ctr). The passphrase must meet [`MIN_PASSPHRASE_CHARS`].
+pub fn new_encrypted_key(
+    operator: &OperatorId,
+    passphrase: &str,
+    rounds: u32,
+) -> Result<PrivateKey, KeyError> {
+    check_new_passphrase(passphrase)?;
+    {
         let mut rng = rand_core::OsRng;
         let keypair = Ed25519Keypair::random(&mut rng);
         let plain = PrivateKey::new(KeypairData::Ed25519(keypair), operator.as_str())
@@ -224,13 +359,11 @@ impl KeyStore {
             )
             .map_err(|e| sign_error(&e))?;
         drop(plain);
-        let text = encrypted
-            .to_openssh(LineEnding::LF)
-            .map_err(|e| sign_error(&e))?;
-        self.install(operator, text.as_bytes(), encrypted.public_key())?;
-        self.info(operator)
+        Ok(encrypted)
     }
+}
 
+impl KeyStore {
     /// Imports an existing OpenSSH Ed25519 private key (e.g. from `ssh-keygen -t ed25519`). The
     /// key must be encrypted, and `passphrase` must open it; the file is copied as it is.
     pub fn import(
@@ -240,7 +373,22 @@ impl KeyStore {
         passphrase: &str,
     ) -> Result<KeyInfo, KeyError> {
         self.refuse_existing(operator)?;
-        let (key, bytes) = read_private_key(file)?;
+        let (key, bytes) = read_private_key(file, crate::fsread::Follow::Yes)?;
+        // What `key generate` requires of a key, an imported key meets too.
+        check_new_passphrase(passphrase)?;
+        if let Kdf::Bcrypt { rounds, .. } = key.kdf()
+            && *rounds < MIN_KDF_ROUNDS
+        {
+            return Err(KeyError::KdfRounds {
+                path: file.to_path_buf(),
+                rounds: *rounds,
+                reason: format!(
+                    "at least {MIN_KDF_ROUNDS} are required (re-encrypt with `ssh-keygen -p -a 64 -f {}`)",
+                    file.display()
+                ),
+            });
+        }
+        self.refuse_registered_elsewhere(operator, key.public_key())?;
         let decrypted = decrypt(file, &key, passphrase)?;
         drop(decrypted);
         self.install(operator, &bytes, key.public_key())?;
@@ -273,16 +421,17 @@ impl KeyStore {
     /// The operator's public key, from its `.pub` file.
     pub fn public_key(&self, operator: &OperatorId) -> Result<PublicKey, KeyError> {
         let path = self.public_key_path(operator);
-        let text = match fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(KeyError::NotFound {
-                    path,
-                    operator: operator.to_string(),
-                });
-            }
-            Err(e) => return Err(io_error(&path)(e)),
-        };
+        let text =
+            match crate::fsread::read_small(&path, MAX_KEY_FILE_BYTES, crate::fsread::Follow::No) {
+                Ok(t) => String::from_utf8_lossy(&t).into_owned(),
+                Err(crate::fsread::ReadError::NotFound) => {
+                    return Err(KeyError::NotFound {
+                        path,
+                        operator: operator.to_string(),
+                    });
+                }
+                Err(e) => return Err(unreadable(&path)(e)),
+            };
         let key = PublicKey::from_openssh(text.trim()).map_err(|e| KeyError::Parse {
             path: path.clone(),
             reason: e.to_string(),
@@ -333,7 +482,7 @@ impl KeyStore {
                 operator: operator.to_string(),
             });
         }
-        let (key, _) = read_private_key(&path)?;
+        let (key, _) = read_private_key(&path, crate::fsread::Follow::No)?;
         if let Ok(public) = self.public_key(operator)
             && public.key_data() != key.public_key().key_data()
         {
@@ -351,11 +500,7 @@ impl KeyStore {
     pub fn trust(&self, operator: &OperatorId, key: &PublicKey) -> Result<bool, KeyError> {
         let path = self.allowed_signers_path();
         fs::create_dir_all(&self.data_dir).map_err(io_error(&self.data_dir))?;
-        let existing = match fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(io_error(&path)(e)),
-        };
+        let existing = read_optional_text(&path)?.unwrap_or_default();
         let signers = AllowedSigners::parse(&path, &existing)?;
         if signers.lists(key.key_data(), operator.as_str()) {
             return Ok(false);
@@ -382,6 +527,42 @@ impl KeyStore {
         file.write_all(line.as_bytes()).map_err(io_error(&path))?;
         file.sync_all().map_err(io_error(&path))?;
         Ok(true)
+    }
+
+    /// Refuses a key that `allowed_signers` or another operator's `.pub` already gives to
+    /// someone else.
+    fn refuse_registered_elsewhere(
+        &self,
+        operator: &OperatorId,
+        key: &PublicKey,
+    ) -> Result<(), KeyError> {
+        let path = self.allowed_signers_path();
+        if let Some(text) = read_optional_text(&path)? {
+            let signers = AllowedSigners::parse(&path, &text)?;
+            for line in signers.for_key(key.key_data()) {
+                if let Some(other) = line.principals.iter().find(|p| *p != operator.as_str()) {
+                    return Err(KeyError::RegisteredToOther {
+                        operator: operator.to_string(),
+                        other: other.clone(),
+                        where_: format!("{} line {}", path.display(), line.line),
+                    });
+                }
+            }
+        }
+        for info in self.list()? {
+            if info.operator != *operator
+                && self
+                    .public_key(&info.operator)
+                    .is_ok_and(|k| k.key_data() == key.key_data())
+            {
+                return Err(KeyError::RegisteredToOther {
+                    operator: operator.to_string(),
+                    other: info.operator.to_string(),
+                    where_: info.public_key.display().to_string(),
+                });
+            }
+        }
+        Ok(())
     }
 
     fn refuse_existing(&self, operator: &OperatorId) -> Result<(), KeyError> {
@@ -427,15 +608,17 @@ impl KeyStore {
     fn info(&self, operator: &OperatorId) -> Result<KeyInfo, KeyError> {
         let public = self.public_key(operator)?;
         let private_path = self.private_key_path(operator);
-        let kdf_rounds = fs::read(&private_path)
+        let kdf_rounds = read_secret_file(&private_path, crate::fsread::Follow::No)
             .ok()
+            .map(|(b, _)| b)
             .and_then(|b| PrivateKey::from_openssh(b).ok())
             .and_then(|k| match k.kdf() {
                 Kdf::Bcrypt { rounds, .. } => Some(*rounds),
                 _ => None,
             });
-        let allowed = fs::read_to_string(self.allowed_signers_path())
+        let allowed = read_optional_text(&self.allowed_signers_path())
             .ok()
+            .flatten()
             .and_then(|t| AllowedSigners::parse(&self.allowed_signers_path(), &t).ok())
             .is_some_and(|s| s.lists(public.key_data(), operator.as_str()));
         Ok(KeyInfo {
@@ -493,16 +676,17 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), KeyError> {
 
 /// Reads and parses a private key file after checking that neither group nor others can read
 /// it, and that it holds an encrypted Ed25519 key.
-fn read_private_key(path: &Path) -> Result<(PrivateKey, Zeroizing<Vec<u8>>), KeyError> {
-    let meta = fs::metadata(path).map_err(io_error(path))?;
-    let mode = meta.permissions().mode() & 0o7777;
+fn read_private_key(
+    path: &Path,
+    follow: crate::fsread::Follow,
+) -> Result<(PrivateKey, Zeroizing<Vec<u8>>), KeyError> {
+    let (bytes, mode) = read_secret_file(path, follow)?;
     if mode & 0o077 != 0 {
         return Err(KeyError::Permissions {
             path: path.to_path_buf(),
             mode,
         });
     }
-    let bytes = Zeroizing::new(fs::read(path).map_err(io_error(path))?);
     let key = PrivateKey::from_openssh(&*bytes).map_err(|e| KeyError::Parse {
         path: path.to_path_buf(),
         reason: e.to_string(),
@@ -516,6 +700,16 @@ fn read_private_key(path: &Path) -> Result<(PrivateKey, Zeroizing<Vec<u8>>), Key
     if !key.is_encrypted() {
         return Err(KeyError::Unencrypted {
             path: path.to_path_buf(),
+        });
+    }
+    // Decrypting costs time in proportion to the rounds: refuse an absurd count before.
+    if let Kdf::Bcrypt { rounds, .. } = key.kdf()
+        && *rounds > MAX_KDF_ROUNDS
+    {
+        return Err(KeyError::KdfRounds {
+            path: path.to_path_buf(),
+            rounds: *rounds,
+            reason: format!("more than {MAX_KDF_ROUNDS} is refused (unlocking would take hours)"),
         });
     }
     Ok((key, bytes))
@@ -668,16 +862,27 @@ pub fn obtain_passphrase(
     prompt: &str,
     confirm: bool,
 ) -> Result<Zeroizing<String>, KeyError> {
+    obtain_passphrase_from(file, PASSPHRASE_ENV, prompt, confirm)
+}
+
+/// As [`obtain_passphrase`], with the environment variable `env` in place of
+/// [`PASSPHRASE_ENV`].
+pub fn obtain_passphrase_from(
+    file: Option<&Path>,
+    env: &str,
+    prompt: &str,
+    confirm: bool,
+) -> Result<Zeroizing<String>, KeyError> {
     if let Some(path) = file {
         return read_passphrase_file(path);
     }
-    if let Some(value) = std::env::var_os(PASSPHRASE_ENV) {
+    if let Some(value) = std::env::var_os(env) {
         let value = Zeroizing::new(value.into_string().map_err(|_| KeyError::NoPassphrase {
-            reason: format!("{PASSPHRASE_ENV} is not valid UTF-8"),
+            reason: format!("{env} is not valid UTF-8"),
         })?);
         if value.is_empty() {
             return Err(KeyError::NoPassphrase {
-                reason: format!("{PASSPHRASE_ENV} is empty"),
+                reason: format!("{env} is empty"),
             });
         }
         return Ok(value);
@@ -685,12 +890,12 @@ pub fn obtain_passphrase(
     if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         return Err(KeyError::NoPassphrase {
             reason: format!(
-                "standard input is not a terminal to prompt on; use --passphrase-file FILE or {PASSPHRASE_ENV}"
+                "standard input is not a terminal to prompt on; use --passphrase-file FILE or {env}"
             ),
         });
     }
     let no_tty = |e: io::Error| KeyError::NoPassphrase {
-        reason: format!("cannot prompt ({e}); use --passphrase-file FILE or {PASSPHRASE_ENV}"),
+        reason: format!("cannot prompt ({e}); use --passphrase-file FILE or {env}"),
     };
     let first = Zeroizing::new(rpassword::prompt_password(prompt).map_err(no_tty)?);
     if confirm {
@@ -713,20 +918,13 @@ pub fn obtain_passphrase(
 /// The first line of a passphrase file (without its line ending). The file must not be
 /// readable by group or others.
 pub fn read_passphrase_file(path: &Path) -> Result<Zeroizing<String>, KeyError> {
-    let file = File::open(path).map_err(io_error(path))?;
-    let mode = file
-        .metadata()
-        .map_err(io_error(path))?
-        .permissions()
-        .mode()
-        & 0o7777;
+    let (bytes, mode) = read_secret_file(path, crate::fsread::Follow::Yes)?;
     if mode & 0o077 != 0 {
         return Err(KeyError::Permissions {
             path: path.to_path_buf(),
             mode,
         });
     }
-    let bytes = Zeroizing::new(fs::read(path).map_err(io_error(path))?);
     let text = std::str::from_utf8(&bytes).map_err(|_| KeyError::NoPassphrase {
         reason: format!("{}: not valid UTF-8", path.display()),
     })?;

@@ -80,6 +80,11 @@ pub enum LedgerError {
     Io { path: PathBuf, source: io::Error },
     #[error("{}: not a directory", path.display())]
     NotADirectory { path: PathBuf },
+    #[error("{}: cannot read: {reason}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        reason: fsread::ReadError,
+    },
     #[error("{}: record {missing:06} is missing; run `stationward verify` before appending", path.display())]
     Gap { path: PathBuf, missing: u64 },
     #[error("{}: already exists (a record is never overwritten)", path.display())]
@@ -112,6 +117,14 @@ pub enum LedgerError {
         pinned: String,
         keyid: String,
     },
+}
+
+/// Reads a file of the ledger safely (regular, not through a symlink, capped, non-blocking).
+fn read_ledger_file(path: &Path, cap: u64) -> Result<Vec<u8>, LedgerError> {
+    fsread::read_small(path, cap, Follow::No).map_err(|e| LedgerError::Unreadable {
+        path: path.to_path_buf(),
+        reason: e,
+    })
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> LedgerError + '_ {
@@ -202,7 +215,7 @@ pub fn head(data_dir: &Path) -> Result<Option<LedgerHead>, LedgerError> {
         return Ok(None);
     };
     let path = dir.join(record_file_name(seq));
-    let bytes = fs::read(&path).map_err(io_error(&path))?;
+    let bytes = read_ledger_file(&path, verify::MAX_RECORD_BYTES)?;
     Ok(Some(LedgerHead {
         seq,
         sha256: sha256_hex(&bytes),
@@ -219,7 +232,7 @@ pub fn store_evidence(data_dir: &Path, bytes: &[u8]) -> Result<String, LedgerErr
     fs::create_dir_all(&dir).map_err(io_error(&dir))?;
     let hex = sha256_hex(bytes);
     let path = dir.join(&hex);
-    match fs::read(&path) {
+    match fsread::read_small(&path, verify::MAX_EVIDENCE_BYTES, Follow::No) {
         Ok(existing) if sha256_hex(&existing) == hex => return Ok(hex),
         Ok(_) => {
             return Err(LedgerError::Evidence {
@@ -227,8 +240,13 @@ pub fn store_evidence(data_dir: &Path, bytes: &[u8]) -> Result<String, LedgerErr
                 reason: "content does not match its SHA-256 name (evidence store altered)".into(),
             });
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io_error(&path)(e)),
+        Err(fsread::ReadError::NotFound) => {}
+        Err(e) => {
+            return Err(LedgerError::Evidence {
+                path,
+                reason: format!("cannot read: {e}"),
+            });
+        }
     }
     let n = EVIDENCE_TMP_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = dir.join(format!(".tmp-{hex}-{}-{n}", std::process::id()));
@@ -389,6 +407,27 @@ pub fn append_rotation(
             reason: e.to_string(),
         })
     })
+}
+
+/// `key rotate`: the operator's current key (opened with `old_passphrase`) signs a
+/// key-rotation record introducing a new key (encrypted with `new_passphrase`, bcrypt
+/// `rounds`); then the key files are replaced (the old ones kept as `*.retired-<time>`) and
+/// the new key is listed in `allowed_signers`. Nothing changes if the record cannot be
+/// appended.
+pub fn rotate_key(
+    data_dir: &Path,
+    operator: &super::keys::OperatorId,
+    old_passphrase: &str,
+    new_passphrase: &str,
+    rounds: u32,
+    at: i64,
+) -> Result<(super::keys::KeyInfo, Appended), LedgerError> {
+    let store = super::keys::KeyStore::new(data_dir);
+    let old = store.load_signer(operator, old_passphrase)?;
+    let new = super::keys::new_encrypted_key(operator, new_passphrase, rounds)?;
+    let appended = append_rotation(data_dir, &old, new.public_key(), at)?;
+    let info = store.replace(operator, &new, at)?;
+    Ok((info, appended))
 }
 
 /// The data directory's own anchors, and the check that `signer` may sign now.
@@ -701,8 +740,9 @@ fn update_manifest(
     sig: &[u8],
 ) -> Result<(), LedgerError> {
     let path = dir.join(MANIFEST);
-    let previous = fs::read_to_string(&path)
+    let previous = fsread::read_small(&path, verify::MAX_MANIFEST_BYTES, Follow::No)
         .ok()
+        .and_then(|b| String::from_utf8(b).ok())
         .and_then(|t| parse_manifest(&t).ok())
         .map(|lines| lines.into_iter().collect::<BTreeMap<_, _>>());
     let complete = previous.as_ref().is_some_and(|m| {
@@ -731,7 +771,7 @@ fn hash_all(dir: &Path, listing: &LedgerListing) -> Result<BTreeMap<String, Stri
     );
     for name in names {
         let p = dir.join(&name);
-        let bytes = fs::read(&p).map_err(io_error(&p))?;
+        let bytes = read_ledger_file(&p, verify::MAX_RECORD_BYTES)?;
         entries.insert(name, sha256_hex(&bytes));
     }
     Ok(entries)
