@@ -311,3 +311,31 @@ fn sigterm_during_a_scan_kills_its_commands() {
     let left = all_dead(&pids);
     assert!(left.is_empty(), "left running: {left:?}");
 }
+
+#[test]
+fn summary_output_into_the_ledger_or_key_store_is_refused() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(data.join("ledger")).unwrap_or_else(|e| panic!("{e}"));
+    let signed = data.join("ledger/000001.dsse.json");
+    std::fs::write(&signed, "{\"signed\": true}\n").unwrap_or_else(|e| panic!("{e}"));
+    for target in [
+        signed.clone(),
+        data.join("ledger/summary.txt"),
+        data.join("keys/alice.pub"),
+        data.join("evidence/sha256/x"),
+    ] {
+        let out = stationward(tmp.path())
+            .args(["summary", "--latest", "-o"])
+            .arg(&target)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {stderr}", target.display());
+        assert!(stderr.contains("refusing to write a summary"), "{stderr}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&signed).unwrap_or_default(),
+        "{\"signed\": true}\n"
+    );
+}
