@@ -24,12 +24,18 @@ pub const MAX_READ_BYTES: u64 = 16 * 1024 * 1024;
 /// configuration file (Debian's main `Packages` index is ~60 MB).
 pub const MAX_PACKAGE_DB_BYTES: u64 = 128 * 1024 * 1024;
 
-/// The size cap for a file on the inspected system, by kind of file.
+/// Account databases of a directory-joined host can hold hundreds of thousands of entries
+/// (500,000 accounts are about 20 MB of /etc/passwd).
+pub const MAX_ACCOUNT_DB_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The size cap for a file on the inspected system, by kind of file. A file over its cap is
+/// refused, never cut: what needed it is `unknown`, saying so.
 pub fn read_cap(path: &str) -> u64 {
-    if path == "/var/lib/dpkg/status" || path.starts_with("/var/lib/apt/lists/") {
-        MAX_PACKAGE_DB_BYTES
-    } else {
-        MAX_READ_BYTES
+    match path {
+        "/var/lib/dpkg/status" => MAX_PACKAGE_DB_BYTES,
+        p if p.starts_with("/var/lib/apt/lists/") => MAX_PACKAGE_DB_BYTES,
+        "/etc/passwd" | "/etc/shadow" | "/etc/group" | "/etc/gshadow" => MAX_ACCOUNT_DB_BYTES,
+        _ => MAX_READ_BYTES,
     }
 }
 /// Default time a command may take before it is killed.

@@ -4,6 +4,8 @@
 //!
 //! Uses `STATIONWARD_E2E_BIN` when set (CI points it at the release build), else the test build.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -132,11 +134,9 @@ fn verdicts(w: &serde_json::Value) -> Vec<(String, String)> {
 }
 
 #[test]
+#[ignore = "needs tmux (run by CI with --include-ignored)"]
 fn walk_quit_resume_and_survive_kill_9() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("skipped: tmux is not installed (CI installs it)");
-        return;
-    }
+    support::require(&["tmux"], false);
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("root");
     let data = tmp.path().join("data");
