@@ -24,12 +24,18 @@ pub const MAX_READ_BYTES: u64 = 16 * 1024 * 1024;
 /// configuration file (Debian's main `Packages` index is ~60 MB).
 pub const MAX_PACKAGE_DB_BYTES: u64 = 128 * 1024 * 1024;
 
-/// The size cap for a file on the inspected system, by kind of file.
+/// Account databases of a directory-joined host can hold hundreds of thousands of entries
+/// (500,000 accounts are about 20 MB of /etc/passwd).
+pub const MAX_ACCOUNT_DB_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The size cap for a file on the inspected system, by kind of file. A file over its cap is
+/// refused, never cut: what needed it is `unknown`, saying so.
 pub fn read_cap(path: &str) -> u64 {
-    if path == "/var/lib/dpkg/status" || path.starts_with("/var/lib/apt/lists/") {
-        MAX_PACKAGE_DB_BYTES
-    } else {
-        MAX_READ_BYTES
+    match path {
+        "/var/lib/dpkg/status" => MAX_PACKAGE_DB_BYTES,
+        p if p.starts_with("/var/lib/apt/lists/") => MAX_PACKAGE_DB_BYTES,
+        "/etc/passwd" | "/etc/shadow" | "/etc/group" | "/etc/gshadow" => MAX_ACCOUNT_DB_BYTES,
+        _ => MAX_READ_BYTES,
     }
 }
 /// Default time a command may take before it is killed.
@@ -364,4 +370,66 @@ pub fn run_all(host: &dyn Host, argvs: &[&[&str]], timeout: Duration) -> Vec<Com
 /// could not: the usual entry point for collectors.
 pub fn read_text(host: &dyn Host, path: &str) -> Result<String, HostError> {
     host.read(path).map(|f| f.text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evidence_dedup_is_linear_not_quadratic() {
+        // Every unit file read is an evidence item; a linear `contains` per push made a scan
+        // quadratic (50,000 items: over 10 s). With a hash set it takes well under a second.
+        let log = EvidenceLog::default();
+        let start = std::time::Instant::now();
+        for i in 0..50_000 {
+            log.push(Evidence::File {
+                path: format!("/lib/systemd/system/bench-{i:06}.service"),
+                sha256: "0".repeat(64),
+                truncated: false,
+            });
+        }
+        // Duplicates are still dropped, and the first-seen order is kept.
+        log.push(Evidence::File {
+            path: "/lib/systemd/system/bench-000000.service".into(),
+            sha256: "0".repeat(64),
+            truncated: false,
+        });
+        assert_eq!(log.len(), 50_000);
+        assert_eq!(
+            log.snapshot()[1].subject(),
+            "/lib/systemd/system/bench-000001.service"
+        );
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[test]
+    fn read_optional_maps_only_not_found_to_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(dir.path().join("etc/securetty"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let root = Root::new(dir.path());
+        assert_eq!(read_optional(&root, "/etc/nothing-here"), Ok(None));
+        let err = read_optional(&root, "/etc/securetty").unwrap_err();
+        assert!(err.to_string().contains("FIFO"), "{err}");
+        let inner = Root::new(dir.path());
+        let denied = fake::FaultyHost::everything(
+            &inner,
+            fake::Fault::PermissionDenied,
+            HostKind::Root(dir.path().into()),
+        );
+        assert!(matches!(
+            read_optional(&denied, "/etc/securetty"),
+            Err(HostError::PermissionDenied(_))
+        ));
+        assert!(read_dir_optional(&denied, "/etc").is_err());
+    }
 }

@@ -492,14 +492,33 @@ fn tui(
         mouse,
     })
     .map_err(|e| match e {
-        stationward::tui::TuiError::NotATerminal | stationward::tui::TuiError::Snapshot(_) => {
-            Failure::usage(e)
-        }
+        stationward::tui::TuiError::NotATerminal
+        | stationward::tui::TuiError::Snapshot(_)
+        | stationward::tui::TuiError::Store(
+            stationward::walkthrough::store::StoreError::Locked { .. },
+        ) => Failure::usage(e),
         other => Failure {
             code: EXIT_INTERNAL,
             message: other.to_string(),
         },
     })?;
+    if let Some(unsaved) = outcome.unsaved {
+        // Never "saved" when it was not: say so, and where the work went instead.
+        let rescued = match &unsaved.rescued_to {
+            Some(p) => format!(
+                " Your verdicts and notes were written to {} instead.",
+                p.display()
+            ),
+            None => " It could not be written anywhere else either.".to_string(),
+        };
+        return Err(Failure {
+            code: EXIT_INTERNAL,
+            message: format!(
+                "walkthrough NOT saved ({} of {} controls assessed): {}.{rescued}",
+                outcome.assessed, outcome.total, unsaved.reason
+            ),
+        });
+    }
     // The terminal may be gone (a dropped SSH session): a failed write is not worth a panic.
     let _ = writeln!(
         std::io::stdout(),
@@ -606,6 +625,36 @@ fn summary(
         (None, Some(path)) => Format::from_extension(path).unwrap_or(Format::Text),
         (None, None) => Format::Text,
     };
+    // Checked before any work: -o never replaces a signed record, a key, the evidence store
+    // or the work in progress, of this data directory or of the ledger the record came from.
+    let record_ledger: Option<PathBuf> = source.record.as_deref().and_then(|r| {
+        let real = std::fs::canonicalize(r).ok()?;
+        let parent = real.parent()?;
+        (parent.file_name() == Some(std::ffi::OsStr::new("ledger"))).then(|| parent.to_path_buf())
+    });
+    if let Some(path) = output {
+        // Never over a signed record, a key, the evidence store or the work in progress, of
+        // this data directory or of the ledger the record came from.
+        let mut protected = vec![
+            ledger::ledger_dir(&dirs.data),
+            dirs.data.join("evidence"),
+            keys::KeyStore::new(&dirs.data).keys_dir(),
+            keys::allowed_signers_path(&dirs.data),
+            dirs.data.join("walkthroughs"),
+        ];
+        if let Some(record) = &source.record {
+            protected.push(record.clone());
+        }
+        if let Some(ledger_of_record) = record_ledger.as_deref() {
+            protected.push(ledger_of_record.to_path_buf());
+            if let Some(base) = ledger_of_record.parent() {
+                protected.push(base.join("evidence"));
+                protected.push(base.join("keys"));
+                protected.push(base.join("allowed_signers"));
+            }
+        }
+        report::refuse_protected(path, &protected).map_err(Failure::usage)?;
+    }
     let policy = config::load_policy(dirs, policy).map_err(Failure::usage)?;
     let checklist = config::load_checklists(dirs, checklists)
         .map_err(Failure::usage)?

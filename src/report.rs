@@ -74,6 +74,76 @@ pub enum ReportError {
     Json(#[from] serde_json::Error),
     #[error("{path}: {reason}")]
     Write { path: PathBuf, reason: String },
+    /// `-o` pointing into the ledger, the evidence store, the key store or the walkthroughs:
+    /// a summary must never replace a signed record, a key or the work in progress.
+    #[error(
+        "{path}: refusing to write a summary into {protected} (the tool's own records); choose another file"
+    )]
+    Protected { path: PathBuf, protected: PathBuf },
+}
+
+/// Where `path` would really be written: the canonical parent joined with the file name (or
+/// the canonical file when it exists, following links).
+fn real_target(path: &Path) -> PathBuf {
+    if let Ok(p) = std::fs::canonicalize(path) {
+        return p;
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let parent = std::fs::canonicalize(&parent).unwrap_or(parent);
+    match path.file_name() {
+        Some(name) => parent.join(name),
+        None => parent,
+    }
+}
+
+/// Refuses an output path inside (or equal to) any of `protected` (directories or files).
+pub fn refuse_protected(path: &Path, protected: &[PathBuf]) -> Result<(), ReportError> {
+    let target = real_target(path);
+    for p in protected.iter().filter(|p| !p.as_os_str().is_empty()) {
+        let real = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+        if target.starts_with(&real) {
+            return Err(ReportError::Protected {
+                path: path.to_path_buf(),
+                protected: p.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, fsync, rename. A reader
+/// (or a crash) sees the old file or the new one, never half of one.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    use std::io::Write;
+    let err = |e: &std::io::Error| ReportError::Write {
+        path: path.to_path_buf(),
+        reason: crate::input::io_reason(e),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| ReportError::Write {
+            path: path.to_path_buf(),
+            reason: "not a file name".into(),
+        })?
+        .to_string_lossy()
+        .into_owned();
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        err(&e)
+    })
 }
 
 /// Renders `summary` in `format` (text with default options: 60-line pages, no form feeds).
@@ -110,10 +180,7 @@ pub fn summary_command(
     match output {
         None => Ok(rendered),
         Some(path) => {
-            std::fs::write(path, rendered.as_bytes()).map_err(|e| ReportError::Write {
-                path: path.to_path_buf(),
-                reason: crate::input::io_reason(&e),
-            })?;
+            write_atomically(path, rendered.as_bytes())?;
             Ok(String::new())
         }
     }
@@ -135,5 +202,43 @@ mod tests {
             Some(Format::Html)
         );
         assert_eq!(Format::from_extension(Path::new("summary")), None);
+    }
+
+    #[test]
+    fn outputs_into_protected_places_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = dir.path().join("ledger");
+        std::fs::create_dir_all(&ledger).unwrap();
+        std::fs::write(ledger.join("000001.dsse.json"), "signed").unwrap();
+        let protected = vec![ledger.clone(), dir.path().join("keys")];
+        for bad in [
+            ledger.join("000001.dsse.json"),
+            ledger.join("new.txt"),
+            ledger.join("../ledger/./000001.dsse.json"),
+            dir.path().join("keys/alice"),
+        ] {
+            let e = refuse_protected(&bad, &protected).unwrap_err().to_string();
+            assert!(e.contains("refusing to write a summary"), "{e}");
+        }
+        // A link elsewhere that points into the ledger is refused too.
+        let link = dir.path().join("innocent.txt");
+        std::os::unix::fs::symlink(ledger.join("000001.dsse.json"), &link).unwrap();
+        assert!(refuse_protected(&link, &protected).is_err());
+        assert!(refuse_protected(&dir.path().join("summary.txt"), &protected).is_ok());
+        assert_eq!(
+            std::fs::read_to_string(ledger.join("000001.dsse.json")).unwrap(),
+            "signed"
+        );
+    }
+
+    #[test]
+    fn atomic_write_replaces_whole_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.txt");
+        std::fs::write(&p, "old").unwrap();
+        write_atomically(&p, b"new summary").unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "new summary");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1);
     }
 }

@@ -57,6 +57,15 @@ pub struct Outcome {
     pub walkthrough_file: PathBuf,
     pub assessed: usize,
     pub total: usize,
+    /// The last save failed (and so did the retry on the way out): why, and where the
+    /// unsaved walkthrough was written instead, if anywhere could take it.
+    pub unsaved: Option<Unsaved>,
+}
+
+/// A walkthrough that could not be saved where it belongs.
+pub struct Unsaved {
+    pub reason: String,
+    pub rescued_to: Option<PathBuf>,
 }
 
 pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
@@ -92,6 +101,8 @@ pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
     // Operators who can sign here: a private key in the data directory.
     let operators = operators_with_keys(&opts.data_dir);
     let opened = store.open(&opts.checklist, HostKey::of(&identity, root), opts.fresh)?;
+    // One writer per walkthrough: a second TUI on the same one is refused, naming the first.
+    let _lock = store.lock(&opened.path)?;
     let path = opened.path.clone();
     let areas = Area::ALL.to_vec();
     let mut app = App::new(
@@ -140,11 +151,15 @@ pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
     let result = event_loop(&mut terminal, &mut app, &theme, &rx, &mut session);
     disable_input_modes(opts.mouse);
     ratatui::restore();
+    // Commands of an inspection still running end with the walkthrough, not after it.
+    crate::host::kill_running_commands();
+    let unsaved = finish_saving(&mut app, &session.store, &mut session.path);
     result?;
     Ok(Outcome {
         walkthrough_file: session.path,
         assessed: app.walkthrough.assessed(),
         total: app.walkthrough.controls.len(),
+        unsaved,
     })
 }
 
@@ -190,6 +205,23 @@ fn copy_to_clipboard(data_dir: &std::path::Path, text: &str) -> Result<String, S
     }
 }
 
+/// The last chance on the way out: retry the save; if it still fails, write the walkthrough
+/// to the temporary directory so the technician's verdicts and notes survive, and say where.
+fn finish_saving(app: &mut App, store: &Store, path: &mut PathBuf) -> Option<Unsaved> {
+    save_if_dirty(app, store, path);
+    let reason = app.save_error.clone()?;
+    let rescue = std::env::temp_dir().join(format!(
+        "stationward-unsaved-{}-{}.json",
+        std::process::id(),
+        crate::date::unix_now_secs()
+    ));
+    let rescued_to = serde_json::to_vec_pretty(&app.walkthrough)
+        .ok()
+        .and_then(|bytes| std::fs::write(&rescue, bytes).ok())
+        .map(|()| rescue);
+    Some(Unsaved { reason, rescued_to })
+}
+
 /// What the event loop needs besides the app: where to save, how to sign, when to stop.
 struct Session {
     store: Store,
@@ -229,7 +261,14 @@ fn event_loop(
             {
                 Action::Terminate
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                // A failed save is retried while the screen is idle, not only on the next key.
+                if app.dirty {
+                    save_if_dirty(app, store, path);
+                    terminal.draw(|f| ui::render(app, theme, f))?;
+                }
+                continue;
+            }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         };
         let before = app.screen;
@@ -281,9 +320,13 @@ fn save_if_dirty(app: &mut App, store: &Store, path: &mut PathBuf) {
         Ok(p) => {
             *path = p;
             app.dirty = false;
+            if app.save_error.take().is_some() {
+                app.status = "Saved again: the earlier failed save is now on disk.".into();
+            }
         }
-        // Keep the change in memory and say so; the next change retries the save.
-        Err(e) => app.status = format!("NOT SAVED: {e}"),
+        // Keep the change in memory and say so where it cannot be missed (the status line
+        // turns into a warning until a save succeeds); the loop retries.
+        Err(e) => app.save_error = Some(e.to_string()),
     }
 }
 
@@ -508,4 +551,74 @@ fn spawn_input(tx: mpsc::Sender<Action>, terminate: Arc<AtomicBool>) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app_and_store(data: &std::path::Path) -> (App, Store, PathBuf) {
+        let list = Checklist::builtin().unwrap();
+        let store = Store::new(data);
+        let host = HostKey {
+            hostname: "icu-cs-01".into(),
+            machine_id_hmac: "0123456789abcdef".into(),
+            root: None,
+        };
+        let opened = store.open(&list, host, false).unwrap();
+        let app = App::new(
+            list,
+            Policy::builtin().unwrap(),
+            opened.walkthrough,
+            Area::ALL.to_vec(),
+        );
+        (app, store, opened.path)
+    }
+
+    #[test]
+    fn a_failed_save_is_kept_shown_retried_and_never_called_saved() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut app, _, mut path) = app_and_store(dir.path());
+        // A data directory under a regular file: every save fails (ENOTDIR), even as root.
+        let blocker = dir.path().join("blocker");
+        std::fs::write(&blocker, "").unwrap();
+        let failing = Store::new(&blocker);
+        app.walkthrough
+            .set_note("ICS-02", "port 5900 open, vendor ticket 12")
+            .unwrap();
+        app.dirty = true;
+        save_if_dirty(&mut app, &failing, &mut path);
+        assert!(app.dirty, "the change stays pending");
+        assert!(app.save_error.is_some());
+        // The status line shows it prominently.
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+        terminal
+            .draw(|f| ui::render(&app, &theme::Theme::from_env(), f))
+            .unwrap();
+        let screen: String = terminal
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .map(|c| c.symbol())
+            .collect();
+        assert!(screen.contains("NOT SAVED"), "{screen}");
+        // On the way out the retry fails too: the outcome says so and the work is rescued.
+        let unsaved = finish_saving(&mut app, &failing, &mut path).expect("reported unsaved");
+        let rescued = unsaved.rescued_to.expect("rescued");
+        let text = std::fs::read_to_string(&rescued).unwrap();
+        assert!(text.contains("vendor ticket 12"));
+        std::fs::remove_file(rescued).unwrap();
+        // Once the disk takes it again, the retry succeeds and the warning goes.
+        let (_, working, _) = app_and_store(dir.path());
+        save_if_dirty(&mut app, &working, &mut path);
+        assert!(!app.dirty && app.save_error.is_none());
+        assert!(finish_saving(&mut app, &working, &mut path).is_none());
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .contains("vendor ticket 12")
+        );
+    }
 }

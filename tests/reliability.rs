@@ -28,15 +28,11 @@ fn finding<'a>(json: &'a Value, check: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no finding {check}"))
 }
 
-#[test]
-fn a_uid0_account_past_the_cap_is_never_a_pass() {
-    // Invented tree: 40 MB of ordinary accounts, then a second UID 0 account at the end.
-    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let tree = tmp.path().join("tree");
-    std::fs::create_dir_all(tree.join("etc")).unwrap_or_else(|e| panic!("{e}"));
+/// An invented /etc/passwd of `bytes` ordinary accounts with a second UID 0 account at the end.
+fn passwd_with_uid0_at_the_end(bytes: usize) -> String {
     let mut passwd = String::from("root:x:0:0:root:/root:/bin/bash\n");
     let mut i = 0u64;
-    while passwd.len() < 40 * 1024 * 1024 {
+    while passwd.len() < bytes {
         passwd.push_str(&format!(
             "user{i}:x:{}:{}::/home/user{i}:/usr/sbin/nologin\n",
             10_000 + i,
@@ -45,37 +41,65 @@ fn a_uid0_account_past_the_cap_is_never_a_pass() {
         i += 1;
     }
     passwd.push_str("toor:x:0:0::/root:/bin/bash\n");
-    std::fs::write(tree.join("etc/passwd"), passwd).unwrap_or_else(|e| panic!("{e}"));
-    for format in ["json", "text"] {
-        let out = stationward(tmp.path())
-            .args(["scan", "--root"])
-            .arg(&tree)
-            .args([
-                "--policy",
-                &policy(),
-                "--area",
-                "accounts",
-                "--format",
-                format,
-            ])
-            .output()
-            .unwrap_or_else(|e| panic!("{e}"));
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        if format == "json" {
-            let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}"));
-            let f = finding(&json, "accounts.uid0_only_root");
-            assert_ne!(f["status"], "pass", "{f}");
-            assert!(
-                f.to_string().contains("not read past it"),
-                "the finding says why: {f}"
-            );
-        } else {
-            assert!(
-                stdout.contains("larger than 16 MiB, not read past it"),
-                "text output says so: {stdout}"
-            );
-        }
-    }
+    passwd
+}
+
+fn scan_accounts(tmp: &Path, tree: &Path, format: &str) -> String {
+    let out = stationward(tmp)
+        .args(["scan", "--root"])
+        .arg(tree)
+        .args([
+            "--policy",
+            &policy(),
+            "--area",
+            "accounts",
+            "--format",
+            format,
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_uid0_account_at_the_end_of_a_40_mb_passwd_is_never_a_pass() {
+    // Under the 64 MiB cap for account databases: read whole, and the account is found.
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let tree = tmp.path().join("tree");
+    std::fs::create_dir_all(tree.join("etc")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        tree.join("etc/passwd"),
+        passwd_with_uid0_at_the_end(40 << 20),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let json: Value = serde_json::from_str(&scan_accounts(tmp.path(), &tree, "json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let f = finding(&json, "accounts.uid0_only_root");
+    assert_eq!(f["status"], "fail", "{f}");
+    assert!(f.to_string().contains("toor"), "{f}");
+}
+
+#[test]
+fn a_uid0_account_past_the_cap_is_unknown_and_the_text_says_why() {
+    // Past the cap: refused, never cut to a prefix that would pass.
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let tree = tmp.path().join("tree");
+    std::fs::create_dir_all(tree.join("etc")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        tree.join("etc/passwd"),
+        passwd_with_uid0_at_the_end(65 << 20),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let json: Value = serde_json::from_str(&scan_accounts(tmp.path(), &tree, "json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let f = finding(&json, "accounts.uid0_only_root");
+    assert_eq!(f["status"], "unknown", "{f}");
+    assert!(f.to_string().contains("not read past it"), "{f}");
+    let text = scan_accounts(tmp.path(), &tree, "text");
+    assert!(
+        text.contains("file larger than 64 MiB, not read past it"),
+        "text output says so: {text}"
+    );
 }
 
 #[cfg(unix)]
@@ -310,4 +334,32 @@ fn sigterm_during_a_scan_kills_its_commands() {
     std::thread::sleep(Duration::from_millis(200));
     let left = all_dead(&pids);
     assert!(left.is_empty(), "left running: {left:?}");
+}
+
+#[test]
+fn summary_output_into_the_ledger_or_key_store_is_refused() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(data.join("ledger")).unwrap_or_else(|e| panic!("{e}"));
+    let signed = data.join("ledger/000001.dsse.json");
+    std::fs::write(&signed, "{\"signed\": true}\n").unwrap_or_else(|e| panic!("{e}"));
+    for target in [
+        signed.clone(),
+        data.join("ledger/summary.txt"),
+        data.join("keys/alice.pub"),
+        data.join("evidence/sha256/x"),
+    ] {
+        let out = stationward(tmp.path())
+            .args(["summary", "--latest", "-o"])
+            .arg(&target)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {stderr}", target.display());
+        assert!(stderr.contains("refusing to write a summary"), "{stderr}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&signed).unwrap_or_default(),
+        "{\"signed\": true}\n"
+    );
 }

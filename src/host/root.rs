@@ -411,13 +411,20 @@ mod tests {
     fn an_oversized_file_is_refused_with_its_reason() -> std::io::Result<()> {
         let dir = tempfile::tempdir()?;
         std::fs::create_dir_all(dir.path().join("etc"))?;
-        let f = std::fs::File::create(dir.path().join("etc/passwd"))?;
+        let f = std::fs::File::create(dir.path().join("etc/login.defs"))?;
         f.set_len(crate::host::MAX_READ_BYTES + 1)?;
+        let f = std::fs::File::create(dir.path().join("etc/passwd"))?;
+        f.set_len(crate::host::MAX_ACCOUNT_DB_BYTES + 1)?;
         let r = Root::new(dir.path());
+        let err = r.read("/etc/login.defs").map_err(|e| e.to_string());
+        assert_eq!(
+            err,
+            Err("/etc/login.defs: file larger than 16 MiB, not read past it".to_string())
+        );
         let err = r.read("/etc/passwd").map_err(|e| e.to_string());
         assert_eq!(
             err,
-            Err("/etc/passwd: file larger than 16 MiB, not read past it".to_string())
+            Err("/etc/passwd: file larger than 64 MiB, not read past it".to_string())
         );
         Ok(())
     }

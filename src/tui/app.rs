@@ -146,6 +146,8 @@ pub struct App {
     pub quit: bool,
     /// The walkthrough changed and must be saved before the next key is read.
     pub dirty: bool,
+    /// The last save failed, and why: shown in place of the status line until a save works.
+    pub save_error: Option<String>,
     pub size: (u16, u16),
     /// Operators with a usable key (a private key) in the data directory.
     pub operators: Vec<String>,
@@ -204,6 +206,7 @@ impl App {
             notice: String::new(),
             quit: false,
             dirty: false,
+            save_error: None,
             size: (80, 24),
             operators: Vec::new(),
             operator: String::new(),

@@ -100,6 +100,18 @@ fn render_header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
 }
 
 fn render_status(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    if let Some(e) = &app.save_error {
+        let text = format!(
+            "NOT SAVED — kept in memory, retrying: {}",
+            crate::text::for_terminal(e)
+        );
+        let line = truncate(&text, area.width as usize);
+        let style = theme
+            .fail
+            .add_modifier(ratatui::style::Modifier::BOLD | ratatui::style::Modifier::REVERSED);
+        frame.render_widget(Paragraph::new(line).style(style), area);
+        return;
+    }
     let text = match (&app.inspection, app.status.is_empty()) {
         (Inspection::Running { requested, done }, true) => {
             let waiting: Vec<&str> = requested

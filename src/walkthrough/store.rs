@@ -11,6 +11,18 @@ pub enum StoreError {
     Io { path: PathBuf, reason: String },
     #[error("{path}: cannot encode walkthrough: {reason}")]
     Encode { path: PathBuf, reason: String },
+    /// Another stationward has this walkthrough open: two writers would overwrite each
+    /// other's verdicts and notes.
+    #[error("{path} is open in another stationward ({holder}); finish or quit that one first")]
+    Locked { path: PathBuf, holder: String },
+}
+
+/// Held while a walkthrough is open for writing; released when dropped (or when the process
+/// ends, however it ends: the lock is the kernel's `flock`, not a file's existence).
+#[derive(Debug)]
+pub struct WalkthroughLock {
+    _file: std::fs::File,
+    pub path: PathBuf,
 }
 
 fn io_err(path: &Path, e: &std::io::Error) -> StoreError {
@@ -76,6 +88,52 @@ impl Store {
             "{}{stamp}.json",
             Self::prefix(&w.host, &w.checklist.id)
         ))
+    }
+
+    /// Locks the walkthrough at `path` for this process: `<path>.lock` beside it holds an
+    /// exclusive `flock` and the holder's PID and start time, which a second process names
+    /// when it is refused. (The walkthrough file itself is replaced by every save, so it
+    /// cannot carry the lock.)
+    pub fn lock(&self, path: &Path) -> Result<WalkthroughLock, StoreError> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| io_err(&self.dir, &e))?;
+        let lock_path = lock_path_of(path);
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .map_err(|e| io_err(&lock_path, &e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let holder = crate::fsread::read_small(&lock_path, 4096, crate::fsread::Follow::No)
+                    .ok()
+                    .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| "a process that did not say who it is".to_string());
+                return Err(StoreError::Locked {
+                    path: path.to_path_buf(),
+                    holder: crate::text::for_terminal(&holder).into_owned(),
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io_err(&lock_path, &e)),
+        }
+        let who = format!(
+            "PID {} since {}",
+            std::process::id(),
+            crate::date::rfc3339_utc(crate::date::unix_now_secs())
+        );
+        let write = |f: &mut std::fs::File| -> std::io::Result<()> {
+            f.set_len(0)?;
+            f.write_all(who.as_bytes())?;
+            f.flush()
+        };
+        write(&mut file).map_err(|e| io_err(&lock_path, &e))?;
+        Ok(WalkthroughLock {
+            _file: file,
+            path: lock_path,
+        })
     }
 
     /// Writes atomically: temp file, fsync, rename, fsync of the directory.
@@ -247,6 +305,12 @@ fn reconcile(mut w: Walkthrough, checklist: &Checklist) -> Walkthrough {
     w
 }
 
+fn lock_path_of(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    path.with_file_name(name)
+}
+
 fn sanitize(s: &str) -> String {
     s.chars()
         .map(|c| {
@@ -308,6 +372,29 @@ mod tests {
         assert_eq!(again.path, opened.path);
         assert_eq!(again.walkthrough, w);
         assert!(again.notices[0].starts_with("Resumed the walkthrough started"));
+    }
+
+    #[test]
+    fn a_second_writer_is_refused_naming_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let list = Checklist::builtin().unwrap();
+        let opened = store.open(&list, host(), false).unwrap();
+        let held = store.lock(&opened.path).unwrap();
+        // flock locks belong to the open file, so a second open in this process is refused
+        // just like another process would be.
+        let err = store.lock(&opened.path).unwrap_err().to_string();
+        assert!(
+            err.contains("is open in another stationward")
+                && err.contains(&format!("PID {}", std::process::id())),
+            "{err}"
+        );
+        drop(held);
+        let again = store.lock(&opened.path).unwrap();
+        // The lock file is not a walkthrough: resuming still finds the same one.
+        let next = store.open(&list, host(), false).unwrap();
+        assert_eq!(next.path, opened.path);
+        drop(again);
     }
 
     #[test]
