@@ -950,6 +950,8 @@ fn after_signing_every_screen_is_read_only_and_shows_the_record() {
     ] {
         assert!(screen.contains(want), "{want} missing:\n{screen}");
     }
+    a.update(Action::GoTo(Screen::Overview));
+    assert!(draw(&a, 80, 24).contains("SIGNED (record 7), read-only"));
     a.update(Action::GoTo(Screen::Controls));
     assert!(draw(&a, 80, 24).contains("Signed: read-only"));
     let before = a.walkthrough.clone();
@@ -1139,15 +1141,24 @@ mod rule_property {
             Just(KeyCode::Down),
         ];
         prop_oneof![
-            8 => keys.prop_map(|c| Action::Key(KeyEvent::new(c, KeyModifiers::NONE))),
-            1 => Just(Action::Key(ctrl('u'))),
-            1 => "[a 1e\n]{0,6}".prop_map(Action::Paste),
-            1 => Just(Action::GoTo(Screen::Controls)),
+            16 => keys.prop_map(|c| Action::Key(KeyEvent::new(c, KeyModifiers::NONE))),
+            2 => Just(Action::Key(ctrl('u'))),
+            2 => "[a 1e\n]{0,6}".prop_map(Action::Paste),
+            2 => Just(Action::GoTo(Screen::Controls)),
+            // A new inspection (as on resume) where a check flips to fail or unknown.
+            1 => (0usize..36, prop_oneof![Just(Status::Fail), Just(Status::Unknown), Just(Status::Pass)])
+                .prop_map(|(i, status)| {
+                    let mut scan = fixture_scan();
+                    if let Some(f) = scan.findings.get_mut(i) {
+                        f.status = status;
+                    }
+                    Action::FindingsReady(Box::new(scan))
+                }),
         ]
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(ProptestConfig::with_cases(512))]
 
         #[test]
         fn no_reachable_state_breaks_the_justification_rule(
