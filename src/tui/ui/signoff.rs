@@ -24,7 +24,10 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             Verdict::NotAssessed => "open",
         };
         spans.push(count_span(v.glyph(), n, theme.verdict(v)));
-        spans.push(Span::styled(format!("{word}  "), theme.dim));
+        // The glyphs alone when narrow, so the line is never cut.
+        if width >= 70 {
+            spans.push(Span::styled(format!("{word}  "), theme.dim));
+        }
     }
     lines.push(Line::from(spans));
 
@@ -57,15 +60,21 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 .walkthrough
                 .passed_over_failures(&app.checklist, app.findings());
             if flagged.is_empty() {
-                lines.push(Line::styled(
-                    "  No control is marked PASSED over a failing or unknown check.",
-                    theme.dim,
-                ));
+                for l in wrap(
+                    "No control is marked PASSED over a failing or unknown check.",
+                    width,
+                    "  ",
+                ) {
+                    lines.push(Line::styled(l, theme.dim));
+                }
             } else {
-                lines.push(Line::styled(
-                    "  PASSED although a check fails or is unknown (justified in the note):",
-                    theme.fail,
-                ));
+                for l in wrap(
+                    "PASSED although a check fails or is unknown (justified in the note):",
+                    width,
+                    "  ",
+                ) {
+                    lines.push(Line::styled(l, theme.fail));
+                }
                 for c in flagged {
                     lines.push(Line::styled(format!("    ✘ {}:", c.id), theme.fail));
                     for l in wrap(&for_terminal_lines(&c.note), width, "        ") {
