@@ -337,3 +337,78 @@ fn pasted_text_and_keys_under_help_change_nothing_at_80x24() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+#[ignore = "needs tmux (run by CI with --include-ignored)"]
+fn key_made_on_sign_off_signs_after_the_review_and_the_screens_turn_read_only() {
+    support::require(&["tmux"], false);
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    let data = tmp.path().join("data");
+    make_tree(&root);
+    let command = format!(
+        "exec env STATIONWARD_DATA_DIR={} STATIONWARD_CONFIG_DIR={} NO_COLOR=1 {} tui --root {}",
+        data.display(),
+        tmp.path().join("config").display(),
+        binary().display(),
+        root.display()
+    );
+    let tmux = Tmux {
+        socket: format!("sw-e2e-sign-{}", std::process::id()),
+    };
+    tmux.start_at(&command, 120, 40);
+    tmux.wait_for("Inspection finished");
+    tmux.keys(&["s", "Enter"]);
+    tmux.wait_for("press k to make one");
+    assert!(
+        !tmux.screen().contains("Passphrase:"),
+        "no key: no passphrase"
+    );
+
+    tmux.keys(&["k"]);
+    tmux.literal("tech.one");
+    tmux.keys(&["Enter"]);
+    tmux.literal("correct horse");
+    tmux.keys(&["Enter"]);
+    tmux.literal("correct horse");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Key made for tech.one");
+    assert!(data.join("keys/tech.one").is_file());
+
+    // Enter shows the review first; y goes on to the operator, then the passphrase.
+    tmux.keys(&["Enter"]);
+    let review = tmux.wait_for("Review before signing");
+    assert!(review.contains("15 of 15 controls are open"), "{review}");
+    assert!(review.contains("checks are unknown"), "{review}");
+    tmux.keys(&["y", "Enter"]);
+    tmux.wait_for("Passphrase:");
+    tmux.literal("correct horse");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("Signed and added to the ledger");
+    for want in [
+        "000001.dsse.json",
+        "Ledger head: 1",
+        "Key fingerprint: SHA256:",
+        "SIGNED",
+    ] {
+        assert!(screen.contains(want), "{want} missing:\n{screen}");
+    }
+    assert!(!screen.contains("Enter sign"), "{screen}");
+    tmux.keys(&["Tab", "Tab"]);
+    let screen = tmux.wait_for("Signed: read-only");
+    assert!(!screen.contains("1 pass"), "{screen}");
+
+    // The ledger verifies with the real binary.
+    let out = Command::new(binary())
+        .env("STATIONWARD_DATA_DIR", &data)
+        .env("STATIONWARD_CONFIG_DIR", tmp.path().join("config"))
+        .arg("verify")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
