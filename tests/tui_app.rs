@@ -1074,6 +1074,14 @@ fn mouse_clicks_select_and_the_wheel_scrolls() {
     // Over the detail the wheel scrolls the detail.
     a.update(mouse(MouseEventKind::ScrollDown, 40, 10));
     assert_eq!((a.selected, a.detail_scroll), (4, 3));
+    // With the note editor open neither the wheel nor a click moves the selection.
+    press(&mut a, key('e'));
+    a.update(mouse(MouseEventKind::ScrollDown, 10, 10));
+    a.update(mouse(MouseEventKind::Down(MouseButton::Left), 5, 2));
+    assert_eq!(a.selected, 4);
+    type_text(&mut a, "x");
+    assert_eq!(a.walkthrough.controls[4].note, "x");
+    press_code(&mut a, KeyCode::Esc);
     // Overlays keep the mouse too: a click under the help selects nothing.
     press(&mut a, key('?'));
     a.update(mouse(MouseEventKind::Down(MouseButton::Left), 5, 3));

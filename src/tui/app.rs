@@ -1072,6 +1072,11 @@ impl App {
     }
 
     fn mouse(&mut self, ev: ratatui::crossterm::event::MouseEvent) {
+        // A text field has the keyboard and the mouse: moving the selection under an open
+        // note editor would send the next keys to another control's note.
+        if self.focus != Focus::Keys {
+            return;
+        }
         let (x, y) = (ev.column, ev.row);
         match ev.kind {
             // Over the Controls detail the wheel scrolls the detail; elsewhere it moves.
@@ -1089,8 +1094,8 @@ impl App {
             MouseEventKind::ScrollUp => self.update(Action::Up),
             MouseEventKind::ScrollDown => self.update(Action::Down),
             MouseEventKind::Down(MouseButton::Left) => {
-                // Overlays and text fields keep the keyboard and the mouse.
-                if self.layer().is_some() || self.focus != Focus::Keys {
+                // Overlays keep the mouse: a click selects nothing underneath.
+                if self.layer().is_some() {
                     return;
                 }
                 if y == 0 {
