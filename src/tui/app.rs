@@ -825,7 +825,15 @@ impl App {
         };
         let was = self.walkthrough.control(&id).map(|c| c.verdict);
         // Saved on every key, so a crash loses nothing typed.
-        match self.walkthrough.set_note(&id, text) {
+        // Field by field, so the findings are borrowed, not copied, on every key.
+        let findings: &[Finding] = match &self.inspection {
+            Inspection::Done(scan) => &scan.findings,
+            Inspection::Running { .. } => &[],
+        };
+        match self
+            .walkthrough
+            .set_note_with(&self.checklist, &id, text, findings)
+        {
             Ok(NoteChange::Kept) => self.dirty = true,
             Ok(NoteChange::Reverted { checks }) => {
                 self.dirty = true;
