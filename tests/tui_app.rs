@@ -1187,3 +1187,27 @@ mod rule_property {
         }
     }
 }
+
+#[test]
+fn clearing_a_note_after_a_new_inspection_fails_its_check_withdraws_passed() {
+    let mut a = ready_app();
+    a.update(Action::GoTo(Screen::Controls));
+    a.selected = 5; // ICS-06: its checks pass in the fixture
+    press(&mut a, key('1'));
+    assert_eq!(a.walkthrough.controls[5].verdict, Verdict::Passed);
+    press(&mut a, key('e'));
+    type_text(&mut a, "1");
+    // A new inspection: accounts.uid0_only_root fails now; the note justifies PASSED.
+    let mut scan = fixture_scan();
+    scan.findings
+        .iter_mut()
+        .find(|f| f.check == "accounts.uid0_only_root")
+        .unwrap()
+        .status = Status::Fail;
+    a.update(Action::FindingsReady(Box::new(scan)));
+    assert_eq!(a.walkthrough.controls[5].verdict, Verdict::Passed);
+    press(&mut a, ctrl('u'));
+    assert_eq!(a.walkthrough.controls[5].verdict, Verdict::NotAssessed);
+    assert!(a.status.contains("accounts.uid0_only_root"), "{}", a.status);
+    assert_rule_holds(&a);
+}
