@@ -1211,3 +1211,42 @@ fn clearing_a_note_after_a_new_inspection_fails_its_check_withdraws_passed() {
     assert!(a.status.contains("accounts.uid0_only_root"), "{}", a.status);
     assert_rule_holds(&a);
 }
+
+#[test]
+fn a_long_sign_off_review_scrolls_and_the_prompt_stays_in_view() {
+    let mut scan = fixture_scan();
+    for f in &mut scan.findings {
+        f.status = Status::Fail;
+    }
+    let mut a = app();
+    a.update(Action::FindingsReady(Box::new(scan)));
+    let list = a.checklist.clone();
+    let findings = a.findings().to_vec();
+    for c in &list.controls {
+        a.walkthrough
+            .set_note(
+                &c.id,
+                &format!("{} checked by hand\nline two\nline three", c.id),
+            )
+            .unwrap();
+        a.walkthrough
+            .set_verdict(&list, &c.id, Verdict::Passed, &findings)
+            .unwrap();
+    }
+    a.operators = vec!["bob".into()];
+    a.update(Action::GoTo(Screen::SignOff));
+    let screen = draw(&a, 80, 24);
+    assert!(screen.contains("PgDn for more"), "{screen}");
+    assert!(!screen.contains("ICS-15 checked by hand"), "{screen}");
+    press(
+        &mut a,
+        KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT),
+    );
+    let screen = draw(&a, 80, 24);
+    assert!(screen.contains("ICS-15 checked by hand"), "{screen}");
+    press_code(&mut a, KeyCode::Enter);
+    press(&mut a, key('y'));
+    assert!(matches!(a.focus, Focus::Operator(_)));
+    let screen = draw(&a, 80, 24);
+    assert!(screen.contains("Operator:   bob"), "{screen}");
+}

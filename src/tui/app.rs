@@ -123,6 +123,8 @@ pub struct App {
     /// Index into `checklist.controls` of the selected control.
     pub selected: usize,
     pub detail_scroll: u16,
+    /// How far the Sign-off review is scrolled.
+    pub signoff_scroll: u16,
     pub focus: Focus,
     /// The open yes/no question, if any.
     pub confirm: Option<Confirm>,
@@ -188,6 +190,7 @@ impl App {
             keymap: keymap::table(),
             selected,
             detail_scroll: 0,
+            signoff_scroll: 0,
             focus: Focus::Keys,
             confirm: None,
             confirm_scroll: 0,
@@ -500,8 +503,19 @@ impl App {
                 let n = self.table_view().len();
                 self.table_row = clamp_step(self.table_row, delta, n);
             }
-            Screen::Overview | Screen::SignOff => {}
+            Screen::SignOff => self.scroll_signoff(delta as i32),
+            Screen::Overview => {}
         }
+    }
+
+    /// Scrolls the Sign-off review, within what there is to see at the current size.
+    fn scroll_signoff(&mut self, delta: i32) {
+        let width = self.size.0.saturating_sub(2) as usize;
+        let lines = super::ui::signoff::review_lines(self, &super::theme::Theme::mono(), width);
+        // At least the header, status, footer and the signing part's few rows are not review.
+        let visible = self.size.1.saturating_sub(3 + 7 + 2) as usize;
+        let max = lines.len().saturating_sub(visible.max(1)) as i32;
+        self.signoff_scroll = (i32::from(self.signoff_scroll) + delta).clamp(0, max.max(0)) as u16;
     }
 
     /// Rows a page moves in the Findings table: what fits on screen.
@@ -523,8 +537,9 @@ impl App {
                     self.detail_scroll.saturating_add(PAGE)
                 };
             }
+            Screen::SignOff => self.scroll_signoff(dir as i32 * i32::from(PAGE)),
             // Nothing scrolls there: PgDn must not move a hidden screen.
-            Screen::Overview | Screen::SignOff => {}
+            Screen::Overview => {}
         }
     }
 
@@ -545,7 +560,10 @@ impl App {
                     self.select(i);
                 }
             }
-            Screen::Overview | Screen::SignOff => {}
+            Screen::SignOff => {
+                self.scroll_signoff(if bottom { i32::MAX / 2 } else { i32::MIN / 2 })
+            }
+            Screen::Overview => {}
         }
     }
 

@@ -6,14 +6,14 @@ use crate::tui::app::{App, Focus, Signing};
 use crate::tui::theme::Theme;
 use crate::walkthrough::Verdict;
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let width = area.width.saturating_sub(2) as usize;
+/// The review part of the screen (counts, open controls, PASSED over failing or unknown
+/// checks with their notes), wrapped to `width`: it scrolls above the signing part.
+pub fn review_lines(app: &App, theme: &Theme, width: usize) -> Vec<Line<'static>> {
     let mut lines: Vec<Line> = Vec::new();
-    lines.push(Line::styled("Review", theme.title));
     let mut spans = vec![Span::raw("  ")];
     for (v, n) in app.walkthrough.counts() {
         let word = match v {
@@ -85,8 +85,13 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         }
     }
 
-    lines.push(Line::from(""));
-    lines.push(Line::styled("Sign", theme.title));
+    lines
+}
+
+pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let width = area.width.saturating_sub(2) as usize;
+    let review = review_lines(app, theme, width);
+    let mut lines: Vec<Line> = Vec::new();
     let mut cursor = None;
     match &app.focus {
         Focus::Operator(field) => {
@@ -194,15 +199,41 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         }
         Signing::Idle => {}
     }
+    // The signing part keeps its place at the bottom (a prompt is never scrolled away);
+    // the review above it scrolls when it is long.
+    let sign_rows = (lines.len() as u16 + 2).min(area.height.saturating_sub(5));
+    let [top, bottom] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(sign_rows)]).areas(area);
+    let inner = top.height.saturating_sub(2);
+    let max_scroll = (review.len() as u16).saturating_sub(inner);
+    let scroll = app.signoff_scroll.min(max_scroll);
+    let more = if scroll < max_scroll {
+        " ↓/PgDn for more "
+    } else {
+        ""
+    };
+    frame.render_widget(
+        Paragraph::new(review)
+            .block(
+                Block::bordered()
+                    .title(Span::styled(" Review ", theme.title))
+                    .title_bottom(Span::styled(more, theme.dim)),
+            )
+            .scroll((scroll, 0)),
+        top,
+    );
     if let Some((row, col)) = cursor {
-        let x = area.x + 1 + col as u16;
-        let y = area.y + 1 + row as u16;
-        if y < area.bottom().saturating_sub(1) {
+        let x = bottom.x + 1 + col as u16;
+        let y = bottom.y + 1 + row as u16;
+        if y < bottom.bottom().saturating_sub(1) {
             frame.set_cursor_position(ratatui::layout::Position::new(
-                x.min(area.right().saturating_sub(2)),
+                x.min(bottom.right().saturating_sub(2)),
                 y,
             ));
         }
     }
-    frame.render_widget(Paragraph::new(lines).block(Block::bordered()), area);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(Span::styled(" Sign ", theme.title))),
+        bottom,
+    );
 }
