@@ -79,6 +79,19 @@ impl Tmux {
         }
     }
 
+    /// Waits until the session has ended (the program quit), so the next one can start.
+    fn wait_gone(&self) {
+        let start = Instant::now();
+        while self.cmd(&["has-session", "-t", "e2e"]).status.success() {
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "still running:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     fn pane_pid(&self) -> u32 {
         let out = self.cmd(&["list-panes", "-t", "e2e", "-F", "#{pane_pid}"]);
         String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
@@ -167,7 +180,7 @@ fn walk_quit_resume_and_survive_kill_9() {
     tmux.literal("IPv6 open; vendor ticket 4411");
     // q on the Overview asks before quitting an unsigned walkthrough: y.
     tmux.keys(&["Escape", "4", "q", "q", "y"]);
-    std::thread::sleep(Duration::from_millis(500));
+    tmux.wait_gone();
     let w = walkthrough_json(&data);
     assert_eq!(
         verdicts(&w),
