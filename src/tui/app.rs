@@ -39,7 +39,7 @@ pub enum Focus {
 }
 
 impl Focus {
-    /// What the field is called in messages (a paste landing in it, the footer).
+    /// A passphrase field: drawn masked, and a paste into it is reported without its text.
     fn is_secret(&self) -> bool {
         matches!(
             self,
