@@ -142,6 +142,10 @@ pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
         ratatui::restore();
         return Err(e.into());
     }
+    // Page sizes and mouse hit-testing follow the real size from the first key on.
+    if let Ok(size) = terminal.size() {
+        app.update(Action::Resize(size.width, size.height));
+    }
     let mut session = Session {
         store,
         path,

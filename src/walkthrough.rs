@@ -336,6 +336,40 @@ impl Walkthrough {
         Ok(change)
     }
 
+    /// As [`Walkthrough::set_note`], and also against the current `findings`: a PASSED
+    /// recorded while its checks passed, whose checks fail or are unknown now, cannot keep
+    /// its verdict without a note either. The TUI sets notes this way.
+    pub fn set_note_with(
+        &mut self,
+        checklist: &Checklist,
+        control: &str,
+        note: &str,
+        findings: &[Finding],
+    ) -> Result<NoteChange, VerdictError> {
+        let change = self.set_note(control, note)?;
+        if change != NoteChange::Kept {
+            return Ok(change);
+        }
+        let failing = Self::failing_checks(checklist, control, findings);
+        match self.controls.iter_mut().find(|c| c.id == control) {
+            Some(rec)
+                if rec.verdict == Verdict::Passed
+                    && rec.note.trim().is_empty()
+                    && !failing.is_empty() =>
+            {
+                rec.verdict = Verdict::NotAssessed;
+                Ok(NoteChange::Reverted {
+                    checks: failing
+                        .iter()
+                        .map(|f| f.check.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+            }
+            _ => Ok(NoteChange::Kept),
+        }
+    }
+
     /// The one justification rule, over the whole walkthrough: every control marked PASSED
     /// with an empty note while one of its checks fails or is unknown, in the findings
     /// recorded with the verdict or in `findings` (the current ones). The TUI, `attest
@@ -590,6 +624,19 @@ mod tests {
                 .to_string()
                 .contains("ICS-03 (firewall.default_deny_inbound)"),
             "{refused}"
+        );
+        // Clearing a note is checked against the current findings too.
+        let mut noted = w.clone();
+        noted.set_note("ICS-03", "checked upstream").unwrap();
+        assert_eq!(
+            noted.set_note_with(&list, "ICS-03", "", &findings),
+            Ok(NoteChange::Reverted {
+                checks: "firewall.default_deny_inbound".into()
+            })
+        );
+        assert_eq!(
+            noted.control("ICS-03").unwrap().verdict,
+            Verdict::NotAssessed
         );
         // A state built by hand (a hand-edited walkthrough file) is caught the same way.
         let mut edited = w.clone();

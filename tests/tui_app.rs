@@ -950,6 +950,8 @@ fn after_signing_every_screen_is_read_only_and_shows_the_record() {
     ] {
         assert!(screen.contains(want), "{want} missing:\n{screen}");
     }
+    a.update(Action::GoTo(Screen::Overview));
+    assert!(draw(&a, 80, 24).contains("SIGNED (record 7), read-only"));
     a.update(Action::GoTo(Screen::Controls));
     assert!(draw(&a, 80, 24).contains("Signed: read-only"));
     let before = a.walkthrough.clone();
@@ -1072,6 +1074,14 @@ fn mouse_clicks_select_and_the_wheel_scrolls() {
     // Over the detail the wheel scrolls the detail.
     a.update(mouse(MouseEventKind::ScrollDown, 40, 10));
     assert_eq!((a.selected, a.detail_scroll), (4, 3));
+    // With the note editor open neither the wheel nor a click moves the selection.
+    press(&mut a, key('e'));
+    a.update(mouse(MouseEventKind::ScrollDown, 10, 10));
+    a.update(mouse(MouseEventKind::Down(MouseButton::Left), 5, 2));
+    assert_eq!(a.selected, 4);
+    type_text(&mut a, "x");
+    assert_eq!(a.walkthrough.controls[4].note, "x");
+    press_code(&mut a, KeyCode::Esc);
     // Overlays keep the mouse too: a click under the help selects nothing.
     press(&mut a, key('?'));
     a.update(mouse(MouseEventKind::Down(MouseButton::Left), 5, 3));
@@ -1139,15 +1149,24 @@ mod rule_property {
             Just(KeyCode::Down),
         ];
         prop_oneof![
-            8 => keys.prop_map(|c| Action::Key(KeyEvent::new(c, KeyModifiers::NONE))),
-            1 => Just(Action::Key(ctrl('u'))),
-            1 => "[a 1e\n]{0,6}".prop_map(Action::Paste),
-            1 => Just(Action::GoTo(Screen::Controls)),
+            16 => keys.prop_map(|c| Action::Key(KeyEvent::new(c, KeyModifiers::NONE))),
+            2 => Just(Action::Key(ctrl('u'))),
+            2 => "[a 1e\n]{0,6}".prop_map(Action::Paste),
+            2 => Just(Action::GoTo(Screen::Controls)),
+            // A new inspection (as on resume) where a check flips to fail or unknown.
+            1 => (0usize..36, prop_oneof![Just(Status::Fail), Just(Status::Unknown), Just(Status::Pass)])
+                .prop_map(|(i, status)| {
+                    let mut scan = fixture_scan();
+                    if let Some(f) = scan.findings.get_mut(i) {
+                        f.status = status;
+                    }
+                    Action::FindingsReady(Box::new(scan))
+                }),
         ]
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(ProptestConfig::with_cases(512))]
 
         #[test]
         fn no_reachable_state_breaks_the_justification_rule(
@@ -1167,4 +1186,67 @@ mod rule_property {
             }
         }
     }
+}
+
+#[test]
+fn clearing_a_note_after_a_new_inspection_fails_its_check_withdraws_passed() {
+    let mut a = ready_app();
+    a.update(Action::GoTo(Screen::Controls));
+    a.selected = 5; // ICS-06: its checks pass in the fixture
+    press(&mut a, key('1'));
+    assert_eq!(a.walkthrough.controls[5].verdict, Verdict::Passed);
+    press(&mut a, key('e'));
+    type_text(&mut a, "1");
+    // A new inspection: accounts.uid0_only_root fails now; the note justifies PASSED.
+    let mut scan = fixture_scan();
+    scan.findings
+        .iter_mut()
+        .find(|f| f.check == "accounts.uid0_only_root")
+        .unwrap()
+        .status = Status::Fail;
+    a.update(Action::FindingsReady(Box::new(scan)));
+    assert_eq!(a.walkthrough.controls[5].verdict, Verdict::Passed);
+    press(&mut a, ctrl('u'));
+    assert_eq!(a.walkthrough.controls[5].verdict, Verdict::NotAssessed);
+    assert!(a.status.contains("accounts.uid0_only_root"), "{}", a.status);
+    assert_rule_holds(&a);
+}
+
+#[test]
+fn a_long_sign_off_review_scrolls_and_the_prompt_stays_in_view() {
+    let mut scan = fixture_scan();
+    for f in &mut scan.findings {
+        f.status = Status::Fail;
+    }
+    let mut a = app();
+    a.update(Action::FindingsReady(Box::new(scan)));
+    let list = a.checklist.clone();
+    let findings = a.findings().to_vec();
+    for c in &list.controls {
+        a.walkthrough
+            .set_note(
+                &c.id,
+                &format!("{} checked by hand\nline two\nline three", c.id),
+            )
+            .unwrap();
+        a.walkthrough
+            .set_verdict(&list, &c.id, Verdict::Passed, &findings)
+            .unwrap();
+    }
+    a.operators = vec!["bob".into()];
+    a.update(Action::GoTo(Screen::SignOff));
+    let screen = draw(&a, 80, 24);
+    assert!(screen.contains("PgDn for more"), "{screen}");
+    assert!(!screen.contains("ICS-15 checked by hand"), "{screen}");
+    press(
+        &mut a,
+        KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT),
+    );
+    let screen = draw(&a, 80, 24);
+    assert!(screen.contains("ICS-15 checked by hand"), "{screen}");
+    press_code(&mut a, KeyCode::Enter);
+    press(&mut a, key('y'));
+    assert!(matches!(a.focus, Focus::Operator(_)));
+    let screen = draw(&a, 80, 24);
+    assert!(screen.contains("Operator:   bob"), "{screen}");
 }

@@ -79,6 +79,19 @@ impl Tmux {
         }
     }
 
+    /// Waits until the session has ended (the program quit), so the next one can start.
+    fn wait_gone(&self) {
+        let start = Instant::now();
+        while self.cmd(&["has-session", "-t", "e2e"]).status.success() {
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "still running:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     fn pane_pid(&self) -> u32 {
         let out = self.cmd(&["list-panes", "-t", "e2e", "-F", "#{pane_pid}"]);
         String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
@@ -165,7 +178,7 @@ fn walk_quit_resume_and_survive_kill_9() {
     tmux.literal("IPv6 open; vendor ticket 4411");
     // q on the Overview asks before quitting an unsigned walkthrough: y.
     tmux.keys(&["Escape", "4", "q", "q", "y"]);
-    std::thread::sleep(Duration::from_millis(500));
+    tmux.wait_gone();
     let w = walkthrough_json(&data);
     assert_eq!(
         verdicts(&w),
@@ -334,4 +347,79 @@ fn pasted_text_and_keys_under_help_change_nothing_at_80x24() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+#[test]
+#[ignore = "needs tmux (run by CI with --include-ignored)"]
+fn key_made_on_sign_off_signs_after_the_review_and_the_screens_turn_read_only() {
+    support::require(&["tmux"], false);
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    let data = tmp.path().join("data");
+    make_tree(&root);
+    let command = format!(
+        "exec env STATIONWARD_DATA_DIR={} STATIONWARD_CONFIG_DIR={} NO_COLOR=1 {} tui --root {}",
+        data.display(),
+        tmp.path().join("config").display(),
+        binary().display(),
+        root.display()
+    );
+    let tmux = Tmux {
+        socket: format!("sw-e2e-sign-{}", std::process::id()),
+    };
+    tmux.start_at(&command, 120, 40);
+    tmux.wait_for("Inspection finished");
+    tmux.keys(&["s", "Enter"]);
+    tmux.wait_for("press k to make one");
+    assert!(
+        !tmux.screen().contains("Passphrase:"),
+        "no key: no passphrase"
+    );
+
+    tmux.keys(&["k"]);
+    tmux.literal("tech.one");
+    tmux.keys(&["Enter"]);
+    tmux.literal("correct horse");
+    tmux.keys(&["Enter"]);
+    tmux.literal("correct horse");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Key made for tech.one");
+    assert!(data.join("keys/tech.one").is_file());
+
+    // Enter shows the review first; y goes on to the operator, then the passphrase.
+    tmux.keys(&["Enter"]);
+    let review = tmux.wait_for("Review before signing");
+    assert!(review.contains("15 of 15 controls are open"), "{review}");
+    assert!(review.contains("checks are unknown"), "{review}");
+    tmux.keys(&["y", "Enter"]);
+    tmux.wait_for("Passphrase:");
+    tmux.literal("correct horse");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("Signed and added to the ledger");
+    for want in [
+        "000001.dsse.json",
+        "Ledger head: 1",
+        "Key fingerprint: SHA256:",
+        "SIGNED",
+    ] {
+        assert!(screen.contains(want), "{want} missing:\n{screen}");
+    }
+    assert!(!screen.contains("Enter sign"), "{screen}");
+    tmux.keys(&["Tab", "Tab"]);
+    let screen = tmux.wait_for("Signed: read-only");
+    assert!(!screen.contains("1 pass"), "{screen}");
+
+    // The ledger verifies with the real binary.
+    let out = Command::new(binary())
+        .env("STATIONWARD_DATA_DIR", &data)
+        .env("STATIONWARD_CONFIG_DIR", tmp.path().join("config"))
+        .arg("verify")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -39,7 +39,7 @@ pub enum Focus {
 }
 
 impl Focus {
-    /// What the field is called in messages (a paste landing in it, the footer).
+    /// A passphrase field: drawn masked, and a paste into it is reported without its text.
     fn is_secret(&self) -> bool {
         matches!(
             self,
@@ -123,6 +123,8 @@ pub struct App {
     /// Index into `checklist.controls` of the selected control.
     pub selected: usize,
     pub detail_scroll: u16,
+    /// How far the Sign-off review is scrolled.
+    pub signoff_scroll: u16,
     pub focus: Focus,
     /// The open yes/no question, if any.
     pub confirm: Option<Confirm>,
@@ -190,6 +192,7 @@ impl App {
             keymap: keymap::table(),
             selected,
             detail_scroll: 0,
+            signoff_scroll: 0,
             focus: Focus::Keys,
             confirm: None,
             confirm_scroll: 0,
@@ -503,8 +506,19 @@ impl App {
                 let n = self.table_view().len();
                 self.table_row = clamp_step(self.table_row, delta, n);
             }
-            Screen::Overview | Screen::SignOff => {}
+            Screen::SignOff => self.scroll_signoff(delta as i32),
+            Screen::Overview => {}
         }
+    }
+
+    /// Scrolls the Sign-off review, within what there is to see at the current size.
+    fn scroll_signoff(&mut self, delta: i32) {
+        let width = self.size.0.saturating_sub(2) as usize;
+        let lines = super::ui::signoff::review_lines(self, &super::theme::Theme::mono(), width);
+        // At least the header, status, footer and the signing part's few rows are not review.
+        let visible = self.size.1.saturating_sub(3 + 7 + 2) as usize;
+        let max = lines.len().saturating_sub(visible.max(1)) as i32;
+        self.signoff_scroll = (i32::from(self.signoff_scroll) + delta).clamp(0, max.max(0)) as u16;
     }
 
     /// Rows a page moves in the Findings table: what fits on screen.
@@ -526,8 +540,9 @@ impl App {
                     self.detail_scroll.saturating_add(PAGE)
                 };
             }
+            Screen::SignOff => self.scroll_signoff(dir as i32 * i32::from(PAGE)),
             // Nothing scrolls there: PgDn must not move a hidden screen.
-            Screen::Overview | Screen::SignOff => {}
+            Screen::Overview => {}
         }
     }
 
@@ -548,7 +563,10 @@ impl App {
                     self.select(i);
                 }
             }
-            Screen::Overview | Screen::SignOff => {}
+            Screen::SignOff => {
+                self.scroll_signoff(if bottom { i32::MAX / 2 } else { i32::MIN / 2 })
+            }
+            Screen::Overview => {}
         }
     }
 
@@ -828,7 +846,15 @@ impl App {
         };
         let was = self.walkthrough.control(&id).map(|c| c.verdict);
         // Saved on every key, so a crash loses nothing typed.
-        match self.walkthrough.set_note(&id, text) {
+        // Field by field, so the findings are borrowed, not copied, on every key.
+        let findings: &[Finding] = match &self.inspection {
+            Inspection::Done(scan) => &scan.findings,
+            Inspection::Running { .. } => &[],
+        };
+        match self
+            .walkthrough
+            .set_note_with(&self.checklist, &id, text, findings)
+        {
             Ok(NoteChange::Kept) => self.dirty = true,
             Ok(NoteChange::Reverted { checks }) => {
                 self.dirty = true;
@@ -1075,6 +1101,11 @@ impl App {
     }
 
     fn mouse(&mut self, ev: ratatui::crossterm::event::MouseEvent) {
+        // A text field has the keyboard and the mouse: moving the selection under an open
+        // note editor would send the next keys to another control's note.
+        if self.focus != Focus::Keys {
+            return;
+        }
         let (x, y) = (ev.column, ev.row);
         match ev.kind {
             // Over the Controls detail the wheel scrolls the detail; elsewhere it moves.
@@ -1092,8 +1123,8 @@ impl App {
             MouseEventKind::ScrollUp => self.update(Action::Up),
             MouseEventKind::ScrollDown => self.update(Action::Down),
             MouseEventKind::Down(MouseButton::Left) => {
-                // Overlays and text fields keep the keyboard and the mouse.
-                if self.layer().is_some() || self.focus != Focus::Keys {
+                // Overlays keep the mouse: a click selects nothing underneath.
+                if self.layer().is_some() {
                     return;
                 }
                 if y == 0 {

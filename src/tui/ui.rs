@@ -6,7 +6,7 @@ mod findings;
 pub mod help;
 mod overview;
 pub mod pane;
-mod signoff;
+pub mod signoff;
 
 use super::action::Screen;
 use super::app::{App, Focus, Inspection};

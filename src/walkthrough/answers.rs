@@ -229,4 +229,25 @@ verdict = "PASSED"
         noted.apply(&mut w, &list, &findings).unwrap();
         assert_eq!(w.control("ICS-03").unwrap().verdict, Verdict::Passed);
     }
+
+    #[test]
+    fn passed_over_an_unknown_check_needs_a_note_as_in_the_tui() {
+        let (list, mut w) = setup();
+        let findings = vec![Finding::unknown(
+            "accounts.lockout",
+            "needs root to read /etc/security/faillock.conf",
+        )];
+        let bare = Answers::parse(
+            Path::new("a.toml"),
+            "[[answer]]\ncontrol = \"ICS-07\"\nverdict = \"PASSED\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            bare.apply(&mut w, &list, &findings)
+                .unwrap_err()
+                .to_string(),
+            "a.toml:2:11: ICS-07 is PASSED but accounts.lockout fails or is unknown: add a note saying how it was verified"
+        );
+        assert_eq!(w.ready_to_sign(&list, &findings), Ok(()));
+    }
 }

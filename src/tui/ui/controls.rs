@@ -212,11 +212,12 @@ fn finding_lines(f: &Finding, theme: &Theme, width: usize, lines: &mut Vec<Line>
         ),
         Span::raw(f.check.clone()),
     ]));
-    for l in wrap(&f.summary, width, "    ") {
+    // Summaries and details quote inspected files: escaped before they reach the terminal.
+    for l in wrap(&crate::text::for_terminal(&f.summary), width, "    ") {
         lines.push(Line::raw(l));
     }
     for d in f.details.iter().take(6) {
-        for l in wrap(&format!("- {d}"), width, "    ") {
+        for l in wrap(&crate::text::for_terminal(&format!("- {d}")), width, "    ") {
             lines.push(Line::styled(l, theme.dim));
         }
     }

@@ -142,7 +142,16 @@ fn render_progress(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         .filter(|(v, n)| *n > 0 && *v != Verdict::NotAssessed)
         .map(|(v, n)| format!("{} {n}", v.glyph()))
         .collect();
-    let label = format!("{done} of {total} controls assessed  {}", detail.join("  "));
+    let signed = match app.walkthrough.stage {
+        crate::walkthrough::Stage::Signed { seq } => {
+            format!("  · SIGNED (record {seq}), read-only")
+        }
+        crate::walkthrough::Stage::InProgress => String::new(),
+    };
+    let label = format!(
+        "{done} of {total} controls assessed  {}{signed}",
+        detail.join("  ")
+    );
     let gauge = Gauge::default()
         .block(Block::bordered().title(Span::styled(" Walkthrough ", theme.title)))
         .gauge_style(theme.pass)

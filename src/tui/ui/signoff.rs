@@ -6,14 +6,14 @@ use crate::tui::app::{App, Focus, Signing};
 use crate::tui::theme::Theme;
 use crate::walkthrough::Verdict;
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let width = area.width.saturating_sub(2) as usize;
+/// The review part of the screen (counts, open controls, PASSED over failing or unknown
+/// checks with their notes), wrapped to `width`: it scrolls above the signing part.
+pub fn review_lines(app: &App, theme: &Theme, width: usize) -> Vec<Line<'static>> {
     let mut lines: Vec<Line> = Vec::new();
-    lines.push(Line::styled("Review", theme.title));
     let mut spans = vec![Span::raw("  ")];
     for (v, n) in app.walkthrough.counts() {
         let word = match v {
@@ -24,7 +24,10 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             Verdict::NotAssessed => "open",
         };
         spans.push(count_span(v.glyph(), n, theme.verdict(v)));
-        spans.push(Span::styled(format!("{word}  "), theme.dim));
+        // The glyphs alone when narrow, so the line is never cut.
+        if width >= 70 {
+            spans.push(Span::styled(format!("{word}  "), theme.dim));
+        }
     }
     lines.push(Line::from(spans));
 
@@ -57,15 +60,21 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 .walkthrough
                 .passed_over_failures(&app.checklist, app.findings());
             if flagged.is_empty() {
-                lines.push(Line::styled(
-                    "  No control is marked PASSED over a failing or unknown check.",
-                    theme.dim,
-                ));
+                for l in wrap(
+                    "No control is marked PASSED over a failing or unknown check.",
+                    width,
+                    "  ",
+                ) {
+                    lines.push(Line::styled(l, theme.dim));
+                }
             } else {
-                lines.push(Line::styled(
-                    "  PASSED although a check fails or is unknown (justified in the note):",
-                    theme.fail,
-                ));
+                for l in wrap(
+                    "PASSED although a check fails or is unknown (justified in the note):",
+                    width,
+                    "  ",
+                ) {
+                    lines.push(Line::styled(l, theme.fail));
+                }
                 for c in flagged {
                     lines.push(Line::styled(format!("    ✘ {}:", c.id), theme.fail));
                     for l in wrap(&for_terminal_lines(&c.note), width, "        ") {
@@ -76,8 +85,13 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         }
     }
 
-    lines.push(Line::from(""));
-    lines.push(Line::styled("Sign", theme.title));
+    lines
+}
+
+pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let width = area.width.saturating_sub(2) as usize;
+    let review = review_lines(app, theme, width);
+    let mut lines: Vec<Line> = Vec::new();
     let mut cursor = None;
     match &app.focus {
         Focus::Operator(field) => {
@@ -185,15 +199,41 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         }
         Signing::Idle => {}
     }
+    // The signing part keeps its place at the bottom (a prompt is never scrolled away);
+    // the review above it scrolls when it is long.
+    let sign_rows = (lines.len() as u16 + 2).min(area.height.saturating_sub(5));
+    let [top, bottom] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(sign_rows)]).areas(area);
+    let inner = top.height.saturating_sub(2);
+    let max_scroll = (review.len() as u16).saturating_sub(inner);
+    let scroll = app.signoff_scroll.min(max_scroll);
+    let more = if scroll < max_scroll {
+        " ↓/PgDn for more "
+    } else {
+        ""
+    };
+    frame.render_widget(
+        Paragraph::new(review)
+            .block(
+                Block::bordered()
+                    .title(Span::styled(" Review ", theme.title))
+                    .title_bottom(Span::styled(more, theme.dim)),
+            )
+            .scroll((scroll, 0)),
+        top,
+    );
     if let Some((row, col)) = cursor {
-        let x = area.x + 1 + col as u16;
-        let y = area.y + 1 + row as u16;
-        if y < area.bottom().saturating_sub(1) {
+        let x = bottom.x + 1 + col as u16;
+        let y = bottom.y + 1 + row as u16;
+        if y < bottom.bottom().saturating_sub(1) {
             frame.set_cursor_position(ratatui::layout::Position::new(
-                x.min(area.right().saturating_sub(2)),
+                x.min(bottom.right().saturating_sub(2)),
                 y,
             ));
         }
     }
-    frame.render_widget(Paragraph::new(lines).block(Block::bordered()), area);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(Span::styled(" Sign ", theme.title))),
+        bottom,
+    );
 }
