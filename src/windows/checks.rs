@@ -2348,6 +2348,7 @@ impl<'a> Ctx<'a> {
         ];
         let mut bad = Vec::new();
         let mut unseen = Vec::new();
+        let mut unseen_why = String::new();
         let mut details = Vec::new();
         let mut ev = Vec::new();
         for (what, path, name, default, ok) in rules {
@@ -2393,6 +2394,9 @@ impl<'a> Ctx<'a> {
                 }
                 Err(why) => {
                     details.push(format!("not seen: {why}"));
+                    if unseen_why.is_empty() {
+                        unseen_why = why;
+                    }
                     unseen.push(*what);
                 }
             }
@@ -2409,7 +2413,8 @@ impl<'a> Ctx<'a> {
             Finding::unknown(
                 ID,
                 format!(
-                    "security option(s) not in the snapshot: {}",
+                    "{} security option(s) not seen ({unseen_why}): {}",
+                    unseen.len(),
                     unseen.join("; ")
                 ),
             )
