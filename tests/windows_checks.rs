@@ -339,3 +339,57 @@ fn unlisted_build_is_unknown_for_support() {
     assert_eq!(status(&scan, "patches.pending_security"), Status::Fail);
     assert!(summary(&scan, "patches.pending_security").contains("below the vendor-approved"));
 }
+
+#[test]
+fn station_text_never_reaches_the_terminal_raw() {
+    let mut s = hardened();
+    data_mut!(s.sources.services).push(stationward::windows::snapshot::Service {
+        name: "Evil\u{1b}]0;pwned\u{7}".into(),
+        state: "Running".into(),
+        start_mode: "Auto".into(),
+        path_name: r"C:\evil.exe".into(),
+        ..Default::default()
+    });
+    data_mut!(s.sources.os).computer_name = "CS\u{1b}[2J-01".into();
+    let scan = judge(s);
+    let f = scan.finding("services.unexpected").unwrap();
+    assert_eq!(f.status, Status::Warn);
+    assert!(
+        f.summary.contains("Evil\\x1b]0;pwned\\x07"),
+        "{}",
+        f.summary
+    );
+    for f in &scan.findings {
+        assert!(!f.summary.contains('\u{1b}'), "{}", f.check);
+        assert!(
+            f.details.iter().all(|d| !d.contains('\u{1b}')),
+            "{}",
+            f.check
+        );
+    }
+    assert!(!scan.host.hostname.contains('\u{1b}'));
+}
+
+#[test]
+fn signature_age_falls_back_to_the_last_update_date() {
+    let mut s = hardened();
+    let d = data_mut!(s.sources.defender);
+    d.antivirus_signature_age = None;
+    d.antivirus_signature_last_updated = "2026-11-01T00:00:00Z".into();
+    let scan = judge(s);
+    assert_eq!(status(&scan, "malware.present"), Status::Warn);
+    assert!(summary(&scan, "malware.present").contains("29 day(s)"));
+}
+
+#[test]
+fn audit_details_show_the_security_log() {
+    let scan = judge(hardened());
+    let f = scan.finding("logging.audit").unwrap();
+    assert!(
+        f.details
+            .iter()
+            .any(|d| d.starts_with("Security log: enabled, at most 192 MB")),
+        "{:?}",
+        f.details
+    );
+}

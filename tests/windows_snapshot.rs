@@ -611,6 +611,24 @@ fn bad_snapshots_give_one_line_and_exit_2() {
     replace_consistently(&wrong, "os.json", os.as_bytes());
     assert_bad(&wrong, "os.json", "expected \"os\"");
 
+    // A source file present but not listed in the manifest is not trusted (not an error:
+    // its checks are unknown with the reason).
+    let unlisted = tmp.path().join("unlisted");
+    copy_case("hardened", &unlisted);
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(unlisted.join("manifest.json")).unwrap()).unwrap();
+    m["files"].as_object_mut().unwrap().remove("bitlocker.json");
+    std::fs::write(
+        unlisted.join("manifest.json"),
+        serde_json::to_vec(&m).unwrap(),
+    )
+    .unwrap();
+    let snap = Snapshot::load(&unlisted).unwrap();
+    assert_eq!(
+        snap.sources.bitlocker.data().err(),
+        Some("bitlocker.json is not listed in manifest.json, so it is not trusted")
+    );
+
     let shape = tmp.path().join("bad-data");
     copy_case("hardened", &shape);
     let fw = std::fs::read_to_string(shape.join("patches.json"))

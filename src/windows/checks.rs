@@ -1978,7 +1978,12 @@ impl<'a> Ctx<'a> {
             ));
             if on && normal {
                 let max = i64::from(self.p.windows.max_signature_age_days);
-                return match d.antivirus_signature_age {
+                // The age as recorded, else from the last update date (at collection).
+                let age = d.antivirus_signature_age.or_else(|| {
+                    parse_date(&d.antivirus_signature_last_updated)
+                        .map(|t| (self.at - t).div_euclid(86_400))
+                });
+                return match age {
                     Some(a) if a <= max => Finding::new(ID, Status::Pass, format!("Microsoft Defender Antivirus is on with real-time protection; signatures {a} day(s) old at collection"))
                         .with_details(details).with_evidence(ev),
                     Some(a) => Finding::new(ID, Status::Warn, format!("Microsoft Defender Antivirus is on, but its signatures were {a} day(s) old at collection (policy: at most {max})"))
@@ -2045,6 +2050,24 @@ impl<'a> Ctx<'a> {
             if have & need != *need {
                 missing.push(format!("{name} ({})", word(*need)));
             }
+        }
+        if let Ok(logs) = self.w.sources.eventlog.data()
+            && let Some(sec) = logs
+                .iter()
+                .find(|l| l.log_name.eq_ignore_ascii_case("Security"))
+        {
+            details.push(format!(
+                "Security log: {}, at most {} MB, {} (CIS asks at least 192 MB so events survive until they are forwarded)",
+                match sec.is_enabled {
+                    Some(true) => "enabled",
+                    Some(false) => "DISABLED",
+                    None => "state not recorded",
+                },
+                sec.maximum_size_in_bytes
+                    .map_or("?".to_string(), |b| (b / (1024 * 1024)).to_string()),
+                or_dash(&sec.log_mode)
+            ));
+            ev.extend(self.src_ev(&self.w.sources.eventlog, "Security"));
         }
         match self.dword(LSA, "SCENoApplyLegacyAuditPolicy") {
             Ok(Some(1)) => details.push("SCENoApplyLegacyAuditPolicy = 1 (subcategory settings are in force)".into()),

@@ -789,6 +789,7 @@ impl Snapshot {
             .map_err(|e| SnapshotError::at(&manifest_path, format!("bad manifest: {e}")))?;
         for name in manifest.files.keys() {
             if name.is_empty()
+                || name.chars().any(char::is_control)
                 || name.contains(['/', '\\'])
                 || name == "."
                 || name == ".."
@@ -875,7 +876,7 @@ impl LoadCtx<'_> {
         let Some((text, sha)) = self.texts.get(name) else {
             return Ok(Err(Seen::Unseen {
                 file: None,
-                reason: format!("{name} is not in the snapshot"),
+                reason: self.absent_reason(name),
             }));
         };
         let env: Envelope =
@@ -955,8 +956,17 @@ impl LoadCtx<'_> {
             },
             None => Seen::Unseen {
                 file: None,
-                reason: format!("{name} is not in the snapshot"),
+                reason: self.absent_reason(name),
             },
+        }
+    }
+
+    /// Why a source is missing: not collected, or present but unverifiable.
+    fn absent_reason(&self, name: &str) -> String {
+        if std::fs::symlink_metadata(self.dir.join(name)).is_ok() {
+            format!("{name} is not listed in {MANIFEST}, so it is not trusted")
+        } else {
+            format!("{name} is not in the snapshot")
         }
     }
 }
