@@ -400,10 +400,24 @@ fn cli_scan_of_the_planted_snapshot_fails_and_says_windows() {
 
     let o = sw(
         tmp.path(),
+        &["scan", "--snapshot", "tests/fixtures/windows/not-elevated"],
+    );
+    assert!(
+        text(&o.stdout).contains("Snapshot collected without elevation"),
+        "{}",
+        text(&o.stdout)
+    );
+
+    let o = sw(
+        tmp.path(),
         &["scan", "--snapshot", "tests/fixtures/windows/planted"],
     );
     let out = text(&o.stdout);
     assert!(out.contains("Windows 10 Enterprise LTSB 2016"), "{out}");
+    assert!(
+        out.contains("Windows snapshot tests/fixtures/windows/planted (sha256:"),
+        "{out}"
+    );
     assert!(out.contains("accounts.builtin_accounts"), "{out}");
 }
 

@@ -90,6 +90,7 @@ fn tui_walks_a_windows_snapshot() {
     );
     let screen = tmux.wait_for("Inspection finished");
     assert!(screen.contains("CS-ICU-01"), "{screen}");
+    assert!(screen.contains("Windows snapshot sha256:"), "{screen}");
     // ICS-06 shows the Windows-only account checks with their findings.
     tmux.keys(&["Tab"]);
     for _ in 0..5 {
@@ -118,5 +119,25 @@ fn tui_walks_a_windows_snapshot() {
             .iter()
             .any(|c| c["verdict"] != "NOT_ASSESSED"),
         "{text}"
+    );
+
+    // The draft summary finds the same walkthrough from the snapshot.
+    let out = Command::new(env!("CARGO_BIN_EXE_stationward"))
+        .args(["summary", "--draft", "--snapshot"])
+        .arg(&snapshot)
+        .env("STATIONWARD_DATA_DIR", &data)
+        .env("STATIONWARD_CONFIG_DIR", tmp.path().join("config"))
+        .output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(summary.contains("DRAFT"), "{summary}");
+    assert!(
+        summary.contains("Windows 10 Enterprise LTSB 2016"),
+        "{summary}"
     );
 }

@@ -22,12 +22,22 @@ pub fn scan_text(scan: &Scan, width: usize, colour: Colour) -> String {
         dash(&h.os)
     );
     let kernel = if h.kernel.is_empty() { "-" } else { &h.kernel };
-    let source = scan
-        .root
-        .as_ref()
-        .map_or_else(|| "live host".to_string(), |r| format!("offline tree {r}"));
+    let source = match (&scan.facts.windows, &scan.root) {
+        (Some(w), _) => format!(
+            "Windows snapshot {} ({})",
+            crate::text::for_terminal(&w.snapshot.dir),
+            w.snapshot.digest()
+        ),
+        (None, Some(r)) => format!("offline tree {r}"),
+        (None, None) => "live host".to_string(),
+    };
     let _ = writeln!(out, "kernel {kernel} · {source} · {}", scan.scanned_at);
-    if !scan.privileged {
+    if scan.facts.windows.is_some() && !scan.privileged {
+        let _ = writeln!(
+            out,
+            "Snapshot collected without elevation: checks that need an administrator are reported as unknown."
+        );
+    } else if !scan.privileged {
         let _ = writeln!(
             out,
             "Not running as root: checks that need root are reported as unknown."
