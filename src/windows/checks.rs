@@ -559,9 +559,7 @@ impl<'a> Ctx<'a> {
                 }
             });
         // Program and service conditions: when the owner is not known, the rule may apply.
-        let program_ok = any(&r.program)
-            || l.path.is_empty()
-            || expand(&r.program).eq_ignore_ascii_case(&l.path);
+        let program_ok = any(&r.program) || l.path.is_empty() || same_program(&r.program, &l.path);
         let service_ok = any(&r.service)
             || match (l.pid, self.services()) {
                 (Some(pid), Ok(svcs)) => svcs
@@ -2486,15 +2484,26 @@ fn is_defender(p: &super::snapshot::AvProduct) -> bool {
         || n.contains("microsoft defender")
 }
 
-/// `%SystemRoot%`-relative program paths as firewall rules write them.
-fn expand(program: &str) -> String {
-    let lower = program.to_ascii_lowercase();
-    for var in ["%systemroot%", "%windir%"] {
-        if let Some(rest) = lower.strip_prefix(var) {
-            return format!("C:\\Windows{}", &program[program.len() - rest.len()..]);
+/// Whether a firewall rule's program names the listener's executable. `%SystemRoot%` and
+/// `%windir%` match the Windows directory on any drive; any other variable cannot be resolved
+/// from the snapshot, so the rule is taken to match (a rule wrongly counted as allowing only
+/// makes a verdict stricter).
+fn same_program(rule: &str, path: &str) -> bool {
+    let norm = |p: &str| -> String {
+        let p = p.trim().trim_matches('"').to_ascii_lowercase();
+        for var in ["%systemroot%", "%windir%"] {
+            if let Some(rest) = p.strip_prefix(var) {
+                return format!("<windows>{rest}");
+            }
         }
-    }
-    program.to_string()
+        let b = p.as_bytes();
+        if b.len() > 10 && b[1] == b':' && p[2..].starts_with("\\windows\\") {
+            return format!("<windows>{}", &p[10..]);
+        }
+        p
+    };
+    let (r, l) = (norm(rule), norm(path));
+    r.contains('%') || r == l
 }
 
 /// A service binary shipped with Windows (under `%SystemRoot%`).
@@ -2503,12 +2512,63 @@ fn is_windows_binary(path_name: &str) -> bool {
         .trim()
         .trim_start_matches('"')
         .to_ascii_lowercase();
-    p.starts_with("c:\\windows\\")
+    // The drive letter is not judged: Windows may live on any drive.
+    let after_drive = if p.len() > 2 && p.as_bytes()[1] == b':' {
+        &p[2..]
+    } else {
+        ""
+    };
+    after_drive.starts_with("\\windows\\")
         || p.starts_with("%systemroot%\\")
         || p.starts_with("%windir%\\")
         || p.starts_with("\\systemroot\\")
         || p.starts_with("system32\\")
         // Defender's platform updates install outside %SystemRoot%.
-        || p.contains(":\\programdata\\microsoft\\windows defender\\")
-        || p.contains(":\\program files\\windows defender\\")
+        || after_drive.starts_with("\\programdata\\microsoft\\windows defender\\")
+        || after_drive.starts_with("\\program files\\windows defender\\")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn programs_match_across_drives_and_variables() {
+        assert!(same_program(
+            r"%SystemRoot%\system32\svchost.exe",
+            r"C:\Windows\System32\svchost.exe"
+        ));
+        assert!(same_program(
+            r"%windir%\system32\svchost.exe",
+            r"D:\WINDOWS\system32\svchost.exe"
+        ));
+        assert!(same_program(
+            r"%ProgramFiles%\Vendor\x.exe",
+            r"C:\Other\y.exe"
+        ));
+        assert!(same_program(
+            r"C:\Program Files\A\a.exe",
+            r"c:\program files\a\A.EXE"
+        ));
+        assert!(!same_program(
+            r"C:\Program Files\A\a.exe",
+            r"C:\Program Files\B\b.exe"
+        ));
+    }
+
+    #[test]
+    fn windows_binaries_on_any_drive() {
+        assert!(is_windows_binary(
+            r"C:\Windows\system32\svchost.exe -k netsvcs"
+        ));
+        assert!(is_windows_binary(r"D:\WINDOWS\System32\spoolsv.exe"));
+        assert!(is_windows_binary(r"%SystemRoot%\System32\lsass.exe"));
+        assert!(is_windows_binary(
+            r#""C:\ProgramData\Microsoft\Windows Defender\Platform\4.18\MsMpEng.exe""#
+        ));
+        assert!(!is_windows_binary(
+            r#""C:\Program Files\TeamViewer\TeamViewer_Service.exe""#
+        ));
+        assert!(!is_windows_binary(r"C:\Windows2\evil.exe"));
+    }
 }
