@@ -533,6 +533,28 @@ fn cli_attest_and_summary_on_a_snapshot_name_windows_and_the_digest() {
 }
 
 #[test]
+fn cli_policy_show_lists_the_windows_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = sw(
+        tmp.path(),
+        &[
+            "policy",
+            "show",
+            "--policy",
+            "tests/fixtures/windows/policy.toml",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("Windows: allowed services"), "{out}");
+    assert!(out.contains("49152-65535/tcp lsass.exe"), "{out}");
+    assert!(out.contains("19044.5011"), "{out}");
+    // Policies without [windows] print as before.
+    let o = sw(tmp.path(), &["policy", "show"]);
+    assert!(!text(&o.stdout).contains("Windows:"));
+}
+
+#[test]
 fn cli_summary_draft_of_a_snapshot_needs_a_walkthrough() {
     let tmp = tempfile::tempdir().unwrap();
     let o = sw(
@@ -665,6 +687,16 @@ fn bad_snapshots_give_one_line_and_exit_2() {
     )
     .unwrap();
     assert_bad(&escape, "manifest.json", "not a plain file name");
+
+    let many = tmp.path().join("many");
+    copy_case("hardened", &many);
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(many.join("manifest.json")).unwrap()).unwrap();
+    for i in 0..60 {
+        m["files"][format!("extra{i}.json")] = "00".into();
+    }
+    std::fs::write(many.join("manifest.json"), serde_json::to_vec(&m).unwrap()).unwrap();
+    assert_bad(&many, "manifest.json", "at most 64");
 
     let fifo = tmp.path().join("fifo");
     copy_case("hardened", &fifo);

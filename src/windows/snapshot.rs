@@ -19,6 +19,8 @@ pub const SCHEMA: &str = "stationward.windows-snapshot/1";
 pub const MANIFEST: &str = "manifest.json";
 /// No source file is anywhere near this; a larger one is refused, not cut.
 pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+/// The format has 16 sources; room for collectors that add raw files, but not unbounded.
+pub const MAX_FILES: usize = 64;
 
 /// The source files, their names and whether reading them needs an elevated administrator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -787,6 +789,15 @@ impl Snapshot {
         }
         let manifest: Manifest = serde_json::from_value(raw)
             .map_err(|e| SnapshotError::at(&manifest_path, format!("bad manifest: {e}")))?;
+        if manifest.files.len() > MAX_FILES {
+            return Err(SnapshotError::at(
+                &manifest_path,
+                format!(
+                    "lists {} files; a snapshot has at most {MAX_FILES}",
+                    manifest.files.len()
+                ),
+            ));
+        }
         for name in manifest.files.keys() {
             if name.is_empty()
                 || name.chars().any(char::is_control)
