@@ -151,6 +151,13 @@ fn account_policy() {
     assert_eq!(a.minimum_password_length, Some(14));
     let ne = load("not-elevated");
     assert_eq!(ne.sources.account_policy.data().err(), Some("not elevated"));
+    // The raw UTF-16LE `secedit /export` file instead of the JSON source.
+    let shapes = load("shapes");
+    assert_eq!(data(&shapes.sources.account_policy), a);
+    assert_eq!(
+        shapes.sources.account_policy.file().unwrap().name,
+        "secpol.inf"
+    );
 }
 
 #[test]
@@ -164,8 +171,15 @@ fn audit_policy() {
             .unwrap();
         assert_eq!(logon.setting_value, Some(3), "{case}");
     }
-    let de = data(&load("de-DE").sources.audit_policy);
+    // de-DE keeps the raw `auditpol /backup` CSV with German names and inclusion strings.
+    let de_snap = load("de-DE");
+    assert_eq!(
+        de_snap.sources.audit_policy.file().unwrap().name,
+        "auditpol.csv"
+    );
+    let de = data(&de_snap.sources.audit_policy);
     assert!(de.iter().any(|r| r.subcategory == "Anmelden"));
+    assert_eq!(de.len(), 8, "the option row has no subcategory GUID");
 }
 
 #[test]

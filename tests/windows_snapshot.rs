@@ -584,7 +584,9 @@ fn copy_case(case: &str, to: &Path) {
 fn replace_consistently(dir: &Path, file: &str, bytes: &[u8]) {
     std::fs::write(dir.join(file), bytes).unwrap();
     let mpath = dir.join("manifest.json");
-    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&mpath).unwrap()).unwrap();
+    let raw = std::fs::read(&mpath).unwrap();
+    let raw = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&raw);
+    let mut m: serde_json::Value = serde_json::from_slice(raw).unwrap();
     m["files"][file] = stationward::host::sha256_hex(bytes).into();
     std::fs::write(&mpath, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
 }
@@ -687,6 +689,25 @@ fn bad_snapshots_give_one_line_and_exit_2() {
     )
     .unwrap();
     assert_bad(&escape, "manifest.json", "not a plain file name");
+
+    let raw = tmp.path().join("raw");
+    copy_case("shapes", &raw);
+    replace_consistently(&raw, "secpol.inf", b"[Unicode]\r\nUnicode=yes\r\n");
+    assert_bad(&raw, "secpol.inf", "no [System Access] section");
+
+    // Raw admin-only output from a non-elevated run is not trusted either.
+    let raw_ne = tmp.path().join("raw-not-elevated");
+    copy_case("shapes", &raw_ne);
+    let mpath = raw_ne.join("manifest.json");
+    let bytes = std::fs::read(&mpath).unwrap();
+    let mut m: serde_json::Value = serde_json::from_slice(&bytes[3..]).unwrap();
+    m["elevated"] = false.into();
+    std::fs::write(&mpath, serde_json::to_vec(&m).unwrap()).unwrap();
+    let snap = Snapshot::load(&raw_ne).unwrap();
+    assert_eq!(
+        snap.sources.account_policy.data().err(),
+        Some("not elevated")
+    );
 
     let many = tmp.path().join("many");
     copy_case("hardened", &many);
