@@ -415,7 +415,7 @@ fn cli_scan_of_the_planted_snapshot_fails_and_says_windows() {
     let out = text(&o.stdout);
     assert!(out.contains("Windows 10 Enterprise LTSB 2016"), "{out}");
     assert!(
-        out.contains("Windows snapshot tests/fixtures/windows/planted (sha256:"),
+        out.contains("snapshot tests/fixtures/windows/planted\ndigest sha256:"),
         "{out}"
     );
     assert!(out.contains("accounts.builtin_accounts"), "{out}");
@@ -765,4 +765,36 @@ fn bad_snapshots_give_one_line_and_exit_2() {
         assert_eq!(err.lines().count(), 1, "{err}");
     }
     assert!(!home.join("ledger").exists(), "nothing signed");
+}
+
+#[test]
+fn a_snapshot_scan_round_trips_through_json() {
+    for case in [
+        "hardened",
+        "planted",
+        "server",
+        "shapes",
+        "de-DE",
+        "not-elevated",
+    ] {
+        let scan = judge(case);
+        let json = serde_json::to_string(&scan).unwrap();
+        let back: Scan = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{case}: {e}"));
+        assert_eq!(back.findings, scan.findings, "{case}");
+        assert_eq!(back.facts.windows, scan.facts.windows, "{case}");
+    }
+}
+
+#[test]
+fn planted_text_report() {
+    // Relative paths (cargo runs tests in the package root) keep the report machine-independent.
+    let snap = Snapshot::load(Path::new("tests/fixtures/windows/planted")).unwrap();
+    let policy = Policy::load(Path::new("tests/fixtures/windows/policy.toml")).unwrap();
+    let scan = windows::judge(snap, &policy, &Area::ALL, now());
+    let text =
+        stationward::scan::render::scan_text(&scan, 80, stationward::scan::render::Colour::Never);
+    for line in text.lines() {
+        assert!(line.chars().count() <= 80, "wider than 80: {line:?}");
+    }
+    insta::assert_snapshot!(text);
 }

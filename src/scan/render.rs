@@ -23,15 +23,18 @@ pub fn scan_text(scan: &Scan, width: usize, colour: Colour) -> String {
     );
     let kernel = if h.kernel.is_empty() { "-" } else { &h.kernel };
     let source = match (&scan.facts.windows, &scan.root) {
-        (Some(w), _) => format!(
-            "Windows snapshot {} ({})",
-            crate::text::for_terminal(&w.snapshot.dir),
-            w.snapshot.digest()
-        ),
+        (Some(_), _) => "Windows snapshot".to_string(),
         (None, Some(r)) => format!("offline tree {r}"),
         (None, None) => "live host".to_string(),
     };
     let _ = writeln!(out, "kernel {kernel} · {source} · {}", scan.scanned_at);
+    if let Some(w) = &scan.facts.windows {
+        let dir = format!("snapshot {}", crate::text::for_terminal(&w.snapshot.dir));
+        for line in wrap(&dir, width, "") {
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = writeln!(out, "digest {}", w.snapshot.digest());
+    }
     if scan.facts.windows.is_some() && !scan.privileged {
         let _ = writeln!(
             out,
