@@ -2283,7 +2283,7 @@ impl<'a> Ctx<'a> {
                 .with_evidence(ev);
         };
         let details = vec![format!(
-            "{}: conversion status {}, protection status {}, {}% encrypted, key protectors {:?}",
+            "volume {}: conversion status {}, protection status {}, {}% encrypted, key protectors {:?}",
             or_dash(&v.drive_letter),
             v.conversion_status.map_or("-".into(), |s| s.to_string()),
             v.protection_status.map_or("-".into(), |s| s.to_string()),
@@ -2401,6 +2401,11 @@ impl<'a> Ctx<'a> {
                             details.push(format!("NOT OK: {path}\\{name} not set"));
                             bad.push(*what);
                         }
+                        Some(_) if *path == MRXSMB10 => {
+                            details.push(format!(
+                                "ok: {path}\\{name} absent: the SMBv1 client driver is not installed"
+                            ));
+                        }
                         Some(d) => {
                             let good = ok(*d);
                             details.push(format!(
@@ -2426,7 +2431,10 @@ impl<'a> Ctx<'a> {
             Finding::new(
                 ID,
                 Status::Fail,
-                format!("security option(s) not hardened: {}", bad.join("; ")),
+                format!(
+                    "security option(s) not hardened; required: {}",
+                    bad.join("; ")
+                ),
             )
             .with_details(details)
             .with_evidence(ev)
