@@ -2283,7 +2283,7 @@ impl<'a> Ctx<'a> {
                 .with_evidence(ev);
         };
         let details = vec![format!(
-            "volume {}: conversion status {}, protection status {}, {}% encrypted, key protectors {:?}",
+            "volume {} — conversion status {}, protection status {}, {}% encrypted, key protectors {:?}",
             or_dash(&v.drive_letter),
             v.conversion_status.map_or("-".into(), |s| s.to_string()),
             v.protection_status.map_or("-".into(), |s| s.to_string()),
