@@ -16,6 +16,7 @@ use crate::inspect::Facts;
 use crate::inspect::identity::{HostIdentity, machine_id_hmac};
 use crate::policy::Policy;
 use crate::scan::{SCHEMA, Scan, Tool};
+use crate::text::for_terminal;
 use serde::{Deserialize, Serialize};
 use snapshot::{OsInfo, Snapshot, SnapshotError, SnapshotInfo, Sources};
 use std::path::{Path, PathBuf};
@@ -71,18 +72,19 @@ pub fn identity(w: &WindowsFacts) -> HostIdentity {
         os_id: "windows".into(),
         ..HostIdentity::default()
     };
+    let clean = |s: &str| for_terminal(s).into_owned();
     match w.sources.os.data() {
         Ok(os) => {
-            id.hostname = if os.computer_name.is_empty() {
-                w.snapshot_hostname()
+            id.hostname = clean(if os.computer_name.is_empty() {
+                &w.snapshot.hostname
             } else {
-                os.computer_name.clone()
-            };
-            id.os = os_label(os);
-            id.os_version_id = build_label(os);
-            id.os_codename = os.display_version.clone();
-            id.kernel = format!("Windows NT {}", build_label(os));
-            id.arch = os.architecture.clone();
+                &os.computer_name
+            });
+            id.os = clean(&os_label(os));
+            id.os_version_id = clean(&build_label(os));
+            id.os_codename = clean(&os.display_version);
+            id.kernel = format!("Windows NT {}", clean(&build_label(os)));
+            id.arch = clean(&os.architecture);
             if os.machine_guid.trim().is_empty() {
                 id.unknown
                     .insert("machine_id".into(), "no MachineGuid in os.json".into());
@@ -91,18 +93,12 @@ pub fn identity(w: &WindowsFacts) -> HostIdentity {
             }
         }
         Err(why) => {
-            id.hostname = w.snapshot_hostname();
+            id.hostname = clean(&w.snapshot.hostname);
             id.os = "Windows".into();
             id.unknown.insert("os".into(), why.to_string());
         }
     }
     id
-}
-
-impl WindowsFacts {
-    fn snapshot_hostname(&self) -> String {
-        self.snapshot.hostname.clone()
-    }
 }
 
 /// The snapshot directory as a `Host`: reads are of snapshot files by name, nothing runs.
@@ -213,6 +209,14 @@ pub fn judge(snap: Snapshot, policy: &Policy, areas: &[Area], now: i64) -> Scan 
         .collect();
     areas.dedup();
     let mut findings = checks::evaluate(&w, &areas, policy, &ctx);
+    // Names, paths and values in findings come from the station: no byte of them may
+    // reach a terminal as a control sequence.
+    for f in &mut findings {
+        f.summary = for_terminal(&f.summary).into_owned();
+        for d in &mut f.details {
+            *d = for_terminal(d).into_owned();
+        }
+    }
     crate::checks::apply_waivers(&mut findings, policy, ctx.today);
     let identity = identity(&w);
     let facts = Facts {

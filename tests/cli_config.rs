@@ -252,7 +252,11 @@ fn every_shipped_control_is_complete() {
             "firewall.listeners_covered"
         ]
     );
-    assert_eq!(checks("ICS-06").len(), 7);
+    // Seven account checks, plus the two Windows-only ones (issue 15).
+    assert_eq!(checks("ICS-06").len(), 9);
+    assert!(checks("ICS-06").contains(&"accounts.admin_members".to_string()));
+    assert!(checks("ICS-06").contains(&"accounts.builtin_accounts".to_string()));
+    assert_eq!(checks("ICS-15"), ["kernel.sysctl", "os.security_options"]);
     assert_eq!(checks("ICS-05").len(), 6);
 }
 

@@ -400,10 +400,24 @@ fn cli_scan_of_the_planted_snapshot_fails_and_says_windows() {
 
     let o = sw(
         tmp.path(),
+        &["scan", "--snapshot", "tests/fixtures/windows/not-elevated"],
+    );
+    assert!(
+        text(&o.stdout).contains("Snapshot collected without elevation"),
+        "{}",
+        text(&o.stdout)
+    );
+
+    let o = sw(
+        tmp.path(),
         &["scan", "--snapshot", "tests/fixtures/windows/planted"],
     );
     let out = text(&o.stdout);
     assert!(out.contains("Windows 10 Enterprise LTSB 2016"), "{out}");
+    assert!(
+        out.contains("snapshot tests/fixtures/windows/planted\ndigest sha256:"),
+        "{out}"
+    );
     assert!(out.contains("accounts.builtin_accounts"), "{out}");
 }
 
@@ -519,6 +533,28 @@ fn cli_attest_and_summary_on_a_snapshot_name_windows_and_the_digest() {
 }
 
 #[test]
+fn cli_policy_show_lists_the_windows_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = sw(
+        tmp.path(),
+        &[
+            "policy",
+            "show",
+            "--policy",
+            "tests/fixtures/windows/policy.toml",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("Windows: allowed services"), "{out}");
+    assert!(out.contains("49152-65535/tcp lsass.exe"), "{out}");
+    assert!(out.contains("19044.5011"), "{out}");
+    // Policies without [windows] print as before.
+    let o = sw(tmp.path(), &["policy", "show"]);
+    assert!(!text(&o.stdout).contains("Windows:"));
+}
+
+#[test]
 fn cli_summary_draft_of_a_snapshot_needs_a_walkthrough() {
     let tmp = tempfile::tempdir().unwrap();
     let o = sw(
@@ -548,7 +584,9 @@ fn copy_case(case: &str, to: &Path) {
 fn replace_consistently(dir: &Path, file: &str, bytes: &[u8]) {
     std::fs::write(dir.join(file), bytes).unwrap();
     let mpath = dir.join("manifest.json");
-    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&mpath).unwrap()).unwrap();
+    let raw = std::fs::read(&mpath).unwrap();
+    let raw = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&raw);
+    let mut m: serde_json::Value = serde_json::from_slice(raw).unwrap();
     m["files"][file] = stationward::host::sha256_hex(bytes).into();
     std::fs::write(&mpath, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
 }
@@ -611,6 +649,24 @@ fn bad_snapshots_give_one_line_and_exit_2() {
     replace_consistently(&wrong, "os.json", os.as_bytes());
     assert_bad(&wrong, "os.json", "expected \"os\"");
 
+    // A source file present but not listed in the manifest is not trusted (not an error:
+    // its checks are unknown with the reason).
+    let unlisted = tmp.path().join("unlisted");
+    copy_case("hardened", &unlisted);
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(unlisted.join("manifest.json")).unwrap()).unwrap();
+    m["files"].as_object_mut().unwrap().remove("bitlocker.json");
+    std::fs::write(
+        unlisted.join("manifest.json"),
+        serde_json::to_vec(&m).unwrap(),
+    )
+    .unwrap();
+    let snap = Snapshot::load(&unlisted).unwrap();
+    assert_eq!(
+        snap.sources.bitlocker.data().err(),
+        Some("bitlocker.json is not listed in manifest.json, so it is not trusted")
+    );
+
     let shape = tmp.path().join("bad-data");
     copy_case("hardened", &shape);
     let fw = std::fs::read_to_string(shape.join("patches.json"))
@@ -633,6 +689,35 @@ fn bad_snapshots_give_one_line_and_exit_2() {
     )
     .unwrap();
     assert_bad(&escape, "manifest.json", "not a plain file name");
+
+    let raw = tmp.path().join("raw");
+    copy_case("shapes", &raw);
+    replace_consistently(&raw, "secpol.inf", b"[Unicode]\r\nUnicode=yes\r\n");
+    assert_bad(&raw, "secpol.inf", "no [System Access] section");
+
+    // Raw admin-only output from a non-elevated run is not trusted either.
+    let raw_ne = tmp.path().join("raw-not-elevated");
+    copy_case("shapes", &raw_ne);
+    let mpath = raw_ne.join("manifest.json");
+    let bytes = std::fs::read(&mpath).unwrap();
+    let mut m: serde_json::Value = serde_json::from_slice(&bytes[3..]).unwrap();
+    m["elevated"] = false.into();
+    std::fs::write(&mpath, serde_json::to_vec(&m).unwrap()).unwrap();
+    let snap = Snapshot::load(&raw_ne).unwrap();
+    assert_eq!(
+        snap.sources.account_policy.data().err(),
+        Some("not elevated")
+    );
+
+    let many = tmp.path().join("many");
+    copy_case("hardened", &many);
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(many.join("manifest.json")).unwrap()).unwrap();
+    for i in 0..60 {
+        m["files"][format!("extra{i}.json")] = "00".into();
+    }
+    std::fs::write(many.join("manifest.json"), serde_json::to_vec(&m).unwrap()).unwrap();
+    assert_bad(&many, "manifest.json", "at most 64");
 
     let fifo = tmp.path().join("fifo");
     copy_case("hardened", &fifo);
@@ -680,4 +765,36 @@ fn bad_snapshots_give_one_line_and_exit_2() {
         assert_eq!(err.lines().count(), 1, "{err}");
     }
     assert!(!home.join("ledger").exists(), "nothing signed");
+}
+
+#[test]
+fn a_snapshot_scan_round_trips_through_json() {
+    for case in [
+        "hardened",
+        "planted",
+        "server",
+        "shapes",
+        "de-DE",
+        "not-elevated",
+    ] {
+        let scan = judge(case);
+        let json = serde_json::to_string(&scan).unwrap();
+        let back: Scan = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{case}: {e}"));
+        assert_eq!(back.findings, scan.findings, "{case}");
+        assert_eq!(back.facts.windows, scan.facts.windows, "{case}");
+    }
+}
+
+#[test]
+fn planted_text_report() {
+    // Relative paths (cargo runs tests in the package root) keep the report machine-independent.
+    let snap = Snapshot::load(Path::new("tests/fixtures/windows/planted")).unwrap();
+    let policy = Policy::load(Path::new("tests/fixtures/windows/policy.toml")).unwrap();
+    let scan = windows::judge(snap, &policy, &Area::ALL, now());
+    let text =
+        stationward::scan::render::scan_text(&scan, 80, stationward::scan::render::Colour::Never);
+    for line in text.lines() {
+        assert!(line.chars().count() <= 80, "wider than 80: {line:?}");
+    }
+    insta::assert_snapshot!(text);
 }

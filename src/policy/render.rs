@@ -57,6 +57,8 @@ pub fn policy_text(p: &Policy, today: Date, width: usize) -> String {
         width,
     );
 
+    windows_text(&mut out, &p.windows, width);
+
     let _ = writeln!(out, "\nThresholds");
     let _ = writeln!(
         out,
@@ -111,6 +113,50 @@ pub fn policy_text(p: &Policy, today: Date, width: usize) -> String {
         }
     }
     out
+}
+
+/// The `[windows]` keys, shown only when a policy sets any of them.
+fn windows_text(out: &mut String, w: &crate::policy::WindowsPolicy, width: usize) {
+    if *w == crate::policy::WindowsPolicy::default() {
+        return;
+    }
+    list(out, "Windows: allowed services", &w.allowed_services, width);
+    let listeners: Vec<String> = w
+        .allowed_listeners
+        .iter()
+        .map(|l| {
+            let port = match (l.port, l.port_range) {
+                (Some(p), _) => p.to_string(),
+                (None, Some([lo, hi])) => format!("{lo}-{hi}"),
+                (None, None) => "any port".to_string(),
+            };
+            format!("{}/{} {}", port, l.proto.as_str(), l.image)
+        })
+        .collect();
+    list(out, "Windows: allowed listeners", &listeners, width);
+    list(
+        out,
+        "Windows: accepted administrators",
+        &w.admin_accounts,
+        width,
+    );
+    list(out, "Windows: anti-malware services", &w.av_services, width);
+    let baseline: Vec<String> = w
+        .ubr_baseline
+        .iter()
+        .map(|(b, u)| format!("{b}.{u}"))
+        .collect();
+    list(
+        out,
+        "Windows: vendor-approved update level",
+        &baseline,
+        width,
+    );
+    let _ = writeln!(
+        out,
+        "  Anti-malware signatures at most: {} days old",
+        w.max_signature_age_days
+    );
 }
 
 fn list(out: &mut String, heading: &str, items: &[String], width: usize) {

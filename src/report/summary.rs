@@ -401,7 +401,15 @@ impl Summary {
             Some(s) => (
                 s.host.hostname.clone(),
                 s.host.os.clone(),
-                s.host.kernel.clone(),
+                // As a signed record shows it (report::record).
+                match &s.facts.windows {
+                    Some(w) => format!(
+                        "{} (Windows snapshot {})",
+                        s.host.kernel,
+                        w.snapshot.digest()
+                    ),
+                    None => s.host.kernel.clone(),
+                },
             ),
             None => (
                 walkthrough.host.hostname.clone(),

@@ -24,17 +24,30 @@ pub fn scan_text(scan: &Scan, width: usize, colour: Colour) -> String {
         for_terminal(dash(&h.os))
     );
     let kernel = if h.kernel.is_empty() { "-" } else { &h.kernel };
-    let source = scan.root.as_ref().map_or_else(
-        || "live host".to_string(),
-        |r| format!("offline tree {}", for_terminal(r)),
-    );
+    let source = match (&scan.facts.windows, &scan.root) {
+        (Some(_), _) => "Windows snapshot".to_string(),
+        (None, Some(r)) => format!("offline tree {}", for_terminal(r)),
+        (None, None) => "live host".to_string(),
+    };
     let _ = writeln!(
         out,
         "kernel {} · {source} · {}",
         for_terminal(kernel),
         for_terminal(&scan.scanned_at)
     );
-    if !scan.privileged {
+    if let Some(w) = &scan.facts.windows {
+        let dir = format!("snapshot {}", for_terminal(&w.snapshot.dir));
+        for line in wrap(&dir, width, "") {
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = writeln!(out, "digest {}", w.snapshot.digest());
+    }
+    if scan.facts.windows.is_some() && !scan.privileged {
+        let _ = writeln!(
+            out,
+            "Snapshot collected without elevation: checks that need an administrator are reported as unknown."
+        );
+    } else if !scan.privileged {
         let _ = writeln!(
             out,
             "Not running as root: checks that need root are reported as unknown."

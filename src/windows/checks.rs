@@ -559,9 +559,7 @@ impl<'a> Ctx<'a> {
                 }
             });
         // Program and service conditions: when the owner is not known, the rule may apply.
-        let program_ok = any(&r.program)
-            || l.path.is_empty()
-            || expand(&r.program).eq_ignore_ascii_case(&l.path);
+        let program_ok = any(&r.program) || l.path.is_empty() || same_program(&r.program, &l.path);
         let service_ok = any(&r.service)
             || match (l.pid, self.services()) {
                 (Some(pid), Ok(svcs)) => svcs
@@ -1978,7 +1976,12 @@ impl<'a> Ctx<'a> {
             ));
             if on && normal {
                 let max = i64::from(self.p.windows.max_signature_age_days);
-                return match d.antivirus_signature_age {
+                // The age as recorded, else from the last update date (at collection).
+                let age = d.antivirus_signature_age.or_else(|| {
+                    parse_date(&d.antivirus_signature_last_updated)
+                        .map(|t| (self.at - t).div_euclid(86_400))
+                });
+                return match age {
                     Some(a) if a <= max => Finding::new(ID, Status::Pass, format!("Microsoft Defender Antivirus is on with real-time protection; signatures {a} day(s) old at collection"))
                         .with_details(details).with_evidence(ev),
                     Some(a) => Finding::new(ID, Status::Warn, format!("Microsoft Defender Antivirus is on, but its signatures were {a} day(s) old at collection (policy: at most {max})"))
@@ -2045,6 +2048,24 @@ impl<'a> Ctx<'a> {
             if have & need != *need {
                 missing.push(format!("{name} ({})", word(*need)));
             }
+        }
+        if let Ok(logs) = self.w.sources.eventlog.data()
+            && let Some(sec) = logs
+                .iter()
+                .find(|l| l.log_name.eq_ignore_ascii_case("Security"))
+        {
+            details.push(format!(
+                "Security log: {}, at most {} MB, {} (CIS asks at least 192 MB so events survive until they are forwarded)",
+                match sec.is_enabled {
+                    Some(true) => "enabled",
+                    Some(false) => "DISABLED",
+                    None => "state not recorded",
+                },
+                sec.maximum_size_in_bytes
+                    .map_or("?".to_string(), |b| (b / (1024 * 1024)).to_string()),
+                or_dash(&sec.log_mode)
+            ));
+            ev.extend(self.src_ev(&self.w.sources.eventlog, "Security"));
         }
         match self.dword(LSA, "SCENoApplyLegacyAuditPolicy") {
             Ok(Some(1)) => details.push("SCENoApplyLegacyAuditPolicy = 1 (subcategory settings are in force)".into()),
@@ -2262,7 +2283,7 @@ impl<'a> Ctx<'a> {
                 .with_evidence(ev);
         };
         let details = vec![format!(
-            "{}: conversion status {}, protection status {}, {}% encrypted, key protectors {:?}",
+            "volume {} — conversion status {}, protection status {}, {}% encrypted, key protectors {:?}",
             or_dash(&v.drive_letter),
             v.conversion_status.map_or("-".into(), |s| s.to_string()),
             v.protection_status.map_or("-".into(), |s| s.to_string()),
@@ -2348,6 +2369,7 @@ impl<'a> Ctx<'a> {
         ];
         let mut bad = Vec::new();
         let mut unseen = Vec::new();
+        let mut unseen_why = String::new();
         let mut details = Vec::new();
         let mut ev = Vec::new();
         for (what, path, name, default, ok) in rules {
@@ -2379,6 +2401,11 @@ impl<'a> Ctx<'a> {
                             details.push(format!("NOT OK: {path}\\{name} not set"));
                             bad.push(*what);
                         }
+                        Some(_) if *path == MRXSMB10 => {
+                            details.push(format!(
+                                "ok: {path}\\{name} absent: the SMBv1 client driver is not installed"
+                            ));
+                        }
                         Some(d) => {
                             let good = ok(*d);
                             details.push(format!(
@@ -2393,6 +2420,9 @@ impl<'a> Ctx<'a> {
                 }
                 Err(why) => {
                     details.push(format!("not seen: {why}"));
+                    if unseen_why.is_empty() {
+                        unseen_why = why;
+                    }
                     unseen.push(*what);
                 }
             }
@@ -2401,7 +2431,10 @@ impl<'a> Ctx<'a> {
             Finding::new(
                 ID,
                 Status::Fail,
-                format!("security option(s) not hardened: {}", bad.join("; ")),
+                format!(
+                    "security option(s) not hardened; required: {}",
+                    bad.join("; ")
+                ),
             )
             .with_details(details)
             .with_evidence(ev)
@@ -2409,7 +2442,8 @@ impl<'a> Ctx<'a> {
             Finding::unknown(
                 ID,
                 format!(
-                    "security option(s) not in the snapshot: {}",
+                    "{} security option(s) not seen ({unseen_why}): {}",
+                    unseen.len(),
                     unseen.join("; ")
                 ),
             )
@@ -2458,15 +2492,26 @@ fn is_defender(p: &super::snapshot::AvProduct) -> bool {
         || n.contains("microsoft defender")
 }
 
-/// `%SystemRoot%`-relative program paths as firewall rules write them.
-fn expand(program: &str) -> String {
-    let lower = program.to_ascii_lowercase();
-    for var in ["%systemroot%", "%windir%"] {
-        if let Some(rest) = lower.strip_prefix(var) {
-            return format!("C:\\Windows{}", &program[program.len() - rest.len()..]);
+/// Whether a firewall rule's program names the listener's executable. `%SystemRoot%` and
+/// `%windir%` match the Windows directory on any drive; any other variable cannot be resolved
+/// from the snapshot, so the rule is taken to match (a rule wrongly counted as allowing only
+/// makes a verdict stricter).
+fn same_program(rule: &str, path: &str) -> bool {
+    let norm = |p: &str| -> String {
+        let p = p.trim().trim_matches('"').to_ascii_lowercase();
+        for var in ["%systemroot%", "%windir%"] {
+            if let Some(rest) = p.strip_prefix(var) {
+                return format!("<windows>{rest}");
+            }
         }
-    }
-    program.to_string()
+        let b = p.as_bytes();
+        if b.len() > 10 && b[1] == b':' && p[2..].starts_with("\\windows\\") {
+            return format!("<windows>{}", &p[10..]);
+        }
+        p
+    };
+    let (r, l) = (norm(rule), norm(path));
+    r.contains('%') || r == l
 }
 
 /// A service binary shipped with Windows (under `%SystemRoot%`).
@@ -2475,12 +2520,63 @@ fn is_windows_binary(path_name: &str) -> bool {
         .trim()
         .trim_start_matches('"')
         .to_ascii_lowercase();
-    p.starts_with("c:\\windows\\")
+    // The drive letter is not judged: Windows may live on any drive.
+    let after_drive = if p.len() > 2 && p.as_bytes()[1] == b':' {
+        &p[2..]
+    } else {
+        ""
+    };
+    after_drive.starts_with("\\windows\\")
         || p.starts_with("%systemroot%\\")
         || p.starts_with("%windir%\\")
         || p.starts_with("\\systemroot\\")
         || p.starts_with("system32\\")
         // Defender's platform updates install outside %SystemRoot%.
-        || p.contains(":\\programdata\\microsoft\\windows defender\\")
-        || p.contains(":\\program files\\windows defender\\")
+        || after_drive.starts_with("\\programdata\\microsoft\\windows defender\\")
+        || after_drive.starts_with("\\program files\\windows defender\\")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn programs_match_across_drives_and_variables() {
+        assert!(same_program(
+            r"%SystemRoot%\system32\svchost.exe",
+            r"C:\Windows\System32\svchost.exe"
+        ));
+        assert!(same_program(
+            r"%windir%\system32\svchost.exe",
+            r"D:\WINDOWS\system32\svchost.exe"
+        ));
+        assert!(same_program(
+            r"%ProgramFiles%\Vendor\x.exe",
+            r"C:\Other\y.exe"
+        ));
+        assert!(same_program(
+            r"C:\Program Files\A\a.exe",
+            r"c:\program files\a\A.EXE"
+        ));
+        assert!(!same_program(
+            r"C:\Program Files\A\a.exe",
+            r"C:\Program Files\B\b.exe"
+        ));
+    }
+
+    #[test]
+    fn windows_binaries_on_any_drive() {
+        assert!(is_windows_binary(
+            r"C:\Windows\system32\svchost.exe -k netsvcs"
+        ));
+        assert!(is_windows_binary(r"D:\WINDOWS\System32\spoolsv.exe"));
+        assert!(is_windows_binary(r"%SystemRoot%\System32\lsass.exe"));
+        assert!(is_windows_binary(
+            r#""C:\ProgramData\Microsoft\Windows Defender\Platform\4.18\MsMpEng.exe""#
+        ));
+        assert!(!is_windows_binary(
+            r#""C:\Program Files\TeamViewer\TeamViewer_Service.exe""#
+        ));
+        assert!(!is_windows_binary(r"C:\Windows2\evil.exe"));
+    }
 }

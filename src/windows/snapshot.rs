@@ -19,6 +19,8 @@ pub const SCHEMA: &str = "stationward.windows-snapshot/1";
 pub const MANIFEST: &str = "manifest.json";
 /// No source file is anywhere near this; a larger one is refused, not cut.
 pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+/// The format has 16 sources; room for collectors that add raw files, but not unbounded.
+pub const MAX_FILES: usize = 64;
 
 /// The source files, their names and whether reading them needs an elevated administrator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -787,8 +789,18 @@ impl Snapshot {
         }
         let manifest: Manifest = serde_json::from_value(raw)
             .map_err(|e| SnapshotError::at(&manifest_path, format!("bad manifest: {e}")))?;
+        if manifest.files.len() > MAX_FILES {
+            return Err(SnapshotError::at(
+                &manifest_path,
+                format!(
+                    "lists {} files; a snapshot has at most {MAX_FILES}",
+                    manifest.files.len()
+                ),
+            ));
+        }
         for name in manifest.files.keys() {
             if name.is_empty()
+                || name.chars().any(char::is_control)
                 || name.contains(['/', '\\'])
                 || name == "."
                 || name == ".."
@@ -842,8 +854,23 @@ impl Snapshot {
         sources.listeners = ctx.source(SourceId::Listeners)?;
         sources.users = ctx.list(SourceId::Users)?;
         sources.groups = ctx.list(SourceId::Groups)?;
-        sources.account_policy = ctx.source(SourceId::AccountPolicy)?;
-        sources.audit_policy = ctx.list(SourceId::AuditPolicy)?;
+        // The JSON source, or the tool's own raw output beside it (`secedit /export`,
+        // `auditpol /backup`), which a collector may keep byte for byte instead.
+        sources.account_policy = match ctx.raw_text(SECPOL_INF) {
+            Some(raw) if !texts.contains_key(SourceId::AccountPolicy.file_name()) => ctx
+                .parse_raw(
+                    raw,
+                    "exec:secedit /export /areas SECURITYPOLICY",
+                    parse_secpol,
+                )?,
+            _ => ctx.source(SourceId::AccountPolicy)?,
+        };
+        sources.audit_policy = match ctx.raw_text(AUDITPOL_CSV) {
+            Some(raw) if !texts.contains_key(SourceId::AuditPolicy.file_name()) => {
+                ctx.parse_raw(raw, "exec:auditpol /backup", parse_auditpol_csv)?
+            }
+            _ => ctx.list(SourceId::AuditPolicy)?,
+        };
         sources.firewall = ctx.source(SourceId::Firewall)?;
         sources.patches = ctx.source(SourceId::Patches)?;
         sources.registry = ctx.list(SourceId::Registry)?;
@@ -875,7 +902,7 @@ impl LoadCtx<'_> {
         let Some((text, sha)) = self.texts.get(name) else {
             return Ok(Err(Seen::Unseen {
                 file: None,
-                reason: format!("{name} is not in the snapshot"),
+                reason: self.absent_reason(name),
             }));
         };
         let env: Envelope =
@@ -941,6 +968,35 @@ impl LoadCtx<'_> {
         }
     }
 
+    fn raw_text(&self, name: &'static str) -> Option<(&'static str, &str, &str)> {
+        self.texts
+            .get(name)
+            .map(|(text, sha)| (name, text.as_str(), sha.as_str()))
+    }
+
+    /// A source given as the tool's raw output: admin-only sources stay untrusted without
+    /// elevation; a parse error names the file.
+    fn parse_raw<T>(
+        &self,
+        (name, text, sha): (&'static str, &str, &str),
+        method: &str,
+        parse: fn(&str) -> Result<T, String>,
+    ) -> Result<Seen<T>, SnapshotError> {
+        let file = FileRef {
+            name: name.to_string(),
+            sha256: sha.to_string(),
+            method: method.to_string(),
+        };
+        if !self.elevated {
+            return Ok(Seen::Unseen {
+                file: Some(file),
+                reason: "not elevated".into(),
+            });
+        }
+        let data = parse(text).map_err(|e| SnapshotError::at(&self.dir.join(name), e))?;
+        Ok(Seen::Ok { file, data })
+    }
+
     /// A raw text file: present = seen; absent = the program is not installed.
     fn raw(&self, id: SourceId) -> Seen<String> {
         let name = id.file_name();
@@ -955,10 +1011,131 @@ impl LoadCtx<'_> {
             },
             None => Seen::Unseen {
                 file: None,
-                reason: format!("{name} is not in the snapshot"),
+                reason: self.absent_reason(name),
             },
         }
     }
+
+    /// Why a source is missing: not collected, or present but unverifiable.
+    fn absent_reason(&self, name: &str) -> String {
+        if std::fs::symlink_metadata(self.dir.join(name)).is_ok() {
+            format!("{name} is not listed in {MANIFEST}, so it is not trusted")
+        } else {
+            format!("{name} is not in the snapshot")
+        }
+    }
+}
+
+/// `secedit /export` output (UTF-16LE INI), kept raw instead of `account_policy.json`.
+pub const SECPOL_INF: &str = "secpol.inf";
+/// `auditpol /backup` output (CSV), kept raw instead of `audit_policy.json`.
+pub const AUDITPOL_CSV: &str = "auditpol.csv";
+
+/// The `[System Access]` section of a `secedit /export` file. Keys are secedit's own names
+/// (never translated); values are integers.
+pub fn parse_secpol(text: &str) -> Result<AccountPolicy, String> {
+    let mut section = String::new();
+    let mut map = serde_json::Map::new();
+    let mut saw_section = false;
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim().trim_start_matches('\u{feff}');
+        if line.is_empty() || line.starts_with(';') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.trim().to_string();
+            saw_section |= section.eq_ignore_ascii_case("System Access");
+            continue;
+        }
+        if !section.eq_ignore_ascii_case("System Access") {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            return Err(format!("line {}: expected KEY = VALUE", i + 1));
+        };
+        let value = value.trim();
+        // Quoted values (NewAdministratorName) are names, not policy numbers.
+        if let Ok(n) = value.parse::<i64>() {
+            map.insert(key.trim().to_string(), n.into());
+        }
+    }
+    if !saw_section {
+        return Err("no [System Access] section".into());
+    }
+    serde_json::from_value(Value::Object(map)).map_err(|e| e.to_string())
+}
+
+/// `auditpol /backup` CSV (MS-GPAC): the `Subcategory GUID` and `Setting Value` columns;
+/// the translated names and inclusion strings are kept for display only.
+pub fn parse_auditpol_csv(text: &str) -> Result<Vec<AuditSetting>, String> {
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header = split_csv(
+        lines
+            .next()
+            .ok_or("empty file")?
+            .trim_start_matches('\u{feff}'),
+    );
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+            .ok_or_else(|| format!("no \"{name}\" column"))
+    };
+    let (guid, value, sub) = (
+        col("Subcategory GUID")?,
+        col("Setting Value")?,
+        col("Subcategory")?,
+    );
+    let mut out = Vec::new();
+    for (i, line) in lines.enumerate() {
+        let cells = split_csv(line);
+        let cell = |n: usize| {
+            cells
+                .get(n)
+                .map(|c| c.trim().to_string())
+                .unwrap_or_default()
+        };
+        if cell(guid).is_empty() {
+            // Rows for global settings (option and SACL lines) carry no subcategory.
+            continue;
+        }
+        let v = cell(value);
+        let setting_value =
+            if v.is_empty() {
+                None
+            } else {
+                Some(v.parse::<i64>().map_err(|_| {
+                    format!("line {}: Setting Value \"{v}\" is not a number", i + 2)
+                })?)
+            };
+        out.push(AuditSetting {
+            subcategory: cell(sub),
+            subcategory_guid: cell(guid),
+            setting_value,
+        });
+    }
+    Ok(out)
+}
+
+/// One CSV line: commas separate, double quotes group, `""` is a quote.
+fn split_csv(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
 }
 
 fn retype<T>(s: Seen<()>) -> Seen<T> {
@@ -968,5 +1145,38 @@ fn retype<T>(s: Seen<()>) -> Seen<T> {
             file: Some(file),
             reason: "internal: no data".into(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secpol_system_access() {
+        let text = "[Unicode]\nUnicode=yes\n[System Access]\nMinimumPasswordAge = 0\nMaximumPasswordAge = 42\nLockoutBadCount = 0\nNewAdministratorName = \"Verwalter\"\n[Privilege Rights]\nSeRemoteInteractiveLogonRight = *S-1-5-32-544\n";
+        let p = parse_secpol(text).unwrap();
+        assert_eq!(p.maximum_password_age, Some(42));
+        assert_eq!(p.lockout_bad_count, Some(0));
+        assert_eq!(p.lockout_duration, None);
+        assert!(parse_secpol("[Unicode]\nUnicode=yes\n").is_err());
+        assert!(parse_secpol("[System Access]\ngarbage\n").is_err());
+    }
+
+    #[test]
+    fn auditpol_backup_csv() {
+        let text = "Machine Name,Policy Target,Subcategory,Subcategory GUID,Inclusion Setting,Exclusion Setting,Setting Value\n\
+CS-ICU-01,System,Anmelden,{0CCE9215-69AE-11D9-BED3-505054503030},Erfolg und Fehler,,3\n\
+CS-ICU-01,System,\"Name, with comma\",{0CCE9216-69AE-11D9-BED3-505054503030},Keine Überwachung,,0\n\
+,,Option:CrashOnAuditFail,,Disabled,,0\n";
+        let rows = parse_auditpol_csv(text).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].setting_value, Some(3));
+        assert_eq!(rows[1].subcategory, "Name, with comma");
+        assert!(parse_auditpol_csv("a,b\n1,2\n").is_err());
+        assert!(
+            parse_auditpol_csv("Subcategory,Subcategory GUID,Setting Value\nx,{G},three\n")
+                .is_err()
+        );
     }
 }

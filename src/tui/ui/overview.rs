@@ -62,10 +62,11 @@ fn render_station(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     match app.scan() {
         Some(scan) => {
             let h = &scan.host;
-            let source = scan
-                .root
-                .as_ref()
-                .map_or_else(|| "live host".to_string(), |r| format!("offline tree {r}"));
+            let source = match (&scan.facts.windows, &scan.root) {
+                (Some(w), _) => format!("Windows snapshot {}", w.snapshot.digest()),
+                (None, Some(r)) => format!("offline tree {r}"),
+                (None, None) => "live host".to_string(),
+            };
             lines.push(Line::from(format!(
                 "{} · {}",
                 dash(&h.hostname),
