@@ -25,6 +25,16 @@ pub fn evaluate(facts: &Facts, policy: &Policy, _ctx: &CheckContext) -> Vec<Find
     let mut deviations = Vec::new();
     let mut unreadable = Vec::new();
     let mut notes = Vec::new();
+    if !s.proc_visible {
+        // Offline the configuration is all there is: a file that could not be read may
+        // change any value.
+        unreadable.extend(
+            s.unknown
+                .iter()
+                .filter(|(k, _)| k.starts_with("file:"))
+                .map(|(k, why)| format!("{}: {why}", k.trim_start_matches("file:"))),
+        );
+    }
     for rule in RULES {
         if rule.routing && policy.router {
             notes.push(format!(
@@ -144,8 +154,7 @@ pub fn evaluate(facts: &Facts, policy: &Policy, _ctx: &CheckContext) -> Vec<Find
 mod tests {
     use super::super::testkit::*;
     use super::*;
-    use crate::inspect::supporting::sysctl::{SysctlFacts, apply, parse_sysctl_conf};
-    use std::collections::BTreeMap;
+    use crate::inspect::supporting::sysctl::{SysctlFacts, SysctlOptions, parse_sysctl_conf};
 
     /// /proc/sys values captured on this Debian 12 build machine (a Firecracker VM).
     const CAPTURED: &str = include_str!(concat!(
@@ -197,12 +206,9 @@ mod tests {
     fn hardened_values_pass_and_forwarding_fails_unless_router() {
         let mut s = running(CAPTURED);
         let keys: Vec<&str> = RULES.iter().map(|r| r.key).collect();
-        let mut c = BTreeMap::new();
-        apply(
-            &mut c,
-            &keys,
-            parse_sysctl_conf("/etc/sysctl.d/99-station.conf", HARDENED),
-        );
+        let mut o = SysctlOptions::default();
+        o.add(parse_sysctl_conf("/etc/sysctl.d/99-station.conf", HARDENED));
+        let c = o.resolve(&keys);
         for (k, v) in &c {
             s.running.insert(k.clone(), v.value.clone());
         }
@@ -219,11 +225,9 @@ mod tests {
     fn offline_uses_configuration_and_defaults() {
         let keys: Vec<&str> = RULES.iter().map(|r| r.key).collect();
         let mut s = SysctlFacts::default();
-        apply(
-            &mut s.configured,
-            &keys,
-            parse_sysctl_conf("/etc/sysctl.d/99-station.conf", HARDENED),
-        );
+        let mut o = SysctlOptions::default();
+        o.add(parse_sysctl_conf("/etc/sysctl.d/99-station.conf", HARDENED));
+        s.configured = o.resolve(&keys);
         let r = run(s, false);
         assert_status(&r, Status::Pass);
         assert!(r.summary.contains("configured, not observed"));

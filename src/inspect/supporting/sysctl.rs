@@ -188,20 +188,81 @@ pub fn parse_sysctl_conf(path: &str, text: &str) -> Vec<(String, SysctlSetting)>
     out
 }
 
-/// Applies assignments in order to the watched `keys`: later ones win; glob keys apply to every
-/// watched key they match.
-pub fn apply(
-    configured: &mut BTreeMap<String, SysctlSetting>,
-    keys: &[&str],
-    assignments: Vec<(String, SysctlSetting)>,
-) {
-    for (k, setting) in assignments {
-        for want in keys {
-            if k == *want || (k.contains('*') && wildcard(&k, want)) {
-                configured.insert((*want).to_string(), setting.clone());
+/// The options systemd-sysctl collects from its files, in the order it keeps them: a key (or
+/// glob) assigned again with a different value moves to the end; with the same value it keeps
+/// its place (systemd skips such repeats).
+#[derive(Debug, Clone, Default)]
+pub struct SysctlOptions {
+    seq: u64,
+    by_key: BTreeMap<String, u64>,
+    ordered: BTreeMap<u64, (String, SysctlSetting)>,
+}
+
+/// A key that names several settings: systemd-sysctl expands `*`, `?` and `[` with glob(3).
+pub fn is_glob(key: &str) -> bool {
+    key.contains(['*', '?', '['])
+}
+
+/// Whether a glob key matches a key, component by component (glob(3) on the /proc/sys path:
+/// `*` does not cross a `/`, which is a `.` in the key). `[...]` classes are not modelled and
+/// never match.
+pub fn glob_matches(glob: &str, key: &str) -> bool {
+    let g: Vec<&str> = glob.split('.').collect();
+    let k: Vec<&str> = key.split('.').collect();
+    g.len() == k.len()
+        && g.iter()
+            .zip(&k)
+            .all(|(gp, kp)| !gp.contains('[') && wildcard(gp, kp))
+}
+
+impl SysctlOptions {
+    /// Adds one file's assignments, in file order.
+    pub fn add(&mut self, assignments: Vec<(String, SysctlSetting)>) {
+        for (key, setting) in assignments {
+            if let Some(at) = self.by_key.get(&key).copied() {
+                if self
+                    .ordered
+                    .get(&at)
+                    .is_some_and(|(_, old)| old.value == setting.value)
+                {
+                    continue;
+                }
+                self.ordered.remove(&at);
             }
+            self.seq += 1;
+            self.by_key.insert(key.clone(), self.seq);
+            self.ordered.insert(self.seq, (key, setting));
         }
     }
+
+    /// What each watched key ends up as: an explicit assignment of the key wherever it is
+    /// (globs never override one), else the last glob in order that matches it.
+    pub fn resolve(&self, keys: &[&str]) -> BTreeMap<String, SysctlSetting> {
+        let mut out = BTreeMap::new();
+        for want in keys {
+            let explicit = self
+                .by_key
+                .get(*want)
+                .and_then(|at| self.ordered.get(at))
+                .map(|(_, s)| s);
+            let chosen = explicit.or_else(|| {
+                self.ordered
+                    .values()
+                    .filter(|(k, _)| is_glob(k) && glob_matches(k, want))
+                    .map(|(_, s)| s)
+                    .next_back()
+            });
+            if let Some(s) = chosen {
+                out.insert((*want).to_string(), s.clone());
+            }
+        }
+        out
+    }
+}
+
+/// A drop-in masked with a link to /dev/null.
+fn is_masked(host: &dyn Host, path: &str) -> bool {
+    host.read_link(path).is_ok_and(|t| t == "/dev/null")
 }
 
 pub fn proc_path(key: &str) -> String {
@@ -228,14 +289,26 @@ pub fn collect(host: &dyn Host) -> SysctlFacts {
             }
         }
     }
-    let mut files = drop_in_files(host, SYSCTL_DIRS, ".conf");
-    files.push(SYSCTL_CONF.to_string());
-    for path in files {
-        if let Ok(t) = host.read(&path) {
-            apply(&mut f.configured, &keys, parse_sysctl_conf(&path, &t.text));
-            f.files.push(path);
+    // systemd-sysctl (what applies them at boot) reads only the sysctl.d directories:
+    // /etc/sysctl.conf counts through Debian's /etc/sysctl.d/99-sysctl.conf link, where that
+    // link exists. A file masked by a /dev/null link is not read (fsread refuses devices).
+    let mut options = SysctlOptions::default();
+    for path in drop_in_files(host, SYSCTL_DIRS, ".conf") {
+        match host.read(&path) {
+            Ok(t) => {
+                options.add(parse_sysctl_conf(&path, &t.text));
+                f.files.push(path);
+            }
+            Err(e) if e.is_not_found() => {}
+            Err(e) if is_masked(host, &path) => {
+                let _ = e;
+            }
+            Err(e) => {
+                f.unknown.insert(format!("file:{path}"), e.to_string());
+            }
         }
     }
+    f.configured = options.resolve(&keys);
     f
 }
 
@@ -254,28 +327,20 @@ mod tests {
     #[test]
     fn debian_defaults_in_order() {
         let keys: Vec<&str> = RULES.iter().map(|r| r.key).collect();
-        let mut c = BTreeMap::new();
-        apply(
-            &mut c,
-            &keys,
-            parse_sysctl_conf(
-                "/usr/lib/sysctl.d/50-pid-max.conf",
-                &fixture("debian12_50-pid-max.conf"),
-            ),
-        );
-        apply(
-            &mut c,
-            &keys,
-            parse_sysctl_conf(
-                "/usr/lib/sysctl.d/99-protect-links.conf",
-                &fixture("debian12_99-protect-links.conf"),
-            ),
-        );
-        apply(
-            &mut c,
-            &keys,
-            parse_sysctl_conf(SYSCTL_CONF, &fixture("debian12_sysctl.conf")),
-        );
+        let mut o = SysctlOptions::default();
+        o.add(parse_sysctl_conf(
+            "/usr/lib/sysctl.d/50-pid-max.conf",
+            &fixture("debian12_50-pid-max.conf"),
+        ));
+        o.add(parse_sysctl_conf(
+            "/usr/lib/sysctl.d/99-protect-links.conf",
+            &fixture("debian12_99-protect-links.conf"),
+        ));
+        o.add(parse_sysctl_conf(
+            "/etc/sysctl.d/99-sysctl.conf",
+            &fixture("debian12_sysctl.conf"),
+        ));
+        let c = o.resolve(&keys);
         // Debian's /etc/sysctl.conf is all comments; protect-links sets the two fs keys.
         assert_eq!(c.len(), 2);
         assert_eq!(c["fs.protected_symlinks"].value, "1");
@@ -286,27 +351,47 @@ mod tests {
     }
 
     #[test]
-    fn later_files_and_globs_override() {
-        let keys = ["net.ipv4.conf.all.rp_filter", "net.ipv4.ip_forward"];
-        let mut c = BTreeMap::new();
-        apply(
-            &mut c,
-            &keys,
-            parse_sysctl_conf(
-                "/a",
-                "net.ipv4.conf.all.rp_filter = 1\n-net/ipv4/ip_forward=1\n",
-            ),
-        );
-        apply(
-            &mut c,
-            &keys,
-            parse_sysctl_conf(
-                "/b",
-                "net.ipv4.conf.*.rp_filter = 2\n; net.ipv4.ip_forward = 0\n",
-            ),
-        );
-        assert_eq!(c["net.ipv4.conf.all.rp_filter"].value, "2");
+    fn explicit_keys_beat_globs_and_later_files_win() {
+        let keys = [
+            "net.ipv4.conf.all.rp_filter",
+            "net.ipv4.ip_forward",
+            "net.ipv4.conf.all.accept_redirects",
+            "net.ipv4.conf.all.send_redirects",
+        ];
+        let mut o = SysctlOptions::default();
+        o.add(parse_sysctl_conf(
+            "/a",
+            "net.ipv4.conf.all.rp_filter = 1\n-net/ipv4/ip_forward=1\nnet.ipv4.conf.*.send_redirects = 0\n",
+        ));
+        o.add(parse_sysctl_conf(
+            "/b",
+            "net.ipv4.conf.*.rp_filter = 2\n; net.ipv4.ip_forward = 0\nnet.*.accept_redirects = 1\nnet.ipv4.conf.al?.send_redirects=1\n",
+        ));
+        o.add(parse_sysctl_conf(
+            "/c",
+            "net.ipv4.conf.*.send_redirects = 0\n",
+        ));
+        let c = o.resolve(&keys);
+        // systemd-sysctl: a glob never overrides a key assigned by name, in any file.
+        assert_eq!(c["net.ipv4.conf.all.rp_filter"].value, "1");
         assert_eq!(c["net.ipv4.ip_forward"].origin, "/a:2");
+        // `*` stays within one component, as glob(3) on /proc/sys paths.
+        assert!(!c.contains_key("net.ipv4.conf.all.accept_redirects"));
+        // The same glob with the same value keeps its first place; the later glob wins.
+        assert_eq!(c["net.ipv4.conf.all.send_redirects"].value, "1");
+        assert_eq!(c["net.ipv4.conf.all.send_redirects"].origin, "/b:4");
+        // An explicit key assigned again with a new value: the later one.
+        o.add(parse_sysctl_conf("/d", "net.ipv4.conf.all.rp_filter = 0\n"));
+        assert_eq!(o.resolve(&keys)["net.ipv4.conf.all.rp_filter"].value, "0");
+        assert!(glob_matches(
+            "net.ipv4.conf.*.rp_filter",
+            "net.ipv4.conf.all.rp_filter"
+        ));
+        assert!(!glob_matches(
+            "net.ipv4.conf.[a]ll.rp_filter",
+            "net.ipv4.conf.all.rp_filter"
+        ));
+        assert!(is_glob("a.[b].c") && !is_glob("a.b.c"));
     }
 
     #[test]
