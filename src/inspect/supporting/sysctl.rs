@@ -28,7 +28,7 @@ pub enum Expect {
 
 impl Expect {
     pub fn accepts(self, value: &str) -> bool {
-        let Ok(v) = value.trim().parse::<i64>() else {
+        let Some(v) = kernel_int(value) else {
             return false;
         };
         match self {
@@ -235,28 +235,115 @@ impl SysctlOptions {
         }
     }
 
-    /// What each watched key ends up as: an explicit assignment of the key wherever it is
-    /// (globs never override one), else the last glob in order that matches it.
+    /// What each watched key ends up as, replaying systemd-sysctl's writes in its order:
+    /// an explicit assignment is written where it stands; a glob is written to every matching
+    /// key that no explicit assignment names (globs never override one, whichever file comes
+    /// later). The kernel's part is modelled too: a value that is not an integer is refused
+    /// (the write changes nothing), only the first word of the value counts, and changing
+    /// IPv4 forwarding resets `net.ipv4.conf.all.accept_redirects` to its opposite.
     pub fn resolve(&self, keys: &[&str]) -> BTreeMap<String, SysctlSetting> {
+        let explicit: std::collections::BTreeSet<&str> = self
+            .by_key
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !is_glob(k))
+            .collect();
         let mut out = BTreeMap::new();
-        for want in keys {
-            let explicit = self
-                .by_key
-                .get(*want)
-                .and_then(|at| self.ordered.get(at))
-                .map(|(_, s)| s);
-            let chosen = explicit.or_else(|| {
-                self.ordered
-                    .values()
-                    .filter(|(k, _)| is_glob(k) && glob_matches(k, want))
-                    .map(|(_, s)| s)
-                    .next_back()
-            });
-            if let Some(s) = chosen {
-                out.insert((*want).to_string(), s.clone());
+        for (key, setting) in self.ordered.values() {
+            if !is_glob(key) {
+                kernel_write(&mut out, keys, key, setting);
+                continue;
+            }
+            for want in keys.iter().copied().chain([IPV4_FORWARDING_ALL]) {
+                if !explicit.contains(want) && glob_matches(key, want) {
+                    kernel_write(&mut out, keys, want, setting);
+                }
             }
         }
         out
+    }
+}
+
+/// `net.ipv4.conf.all.forwarding` is the same kernel variable as `net.ipv4.ip_forward`.
+const IPV4_FORWARDING_ALL: &str = "net.ipv4.conf.all.forwarding";
+const IPV4_FORWARD: &str = "net.ipv4.ip_forward";
+const IPV4_REDIRECTS_ALL: &str = "net.ipv4.conf.all.accept_redirects";
+
+/// The integer the kernel stores for a written value: the first word, read as the kernel's
+/// proc_dointvec does (strtoul base 0: `0x` hex, a leading `0` octal, an optional `-`); None
+/// when the kernel would refuse it.
+pub fn kernel_int(value: &str) -> Option<i64> {
+    let word = value.split_whitespace().next()?;
+    let (neg, digits) = match word.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, word),
+    };
+    let magnitude = if let Some(hex) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        i64::from_str_radix(hex, 16).ok()?
+    } else if digits.len() > 1
+        && let Some(oct) = digits.strip_prefix('0')
+    {
+        i64::from_str_radix(oct, 8).ok()?
+    } else if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        digits.parse().ok()?
+    } else {
+        return None;
+    };
+    Some(if neg { -magnitude } else { magnitude })
+}
+
+fn kernel_default(key: &str) -> Option<i64> {
+    RULES
+        .iter()
+        .find(|r| r.key == key)
+        .and_then(|r| r.kernel_default)
+        .and_then(kernel_int)
+}
+
+/// One write to /proc/sys as the kernel takes it (see [`SysctlOptions::resolve`]).
+fn kernel_write(
+    out: &mut BTreeMap<String, SysctlSetting>,
+    keys: &[&str],
+    key: &str,
+    setting: &SysctlSetting,
+) {
+    let Some(v) = kernel_int(&setting.value) else {
+        return;
+    };
+    let key = if key == IPV4_FORWARDING_ALL {
+        IPV4_FORWARD
+    } else {
+        key
+    };
+    if key == IPV4_FORWARD {
+        let before = out
+            .get(IPV4_FORWARD)
+            .and_then(|s| kernel_int(&s.value))
+            .or_else(|| kernel_default(IPV4_FORWARD));
+        if before != Some(v) && keys.contains(&IPV4_REDIRECTS_ALL) {
+            out.insert(
+                IPV4_REDIRECTS_ALL.to_string(),
+                SysctlSetting {
+                    value: if v == 0 { "1" } else { "0" }.to_string(),
+                    origin: format!(
+                        "{} (changing IPv4 forwarding makes the kernel reset accept_redirects)",
+                        setting.origin
+                    ),
+                },
+            );
+        }
+    }
+    if keys.contains(&key) {
+        out.insert(
+            key.to_string(),
+            SysctlSetting {
+                value: v.to_string(),
+                origin: setting.origin.clone(),
+            },
+        );
     }
 }
 
@@ -361,7 +448,7 @@ mod tests {
         let mut o = SysctlOptions::default();
         o.add(parse_sysctl_conf(
             "/a",
-            "net.ipv4.conf.all.rp_filter = 1\n-net/ipv4/ip_forward=1\nnet.ipv4.conf.*.send_redirects = 0\n",
+            "net.ipv4.conf.all.rp_filter = 1\n-net/ipv4/ip_forward=0\nnet.ipv4.conf.*.send_redirects = 0\n",
         ));
         o.add(parse_sysctl_conf(
             "/b",
@@ -392,6 +479,50 @@ mod tests {
             "net.ipv4.conf.all.rp_filter"
         ));
         assert!(is_glob("a.[b].c") && !is_glob("a.b.c"));
+    }
+
+    #[test]
+    fn kernel_side_of_writes() {
+        let keys = [
+            "net.ipv4.ip_forward",
+            "net.ipv4.conf.all.accept_redirects",
+            "net.ipv4.tcp_syncookies",
+        ];
+        let resolve = |text: &str| {
+            let mut o = SysctlOptions::default();
+            o.add(parse_sysctl_conf("/e", text));
+            o.resolve(&keys)
+        };
+        // Turning forwarding on makes the kernel set accept_redirects to 0 ...
+        let c = resolve("net.ipv4.ip_forward = 1\n");
+        assert_eq!(c["net.ipv4.conf.all.accept_redirects"].value, "0");
+        assert!(
+            c["net.ipv4.conf.all.accept_redirects"]
+                .origin
+                .starts_with("/e:1 (")
+        );
+        // ... and off again sets it back to 1, over an explicit 0 written before.
+        let c = resolve(
+            "net.ipv4.conf.all.accept_redirects = 0\nnet.ipv4.ip_forward = 1\nnet.ipv4.conf.all.forwarding = 0\n",
+        );
+        assert_eq!(c["net.ipv4.conf.all.accept_redirects"].value, "1");
+        assert_eq!(c["net.ipv4.ip_forward"].value, "0");
+        // Writing the value it already has changes nothing.
+        let c = resolve("net.ipv4.conf.all.accept_redirects = 0\nnet.ipv4.ip_forward = 0\n");
+        assert_eq!(c["net.ipv4.conf.all.accept_redirects"].value, "0");
+        // Only the first word counts; a value that is not a number is refused.
+        let c = resolve("net.ipv4.tcp_syncookies = 0 # off\nnet.ipv4.ip_forward = yes\n");
+        assert_eq!(c["net.ipv4.tcp_syncookies"].value, "0");
+        assert!(!c.contains_key("net.ipv4.ip_forward"));
+        assert_eq!(kernel_int(" 2\n"), Some(2));
+        assert_eq!(kernel_int("1abc"), None);
+        assert_eq!(kernel_int("0x10"), Some(16));
+        assert_eq!(kernel_int("010"), Some(8));
+        assert_eq!(kernel_int("-1"), Some(-1));
+        assert_eq!(kernel_int("+1"), None);
+        assert_eq!(kernel_int("08"), None);
+        assert_eq!(kernel_int("0x"), None);
+        assert!(Expect::Eq(0).accepts("0 # off"));
     }
 
     #[test]
