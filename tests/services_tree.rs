@@ -688,7 +688,7 @@ fn vendor_wants_links_and_dropin_wants_start_units() {
     let (facts, legacy, _) = findings(d);
     assert_eq!(
         unit(&facts.services, "hl7-ftp.socket", "systemd").enabled,
-        "masked",
+        "masked-runtime",
         "a runtime mask in the tree's /run counts, as for systemctl --root"
     );
     assert_eq!(legacy.status, Status::Pass, "{legacy:#?}");

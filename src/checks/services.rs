@@ -338,6 +338,7 @@ fn legacy_cleartext(facts: &Facts, ctx: &CheckContext) -> Finding {
         let open: Vec<&ServiceUnit> = of_family
             .iter()
             .copied()
+            // A runtime mask (/run) is gone at the next boot: it does not disable anything.
             .filter(|u| !matches!(u.enabled.as_str(), "masked" | "not-found" | "unknown"))
             .collect();
         // Name the packages that go with the open units (`vsftpd` for vsftpd.service,

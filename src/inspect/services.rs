@@ -64,15 +64,32 @@ impl ServiceUnit {
     /// Started at boot (for this boot only counts too): enabled, or a systemd unit that
     /// systemctl calls static/disabled/indirect/linked but that a link in a vendor unit
     /// directory or a drop-in's `Wants=` pulls in (those are listed in `enabled_by`).
+    ///
+    /// A systemd unit whose only enablement is an `Alias=` symlink is `enabled` to systemctl
+    /// but nothing starts it at boot, so it does not count.
     pub fn is_enabled(&self) -> bool {
-        self.enabled == "enabled"
-            || self.enabled == "enabled-runtime"
+        let alias_links_only = self.source == "systemd"
+            && !self.enabled_by.is_empty()
+            && self.enabled_by.iter().all(|p| {
+                !p.contains(".wants/") && !p.contains(".requires/") && !p.contains(" (Wants= of ")
+            });
+        ((self.enabled == "enabled" || self.enabled == "enabled-runtime") && !alias_links_only)
             || (self.source == "systemd"
                 && !self.enabled_by.is_empty()
                 && matches!(
                     self.enabled.as_str(),
                     "static" | "disabled" | "indirect" | "linked"
                 ))
+    }
+
+    /// systemctl's own word is `enabled` or `enabled-runtime`.
+    pub fn is_enabled_state(&self) -> bool {
+        self.enabled == "enabled" || self.enabled == "enabled-runtime"
+    }
+
+    /// Masked, in /etc or for this boot only (/run).
+    pub fn is_masked(&self) -> bool {
+        self.enabled == "masked" || self.enabled == "masked-runtime"
     }
 
     /// Running (or reloading) now, as the running systemd reports it.

@@ -33,6 +33,23 @@ pub const UNIT_DIRS: [&str; 13] = [
     "/run/systemd/generator.late",
 ];
 
+/// Targets a normal boot reaches (conservatively both multi-user and graphical).
+pub const BOOT_TARGETS: &[&str] = &[
+    "default.target",
+    "graphical.target",
+    "multi-user.target",
+    "basic.target",
+    "sysinit.target",
+    "sockets.target",
+    "timers.target",
+    "paths.target",
+    "local-fs.target",
+    "remote-fs.target",
+    "network.target",
+    "network-online.target",
+    "getty.target",
+];
+
 /// Where an enablement link lives, which decides what `systemctl is-enabled` calls it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkScope {
@@ -101,6 +118,9 @@ pub struct UnitTree {
     /// Drop-ins, already in the order systemd applies them (sorted by file name across
     /// directories; a file name in a higher-precedence directory hides the same name below).
     pub dropins: Vec<DropIn>,
+    /// The unit files of the targets a boot reaches ([`BOOT_TARGETS`]), highest precedence
+    /// only: their `Wants=` (graphical.target's display-manager.service) pull units in.
+    pub targets: Vec<DropIn>,
     /// Unit directories that exist.
     pub dirs_found: Vec<String>,
 }
@@ -190,6 +210,17 @@ pub fn scan(host: &dyn Host, unknown: &mut Unseen) -> UnitTree {
                 scan_dropins(host, &path, unit, &mut dropins, unknown);
                 continue;
             }
+            if BOOT_TARGETS.contains(&name.as_str()) {
+                if !tree.targets.iter().any(|t| t.unit == name) {
+                    let text = host.read(&path).ok().map(|f| f.text);
+                    tree.targets.push(DropIn {
+                        unit: name,
+                        path,
+                        text,
+                    });
+                }
+                continue;
+            }
             if !is_unit_name(&name) {
                 continue;
             }
@@ -270,11 +301,20 @@ fn scan_dropins(
     }
 }
 
-/// A unit file with its drop-ins applied as systemd does: `[Install]` only from the unit
-/// file itself (systemctl ignores it in drop-ins), everything else from the file followed by
-/// the unit's own and the type-wide (`service.d`) drop-ins in file-name order.
+/// `systemctl is-enabled`'s word for a mask: `masked-runtime` when the mask is under /run.
+fn masked_state(dir: &str) -> &'static str {
+    if LinkScope::of_dir(dir) == LinkScope::Runtime {
+        "masked-runtime"
+    } else {
+        "masked"
+    }
+}
+
+/// A unit file with its drop-ins applied as systemd does: the file followed by the unit's own
+/// and the type-wide (`service.d`) drop-ins in file-name order. `[Install]` lines of drop-ins
+/// count too: `systemctl is-enabled` reads them (a drop-in `WantedBy=` turns static into
+/// disabled), though only links make the manager start anything.
 pub fn with_dropins(tree: &UnitTree, name: &str, text: &str) -> UnitFile {
-    let main = parse_unit_file(text);
     let ty = name.rsplit_once('.').map_or("", |(_, t)| t);
     let mut mine: Vec<&DropIn> = tree
         .dropins
@@ -282,7 +322,7 @@ pub fn with_dropins(tree: &UnitTree, name: &str, text: &str) -> UnitFile {
         .filter(|d| d.unit == name || d.unit == ty)
         .collect();
     if mine.is_empty() {
-        return main;
+        return parse_unit_file(text);
     }
     mine.sort_by(|a, b| base_name(&a.path).cmp(base_name(&b.path)));
     let mut combined = text.to_string();
@@ -292,14 +332,7 @@ pub fn with_dropins(tree: &UnitTree, name: &str, text: &str) -> UnitFile {
             combined.push_str(t);
         }
     }
-    let full = parse_unit_file(&combined);
-    UnitFile {
-        wanted_by: main.wanted_by,
-        alias: main.alias,
-        also: main.also,
-        default_instance: main.default_instance,
-        ..full
-    }
+    parse_unit_file(&combined)
 }
 
 /// [`UNIT_DIRS`], with `/lib/systemd/system` dropped when /lib is a link to /usr/lib (merged
@@ -421,7 +454,7 @@ pub fn resolve(tree: &UnitTree) -> Vec<ServiceUnit> {
             .or_default()
             .push((l.path.clone(), l.runtime));
     }
-    for d in &tree.dropins {
+    for d in tree.dropins.iter().chain(&tree.targets) {
         let Some(text) = &d.text else {
             continue;
         };
@@ -465,7 +498,7 @@ pub fn resolve(tree: &UnitTree) -> Vec<ServiceUnit> {
         unit.path.clone_from(&t.path);
         unit.enabled_by = links.iter().map(|(p, _)| p.clone()).collect();
         match &t.kind {
-            Kind::Masked => unit.enabled = "masked".into(),
+            Kind::Masked => unit.enabled = masked_state(&t.entry.dir).into(),
             Kind::Alias(_) => {
                 unit.enabled = "alias".into();
                 unit.alias_of = alias_target(name);
@@ -519,7 +552,7 @@ pub fn resolve(tree: &UnitTree) -> Vec<ServiceUnit> {
                 unit.path.clone_from(&t.path);
                 match &t.kind {
                     Kind::File(u) => unit.exec.clone_from(&u.exec),
-                    Kind::Masked => unit.enabled = "masked".into(),
+                    Kind::Masked => unit.enabled = masked_state(&t.entry.dir).into(),
                     _ => {}
                 }
             }
@@ -537,10 +570,14 @@ pub fn resolve(tree: &UnitTree) -> Vec<ServiceUnit> {
         if let Some(u) = units.get_mut(name) {
             if matches!(
                 u.enabled.as_str(),
-                "static" | "disabled" | "indirect" | "linked"
+                "enabled" | "enabled-runtime" | "static" | "disabled" | "indirect" | "linked"
             ) {
-                u.enabled_by.extend(by.iter().cloned());
-                if u.note.is_empty() {
+                for b in by {
+                    if !u.enabled_by.contains(b) {
+                        u.enabled_by.push(b.clone());
+                    }
+                }
+                if u.note.is_empty() && !u.is_enabled_state() {
                     u.note = format!(
                         "systemctl calls it {}, but it is pulled in at boot",
                         u.enabled
@@ -847,6 +884,7 @@ mod tests {
                 },
             ],
             dirs_found: vec![RUNTIME_DIR.into(), USR.into()],
+            ..UnitTree::default()
         };
         let units = resolve(&tree);
         let st = get(&units, "st.service");
@@ -857,7 +895,7 @@ mod tests {
         let masked = get(&units, "masked.service");
         assert_eq!(
             (masked.enabled.as_str(), masked.is_enabled()),
-            ("masked", false),
+            ("masked-runtime", false),
             "a mask in /run beats a vendor link"
         );
         let tftp = get(&units, "tftp.socket");
@@ -866,11 +904,66 @@ mod tests {
         assert_eq!(tftp.exec, "/usr/sbin/in.tftpd");
         let ssh = get(&units, "ssh.service");
         assert_eq!(ssh.exec, "/usr/sbin/in.telnetd");
-        assert_eq!(ssh.enabled, "disabled", "[Install] in a drop-in is ignored");
+        assert_eq!(
+            ssh.enabled, "static",
+            "systemctl reads [Install] of drop-ins: WantedBy= emptied there leaves it static"
+        );
         assert!(!ssh.is_enabled());
         let tty9 = get(&units, "getty@tty9.service");
         assert_eq!((tty9.enabled.as_str(), tty9.is_enabled()), ("static", true));
         assert!(!units.iter().any(|u| u.name == "nothing.service"));
+    }
+
+    #[test]
+    fn alias_links_alone_start_nothing_unless_a_boot_target_wants_the_alias() {
+        let tree = UnitTree {
+            entries: vec![
+                link(
+                    CONFIG_DIR,
+                    "display-manager.service",
+                    "/usr/lib/systemd/system/lightdm.service",
+                    Some(WANTED),
+                ),
+                link(
+                    CONFIG_DIR,
+                    "telnet-alias.service",
+                    "/usr/lib/systemd/system/vt.service",
+                    Some(WANTED),
+                ),
+                file(
+                    USR,
+                    "lightdm.service",
+                    "[Service]\nExecStart=/usr/sbin/lightdm\n[Install]\nAlias=display-manager.service\n",
+                ),
+                file(
+                    USR,
+                    "vt.service",
+                    "[Service]\nExecStart=/usr/sbin/in.telnetd\n[Install]\nAlias=telnet-alias.service\n",
+                ),
+            ],
+            targets: vec![DropIn {
+                unit: "graphical.target".into(),
+                path: "/usr/lib/systemd/system/graphical.target".into(),
+                text: Some(
+                    "[Unit]\nRequires=multi-user.target\nWants=display-manager.service\n".into(),
+                ),
+            }],
+            dirs_found: vec![CONFIG_DIR.into(), USR.into()],
+            ..UnitTree::default()
+        };
+        let units = resolve(&tree);
+        let vt = get(&units, "vt.service");
+        assert_eq!(
+            (vt.enabled.as_str(), vt.is_enabled()),
+            ("enabled", false),
+            "systemctl says enabled; the manager starts nothing: {vt:?}"
+        );
+        let lightdm = get(&units, "lightdm.service");
+        assert_eq!(
+            (lightdm.enabled.as_str(), lightdm.is_enabled()),
+            ("enabled", true),
+            "{lightdm:?}"
+        );
     }
 
     #[test]
