@@ -93,9 +93,20 @@ fn collect_boot(host: &dyn Host) -> BootParams {
             .ok()
             .map(|f| parse_cmdline(&f.text));
     }
+    // grub-mkconfig sources /etc/default/grub, then every /etc/default/grub.d/*.cfg in glob
+    // (name) order: a later file can add to or replace the command line.
+    let mut files: Vec<(String, String)> = Vec::new();
     if let Ok(f) = host.read("/etc/default/grub") {
-        boot.configured = parse_default_grub("/etc/default/grub", &f.text);
+        files.push(("/etc/default/grub".to_string(), f.text));
     }
+    let mut cfgs = dir_files(host, "/etc/default/grub.d", ".cfg");
+    cfgs.sort();
+    for path in cfgs {
+        if let Ok(f) = host.read(&path) {
+            files.push((path, f.text));
+        }
+    }
+    boot.configured = grub_cmdline(&files);
     boot
 }
 
@@ -127,29 +138,100 @@ pub fn parse_cmdline(text: &str) -> Vec<String> {
 
 /// Kernel parameters from /etc/default/grub's GRUB_CMDLINE_LINUX(_DEFAULT) assignments.
 pub fn parse_default_grub(path: &str, text: &str) -> Vec<BootParam> {
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        if !matches!(
-            key.trim(),
-            "GRUB_CMDLINE_LINUX" | "GRUB_CMDLINE_LINUX_DEFAULT"
-        ) {
-            continue;
-        }
-        let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
-        for p in value.split_whitespace() {
-            if p.starts_with('$') {
-                continue; // a reference to another variable
+    grub_cmdline(&[(path.to_string(), text.to_string())])
+}
+
+/// The kernel parameters grub-mkconfig puts on a normal boot entry
+/// (`$GRUB_CMDLINE_LINUX $GRUB_CMDLINE_LINUX_DEFAULT`) after sourcing `files` in order, as sh
+/// does for simple assignments: a later assignment replaces the value, `"$VAR ..."` and
+/// `${VAR}` expand earlier values (keeping where each parameter came from), single quotes are
+/// literal, `export` is allowed, unset variables are empty. Other shell constructs are skipped.
+pub fn grub_cmdline(files: &[(String, String)]) -> Vec<BootParam> {
+    let mut vars: std::collections::BTreeMap<String, Vec<BootParam>> =
+        std::collections::BTreeMap::new();
+    for (path, text) in files {
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+            if line.starts_with('#') {
+                continue;
             }
-            out.push(BootParam {
-                param: p.to_string(),
-                origin: format!("{path}:{}", i + 1),
-            });
+            let Some((name, value)) = line.split_once('=') else {
+                continue;
+            };
+            if name.is_empty()
+                || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                || name.starts_with(|c: char| c.is_ascii_digit())
+            {
+                continue;
+            }
+            let at = format!("{path}:{}", i + 1);
+            let params = shell_value(value, &vars, &at);
+            vars.insert(name.to_string(), params);
         }
     }
+    let mut out = vars.remove("GRUB_CMDLINE_LINUX").unwrap_or_default();
+    out.extend(
+        vars.remove("GRUB_CMDLINE_LINUX_DEFAULT")
+            .unwrap_or_default(),
+    );
+    out
+}
+
+/// The words of one shell assignment value; a trailing comment ends it.
+fn shell_value(
+    value: &str,
+    vars: &std::collections::BTreeMap<String, Vec<BootParam>>,
+    at: &str,
+) -> Vec<BootParam> {
+    let mut out: Vec<BootParam> = Vec::new();
+    let mut word = String::new();
+    let push = |out: &mut Vec<BootParam>, word: &mut String| {
+        for w in word.split_whitespace() {
+            out.push(BootParam {
+                param: w.to_string(),
+                origin: at.to_string(),
+            });
+        }
+        word.clear();
+    };
+    let mut chars = value.chars().peekable();
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (Some('\''), c) => word.push(c),
+            (None, c) if c.is_whitespace() => break, // `A=x cmd`: only x is the value
+            (_, '$') => {
+                let braced = chars.peek() == Some(&'{');
+                if braced {
+                    chars.next();
+                }
+                let mut name = String::new();
+                while let Some(&n) = chars.peek() {
+                    if n.is_ascii_alphanumeric() || n == '_' {
+                        name.push(n);
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                if braced && chars.peek() == Some(&'}') {
+                    chars.next();
+                }
+                push(&mut out, &mut word);
+                out.extend(vars.get(&name).cloned().unwrap_or_default());
+            }
+            (_, '\\') => {
+                if let Some(n) = chars.next() {
+                    word.push(n);
+                }
+            }
+            (_, c) => word.push(c),
+        }
+    }
+    push(&mut out, &mut word);
     out
 }
 
@@ -245,12 +327,61 @@ mod tests {
     }
 
     #[test]
+    fn grub_d_is_sourced_after_default_grub() {
+        let files = vec![
+            (
+                "/etc/default/grub".to_string(),
+                "GRUB_CMDLINE_LINUX=\"module_blacklist=usb_storage\"\nGRUB_CMDLINE_LINUX_DEFAULT='quiet'\n".to_string(),
+            ),
+            (
+                "/etc/default/grub.d/50-cloud.cfg".to_string(),
+                "# vendor image\nGRUB_CMDLINE_LINUX=\"console=ttyS0\"\n".to_string(),
+            ),
+        ];
+        let p = grub_cmdline(&files);
+        assert!(
+            !p.iter().any(|x| x.param.starts_with("module_blacklist")),
+            "a later grub.d file replaced the value: {p:?}"
+        );
+        let appended = vec![
+            files[0].clone(),
+            (
+                "/etc/default/grub.d/60-x.cfg".to_string(),
+                "export GRUB_CMDLINE_LINUX=\"${GRUB_CMDLINE_LINUX} usbcore.authorized_default=0\" # site\n"
+                    .to_string(),
+            ),
+        ];
+        let p = grub_cmdline(&appended);
+        let names: Vec<(&str, &str)> = p
+            .iter()
+            .map(|x| (x.param.as_str(), x.origin.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("module_blacklist=usb_storage", "/etc/default/grub:1"),
+                (
+                    "usbcore.authorized_default=0",
+                    "/etc/default/grub.d/60-x.cfg:1"
+                ),
+                ("quiet", "/etc/default/grub:2"),
+            ]
+        );
+        assert!(
+            grub_cmdline(&[("/g".into(), "GRUB_CMDLINE_LINUX=\"$\"\n=\n1A=b\n".into())]).is_empty()
+        );
+    }
+
+    #[test]
     fn default_grub_params() {
         let text = "GRUB_DEFAULT=0\n#GRUB_CMDLINE_LINUX=\"apparmor=0\"\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash\"\nGRUB_CMDLINE_LINUX=\"apparmor=0 $EXTRA\"\n";
         let p = parse_default_grub("/etc/default/grub", text);
         assert_eq!(p.len(), 3);
-        assert_eq!(p[2].param, "apparmor=0");
-        assert_eq!(p[2].origin, "/etc/default/grub:4");
+        let apparmor = p
+            .iter()
+            .find(|x| x.param == "apparmor=0")
+            .unwrap_or_else(|| panic!("{p:?}"));
+        assert_eq!(apparmor.origin, "/etc/default/grub:4");
         let boot = BootParams {
             running: Some(vec!["selinux=0".into()]),
             configured: p,

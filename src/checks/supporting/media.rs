@@ -3,7 +3,9 @@
 use super::evidence;
 use crate::checks::{CheckContext, Finding, Status};
 use crate::inspect::Facts;
-use crate::inspect::supporting::media::{MODPROBE_DIRS, ModprobeRule, ModuleState};
+use crate::inspect::supporting::media::{
+    InstallEffect, MODPROBE_DIRS, ModprobeRule, ModuleState, effective_install,
+};
 use crate::policy::Policy;
 
 const ID: &str = "media.usb_storage";
@@ -46,7 +48,14 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Fin
     let rules_for =
         |m: &str| -> Vec<&ModprobeRule> { u.rules.iter().filter(|r| r.module == m).collect() };
     let usb = rules_for("usb_storage");
-    let blocked: Vec<&&ModprobeRule> = usb.iter().filter(|r| r.blocks_loading()).collect();
+    // kmod runs only the first `install` line of a module; later ones change nothing.
+    let first_install = effective_install(&u.rules, "usb_storage");
+    let blocked: Vec<&ModprobeRule> = first_install
+        .filter(|r| r.blocks_loading())
+        .into_iter()
+        .collect();
+    let install_unknown =
+        first_install.filter(|r| r.install_effect() == Some(InstallEffect::Unknown));
     // CONTROLS.md: "usb-storage blacklisted or `install ... /bin/false`": either one passes.
     let blacklist = usb.iter().find(|r| r.kind == "blacklist");
     let mut boot = boot_blocks(facts);
@@ -57,6 +66,10 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Fin
         .rules
         .iter()
         .map(|r| match r.kind.as_str() {
+            "install" if effective_install(&u.rules, &r.module) != Some(r) => format!(
+                "install {} {} ({}): ignored, kmod runs only the first install line",
+                r.module, r.command, r.origin
+            ),
             "install" => format!("install {} {} ({})", r.module, r.command, r.origin),
             _ => format!("{} {} ({})", r.kind, r.module, r.origin),
         })
@@ -125,6 +138,14 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Fin
                 },
             )
         }
+    } else if let Some(r) = install_unknown {
+        Finding::unknown(
+            ID,
+            format!(
+                "usb-storage loading runs `{}` ({}): whether that loads the module could not be told",
+                r.command, r.origin
+            ),
+        )
     } else if !unreadable.is_empty() {
         Finding::unknown(
             ID,
@@ -170,6 +191,41 @@ mod tests {
         f.supporting.usb_storage.rules = parse_modprobe("/etc/modprobe.d/usb.conf", rules);
         f.supporting.usb_storage.usb_storage = state;
         f
+    }
+
+    #[test]
+    fn only_the_first_install_line_counts() {
+        // A later blocking line does not undo an earlier one that loads the module.
+        let r = run(&with(
+            "install usb-storage /sbin/modprobe --ignore-install usb-storage\ninstall usb_storage /bin/false\n",
+            Some(ModuleState::NotLoaded),
+        ));
+        assert_eq!(r.status, Status::Fail, "{r:#?}");
+        assert!(
+            r.details
+                .iter()
+                .any(|d| d.contains("/bin/false") && d.contains("ignored")),
+            "{:?}",
+            r.details
+        );
+        // The first line blocks: a later loading line is ignored.
+        let r = run(&with(
+            "install usb_storage /bin/echo usb-storage is disabled\ninstall usb-storage /sbin/modprobe --ignore-install usb-storage\n",
+            Some(ModuleState::NotLoaded),
+        ));
+        assert_eq!(r.status, Status::Pass, "{r:#?}");
+        // A vendor script: cannot tell.
+        let r = run(&with(
+            "install usb-storage /opt/vendor/usb-policy\n",
+            Some(ModuleState::NotLoaded),
+        ));
+        assert_eq!(r.status, Status::Unknown, "{r:#?}");
+        // ... unless a blacklist settles it.
+        let r = run(&with(
+            "install usb-storage /opt/vendor/usb-policy\nblacklist usb-storage\n",
+            Some(ModuleState::NotLoaded),
+        ));
+        assert_eq!(r.status, Status::Pass, "{r:#?}");
     }
 
     #[test]

@@ -32,16 +32,58 @@ pub struct ModprobeRule {
     pub origin: String,
 }
 
+/// What running an `install` command does instead of loading the module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstallEffect {
+    /// The command loads nothing (`/bin/false`, `/bin/true`, `/bin/echo ...`).
+    Blocks,
+    /// The command loads a module itself (`modprobe --ignore-install ...`, `insmod`).
+    Loads,
+    /// A program stationward cannot see into (a vendor script).
+    Unknown,
+}
+
 impl ModprobeRule {
-    /// An `install` rule whose command refuses to load anything (`/bin/false`, `/bin/true`, ...).
-    pub fn blocks_loading(&self) -> bool {
+    /// What this `install` rule's command does; None for a `blacklist` rule.
+    pub fn install_effect(&self) -> Option<InstallEffect> {
         if self.kind != "install" {
-            return false;
+            return None;
         }
-        let first = self.command.split_whitespace().next().unwrap_or_default();
+        let words: Vec<&str> = self.command.split_whitespace().collect();
+        let loads = words.iter().any(|w| {
+            let base = w.rsplit('/').next().unwrap_or_default();
+            matches!(base, "modprobe" | "insmod") || base.ends_with("modprobe")
+        });
+        if loads {
+            return Some(InstallEffect::Loads);
+        }
+        let first = words.first().copied().unwrap_or_default();
         let base = first.rsplit('/').next().unwrap_or_default();
-        matches!(base, "false" | "true" | "nologin") || self.command.trim() == "exit 1"
+        Some(
+            if matches!(
+                base,
+                "false" | "true" | "nologin" | "echo" | "printf" | "logger" | "exit" | ":"
+            ) {
+                InstallEffect::Blocks
+            } else {
+                InstallEffect::Unknown
+            },
+        )
     }
+
+    /// An `install` rule whose command refuses to load anything (`/bin/false`, `/bin/true`,
+    /// `/bin/echo`, ...).
+    pub fn blocks_loading(&self) -> bool {
+        self.install_effect() == Some(InstallEffect::Blocks)
+    }
+}
+
+/// The `install` rule kmod runs for `module`: the FIRST one in configuration order (files
+/// sorted by name across the modprobe.d directories; later ones are ignored).
+pub fn effective_install<'a>(rules: &'a [ModprobeRule], module: &str) -> Option<&'a ModprobeRule> {
+    rules
+        .iter()
+        .find(|r| r.kind == "install" && r.module == module)
 }
 
 /// State of a kernel module as sysfs shows it.
@@ -101,10 +143,15 @@ pub fn parse_modprobe(path: &str, text: &str) -> Vec<ModprobeRule> {
         if !WATCHED_MODULES.contains(&module.as_str()) || !matches!(kind, "blacklist" | "install") {
             continue;
         }
+        let command = words.collect::<Vec<_>>().join(" ");
+        // kmod ignores an `install` line without a command.
+        if kind == "install" && command.is_empty() {
+            continue;
+        }
         out.push(ModprobeRule {
             module,
             kind: kind.to_string(),
-            command: words.collect::<Vec<_>>().join(" "),
+            command,
             origin: origin(path, start),
         });
     }
@@ -193,6 +240,34 @@ mod tests {
         assert_eq!(r[3].module, "uas");
         assert_eq!(r[3].origin, "/etc/modprobe.d/usb-storage.conf:5");
         assert!(!r[3].blocks_loading());
+    }
+
+    #[test]
+    fn install_effects_and_first_line() {
+        let r = parse_modprobe(
+            "/etc/modprobe.d/x.conf",
+            "install usb-storage\ninstall usb-storage /bin/echo no USB storage\ninstall usb_storage /bin/true\ninstall uas /sbin/modprobe --ignore-install uas\ninstall usb-storage /usr/bin/logger -t usb blocked\ninstall usb-storage /opt/x.sh\n",
+        );
+        assert_eq!(
+            r.len(),
+            5,
+            "an install line without a command is ignored: {r:?}"
+        );
+        assert_eq!(r[0].install_effect(), Some(InstallEffect::Blocks));
+        assert!(r[0].blocks_loading(), "/bin/echo loads nothing");
+        assert_eq!(r[2].install_effect(), Some(InstallEffect::Loads));
+        assert_eq!(r[3].install_effect(), Some(InstallEffect::Blocks));
+        assert_eq!(r[4].install_effect(), Some(InstallEffect::Unknown));
+        assert_eq!(
+            effective_install(&r, "usb_storage").map(|x| x.origin.as_str()),
+            Some("/etc/modprobe.d/x.conf:2")
+        );
+        assert_eq!(
+            effective_install(&r, "uas").map(|x| x.install_effect()),
+            Some(Some(InstallEffect::Loads))
+        );
+        let bl = parse_modprobe("/x", "blacklist usb-storage\n");
+        assert_eq!(bl[0].install_effect(), None);
     }
 
     #[test]
