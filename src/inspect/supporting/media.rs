@@ -57,18 +57,11 @@ impl ModprobeRule {
         if loads {
             return Some(InstallEffect::Loads);
         }
-        let first = words.first().copied().unwrap_or_default();
-        let base = first.rsplit('/').next().unwrap_or_default();
-        Some(
-            if matches!(
-                base,
-                "false" | "true" | "nologin" | "echo" | "printf" | "logger" | "exit" | ":"
-            ) {
-                InstallEffect::Blocks
-            } else {
-                InstallEffect::Unknown
-            },
-        )
+        Some(if runs_only_noops(&self.command, 0) {
+            InstallEffect::Blocks
+        } else {
+            InstallEffect::Unknown
+        })
     }
 
     /// An `install` rule whose command refuses to load anything (`/bin/false`, `/bin/true`,
@@ -76,6 +69,41 @@ impl ModprobeRule {
     pub fn blocks_loading(&self) -> bool {
         self.install_effect() == Some(InstallEffect::Blocks)
     }
+}
+
+/// Whether a command (kmod runs it with `sh -c`) only runs programs that load nothing:
+/// `/bin/false`, `/bin/true`, `echo`, `logger`..., directly or in a `sh -c '...'` script.
+fn runs_only_noops(command: &str, depth: usize) -> bool {
+    const NOOPS: &[&str] = &[
+        "false", "true", "nologin", "echo", "printf", "logger", "exit", ":",
+    ];
+    const SHELLS: &[&str] = &["sh", "bash", "dash"];
+    let command = command.trim();
+    let first = command.split_whitespace().next().unwrap_or_default();
+    let base = first.rsplit('/').next().unwrap_or_default();
+    if SHELLS.contains(&base) {
+        // `sh -c 'SCRIPT'`: the script decides; any other use of a shell runs a file.
+        return depth < 3
+            && command.split_once(" -c ").is_some_and(|(_, script)| {
+                let script = script.trim();
+                let inner = script
+                    .strip_prefix('\'')
+                    .and_then(|x| x.strip_suffix('\''))
+                    .or_else(|| script.strip_prefix('"').and_then(|x| x.strip_suffix('"')))
+                    .unwrap_or(script);
+                runs_only_noops(inner, depth + 1)
+            });
+    }
+    let commands: Vec<&str> = command
+        .split([';', '|', '&', '\n'])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    !commands.is_empty()
+        && commands.iter().all(|c| {
+            let first = c.split_whitespace().next().unwrap_or_default();
+            NOOPS.contains(&first.rsplit('/').next().unwrap_or_default())
+        })
 }
 
 /// The `install` rule kmod runs for `module`: the FIRST one in configuration order (files
@@ -179,6 +207,8 @@ pub fn collect(host: &dyn Host) -> UsbStorageFacts {
     for path in f.files.clone() {
         match host.read(&path) {
             Ok(t) => f.rules.extend(parse_modprobe(&path, &t.text)),
+            // A link to /dev/null masks the same name in later directories: nothing to read.
+            Err(_) if host.read_link(&path).is_ok_and(|t| t == "/dev/null") => {}
             Err(e) => {
                 f.unknown.insert(format!("modprobe:{path}"), e.to_string());
             }
@@ -258,6 +288,12 @@ mod tests {
         assert_eq!(r[2].install_effect(), Some(InstallEffect::Loads));
         assert_eq!(r[3].install_effect(), Some(InstallEffect::Blocks));
         assert_eq!(r[4].install_effect(), Some(InstallEffect::Unknown));
+        let sh = parse_modprobe(
+            "/x",
+            "install usb-storage /bin/sh -c 'logger usb blocked; true'\ninstall uas /bin/sh -c '/opt/x; true'\n",
+        );
+        assert_eq!(sh[0].install_effect(), Some(InstallEffect::Blocks));
+        assert_eq!(sh[1].install_effect(), Some(InstallEffect::Unknown));
         assert_eq!(
             effective_install(&r, "usb_storage").map(|x| x.origin.as_str()),
             Some("/etc/modprobe.d/x.conf:2")
