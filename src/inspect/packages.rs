@@ -31,7 +31,7 @@ pub fn status_has_files(status: &str) -> bool {
             | "half-installed"
             | "unpacked"
             | "half-configured"
-            | "triggers-awaiting"
+            | "triggers-awaited"
             | "triggers-pending"
     )
 }
@@ -176,8 +176,10 @@ mod tests {
             ("install ok unpacked", true),
             ("install reinstreq half-installed", true),
             ("install ok triggers-pending", true),
-            ("install ok triggers-awaiting", true),
+            ("install ok triggers-awaited", true),
             ("deinstall ok config-files", false),
+            // Not a dpkg status word (dpkg refuses the database): not installed software.
+            ("install ok triggers-awaiting", false),
             ("purge ok not-installed", false),
             ("install ok", false),
             ("install ok installed extra", false),
