@@ -50,6 +50,39 @@ pub const BOOT_TARGETS: &[&str] = &[
     "getty.target",
 ];
 
+/// Targets a normal boot never reaches: a vendor link into their `.wants` starts nothing at
+/// boot (links in /etc and /run keep systemctl's `enabled`, as before).
+pub const NON_BOOT_TARGETS: &[&str] = &[
+    "rescue.target",
+    "emergency.target",
+    "shutdown.target",
+    "reboot.target",
+    "poweroff.target",
+    "halt.target",
+    "kexec.target",
+    "final.target",
+    "umount.target",
+    "sleep.target",
+    "suspend.target",
+    "hibernate.target",
+    "hybrid-sleep.target",
+    "suspend-then-hibernate.target",
+    "system-update.target",
+    "runlevel0.target",
+    "runlevel1.target",
+    "runlevel6.target",
+];
+
+/// Whether a `.wants`/`.requires` directory belongs to a target a boot never reaches
+/// (the initrd's own targets included).
+fn wants_dir_off_boot(dir_name: &str) -> bool {
+    let owner = dir_name
+        .strip_suffix(".wants")
+        .or_else(|| dir_name.strip_suffix(".requires"))
+        .unwrap_or(dir_name);
+    NON_BOOT_TARGETS.contains(&owner) || (owner.starts_with("initrd") && owner.ends_with(".target"))
+}
+
 /// Where an enablement link lives, which decides what `systemctl is-enabled` calls it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkScope {
@@ -187,6 +220,9 @@ pub fn scan(host: &dyn Host, unknown: &mut Unseen) -> UnitTree {
         for name in names {
             let path = format!("{dir}/{name}");
             if name.ends_with(".wants") || name.ends_with(".requires") {
+                if scope == LinkScope::Vendor && wants_dir_off_boot(&name) {
+                    continue;
+                }
                 match host.read_dir(&path) {
                     Ok(links) => {
                         tree.links
@@ -964,6 +1000,16 @@ mod tests {
             ("enabled", true),
             "{lightdm:?}"
         );
+    }
+
+    #[test]
+    fn vendor_wants_of_targets_off_the_boot_path() {
+        assert!(wants_dir_off_boot("rescue.target.wants"));
+        assert!(wants_dir_off_boot("initrd-root-fs.target.wants"));
+        assert!(wants_dir_off_boot("system-update.target.requires"));
+        assert!(!wants_dir_off_boot("multi-user.target.wants"));
+        assert!(!wants_dir_off_boot("hl7.target.wants"));
+        assert!(!wants_dir_off_boot("sockets.target.wants"));
     }
 
     #[test]
