@@ -52,8 +52,12 @@ pub fn parse(text: &str) -> Result<NftRuleset, NftJsonError> {
                 .and_then(Value::as_array)
                 .map(Vec::as_slice)
                 .unwrap_or(&[]);
-            let (rule, xt) = summarize(exprs);
-            out.has_xt |= xt;
+            let mut rules = Vec::new();
+            for branch in vmap_branches(exprs) {
+                let (rule, xt) = summarize(&branch);
+                out.has_xt |= xt;
+                rules.push(rule);
+            }
             let existing = out
                 .chains
                 .iter_mut()
@@ -74,7 +78,7 @@ pub fn parse(text: &str) -> Result<NftRuleset, NftJsonError> {
                 }
             };
             target.rules += 1;
-            target.rule_summaries.push(rule);
+            target.rule_summaries.extend(rules);
         }
     }
     Ok(out)
@@ -85,6 +89,38 @@ fn text_of(v: &Value, key: &str) -> String {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string()
+}
+
+/// A rule with an anonymous verdict map, split into one expression list per branch:
+/// `ct state vmap { established : accept }` → `ct state established accept`.
+fn vmap_branches(exprs: &[Value]) -> Vec<Vec<Value>> {
+    let at = exprs.iter().position(|e| {
+        e.get("vmap")
+            .and_then(|v| v.get("data"))
+            .and_then(|d| d.get("set"))
+            .is_some_and(Value::is_array)
+    });
+    let Some(i) = at else {
+        return vec![exprs.to_vec()];
+    };
+    let vmap = &exprs[i]["vmap"];
+    let key = vmap.get("key").cloned().unwrap_or(Value::Null);
+    let mut out = Vec::new();
+    for element in vmap["data"]["set"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+    {
+        let Some([k, verdict]) = element.as_array().map(Vec::as_slice) else {
+            continue;
+        };
+        let mut branch = exprs[..i].to_vec();
+        branch.push(serde_json::json!({"match": {"op": "==", "left": key, "right": k}}));
+        branch.push(verdict.clone());
+        branch.extend(exprs[i + 1..].iter().cloned());
+        out.extend(vmap_branches(&branch));
+    }
+    out
 }
 
 /// Folds a rule's expressions into a summary. Returns whether an `xt` expression was seen.
@@ -499,6 +535,30 @@ mod tests {
         let hl7 = f.port_verdict(Proto::Tcp, 2575, 4);
         assert!(matches!(hl7.fate, PortFate::Dropped { .. }));
         assert!(hl7.partial.iter().any(|p| p.contains("multiport")));
+    }
+
+    #[test]
+    fn verdict_maps_are_split_into_branches() {
+        let rs = |expr: &str| {
+            let json = format!(
+                r#"{{"nftables": [{{"chain": {{"family": "inet", "table": "f", "name": "input", "type": "filter", "hook": "input", "prio": 0, "policy": "drop"}}}}, {{"rule": {{"family": "inet", "table": "f", "chain": "input", "expr": {expr}}}}}]}}"#
+            );
+            FirewallFacts {
+                chains: parse(&json).unwrap_or_else(|e| panic!("{e}")).chains,
+                ..FirewallFacts::default()
+            }
+        };
+        // As `nft -j list ruleset` prints `ct state vmap { invalid : drop, established : accept, related : accept }`.
+        let f = rs(
+            r#"[{"vmap":{"key":{"ct":{"key":"state"}},"data":{"set":[["invalid",{"drop":null}],["established",{"accept":null}],["related",{"accept":null}]]}}}]"#,
+        );
+        assert_eq!(f.chains[0].rules, 1);
+        assert_eq!(f.chains[0].rule_summaries.len(), 3);
+        assert!(f.default_deny(4).is_some() && f.default_deny(6).is_some());
+        let f = rs(
+            r#"[{"vmap":{"key":{"meta":{"key":"l4proto"}},"data":{"set":[["tcp",{"accept":null}],["udp",{"accept":null}]]}}}]"#,
+        );
+        assert_eq!(f.default_deny(4), None);
     }
 
     #[test]
