@@ -447,6 +447,7 @@ impl Parser {
         let Some(body) = body else {
             return;
         };
+        self.check_terminated(&format!("table {family} {table}"), body);
         let parts = statements(body);
         // Sets first: rules may name a set declared further down the table.
         for s in &parts {
@@ -505,7 +506,18 @@ impl Parser {
         &mut self.out.chains[idx]
     }
 
+    /// nft wants every item of a table or chain block ended by a newline or `;` before the
+    /// closing brace (`chain c { … } }` and `{ … accept }` on one line are syntax errors).
+    fn check_terminated(&mut self, what: &str, body: &[Tok]) {
+        if body.last().is_some_and(|t| *t != Tok::Sep) {
+            self.error(format!(
+                "syntax error: the last item of {what} needs a newline or `;` before its `}}`"
+            ));
+        }
+    }
+
     fn chain(&mut self, family: &str, table: &str, name: &str, body: &[Tok]) {
+        self.check_terminated(&format!("chain {name}"), body);
         let body = self.expand(body);
         let body = self.expand_sets(family, table, &body);
         let mut rules = Vec::new();
@@ -1696,6 +1708,15 @@ mod tests {
                 "unterminated",
             ),
             ("add rule inet t c accept\n".to_string(), "does not exist"),
+            (
+                "table inet a { chain c { type filter hook input priority 0; } }\n".to_string(),
+                "needs a newline",
+            ),
+            (
+                "table inet a {\n chain c { type filter hook input priority 0; accept }\n}\n"
+                    .to_string(),
+                "needs a newline",
+            ),
         ] {
             let c = parse(&text, "x");
             assert!(
