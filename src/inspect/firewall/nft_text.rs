@@ -1170,7 +1170,22 @@ fn summarize(toks: &[Tok]) -> Rule {
                     ("dport", Op::Eq) => match ports(&v) {
                         Some(p) => r.dports = p,
                         None if named_sets(&v) => r.condition(c, Reach::Never),
-                        None => r.condition(c, Reach::Some),
+                        None => {
+                            // A service name we do not know: nft resolves it through
+                            // /etc/services at load time and refuses the file if it cannot.
+                            let unknown = v.iter().find(|w| {
+                                !w.starts_with('@')
+                                    && parse_port_range(w).is_none()
+                                    && w.chars().any(|c| c.is_ascii_alphabetic())
+                            });
+                            if let Some(name) = unknown {
+                                r.opaque = Some(format!(
+                                    "service name `{name}` (nft looks it up in /etc/services when loading)"
+                                ));
+                                break;
+                            }
+                            r.condition(c, Reach::Some);
+                        }
                     },
                     ("dport", Op::Ne) => {
                         let reach = match ports(&v) {
@@ -1229,6 +1244,17 @@ fn summarize(toks: &[Tok]) -> Rule {
                 let c = clause(i);
                 let v: Vec<String> = v.iter().map(|s| s.to_ascii_lowercase()).collect();
                 match (next.as_str(), op) {
+                    ("state", _)
+                        if v.iter().any(|x| {
+                            !matches!(
+                                x.as_str(),
+                                "new" | "established" | "related" | "invalid" | "untracked"
+                            ) && !x.starts_with('@')
+                        }) =>
+                    {
+                        r.opaque = Some(format!("{SYNTAX}`{c}` is not a conntrack state"));
+                        break;
+                    }
                     ("state", Op::Eq) => r.ct_states = v,
                     ("state", Op::Ne) if v.iter().any(|s| s == "new") => {
                         r.condition(c, Reach::Never);
@@ -1601,6 +1627,11 @@ mod tests {
         );
         let (v4, _) = judged("tcp option maxseg size 1460 accept");
         assert!(matches!(v4, Inbound::Unknown(_)), "{v4:?}");
+        let (v4, _) = judged("tcp dport bgp accept");
+        assert!(
+            matches!(v4, Inbound::Unknown(ref w) if w.contains("/etc/services")),
+            "{v4:?}"
+        );
     }
 
     #[test]
@@ -1683,6 +1714,7 @@ mod tests {
             (chain("ip saddr @admins accept"), "@admins"),
             (chain("meta foo 1 accept"), "foo"),
             (chain("ct statee new accept"), "statee"),
+            (chain("ct state neww accept"), "neww"),
             (
                 "table inet t {\n chain c {\n  type filter hook input priority 0; policy drop;\n"
                     .to_string(),
