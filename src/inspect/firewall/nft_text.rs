@@ -174,6 +174,8 @@ fn family_and_name(words: &[&str]) -> (String, String, usize) {
 
 struct Parser {
     defines: BTreeMap<String, Vec<Tok>>,
+    /// `/etc/services` of the image: name → port.
+    services: BTreeMap<String, u16>,
     /// Named sets and maps: (family, table, name) → their elements, if any were given.
     sets: BTreeMap<(String, String, String), Option<Vec<Tok>>>,
     dormant: BTreeSet<(String, String)>,
@@ -188,7 +190,17 @@ const COMMANDS: [&str; 17] = [
 ];
 
 pub fn parse(text: &str, source: &str) -> NftConfig {
+    parse_with_services(text, source, &BTreeMap::new())
+}
+
+/// [`parse`], resolving service names nft would look up in the image's `/etc/services`.
+pub fn parse_with_services(
+    text: &str,
+    source: &str,
+    services: &BTreeMap<String, u16>,
+) -> NftConfig {
     let mut p = Parser {
+        services: services.clone(),
         defines: BTreeMap::new(),
         sets: BTreeMap::new(),
         dormant: BTreeSet::new(),
@@ -589,8 +601,34 @@ impl Parser {
     /// would refuse the file for is recorded as an error.
     fn rules_of(&mut self, toks: &[Tok]) -> Vec<Rule> {
         let mut out = Vec::new();
-        for branch in expand_vmaps(toks) {
+        for mut branch in expand_vmaps(toks) {
             let mut r = summarize(&branch);
+            // Service names from the image's /etc/services, as nft resolves them at load.
+            for _ in 0..8 {
+                let Some(name) = r
+                    .opaque
+                    .as_deref()
+                    .and_then(|o| o.strip_prefix(SERVICE))
+                    .and_then(|o| o.split('`').next())
+                    .map(str::to_string)
+                else {
+                    break;
+                };
+                let Some(port) = self.services.get(&name) else {
+                    if !self.services.is_empty() {
+                        self.error(format!(
+                            "service name `{name}` is not in the image's /etc/services"
+                        ));
+                    }
+                    break;
+                };
+                for t in &mut branch {
+                    if matches!(t, Tok::Word(w) if *w == name) {
+                        *t = Tok::Word(port.to_string());
+                    }
+                }
+                r = summarize(&branch);
+            }
             if let Some(e) = r.opaque.as_deref().and_then(|o| o.strip_prefix(SYNTAX)) {
                 let text: Vec<&str> = toks.iter().map(Tok::text).collect();
                 self.error(format!("syntax error: {e} in `{}`", text.join(" ")));
@@ -687,8 +725,29 @@ fn set_elements(body: &[Tok]) -> Option<Vec<Tok>> {
     Some(out)
 }
 
+/// `/etc/services` lines (`name port/proto aliases…`) → name and aliases → port.
+pub fn parse_services(text: &str) -> BTreeMap<String, u16> {
+    let mut out = BTreeMap::new();
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("");
+        let mut f = line.split_whitespace();
+        let (Some(name), Some(port)) = (f.next(), f.next()) else {
+            continue;
+        };
+        let Some(Ok(port)) = port.split('/').next().map(str::parse::<u16>) else {
+            continue;
+        };
+        for n in std::iter::once(name).chain(f) {
+            out.entry(n.to_string()).or_insert(port);
+        }
+    }
+    out
+}
+
 /// Marks an `opaque` reason that is a certain nft syntax error.
 const SYNTAX: &str = "syntax: ";
+/// Starts an `opaque` reason naming a service name we could not resolve.
+const SERVICE: &str = "service name `";
 
 /// Header fields nft knows, per selector; another word after the selector is a syntax error.
 fn known_field(selector: &str, field: &str) -> bool {
@@ -1180,7 +1239,7 @@ fn summarize(toks: &[Tok]) -> Rule {
                             });
                             if let Some(name) = unknown {
                                 r.opaque = Some(format!(
-                                    "service name `{name}` (nft looks it up in /etc/services when loading)"
+                                    "{SERVICE}{name}` (nft looks it up in /etc/services when loading)"
                                 ));
                                 break;
                             }
@@ -1631,6 +1690,28 @@ mod tests {
         assert!(
             matches!(v4, Inbound::Unknown(ref w) if w.contains("/etc/services")),
             "{v4:?}"
+        );
+        // With the image's /etc/services the name is a port like any other.
+        let services = parse_services("# x\nbgp\t\t179/tcp\npostgresql 5432/tcp postgres # db\n");
+        assert_eq!(services.get("postgres"), Some(&5432));
+        let conf = parse_with_services(
+            "table inet t {\n chain c {\n  type filter hook input priority 0; policy drop;\n  tcp dport { bgp, postgres } accept\n }\n}\n",
+            "x",
+            &services,
+        );
+        assert_eq!(
+            conf.chains[0].rule_summaries[0].dports,
+            [PortRange::one(179), PortRange::one(5432)]
+        );
+        let conf = parse_with_services(
+            "table inet t {\n chain c {\n  type filter hook input priority 0; policy drop;\n  tcp dport nosuchsvc accept\n }\n}\n",
+            "x",
+            &services,
+        );
+        assert!(
+            conf.errors.iter().any(|e| e.contains("nosuchsvc")),
+            "{:?}",
+            conf.errors
         );
     }
 
