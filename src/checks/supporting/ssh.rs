@@ -226,6 +226,7 @@ fn anyone<'a>(s: &'a SshFacts, user: &str) -> Option<(&'a SshInstance, Conn)> {
                 .as_ref()
                 .and_then(|m| m.get(user).cloned())
                 .unwrap_or_default(),
+            groups_known: s.user_groups.is_some(),
             host: ANY_HOST.into(),
             addr: ANY_ADDR4.into(),
             laddr: ANY_LADDR.into(),
@@ -776,5 +777,29 @@ mod tests {
         let out = run(&with_config(live(&["openssh-server"], &[], &[]), &text));
         // The earlier block for u7 from 10.7/16 wins: passwords stay off.
         assert_status(only(&out, PASSWORD), Status::Pass);
+    }
+
+    #[test]
+    fn allow_groups_with_and_without_the_group_database() {
+        let text =
+            "PermitRootLogin yes\nAllowGroups staff\nUsePAM yes\nKbdInteractiveAuthentication no\n";
+        let mut f = with_config(live(&["openssh-server"], &[], &[]), text);
+        // Group database unseen: AllowGroups is not trusted to keep root out.
+        let out = run(&f);
+        assert_status(only(&out, ROOT), Status::Fail);
+        let mut groups = BTreeMap::new();
+        groups.insert("root".to_string(), vec!["root".to_string()]);
+        groups.insert(
+            "alice".to_string(),
+            vec!["alice".to_string(), "staff".to_string()],
+        );
+        f.supporting.ssh.user_groups = Some(groups);
+        let out = run(&f);
+        // root is not in staff: sshd refuses it whatever PermitRootLogin says.
+        assert_status(only(&out, ROOT), Status::Pass);
+        // alice, a member, may use a password; users outside staff may not log in at all.
+        let pw = only(&out, PASSWORD);
+        assert_status(pw, Status::Warn);
+        assert!(pw.summary.contains("for alice"), "{}", pw.summary);
     }
 }

@@ -380,6 +380,9 @@ pub struct Conn {
     pub user: String,
     /// The user's groups; empty for a user who does not exist (Match Group never matches).
     pub groups: Vec<String>,
+    /// Whether `groups` came from the group database (false: it could not be read, so
+    /// AllowGroups/DenyGroups are not trusted to keep this user out).
+    pub groups_known: bool,
     pub host: String,
     pub addr: String,
     pub laddr: String,
@@ -676,6 +679,9 @@ impl<'a> ConnView<'a> {
                 return Ok(false);
             }
         }
+        if !conn.groups_known {
+            return Ok(true);
+        }
         let in_group = |p: &str| conn.groups.iter().any(|g| pattern_list(g, p, false));
         if self
             .get("denygroups")
@@ -803,10 +809,21 @@ pub fn connections(
                 note_users(&s.value, &mut users, &mut hosts, &mut addrs);
             }
         }
+        for k in ["allowgroups", "denygroups"] {
+            if let Some(s) = b.settings.get(k) {
+                groups_named.extend(s.value.split_whitespace().map(str::to_string));
+            }
+        }
     }
     for k in ["allowusers", "denyusers"] {
         if let Some(s) = inst.settings.get(k) {
             note_users(&s.value, &mut users, &mut hosts, &mut addrs);
+        }
+    }
+    // Members of the groups AllowGroups/DenyGroups name are the users they let in or keep out.
+    for k in ["allowgroups", "denygroups"] {
+        if let Some(s) = inst.settings.get(k) {
+            groups_named.extend(s.value.split_whitespace().map(str::to_string));
         }
     }
     // Members of the groups named (sshd asks the system's group database).
@@ -815,7 +832,8 @@ pub fn connections(
             .and_then(|m| m.get(u).cloned())
             .unwrap_or_default()
     };
-    let mut user_points: Vec<(String, Vec<String>)> = Vec::new();
+    let known = user_groups.is_some();
+    let mut user_points: Vec<(String, Vec<String>, bool)> = Vec::new();
     let mut seen = BTreeSet::new();
     for u in ["root", ANY_USER]
         .into_iter()
@@ -824,7 +842,7 @@ pub fn connections(
     {
         if seen.insert(u.clone()) {
             let g = groups_of(&u);
-            user_points.push((u, g));
+            user_points.push((u, g, known));
         }
     }
     if !groups_named.is_empty() {
@@ -836,7 +854,7 @@ pub fn connections(
                         .any(|g| groups_named.iter().any(|p| pattern_list(g, p, false)))
                         && seen.insert(u.clone())
                     {
-                        user_points.push((u.clone(), gs.clone()));
+                        user_points.push((u.clone(), gs.clone(), true));
                     }
                 }
             }
@@ -844,7 +862,7 @@ pub fn connections(
                 // Group database unseen: a stand-in member of each group named.
                 for g in &groups_named {
                     let g = instance_of(g);
-                    user_points.push((format!("(a member of {g})"), vec![g]));
+                    user_points.push((format!("(a member of {g})"), vec![g], true));
                 }
             }
         }
@@ -878,11 +896,12 @@ pub fn connections(
         for la in &laddrs {
             for lp in &lports {
                 for rd in &rdomains {
-                    for (u, g) in &user_points {
+                    for (u, g, k) in &user_points {
                         for a in &addrs {
                             out.push(Conn {
                                 user: u.clone(),
                                 groups: g.clone(),
+                                groups_known: *k,
                                 host: h.clone(),
                                 addr: a.clone(),
                                 laddr: la.clone(),
@@ -1378,6 +1397,7 @@ fn read_instance(
     let probe = Conn {
         user: ANY_USER.into(),
         groups: Vec::new(),
+        groups_known: true,
         host: ANY_HOST.into(),
         addr: ANY_ADDR4.into(),
         laddr: ANY_LADDR.into(),
@@ -1647,6 +1667,7 @@ mod tests {
         Conn {
             user: user.into(),
             groups: Vec::new(),
+            groups_known: true,
             host: ANY_HOST.into(),
             addr: addr.into(),
             laddr: ANY_LADDR.into(),
