@@ -459,3 +459,31 @@ fn cli_key_rotate_records_the_rotation_and_the_new_key_signs() {
         .count();
     assert_eq!(retired, 2);
 }
+
+#[test]
+fn every_signature_of_the_envelope_must_hold() {
+    use base64::Engine as _;
+    let l = ledger3();
+    let path = l.dir().join("000003.dsse.json");
+    let bytes = fs::read(&path).unwrap();
+    let pae = dsse::open(&bytes).unwrap().pae();
+    let mallory = signer("mallory");
+    let mut envelope: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    envelope["signatures"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "keyid": mallory.keyid(),
+            "sig": base64::engine::general_purpose::STANDARD.encode(mallory.sign_raw(&pae).unwrap()),
+        }));
+    let mut forged = serde_json::to_vec(&envelope).unwrap();
+    forged.push(b'\n');
+    fs::write(&path, &forged).unwrap();
+    fs::write(
+        l.dir().join("000003.dsse.json.sig"),
+        l.alice.sign_sshsig(&forged).unwrap(),
+    )
+    .unwrap();
+    rebuild_manifest(&l.dir(), &l.alice).unwrap();
+    failing(&l.verify(), Check::Envelopes, "every signature must hold");
+}
