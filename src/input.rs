@@ -2,29 +2,29 @@
 //! strict UTF-8, with errors that name the file and position.
 
 use crate::diagnostic::{SourceError, line_col};
-use std::io::Read;
 use std::path::Path;
 
 /// Input files are small hand-written TOML; anything larger is a mistake, not a checklist.
 pub const MAX_INPUT_BYTES: u64 = 4 * 1024 * 1024;
 
 pub fn read_text_file(path: &Path) -> Result<String, SourceError> {
-    let file =
-        std::fs::File::open(path).map_err(|e| SourceError::new(path, None, io_reason(&e)))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_INPUT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| SourceError::new(path, None, io_reason(&e)))?;
-    if bytes.len() as u64 > MAX_INPUT_BYTES {
-        return Err(SourceError::new(
-            path,
-            None,
-            format!(
-                "file is larger than {} MiB; refusing to read it",
-                MAX_INPUT_BYTES / 1024 / 1024
+    // Regular files only and never blocking: `--answers` pointed at a FIFO or a device must
+    // fail at once, not hang the tool.
+    let bytes = crate::fsread::read_small(path, MAX_INPUT_BYTES, crate::fsread::Follow::Yes)
+        .map_err(|e| match e {
+            crate::fsread::ReadError::TooLarge { .. } => SourceError::new(
+                path,
+                None,
+                format!(
+                    "file is larger than {} MiB; refusing to read it",
+                    MAX_INPUT_BYTES / 1024 / 1024
+                ),
             ),
-        ));
-    }
+            crate::fsread::ReadError::NotRegular("directory") => {
+                SourceError::new(path, None, "is a directory, not a file")
+            }
+            other => SourceError::new(path, None, other.to_string()),
+        })?;
     text_from_bytes(path, bytes)
 }
 
