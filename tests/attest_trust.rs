@@ -487,3 +487,25 @@ fn every_signature_of_the_envelope_must_hold() {
     rebuild_manifest(&l.dir(), &l.alice).unwrap();
     failing(&l.verify(), Check::Envelopes, "every signature must hold");
 }
+
+#[test]
+fn an_unsigned_record_at_the_tail_is_never_adopted_into_the_manifest() {
+    let l = ledger3();
+    let dir = l.dir();
+    let manifest = fs::read(dir.join("SHA256SUMS")).unwrap();
+    // A record 4 chained correctly but whose SSH signature is not over its bytes.
+    let head = fs::read(dir.join("000003.dsse.json")).unwrap();
+    let mut st = Statement::from_bytes(&dsse::open(&head).unwrap().payload).unwrap();
+    st.predicate.ledger.seq = 4;
+    st.predicate.ledger.prev.sha256 = sha256_hex(&head);
+    let record = dsse::sign(&l.alice, dsse::PAYLOAD_TYPE, &st.to_bytes().unwrap()).unwrap();
+    fs::write(dir.join("000004.dsse.json"), &record).unwrap();
+    fs::write(
+        dir.join("000004.dsse.json.sig"),
+        l.alice.sign_sshsig(b"other bytes").unwrap(),
+    )
+    .unwrap();
+    let e = append_record_at(&l.data, &l.alice, sample_predicate(), &[], T0 + 600).unwrap_err();
+    assert!(matches!(e, LedgerError::DoesNotVerify { .. }), "{e}");
+    assert_eq!(fs::read(dir.join("SHA256SUMS")).unwrap(), manifest);
+}

@@ -493,7 +493,15 @@ fn append_payload(
             path: dir.clone(),
             first: e.to_string(),
         })?;
+    // Only a ledger whose every record, link and key holds may have its manifest completed:
+    // never sign a manifest naming a record that does not verify.
+    let only_manifest = report
+        .checks
+        .iter()
+        .filter(|c| c.outcome == verify::Outcome::Fail)
+        .all(|c| c.check == verify::Check::Manifest);
     if !report.ok()
+        && only_manifest
         && let Some(repair) = complete_manifest(&dir, signer, anchors, &listing)?
     {
         repairs.push(repair);
