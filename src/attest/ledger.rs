@@ -467,6 +467,10 @@ fn append_payload(
 ) -> Result<Appended, LedgerError> {
     let dir = ledger_dir(data_dir);
     let _lock = LedgerLock::acquire(&dir)?;
+    // Read the anchors again under the lock: another process may have added its key and
+    // appended a record signed with it since the caller read them.
+    let fresh = station_anchors(data_dir, signer, signed_at)?;
+    let anchors = if fresh == *anchors { anchors } else { &fresh };
     let mut repairs = remove_orphans(&dir, anchors)?;
     let listing = scan(&dir).map_err(io_error(&dir))?;
     for (expected, &seq) in (1u64..).zip(&listing.records) {
