@@ -10,7 +10,7 @@ pub mod patches;
 pub mod services;
 pub mod supporting;
 
-use crate::checks::Area;
+use crate::catalogue::Area;
 use crate::host::{
     CommandRun, Evidence, EvidenceLog, FileMeta, FileText, Host, HostError, HostKind, Oversize,
     ProcessInfo,
@@ -39,7 +39,7 @@ pub struct Facts {
     pub supporting: supporting::SupportingFacts,
     /// Facts of a Windows snapshot (`--snapshot DIR`); absent for Linux hosts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub windows: Option<Box<crate::windows::WindowsFacts>>,
+    pub windows: Option<Box<crate::windows::snapshot::WindowsFacts>>,
     /// Which areas were inspected (a scan limited with `--area` leaves the others empty).
     pub areas: Vec<Area>,
     /// Areas whose inspection failed (a collector panicked), with why. Their checks, and the

@@ -1,7 +1,9 @@
 //! stationward: inspect a patient-monitoring central station or interface host, walk the
 //! technician through the SMDDS interface-and-central-station controls, sign the result.
 
+pub mod atomic;
 pub mod attest;
+pub mod catalogue;
 pub mod checklist;
 pub mod checks;
 pub mod config;
@@ -9,6 +11,7 @@ pub mod date;
 pub mod diagnostic;
 pub mod dirs;
 pub mod fsread;
+pub mod glob;
 pub mod host;
 pub mod input;
 pub mod inspect;

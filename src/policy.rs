@@ -1,6 +1,6 @@
 //! Site policy: what this site allows, the thresholds checks compare against, and waivers.
 
-use crate::checks;
+use crate::catalogue;
 use crate::date::Date;
 use crate::diagnostic::SourceError;
 use serde::{Deserialize, Serialize};
@@ -27,21 +27,8 @@ impl Role {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Proto {
-    Tcp,
-    Udp,
-}
-
-impl Proto {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Proto::Tcp => "tcp",
-            Proto::Udp => "udp",
-        }
-    }
-}
+/// The transport protocol is a network fact; policy names it when it allows a listener.
+pub use crate::inspect::network::Proto;
 
 /// A listener the site expects: port and protocol, optionally the process that must own it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,25 +196,8 @@ impl Policy {
     }
 }
 
-/// `*`-only glob: enough for unit names like `getty@*` or `systemd-*`.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == text;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
-        return false;
-    }
-    let mut rest = &text[first.len()..text.len() - last.len()];
-    for mid in &parts[1..parts.len() - 1] {
-        match rest.find(mid) {
-            Some(i) => rest = &rest[i + mid.len()..],
-            None => return false,
-        }
-    }
-    true
-}
+/// `*`-only glob, enough for unit names like `getty@*` or `systemd-*` (see [`crate::glob`]).
+pub use crate::glob::star as glob_match;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -380,7 +350,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Policy, SourceError> {
         let w = spanned.into_inner();
         let target = match (w.check, w.control) {
             (Some(c), None) => {
-                if checks::find(c.get_ref()).is_none() {
+                if catalogue::find(c.get_ref()).is_none() {
                     return Err(err(
                         c.span(),
                         format!("waiver names unknown check id \"{}\"", c.get_ref()),

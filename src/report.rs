@@ -117,32 +117,18 @@ pub fn refuse_protected(path: &Path, protected: &[PathBuf]) -> Result<(), Report
 /// Writes `bytes` to `path` atomically: a temporary file beside it, fsync, rename. A reader
 /// (or a crash) sees the old file or the new one, never half of one.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    use std::io::Write;
-    let err = |e: &std::io::Error| ReportError::Write {
-        path: path.to_path_buf(),
-        reason: crate::input::io_reason(e),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| ReportError::Write {
+    if path.file_name().is_none() {
+        return Err(ReportError::Write {
             path: path.to_path_buf(),
             reason: "not a file name".into(),
-        })?
-        .to_string_lossy()
-        .into_owned();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        err(&e)
+        });
+    }
+    let tmp = crate::atomic::temporary_for(path);
+    crate::atomic::write(path, &tmp, bytes, crate::atomic::Place::Replace, None).map_err(|e| {
+        ReportError::Write {
+            path: path.to_path_buf(),
+            reason: crate::input::io_reason(&e.source),
+        }
     })
 }
 

@@ -17,26 +17,13 @@ use crate::inspect::identity::{HostIdentity, machine_id_hmac};
 use crate::policy::Policy;
 use crate::scan::{SCHEMA, Scan, Tool};
 use crate::text::for_terminal;
-use serde::{Deserialize, Serialize};
-use snapshot::{OsInfo, Snapshot, SnapshotError, SnapshotInfo, Sources};
+use snapshot::{OsInfo, Snapshot, SnapshotError};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Everything a Windows snapshot told us (kept in the scan JSON under `facts.windows`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct WindowsFacts {
-    pub snapshot: SnapshotInfo,
-    pub sources: Sources,
-}
-
-impl From<Snapshot> for WindowsFacts {
-    fn from(s: Snapshot) -> Self {
-        WindowsFacts {
-            snapshot: s.info,
-            sources: s.sources,
-        }
-    }
-}
+/// The facts live with the snapshot format (the inspect layer names them in `Facts`);
+/// re-exported here under their old path.
+pub use snapshot::WindowsFacts;
 
 /// "Windows 10 IoT Enterprise LTSC 2021": the lifecycle table's name when it knows the
 /// build (Windows 11 still reports "Windows 10" in ProductName), else ProductName.

@@ -382,29 +382,9 @@ pub fn match_pattern_list(value: &str, patterns: &[String]) -> bool {
     matched
 }
 
-/// `*` and `?` wildcards.
+/// `*` and `?` wildcards, as OpenSSH's `match_pattern` (see [`crate::glob`]).
 fn glob(value: &[u8], pattern: &[u8]) -> bool {
-    let (mut v, mut p) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while v < value.len() {
-        if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == value[v]) {
-            v += 1;
-            p += 1;
-        } else if p < pattern.len() && pattern[p] == b'*' {
-            star = Some((p, v));
-            p += 1;
-        } else if let Some((sp, sv)) = star {
-            p = sp + 1;
-            v = sv + 1;
-            star = Some((sp, sv + 1));
-        } else {
-            return false;
-        }
-    }
-    while p < pattern.len() && pattern[p] == b'*' {
-        p += 1;
-    }
-    p == pattern.len()
+    crate::glob::wildcard_bytes(pattern, value)
 }
 
 #[cfg(test)]

@@ -644,34 +644,30 @@ fn sign_error(e: &ssh_key::Error) -> KeyError {
     }
 }
 
-/// Creates `path` (never over an existing file) with `mode`, writes `bytes` and syncs.
+/// Creates `path` (never over an existing file) with exactly `mode`: written whole to a
+/// temporary file and linked into place, so a crash never leaves half a key.
 fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), KeyError> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(path)
-        .map_err(|e| {
-            if e.kind() == io::ErrorKind::AlreadyExists {
-                KeyError::Exists {
-                    path: path.to_path_buf(),
-                    operator: path
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default(),
-                }
-            } else {
-                io_error(path)(e)
+    let tmp = crate::atomic::temporary_for(path);
+    crate::atomic::write(
+        path,
+        &tmp,
+        bytes,
+        crate::atomic::Place::NoReplace,
+        Some(mode),
+    )
+    .map_err(|e| {
+        if e.is_exists() && e.path == path {
+            KeyError::Exists {
+                path: path.to_path_buf(),
+                operator: path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
             }
-        })?;
-    // The umask may have narrowed the mode; make it exact.
-    fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(io_error(path))?;
-    let written = file.write_all(bytes).and_then(|()| file.sync_all());
-    if let Err(e) = written {
-        let _ = fs::remove_file(path);
-        return Err(io_error(path)(e));
-    }
-    Ok(())
+        } else {
+            io_error(&e.path)(e.source)
+        }
+    })
 }
 
 /// Reads and parses a private key file after checking that neither group nor others can read

@@ -250,7 +250,7 @@ pub fn store_evidence(data_dir: &Path, bytes: &[u8]) -> Result<String, LedgerErr
     }
     let n = EVIDENCE_TMP_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = dir.join(format!(".tmp-{hex}-{}-{n}", std::process::id()));
-    match publish(&dir, &tmp, &path, bytes, Publish::NoReplace) {
+    match publish(&tmp, &path, bytes, Publish::NoReplace) {
         // Exists: another writer stored the same content meanwhile.
         Ok(()) | Err(LedgerError::Exists { .. }) => Ok(hex),
         Err(e) => Err(e),
@@ -582,14 +582,12 @@ fn append_payload(
     // signature. An interrupted run leaves at most a signature without its record, which
     // the next append removes (see `remove_orphans`).
     publish(
-        &dir,
         &dir.join(format!(".tmp-{name}{SIG_SUFFIX}")),
         &sig_path,
         sig.as_bytes(),
         Publish::NoReplace,
     )?;
     if let Err(e) = publish(
-        &dir,
         &dir.join(format!(".tmp-{name}")),
         &record_path,
         &record,
@@ -827,14 +825,12 @@ fn write_manifest(
     let text = render_manifest(entries);
     let sig = signer.sign_sshsig(text.as_bytes())?;
     publish(
-        dir,
         &dir.join(format!(".tmp-{MANIFEST}")),
         &dir.join(MANIFEST),
         text.as_bytes(),
         Publish::Replace,
     )?;
     publish(
-        dir,
         &dir.join(format!(".tmp-{MANIFEST_SIG}")),
         &dir.join(MANIFEST_SIG),
         sig.as_bytes(),
@@ -879,65 +875,25 @@ pub fn parse_manifest(text: &str) -> Result<Vec<(String, String)>, (usize, Strin
     Ok(out)
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Publish {
-    /// Hard-link into place: fails if the target exists.
-    NoReplace,
-    /// Rename over the target.
-    Replace,
-}
+/// How a ledger file takes its place (see [`crate::atomic::Place`]): records and blobs are
+/// linked, never overwritten; the manifest is renamed over.
+use crate::atomic::Place as Publish;
 
-/// Writes `bytes` to `tmp` (created exclusively), syncs, and moves it to `target`.
-fn publish(
-    dir: &Path,
-    tmp: &Path,
-    target: &Path,
-    bytes: &[u8],
-    mode: Publish,
-) -> Result<(), LedgerError> {
-    // Only a crashed writer leaves a temporary file behind; remove it.
-    match fs::remove_file(tmp) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io_error(tmp)(e)),
-    }
-    let written = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o644)
-            .open(tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()
-    })();
-    if let Err(e) = written {
-        let _ = fs::remove_file(tmp);
-        return Err(io_error(tmp)(e));
-    }
-    let moved = match mode {
-        Publish::Replace => fs::rename(tmp, target),
-        Publish::NoReplace => {
-            let linked = fs::hard_link(tmp, target);
-            let _ = fs::remove_file(tmp);
-            linked
+/// Writes `bytes` to `tmp` (created exclusively, mode 0644), syncs, and moves it to `target`.
+fn publish(tmp: &Path, target: &Path, bytes: &[u8], mode: Publish) -> Result<(), LedgerError> {
+    crate::atomic::write(target, tmp, bytes, mode, Some(0o644)).map_err(|e| {
+        if e.is_exists() && e.path == target {
+            LedgerError::Exists {
+                path: target.to_path_buf(),
+            }
+        } else {
+            io_error(&e.path)(e.source)
         }
-    };
-    match moved {
-        Ok(()) => sync_dir(dir),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(LedgerError::Exists {
-            path: target.to_path_buf(),
-        }),
-        Err(e) => {
-            let _ = fs::remove_file(tmp);
-            Err(io_error(target)(e))
-        }
-    }
+    })
 }
 
 fn sync_dir(dir: &Path) -> Result<(), LedgerError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_error(dir))
+    crate::atomic::sync_dir(dir).map_err(io_error(dir))
 }
 
 /// An exclusive `flock` on `ledger/.lock`, released when dropped (and by the kernel if the

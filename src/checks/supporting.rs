@@ -136,7 +136,7 @@ pub(crate) fn daemon_state(
         let mut enabled = false;
         for u in &facts.services.units {
             let bare = u.name.strip_suffix(".service").unwrap_or(&u.name);
-            if units.iter().any(|w| crate::policy::glob_match(w, bare)) {
+            if units.iter().any(|w| crate::glob::star(w, bare)) {
                 st.signs
                     .push(format!("service {} ({}, {})", u.name, u.enabled, u.active));
                 enabled |= u.is_enabled();

@@ -10,7 +10,7 @@ pub mod nft_text;
 
 use crate::host::{DEFAULT_TIMEOUT, Host, HostKind, RunStatus};
 use crate::inspect::Unseen;
-use crate::policy::Proto;
+use crate::inspect::network::Proto;
 use serde::{Deserialize, Serialize};
 
 /// A firewall frontend or backend found on the host.

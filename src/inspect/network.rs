@@ -3,10 +3,26 @@
 
 use crate::host::{Host, HostError, HostKind};
 use crate::inspect::Unseen;
-use crate::policy::Proto;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// A listener's transport protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Proto {
+    Tcp,
+    Udp,
+}
+
+impl Proto {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+        }
+    }
+}
 
 /// The socket tables read, with the protocol and IP version each one holds.
 pub const PROC_NET_FILES: [(&str, Proto, bool); 4] = [

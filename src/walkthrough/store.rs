@@ -140,23 +140,14 @@ impl Store {
     pub fn save(&self, w: &Walkthrough) -> Result<PathBuf, StoreError> {
         std::fs::create_dir_all(&self.dir).map_err(|e| io_err(&self.dir, &e))?;
         let path = self.path_for(w);
-        let bytes = serde_json::to_vec_pretty(w).map_err(|e| StoreError::Encode {
+        let mut bytes = serde_json::to_vec_pretty(w).map_err(|e| StoreError::Encode {
             path: path.clone(),
             reason: e.to_string(),
         })?;
+        bytes.push(b'\n');
         let tmp = path.with_extension(format!("json.tmp-{}", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.write_all(b"\n")?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &path)?;
-            std::fs::File::open(&self.dir)?.sync_all()
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            io_err(&path, &e)
-        })?;
+        crate::atomic::write(&path, &tmp, &bytes, crate::atomic::Place::Replace, None)
+            .map_err(|e| io_err(&path, &e.source))?;
         Ok(path)
     }
 

@@ -224,7 +224,7 @@ const PRIVILEGED_GROUPS: &[&str] = &[
 ];
 
 fn glob(pattern: &str, text: &str) -> bool {
-    crate::policy::glob_match(&pattern.to_ascii_lowercase(), &text.to_ascii_lowercase())
+    crate::glob::star(&pattern.to_ascii_lowercase(), &text.to_ascii_lowercase())
 }
 
 fn is_loopback(addr: &str) -> bool {

@@ -1148,6 +1148,22 @@ fn retype<T>(s: Seen<()>) -> Seen<T> {
     }
 }
 
+/// Everything a Windows snapshot told us (kept in the scan JSON under `facts.windows`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WindowsFacts {
+    pub snapshot: SnapshotInfo,
+    pub sources: Sources,
+}
+
+impl From<Snapshot> for WindowsFacts {
+    fn from(s: Snapshot) -> Self {
+        WindowsFacts {
+            snapshot: s.info,
+            sources: s.sources,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

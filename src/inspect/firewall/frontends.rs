@@ -268,7 +268,7 @@ fn expand_glob(host: &dyn Host, path: &str) -> Vec<String> {
     host.read_dir(if dir.is_empty() { "/" } else { dir })
         .unwrap_or_default()
         .into_iter()
-        .filter(|n| crate::policy::glob_match(name, n))
+        .filter(|n| crate::glob::star(name, n))
         .map(|n| format!("{dir}/{n}"))
         .collect()
 }
@@ -1029,7 +1029,7 @@ pub fn firewalld_chain(
 mod tests {
     use super::*;
     use crate::inspect::firewall::{FirewallFacts, Inbound, PortFate};
-    use crate::policy::Proto;
+    use crate::inspect::network::Proto;
 
     macro_rules! fixture {
         ($name:literal) => {

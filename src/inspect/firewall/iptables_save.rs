@@ -392,7 +392,7 @@ fn summarize(words: &[String], chains: &[Chain], table: &str) -> Rule {
 mod tests {
     use super::*;
     use crate::inspect::firewall::{FirewallFacts, PortFate};
-    use crate::policy::Proto;
+    use crate::inspect::network::Proto;
 
     macro_rules! fixture {
         ($name:literal) => {

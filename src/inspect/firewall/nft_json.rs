@@ -469,7 +469,7 @@ fn compact(v: &Value) -> String {
 mod tests {
     use super::*;
     use crate::inspect::firewall::{FirewallFacts, PortFate};
-    use crate::policy::Proto;
+    use crate::inspect::network::Proto;
 
     macro_rules! fixture {
         ($name:literal) => {

@@ -1456,7 +1456,7 @@ fn meta_clause(r: &mut Rule, key: &str, toks: &[Tok], i: &mut usize, start: usiz
 mod tests {
     use super::*;
     use crate::inspect::firewall::{FirewallFacts, Inbound, PortFate};
-    use crate::policy::Proto;
+    use crate::inspect::network::Proto;
 
     macro_rules! fixture {
         ($name:literal) => {

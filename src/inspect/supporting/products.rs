@@ -1,10 +1,10 @@
 //! Recognising installed or running software products (remote-access tools, security agents)
 //! from the shared package, process and service facts plus a few well-known install paths.
 
+use crate::glob::star as glob_match;
 use crate::host::{Host, ProcessInfo};
 use crate::inspect::packages::PackageFacts;
 use crate::inspect::services::ServiceUnit;
-use crate::policy::glob_match;
 use serde::{Deserialize, Serialize};
 
 /// How to recognise one product. Names may use `*` (any run of characters).

@@ -1,0 +1,168 @@
+//! The one way the tool replaces or publishes a file: write a temporary file beside the target
+//! (created exclusively), fsync it, move it into place, fsync the directory. A reader, or a
+//! crash at any point, sees the old file or the new one, never half of one.
+//!
+//! Used by the walkthrough store, the ledger, the key store and the summary writer. A leaf
+//! module: it knows files, not what is in them.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// How the finished file takes its place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// Rename over the target (a walkthrough, a manifest, a summary).
+    Replace,
+    /// Hard-link into place, failing with `AlreadyExists` if the target exists (a ledger
+    /// record or a key: never overwritten).
+    NoReplace,
+}
+
+/// Which file an atomic write failed on, and why.
+#[derive(Debug)]
+pub struct WriteError {
+    /// The temporary file, or the target when moving into place failed.
+    pub path: PathBuf,
+    pub source: io::Error,
+}
+
+impl WriteError {
+    /// The target already existed (only with [`Place::NoReplace`]).
+    pub fn is_exists(&self) -> bool {
+        self.source.kind() == io::ErrorKind::AlreadyExists
+    }
+}
+
+/// The temporary name this process uses for `target`: hidden, beside it, tagged with the pid.
+pub fn temporary_for(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    target.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// Writes `bytes` to `tmp`, syncs, moves it to `target` by `place` and syncs the directory.
+/// `mode` sets the new file's permission bits exactly (not narrowed by the umask); `None`
+/// leaves the default. A temporary file left by a crashed writer is removed first.
+pub fn write(
+    target: &Path,
+    tmp: &Path,
+    bytes: &[u8],
+    place: Place,
+    mode: Option<u32>,
+) -> Result<(), WriteError> {
+    fn at(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
+        move |source| WriteError {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+    match fs::remove_file(tmp) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(at(tmp)(e)),
+    }
+    let written = (|| {
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        if let Some(mode) = mode {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(mode);
+        }
+        let mut file = options.open(tmp)?;
+        #[cfg(unix)]
+        if let Some(mode) = mode {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(tmp, fs::Permissions::from_mode(mode))?;
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
+        file.write_all(bytes)?;
+        file.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = fs::remove_file(tmp);
+        return Err(at(tmp)(e));
+    }
+    let moved = match place {
+        Place::Replace => fs::rename(tmp, target),
+        Place::NoReplace => {
+            let linked = fs::hard_link(tmp, target);
+            let _ = fs::remove_file(tmp);
+            linked
+        }
+    };
+    if let Err(e) = moved {
+        let _ = fs::remove_file(tmp);
+        return Err(at(target)(e));
+    }
+    match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => sync_dir(dir).map_err(at(dir)),
+        _ => Ok(()),
+    }
+}
+
+/// Makes a rename or link in `dir` durable.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir).and_then(|d| d.sync_all())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replace_overwrites_whole_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("w.json");
+        std::fs::write(&target, "old").unwrap();
+        let tmp = temporary_for(&target);
+        write(&target, &tmp, b"new", Place::Replace, None).unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        assert!(!tmp.exists());
+    }
+
+    #[test]
+    fn no_replace_refuses_an_existing_target_and_keeps_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("000001.dsse.json");
+        std::fs::write(&target, "signed").unwrap();
+        let tmp = temporary_for(&target);
+        let err = write(&target, &tmp, b"other", Place::NoReplace, Some(0o644)).unwrap_err();
+        assert!(err.is_exists());
+        assert_eq!(err.path, target);
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "signed");
+        assert!(!tmp.exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn mode_is_exact_whatever_the_umask() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("key");
+        write(
+            &target,
+            &temporary_for(&target),
+            b"k",
+            Place::NoReplace,
+            Some(0o600),
+        )
+        .unwrap();
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_stale_temporary_from_a_crash_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("m");
+        let tmp = temporary_for(&target);
+        std::fs::write(&tmp, "half").unwrap();
+        write(&target, &tmp, b"whole", Place::Replace, None).unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "whole");
+    }
+}
