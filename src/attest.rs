@@ -19,6 +19,9 @@ pub mod ledger;
 pub mod signoff;
 pub mod sshsig;
 pub mod statement;
+/// Signers and predicates for tests and benchmarks; compiled only for them (the integration
+/// tests and benches turn the `testing` feature on through the self dev-dependency).
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod trust;
 pub mod verify;
