@@ -3,8 +3,6 @@
 
 use super::NAMESPACE;
 use super::allowed_signers::AllowedSigners;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
 use ssh_key::private::{Ed25519Keypair, KeypairData};
 use ssh_key::{Algorithm, Cipher, HashAlg, Kdf, LineEnding, PrivateKey, PublicKey};
 use std::fmt;
@@ -42,11 +40,6 @@ pub const NEW_PASSPHRASE_ENV: &str = "STATIONWARD_NEW_PASSPHRASE";
 
 /// Longest operator id.
 pub const MAX_OPERATOR_CHARS: usize = 64;
-
-/// DER prefix of an Ed25519 `SubjectPublicKeyInfo` (RFC 8410), followed by the 32 key bytes.
-const ED25519_SPKI_PREFIX: [u8; 12] = [
-    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
-];
 
 /// A technician's id: the key file name and the `allowed_signers` principal.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -734,15 +727,13 @@ fn check_new_passphrase(passphrase: &str) -> Result<(), KeyError> {
     Ok(())
 }
 
-/// PEM `SubjectPublicKeyInfo` of an Ed25519 key; `None` for other algorithms.
+/// PEM `SubjectPublicKeyInfo` (RFC 8410) of an Ed25519 key; `None` for other algorithms or
+/// bytes that are not a curve point.
 pub fn ed25519_pem(key: &PublicKey) -> Option<String> {
+    use ed25519_dalek::pkcs8::{EncodePublicKey, spki::der::pem::LineEnding};
     let raw = key.key_data().ed25519()?;
-    let mut der = ED25519_SPKI_PREFIX.to_vec();
-    der.extend_from_slice(raw.as_ref());
-    Some(format!(
-        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
-        B64.encode(der)
-    ))
+    let verifying = ed25519_dalek::VerifyingKey::from_bytes(&raw.0).ok()?;
+    verifying.to_public_key_pem(LineEnding::LF).ok()
 }
 
 /// `SHA256:...`, the OpenSSH fingerprint used as DSSE keyid.
