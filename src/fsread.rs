@@ -90,7 +90,7 @@ pub fn open_regular(path: &Path, follow: Follow) -> Result<(File, u64), ReadErro
     let meta = file.metadata().map_err(|e| ReadError::from_io(&e))?;
     let ft = meta.file_type();
     if !ft.is_file() {
-        return Err(ReadError::NotRegular(kind_name(&ft)));
+        return Err(ReadError::NotRegular(kind_name(ft)));
     }
     Ok((file, meta.len()))
 }
@@ -160,7 +160,7 @@ fn open_nonblocking(path: &Path, follow: Follow) -> Result<File, ReadError> {
     File::open(path).map_err(|e| ReadError::from_io(&e))
 }
 
-fn kind_name(ft: &std::fs::FileType) -> &'static str {
+fn kind_name(ft: std::fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;

@@ -310,7 +310,7 @@ impl EvidenceLog {
     }
 
     pub fn len(&self) -> usize {
-        self.items.lock().map(|v| v.order.len()).unwrap_or(0)
+        self.items.lock().map_or(0, |v| v.order.len())
     }
 
     pub fn is_empty(&self) -> bool {

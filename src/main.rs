@@ -316,6 +316,8 @@ struct Failure {
 }
 
 impl Failure {
+    // Taken by value so it fits `map_err(Failure::usage)` on any error type.
+    #[allow(clippy::needless_pass_by_value)]
     fn usage(message: impl ToString) -> Self {
         Failure {
             code: EXIT_USAGE,
@@ -796,7 +798,7 @@ fn checklist(dirs: &Dirs, cmd: ChecklistCommand) -> Result<u8, Failure> {
             for file in &files {
                 match stationward::checklist::Checklist::load(file) {
                     Ok(list) => {
-                        println!("{}: ok ({} controls)", file.display(), list.controls.len())
+                        println!("{}: ok ({} controls)", file.display(), list.controls.len());
                     }
                     Err(e) => {
                         eprintln!("{e}");
@@ -875,7 +877,7 @@ fn attest(
         .pop()
         .ok_or_else(|| Failure::usage("no checklist loaded"))?;
     let answers = Answers::load(answers).map_err(Failure::usage)?;
-    let operator = OperatorId::parse(operator).map_err(key_failure)?;
+    let operator = OperatorId::parse(operator).map_err(|e| key_failure(&e))?;
     let keys = KeyStore::new(&dirs.data);
     if !keys.private_key_path(&operator).exists() {
         return Err(Failure::usage(format!(
@@ -924,10 +926,10 @@ fn attest(
         &format!("Passphrase for {operator}'s key: "),
         false,
     )
-    .map_err(key_failure)?;
+    .map_err(|e| key_failure(&e))?;
     let signer = keys
         .load_signer(&operator, &passphrase)
-        .map_err(key_failure)?;
+        .map_err(|e| key_failure(&e))?;
     let appended = signoff::sign_reporting(
         &dirs.data,
         &signer,
@@ -936,7 +938,7 @@ fn attest(
         &scan,
         &policy,
     )
-    .map_err(ledger_failure)?;
+    .map_err(|e| ledger_failure(&e))?;
     for repair in &appended.repairs {
         eprintln!("stationward: repaired the ledger: {repair}");
     }
@@ -971,7 +973,7 @@ fn attest(
     Ok(0)
 }
 
-fn ledger_failure(e: stationward::attest::LedgerError) -> Failure {
+fn ledger_failure(e: &stationward::attest::LedgerError) -> Failure {
     use stationward::attest::LedgerError;
     Failure {
         code: match e {
@@ -983,7 +985,7 @@ fn ledger_failure(e: stationward::attest::LedgerError) -> Failure {
     }
 }
 
-fn key_failure(e: stationward::attest::KeyError) -> Failure {
+fn key_failure(e: &stationward::attest::KeyError) -> Failure {
     let code = match e {
         stationward::attest::KeyError::Io { .. } => EXIT_INTERNAL,
         _ => EXIT_USAGE,
@@ -1017,7 +1019,7 @@ fn key(dirs: &Dirs, cmd: KeyCommand) -> Result<u8, Failure> {
             passphrase_file,
             kdf_rounds,
         } => {
-            let operator = OperatorId::parse(&operator).map_err(key_failure)?;
+            let operator = OperatorId::parse(&operator).map_err(|e| key_failure(&e))?;
             if kdf_rounds < MIN_KDF_ROUNDS {
                 return Err(Failure::usage(format!(
                     "--kdf-rounds {kdf_rounds} is too low (at least {MIN_KDF_ROUNDS})"
@@ -1034,10 +1036,10 @@ fn key(dirs: &Dirs, cmd: KeyCommand) -> Result<u8, Failure> {
                 &format!("Passphrase for {operator}'s new key: "),
                 true,
             )
-            .map_err(key_failure)?;
+            .map_err(|e| key_failure(&e))?;
             let info = store
                 .generate(&operator, &passphrase, kdf_rounds)
-                .map_err(key_failure)?;
+                .map_err(|e| key_failure(&e))?;
             describe("Generated", &info);
             Ok(0)
         }
@@ -1046,16 +1048,16 @@ fn key(dirs: &Dirs, cmd: KeyCommand) -> Result<u8, Failure> {
             operator,
             passphrase_file,
         } => {
-            let operator = OperatorId::parse(&operator).map_err(key_failure)?;
+            let operator = OperatorId::parse(&operator).map_err(|e| key_failure(&e))?;
             let passphrase = obtain_passphrase(
                 passphrase_file.as_deref(),
                 &format!("Passphrase of {}: ", file.display()),
                 false,
             )
-            .map_err(key_failure)?;
+            .map_err(|e| key_failure(&e))?;
             let info = store
                 .import(&file, &operator, &passphrase)
-                .map_err(key_failure)?;
+                .map_err(|e| key_failure(&e))?;
             describe("Imported", &info);
             Ok(0)
         }
@@ -1068,7 +1070,7 @@ fn key(dirs: &Dirs, cmd: KeyCommand) -> Result<u8, Failure> {
             use stationward::attest::keys::{
                 MAX_KDF_ROUNDS, NEW_PASSPHRASE_ENV, obtain_passphrase_from,
             };
-            let operator = OperatorId::parse(&operator).map_err(key_failure)?;
+            let operator = OperatorId::parse(&operator).map_err(|e| key_failure(&e))?;
             if !(MIN_KDF_ROUNDS..=MAX_KDF_ROUNDS).contains(&kdf_rounds) {
                 return Err(Failure::usage(format!(
                     "--kdf-rounds {kdf_rounds} is out of range ({MIN_KDF_ROUNDS} to {MAX_KDF_ROUNDS})"
@@ -1079,14 +1081,14 @@ fn key(dirs: &Dirs, cmd: KeyCommand) -> Result<u8, Failure> {
                 &format!("Passphrase of {operator}'s current key: "),
                 false,
             )
-            .map_err(key_failure)?;
+            .map_err(|e| key_failure(&e))?;
             let new = obtain_passphrase_from(
                 new_passphrase_file.as_deref(),
                 NEW_PASSPHRASE_ENV,
                 &format!("Passphrase for {operator}'s new key: "),
                 true,
             )
-            .map_err(key_failure)?;
+            .map_err(|e| key_failure(&e))?;
             let (info, appended) = stationward::attest::ledger::rotate_key(
                 &dirs.data,
                 &operator,
@@ -1095,7 +1097,7 @@ fn key(dirs: &Dirs, cmd: KeyCommand) -> Result<u8, Failure> {
                 kdf_rounds,
                 stationward::date::unix_now_secs(),
             )
-            .map_err(ledger_failure)?;
+            .map_err(|e| ledger_failure(&e))?;
             for repair in &appended.repairs {
                 eprintln!("stationward: repaired the ledger: {repair}");
             }
@@ -1111,7 +1113,7 @@ fn key(dirs: &Dirs, cmd: KeyCommand) -> Result<u8, Failure> {
             Ok(0)
         }
         KeyCommand::List => {
-            let keys = store.list().map_err(key_failure)?;
+            let keys = store.list().map_err(|e| key_failure(&e))?;
             if keys.is_empty() {
                 println!(
                     "No operator keys in {}; create one with `stationward key generate --operator ID`.",
@@ -1146,7 +1148,7 @@ fn key(dirs: &Dirs, cmd: KeyCommand) -> Result<u8, Failure> {
             Ok(0)
         }
         KeyCommand::ExportPub { id, pem } => {
-            let operator = OperatorId::parse(&id).map_err(key_failure)?;
+            let operator = OperatorId::parse(&id).map_err(|e| key_failure(&e))?;
             let format = if pem {
                 PublicKeyFormat::Pem
             } else {
@@ -1156,7 +1158,7 @@ fn key(dirs: &Dirs, cmd: KeyCommand) -> Result<u8, Failure> {
                 "{}",
                 store
                     .export_public(&operator, format)
-                    .map_err(key_failure)?
+                    .map_err(|e| key_failure(&e))?
             );
             Ok(0)
         }

@@ -605,7 +605,7 @@ mod tests {
             .buffer()
             .content()
             .iter()
-            .map(|c| c.symbol())
+            .map(ratatui::buffer::Cell::symbol)
             .collect();
         assert!(screen.contains("NOT SAVED"), "{screen}");
         // On the way out the retry fails too: the outcome says so and the work is rescued.

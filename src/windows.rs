@@ -151,7 +151,7 @@ impl Host for SnapshotHost {
 
     fn run(&self, argv: &[&str], _timeout: Duration) -> CommandRun {
         CommandRun {
-            argv: argv.iter().map(|s| s.to_string()).collect(),
+            argv: argv.iter().map(std::string::ToString::to_string).collect(),
             status: RunStatus::NotRun("a Windows snapshot runs no commands".into()),
             stdout: String::new(),
             stderr: String::new(),

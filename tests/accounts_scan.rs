@@ -176,7 +176,7 @@ fn sudo_skips_included_files_with_unsafe_owner_or_mode() {
     std::fs::write(&vendor, "vendor ALL=(ALL) NOPASSWD: ALL\n").unwrap_or_else(|e| panic!("{e}"));
     let chmod = |mode: u32| {
         std::fs::set_permissions(&vendor, std::fs::Permissions::from_mode(mode))
-            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"));
     };
     chmod(0o440);
     assert_eq!(status_in_tree(dir.path(), "accounts.sudo_nopasswd"), "fail");

@@ -120,7 +120,7 @@ fn key_generate_list_export_then_verify() {
     // Tampering: exit 1, first broken record named.
     let record = ledger::record_path(&data, 1);
     let text = fs::read_to_string(&record).unwrap();
-    fs::write(&record, text.replacen("{", "[", 1)).unwrap();
+    fs::write(&record, text.replacen('{', "[", 1)).unwrap();
     sw(&data)
         .arg("verify")
         .assert()

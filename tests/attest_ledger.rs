@@ -68,7 +68,7 @@ fn three_records_chain_and_verify() {
             let stored = fs::read(ledger::evidence_dir(data).join(&subject.digest.sha256)).unwrap();
             assert_eq!(sha256_hex(&stored), subject.digest.sha256);
         }
-        assert!(dir.join(format!("{:06}.dsse.json.sig", seq)).is_file());
+        assert!(dir.join(format!("{seq:06}.dsse.json.sig")).is_file());
         prev = head.sha256.clone();
     }
 

@@ -330,7 +330,7 @@ fn corrupt_json_wrong_base64_unknown_payload_type() {
     let cases: [(&str, Edit, &str); 4] = [
         (
             "corrupt JSON",
-            |s| s.replacen("{", "[", 1),
+            |s| s.replacen('{', "[", 1),
             "corrupt JSON at line 1 column",
         ),
         (
@@ -345,7 +345,7 @@ fn corrupt_json_wrong_base64_unknown_payload_type() {
         ),
         (
             "two lines",
-            |s| s.replacen(",", ",\n", 1),
+            |s| s.replacen(',', ",\n", 1),
             "not one line of JSON",
         ),
     ];

@@ -31,7 +31,7 @@ fn sw(data: &Path) -> Command {
 }
 
 struct Ledger {
-    _tmp: tempfile::TempDir,
+    tmp: tempfile::TempDir,
     data: PathBuf,
     alice: Signer,
 }
@@ -82,11 +82,7 @@ fn ledger3() -> Ledger {
         )
         .unwrap();
     }
-    Ledger {
-        _tmp: tmp,
-        data,
-        alice,
-    }
+    Ledger { tmp, data, alice }
 }
 
 fn failing(report: &VerifyReport, check: Check, needle: &str) {
@@ -186,7 +182,7 @@ fn the_auditors_allowed_signers_replaces_the_stations() {
     // The auditor's file holds alice's real key only.
     let mut pk = l.alice.public_key().clone();
     pk.set_comment("");
-    let own = l._tmp.path().join("auditor_allowed_signers");
+    let own = l.tmp.path().join("auditor_allowed_signers");
     fs::write(
         &own,
         format!(

@@ -29,7 +29,7 @@ fn readme_script() -> String {
         .expect("README.md has the auditor script")
         + "```sh\n".len();
     let len = readme[start..].find("\n```").unwrap();
-    readme[start..start + len + 1].to_string()
+    readme[start..=(start + len)].to_string()
 }
 
 fn line(operator: &str, s: &Signer) -> String {
@@ -205,7 +205,7 @@ fn readme_anchor_recipe() -> String {
         .expect("README.md has the anchor recipe")
         + "  ```sh\n".len();
     let len = readme[start..].find("\n  ```").unwrap();
-    readme[start..start + len + 1]
+    readme[start..=(start + len)]
         .lines()
         .map(|l| l.strip_prefix("  ").unwrap_or(l))
         .collect::<Vec<_>>()

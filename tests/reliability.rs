@@ -10,7 +10,7 @@ fn stationward(tmp: &Path) -> Command {
     let mut c = Command::cargo_bin("stationward").unwrap_or_else(|e| panic!("{e}"));
     c.env("STATIONWARD_DATA_DIR", tmp.join("data"))
         .env("STATIONWARD_CONFIG_DIR", tmp.join("config"))
-        .timeout(Duration::from_secs(60));
+        .timeout(Duration::from_mins(1));
     c
 }
 

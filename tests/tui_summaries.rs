@@ -18,11 +18,11 @@ fn summary() -> Summary {
         match c.id.as_str() {
             "ICS-02" => {
                 c.note = "first line\n\n  second line: vendor ticket 4411\nthird line: removal booked 2026-12-03"
-                    .into()
+                    .into();
             }
             "ICS-07" => {
                 c.note = "ロックアウトは手動で確認しました (pam_faillock deny=5) 🔒✅ 監視装置の設定を確認しました。ファイアウォールは上流にあります"
-                    .into()
+                    .into();
             }
             _ => {}
         }

@@ -673,15 +673,15 @@ fn judge(analyses: &mut [RecordAnalysis], anchors: &Anchors) -> Trusting {
             )));
         }
         if let Ok(k) = &a.sshsig_key {
-            a.sshsig = if k != key {
+            a.sshsig = if k == key {
+                anchors
+                    .trust_with(k, &principal, at, &t.introduced)
+                    .map_err(|d| format!("{sig_name}: {}", d.describe(&principal)))
+            } else {
                 Err(format!(
                     "{sig_name}: made with key {}, not the envelope's key {signing_keyid}",
                     keyid(k)
                 ))
-            } else {
-                anchors
-                    .trust_with(k, &principal, at, &t.introduced)
-                    .map_err(|d| format!("{sig_name}: {}", d.describe(&principal)))
             };
         }
         let Some(Ok(body)) = &a.statement else {

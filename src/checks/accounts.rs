@@ -815,7 +815,7 @@ fn password_aging(facts: &Facts, a: &AccountsFacts, policy: &Policy) -> Finding 
             match u.password {
                 PasswordState::Set => match u.max_days {
                     Some(m) if (0..=limit).contains(&m) => {
-                        details.push(format!("{}: expires after {m} days", u.name))
+                        details.push(format!("{}: expires after {m} days", u.name));
                     }
                     Some(m) => problems.push(format!(
                         "{}: maximum password age {m} days (policy {limit})",
@@ -824,7 +824,7 @@ fn password_aging(facts: &Facts, a: &AccountsFacts, policy: &Policy) -> Finding 
                     None => problems.push(format!("{}: no maximum password age set", u.name)),
                 },
                 PasswordState::Unknown => {
-                    unseen.push(format!("{}: {}", u.name, unseen_passwords(a, &[u])))
+                    unseen.push(format!("{}: {}", u.name, unseen_passwords(a, &[u])));
                 }
                 PasswordState::Locked | PasswordState::Empty => {}
             }

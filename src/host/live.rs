@@ -205,7 +205,7 @@ pub fn kill_running_commands() {
 
 /// How many commands are running now (for tests and the TUI's quit path).
 pub fn running_commands() -> usize {
-    RUNNING.lock().map(|g| g.len()).unwrap_or(0)
+    RUNNING.lock().map_or(0, |g| g.len())
 }
 
 fn kill_group(pgid: i32) {

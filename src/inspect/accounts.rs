@@ -201,7 +201,7 @@ pub fn collect(host: &dyn Host) -> AccountsFacts {
             if !facts.users.is_empty() {
                 sudoers::judge(&mut s, Some(&membership(&facts)));
             }
-            facts.sudo = Box::new(s)
+            facts.sudo = Box::new(s);
         }
         Err(e) if e.is_not_found() => {
             // No sudoers: sudo (if installed at all) grants nothing beyond root.

@@ -320,7 +320,7 @@ fn collect_apt(host: &dyn Host, f: &mut PatchesFacts) {
             }
         }
         Some(run) if matches!(run.status, RunStatus::NotRun(_)) => {
-            offline_apt(host, f, &names, &releases, &run)
+            offline_apt(host, f, &names, &releases, &run);
         }
         Some(run) => {
             let why = run.unusable_reason().unwrap_or_else(|| {

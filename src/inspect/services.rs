@@ -493,7 +493,7 @@ fn leftover_scripts(host: &dyn Host, mut units: Vec<ServiceUnit>) -> Vec<Service
         return units;
     };
     let removed = crate::inspect::packages::removed_conffiles(&status.text);
-    for u in units.iter_mut() {
+    for u in &mut units {
         if !daemon_gone(u) {
             continue;
         }
@@ -722,7 +722,9 @@ mod tests {
             Some("ssh.service")
         );
         assert_eq!(
-            facts.unit("ssh.service").map(|u| u.is_enabled()),
+            facts
+                .unit("ssh.service")
+                .map(super::ServiceUnit::is_enabled),
             Some(true)
         );
         assert_eq!(facts.unit("cron").map(|u| u.source.as_str()), Some("sysv"));

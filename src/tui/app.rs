@@ -342,10 +342,10 @@ impl App {
             Action::GoTo(s) => self.go(s),
             Action::Up => self.scroll_or(-1, |a| a.move_by(-1)),
             Action::Down => self.scroll_or(1, |a| a.move_by(1)),
-            Action::PageUp => self.scroll_or(-(PAGE as i32), |a| a.page(-1)),
-            Action::PageDown => self.scroll_or(PAGE as i32, |a| a.page(1)),
-            Action::Top => self.scroll_or(-(u16::MAX as i32), |a| a.jump_to_end(false)),
-            Action::Bottom => self.scroll_or(u16::MAX as i32, |a| a.jump_to_end(true)),
+            Action::PageUp => self.scroll_or(-i32::from(PAGE), |a| a.page(-1)),
+            Action::PageDown => self.scroll_or(i32::from(PAGE), |a| a.page(1)),
+            Action::Top => self.scroll_or(-i32::from(u16::MAX), |a| a.jump_to_end(false)),
+            Action::Bottom => self.scroll_or(i32::from(u16::MAX), |a| a.jump_to_end(true)),
             Action::Left => self.switch_table(-1),
             Action::Right => self.switch_table(1),
             Action::Enter => self.enter(),
@@ -397,7 +397,7 @@ impl App {
             }
             Action::Exported(Err(e)) => self.status = format!("Summary NOT written: {e}"),
             Action::Copy => self.copy(),
-            Action::Copied(Ok(msg)) | Action::Copied(Err(msg)) => self.status = msg,
+            Action::Copied(Ok(msg) | Err(msg)) => self.status = msg,
             Action::OpenControl => self.open_control(),
             Action::GenerateKey => self.start_key_generation(),
             Action::KeyGenerated(Ok((operator, fingerprint))) => {
@@ -564,7 +564,7 @@ impl App {
                 }
             }
             Screen::SignOff => {
-                self.scroll_signoff(if bottom { i32::MAX / 2 } else { i32::MIN / 2 })
+                self.scroll_signoff(if bottom { i32::MAX / 2 } else { i32::MIN / 2 });
             }
             Screen::Overview => {}
         }

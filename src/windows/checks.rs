@@ -41,6 +41,8 @@ fn collected_at(info: &SnapshotInfo, ctx: &CheckContext) -> i64 {
     parse_date(&info.finished_utc).unwrap_or(ctx.now)
 }
 
+// `ctx` is the check context, named as in every other check module.
+#[allow(clippy::struct_field_names)]
 struct Ctx<'a> {
     w: &'a WindowsFacts,
     p: &'a Policy,
@@ -1630,8 +1632,9 @@ impl<'a> Ctx<'a> {
             format!("RID 500: {}", state(admin)),
             format!("RID 501: {}", state(guest)),
         ];
-        let enabled =
-            |u: Option<&super::snapshot::User>| u.and_then(|u| u.is_disabled()).map(|d| !d);
+        let enabled = |u: Option<&super::snapshot::User>| {
+            u.and_then(super::snapshot::User::is_disabled).map(|d| !d)
+        };
         match (enabled(admin), enabled(guest)) {
             (_, Some(true)) => Finding::new(ID, Status::Fail, "the built-in Guest account (RID 501) is enabled")
                 .with_details(details)
@@ -2390,7 +2393,7 @@ impl<'a> Ctx<'a> {
                         // was added, which the mrxsmb10 driver shows.
                         None if *name == "SMB1" => {
                             let client = self.dword(MRXSMB10, "Start");
-                            if matches!(client, Ok(None) | Ok(Some(4))) {
+                            if matches!(client, Ok(None | Some(4))) {
                                 details.push(format!("ok: {path}\\{name} not set and the SMBv1 driver is not installed"));
                             } else {
                                 details.push(format!("NOT OK: {path}\\{name} not set and the SMBv1 feature is installed"));

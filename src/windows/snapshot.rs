@@ -616,7 +616,7 @@ impl AvProduct {
 
     /// Byte 1: 0x00 = signatures up to date.
     pub fn up_to_date(&self) -> Option<bool> {
-        self.product_state.map(|s| s & 0xFF == 0)
+        self.product_state.map(|s| s.trailing_zeros() >= 8)
     }
 }
 

@@ -100,8 +100,9 @@ fn status_of(facts: &Facts, policy: &Policy, id: &str) -> (Status, String) {
     let all = evaluate(facts, policy, &ctx());
     assert_eq!(all.len(), 6);
     let f = all.into_iter().find(|f| f.check == id);
-    f.map(|f| (f.status, f.summary))
-        .unwrap_or((Status::NotApplicable, String::new()))
+    f.map_or((Status::NotApplicable, String::new()), |f| {
+        (f.status, f.summary)
+    })
 }
 
 #[test]

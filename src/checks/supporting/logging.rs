@@ -37,23 +37,7 @@ pub fn audit(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Finding {
         ));
     }
     let installed = d.installed == Some(true) || a.daemon_binary;
-    let f = if !installed {
-        if d.installed.is_none() {
-            Finding::unknown(
-                AUDIT,
-                format!(
-                    "could not tell whether auditd is installed: {}",
-                    d.unseen.join("; ")
-                ),
-            )
-        } else {
-            Finding::new(
-                AUDIT,
-                Status::Fail,
-                "auditd is not installed: security-relevant events are not audited",
-            )
-        }
-    } else {
+    let f = if installed {
         match d.on() {
             Some(false) => Finding::new(
                 AUDIT,
@@ -96,6 +80,20 @@ pub fn audit(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Finding {
                 }
             }
         }
+    } else if d.installed.is_none() {
+        Finding::unknown(
+            AUDIT,
+            format!(
+                "could not tell whether auditd is installed: {}",
+                d.unseen.join("; ")
+            ),
+        )
+    } else {
+        Finding::new(
+            AUDIT,
+            Status::Fail,
+            "auditd is not installed: security-relevant events are not audited",
+        )
     };
     f.with_details(details).with_evidence(ev)
 }

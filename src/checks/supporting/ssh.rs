@@ -316,17 +316,13 @@ fn root_login(s: &SshFacts, common: &[String]) -> Finding {
     } else if !odd.is_empty() {
         Finding::new(ROOT, Status::Warn, odd.join("; "))
     } else {
-        let (value, origin) = base
-            .map(|r| (r.value, r.origin))
-            .unwrap_or_else(|| ("prohibit-password".into(), "OpenSSH default".into()));
-        let admitted = anyone(s, "root")
-            .map(|(inst, c)| user_admitted(inst, &c).unwrap_or(true))
-            .unwrap_or(true);
-        let summary = if !admitted {
-            format!(
-                "SSH refuses root logins (AllowUsers/DenyUsers exclude root; PermitRootLogin {value}, {origin})"
-            )
-        } else {
+        let (value, origin) = base.map_or_else(
+            || ("prohibit-password".into(), "OpenSSH default".into()),
+            |r| (r.value, r.origin),
+        );
+        let admitted =
+            anyone(s, "root").is_none_or(|(inst, c)| user_admitted(inst, &c).unwrap_or(true));
+        let summary = if admitted {
             match value.as_str() {
                 "no" => format!("SSH refuses root logins (PermitRootLogin no, {origin})"),
                 "forced-commands-only" => format!(
@@ -336,6 +332,10 @@ fn root_login(s: &SshFacts, common: &[String]) -> Finding {
                     "Root may log in over SSH with a key only, never a password (PermitRootLogin {value}, {origin})"
                 ),
             }
+        } else {
+            format!(
+                "SSH refuses root logins (AllowUsers/DenyUsers exclude root; PermitRootLogin {value}, {origin})"
+            )
         };
         if value != "no" && admitted {
             details.push(

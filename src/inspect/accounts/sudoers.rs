@@ -1155,7 +1155,12 @@ frank ALL=(ALL) \\\n   NOPASSWD: \\\n   ALL\n\
         }
         let m: std::collections::BTreeMap<String, Vec<String>> = membership
             .iter()
-            .map(|(u, gs)| (u.to_string(), gs.iter().map(|g| g.to_string()).collect()))
+            .map(|(u, gs)| {
+                (
+                    u.to_string(),
+                    gs.iter().map(std::string::ToString::to_string).collect(),
+                )
+            })
             .collect();
         judge(&mut f, Some(&m));
         f

@@ -735,7 +735,7 @@ fn attributes(body: &str) -> BTreeMap<String, String> {
         let Some(end) = after[1..].find(q) else {
             break;
         };
-        out.insert(key, after[1..1 + end].to_string());
+        out.insert(key, after[1..=end].to_string());
         s = &after[end + 2..];
     }
     out

@@ -227,10 +227,10 @@ fn option_reach(option: &str, value: &str, negated: bool) -> Reach {
     let whole = value == "0.0.0.0/0" || value == "::/0";
     match option {
         "-s" | "--source" | "--src" => {
-            if whole != negated {
-                Reach::Every
-            } else {
+            if whole == negated {
                 Reach::Never
+            } else {
+                Reach::Every
             }
         }
         "-d" | "--destination" | "--dst" if whole => {

@@ -85,8 +85,7 @@ pub fn parse(text: &str) -> Result<NftRuleset, NftJsonError> {
             let exprs = r
                 .get("expr")
                 .and_then(Value::as_array)
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
+                .map_or(&[][..], Vec::as_slice);
             let exprs: Vec<Value> = exprs
                 .iter()
                 .map(|e| resolve_sets(e, &family, &table, &sets))
@@ -188,8 +187,7 @@ fn vmap_branches(exprs: &[Value]) -> Vec<Vec<Value>> {
     let mut out = Vec::new();
     for element in vmap["data"]["set"]
         .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
+        .map_or(&[][..], Vec::as_slice)
     {
         let Some([k, verdict]) = element.as_array().map(Vec::as_slice) else {
             continue;
@@ -596,7 +594,7 @@ mod tests {
             "iptables-save",
         );
         let mut decoded = f.clone();
-        for c in decoded.chains.iter_mut() {
+        for c in &mut decoded.chains {
             if let Some(s) = saved
                 .iter()
                 .find(|s| s.family == c.family && s.name == c.name)

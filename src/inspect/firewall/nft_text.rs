@@ -135,7 +135,7 @@ fn is_block_statement(stmt: &[Tok]) -> bool {
         Some("add" | "create")
     ));
     let rest = &stmt[skip.min(stmt.len())..];
-    match rest.first().map(Tok::text).unwrap_or("") {
+    match rest.first().map_or("", Tok::text) {
         "table" | "chain" | "set" | "map" | "flowtable" => true,
         // Stateful objects (`counter name { … }`, `ct helper name { … }`) are blocks; rules
         // that start with the same words (`counter tcp dport { 22 } accept`) are not.
@@ -568,7 +568,7 @@ impl Parser {
                     }
                 }
                 ["policy", p, ..] => policy = Some((*p).to_string()),
-                ["comment", ..] | ["devices", ..] | ["device", ..] | ["flags", ..] => {}
+                ["comment" | "devices" | "device" | "flags", ..] => {}
                 _ => {
                     count += 1;
                     rules.extend(self.rules_of(&s));
@@ -1055,7 +1055,7 @@ fn summarize(toks: &[Tok]) -> Rule {
     while i < toks.len() {
         let start = i;
         let w = toks[i].text().to_string();
-        let next = toks.get(i + 1).map(Tok::text).unwrap_or("").to_string();
+        let next = toks.get(i + 1).map_or("", Tok::text).to_string();
         if !matches!(toks[i], Tok::Word(_)) {
             i += 1;
             continue;
@@ -1189,7 +1189,7 @@ fn summarize(toks: &[Tok]) -> Rule {
                     }
                     "protocol" | "nexthdr" => {
                         r.ip_version = Some(if v4 { 4 } else { 6 });
-                        l4_match(&mut r, op, v, c);
+                        l4_match(&mut r, op, &v, c);
                     }
                     "version" => r.ip_version = Some(if v4 { 4 } else { 6 }),
                     _ => {
@@ -1383,7 +1383,7 @@ fn set_value(toks: &[Tok], i: &mut usize) {
 }
 
 /// `ip protocol`, `ip6 nexthdr`, `meta l4proto` matches.
-fn l4_match(r: &mut Rule, op: Op, v: Vec<String>, clause: String) {
+fn l4_match(r: &mut Rule, op: Op, v: &[String], clause: String) {
     let v: Vec<String> = v.iter().map(|s| s.to_ascii_lowercase()).collect();
     match op {
         Op::Eq if !compound(&v) && !named_sets(&v) => {
@@ -1432,7 +1432,7 @@ fn meta_clause(r: &mut Rule, key: &str, toks: &[Tok], i: &mut usize, start: usiz
     match (key, op) {
         ("iif" | "iifname", Op::Eq) if lo => r.loopback_only = true,
         ("iif" | "iifname", Op::Ne) if lo => r.condition(c, Reach::Every),
-        ("l4proto", _) => l4_match(r, op, v, c),
+        ("l4proto", _) => l4_match(r, op, &v, c),
         ("nfproto", Op::Eq | Op::Ne) if v.len() == 1 => {
             let v4 = v[0] == "ipv4";
             let v6 = v[0] == "ipv6";

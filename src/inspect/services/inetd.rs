@@ -169,7 +169,7 @@ pub fn parse_xinetd(text: &str) -> XinetdFile {
                 "type" => {
                     svc.internal = value
                         .split_whitespace()
-                        .any(|t| t.eq_ignore_ascii_case("INTERNAL"))
+                        .any(|t| t.eq_ignore_ascii_case("INTERNAL"));
                 }
                 _ => {}
             },

@@ -233,7 +233,7 @@ pub fn scan(host: &dyn Host, unknown: &mut Unseen) -> UnitTree {
                                     runtime: scope == LinkScope::Runtime,
                                     vendor: scope == LinkScope::Vendor,
                                 }
-                            }))
+                            }));
                     }
                     Err(e) if e.is_not_found() => {}
                     Err(e) => note(unknown, "enablement", &e),

@@ -59,10 +59,10 @@ pub fn parse_unit_file(text: &str) -> UnitFile {
             ("Unit", "Description") => unit.description = value.to_string(),
             ("Service", "ExecStart") => set_list_whole(&mut execs, value),
             ("Unit", "Wants" | "Requires" | "Upholds" | "BindsTo") => {
-                set_list(&mut unit.wants, value)
+                set_list(&mut unit.wants, value);
             }
             ("Install", "WantedBy" | "RequiredBy" | "UpheldBy") => {
-                set_list(&mut unit.wanted_by, value)
+                set_list(&mut unit.wanted_by, value);
             }
             ("Install", "Alias") => set_list(&mut unit.alias, value),
             ("Install", "Also") => set_list(&mut unit.also, value),

@@ -110,7 +110,7 @@ pub fn collect_audit(host: &dyn Host) -> AuditFacts {
         let run = host.run(&["auditctl", "-l"], AUDITCTL_TIMEOUT);
         match run.unusable_reason() {
             None if run.exited_with(&[0]) => {
-                f.loaded_rules = Some(count_auditctl_list(&run.stdout))
+                f.loaded_rules = Some(count_auditctl_list(&run.stdout));
             }
             None => {
                 f.unknown.insert(

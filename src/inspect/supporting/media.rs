@@ -186,16 +186,16 @@ pub fn parse_modprobe(path: &str, text: &str) -> Vec<ModprobeRule> {
     out
 }
 
-fn module_state(host: &dyn Host, name: &str) -> Option<ModuleState> {
+fn module_state(host: &dyn Host, name: &str) -> ModuleState {
     let dir = format!("/sys/module/{name}");
     if host.metadata(&dir).is_err() {
-        return Some(ModuleState::NotLoaded);
+        return ModuleState::NotLoaded;
     }
     // Loadable modules have `initstate`; built-in ones with parameters only have `parameters`.
     if host.metadata(&format!("{dir}/initstate")).is_ok() {
-        Some(ModuleState::Loaded)
+        ModuleState::Loaded
     } else {
-        Some(ModuleState::BuiltIn)
+        ModuleState::BuiltIn
     }
 }
 
@@ -218,8 +218,8 @@ pub fn collect(host: &dyn Host) -> UsbStorageFacts {
         f.modules_disabled = Some(t.text.trim() == "1");
     }
     if host.metadata("/sys/module").is_ok() {
-        f.usb_storage = module_state(host, "usb_storage");
-        f.uas = module_state(host, "uas");
+        f.usb_storage = Some(module_state(host, "usb_storage"));
+        f.uas = Some(module_state(host, "uas"));
     } else {
         f.unknown.insert(
             "loaded".into(),
@@ -299,7 +299,7 @@ mod tests {
             Some("/etc/modprobe.d/x.conf:2")
         );
         assert_eq!(
-            effective_install(&r, "uas").map(|x| x.install_effect()),
+            effective_install(&r, "uas").map(super::ModprobeRule::install_effect),
             Some(Some(InstallEffect::Loads))
         );
         let bl = parse_modprobe("/x", "blacklist usb-storage\n");

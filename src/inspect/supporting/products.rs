@@ -160,7 +160,7 @@ mod tests {
                 arch: String::new(),
                 source: String::new(),
             }],
-            unknown: Default::default(),
+            unknown: crate::inspect::Unseen::default(),
         };
         let units = vec![
             ServiceUnit::new("demo@alice.service", "enabled", "unknown", "systemd"),

@@ -631,7 +631,7 @@ impl<'a> ConnView<'a> {
                         value: s.value.clone(),
                         origin: s.origin.clone(),
                         block: Some(i),
-                    })
+                    });
                 }
             }
         }
@@ -794,7 +794,7 @@ pub fn connections(
             match kw.to_ascii_lowercase().as_str() {
                 "user" => users.extend(items.map(|p| instance_of(p.trim_start_matches('!')))),
                 "group" => {
-                    groups_named.extend(items.map(|p| p.trim_start_matches('!').to_string()))
+                    groups_named.extend(items.map(|p| p.trim_start_matches('!').to_string()));
                 }
                 "host" => hosts.extend(items.map(|p| instance_of(p.trim_start_matches('!')))),
                 "address" => addrs.extend(items.flat_map(addr_instances)),
@@ -868,7 +868,7 @@ pub fn connections(
         }
     }
     let with_any = |set: BTreeSet<String>, any: &[&str]| -> Vec<String> {
-        let mut v: Vec<String> = any.iter().map(|s| s.to_string()).collect();
+        let mut v: Vec<String> = any.iter().map(std::string::ToString::to_string).collect();
         v.extend(set.into_iter().filter(|s| !any.contains(&s.as_str())));
         v
     };

@@ -92,7 +92,7 @@ pub fn chrony_includes(text: &str) -> Vec<ChronyInclude> {
             Some("confdir") => out.extend(words.map(|d| ChronyInclude::ConfDir(d.to_string()))),
             Some("sourcedir") => out.extend(words.map(|d| ChronyInclude::SourceDir(d.to_string()))),
             Some("include") => {
-                out.extend(words.next().map(|p| ChronyInclude::Include(p.to_string())))
+                out.extend(words.next().map(|p| ChronyInclude::Include(p.to_string())));
             }
             _ => {}
         }

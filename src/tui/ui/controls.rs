@@ -113,7 +113,7 @@ fn render_detail(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         Span::styled("Verdict: ", theme.title),
         Span::styled(verdict.label(), theme.verdict(verdict)),
     ]));
-    let note = record.map(|r| r.note.as_str()).unwrap_or("");
+    let note = record.map_or("", |r| r.note.as_str());
     let flagged = verdict == crate::walkthrough::Verdict::Passed
         && !crate::walkthrough::Walkthrough::failing_checks(
             &app.checklist,
@@ -242,7 +242,11 @@ fn finding_lines(f: &Finding, theme: &Theme, width: usize, lines: &mut Vec<Line>
         }
     }
     if !f.evidence.is_empty() {
-        let names: Vec<&str> = f.evidence.iter().map(|e| e.subject()).collect();
+        let names: Vec<&str> = f
+            .evidence
+            .iter()
+            .map(crate::host::Evidence::subject)
+            .collect();
         for l in wrap(&format!("evidence: {}", names.join(", ")), width, "    ") {
             lines.push(Line::styled(l, theme.dim));
         }
