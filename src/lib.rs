@@ -18,6 +18,7 @@ pub mod inspect;
 pub mod policy;
 pub mod report;
 pub mod scan;
+pub mod session;
 pub mod text;
 pub mod tui;
 pub mod walkthrough;

@@ -12,8 +12,8 @@ pub mod ui;
 
 use crate::checklist::Checklist;
 use crate::checks::Area;
-use crate::host::{Host, HostKind};
 use crate::policy::Policy;
+use crate::session::{OpenHost, SessionError, Target};
 use crate::walkthrough::HostKey;
 use crate::walkthrough::store::{Store, StoreError};
 use action::Action;
@@ -26,9 +26,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 pub struct TuiOptions {
-    pub root: Option<PathBuf>,
-    /// A Windows snapshot directory to walk through instead of this host.
-    pub snapshot: Option<PathBuf>,
+    /// This host, an offline tree, or a Windows snapshot.
+    pub target: Target,
     pub policy: Policy,
     pub checklist: Checklist,
     pub data_dir: PathBuf,
@@ -44,8 +43,9 @@ pub enum TuiError {
     Store(#[from] StoreError),
     #[error("terminal: {0}")]
     Terminal(#[from] std::io::Error),
+    /// The target could not be opened (not a directory, a bad snapshot).
     #[error("{0}")]
-    Snapshot(#[from] crate::windows::snapshot::SnapshotError),
+    Open(#[from] SessionError),
     #[error(
         "stationward needs an interactive terminal (stdin and stdout must be a TTY); use `stationward scan` for plain output"
     )]
@@ -70,33 +70,16 @@ pub struct Unsaved {
 
 pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
     use std::io::IsTerminal;
-    // A snapshot is read and verified whole before anything else: a bad one never starts a
+    // The target is opened before anything else: a bad `--root` or snapshot never starts a
     // walkthrough, and its error names the file even without a terminal.
-    let snapshot = match &opts.snapshot {
-        Some(dir) => Some(crate::windows::snapshot::Snapshot::load(dir)?),
-        None => None,
-    };
+    let host = opts.target.open()?;
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         return Err(TuiError::NotATerminal);
     }
-    let host: Arc<dyn Host + Send + Sync> = match (&snapshot, &opts.root) {
-        (Some(s), _) => Arc::new(crate::windows::SnapshotHost::new(
-            &s.info.dir,
-            s.info.elevated,
-        )),
-        (None, Some(dir)) => Arc::new(crate::host::Root::new(dir)),
-        (None, None) => Arc::new(crate::host::Live::new()),
-    };
     // Identity is a few small reads: enough to find the walkthrough to resume before the
     // first frame, while the full inspection runs behind it.
-    let identity = match &snapshot {
-        Some(s) => crate::windows::identity(&crate::windows::WindowsFacts::from(s.clone())),
-        None => crate::inspect::identity::collect(host.as_ref()),
-    };
-    let root = match host.kind() {
-        HostKind::Live => None,
-        HostKind::Root(dir) | HostKind::Snapshot(dir) => Some(dir.display().to_string()),
-    };
+    let identity = host.identity();
+    let root = opts.target.name();
     let store = Store::new(&opts.data_dir);
     // Operators who can sign here: a private key in the data directory.
     let operators = operators_with_keys(&opts.data_dir);
@@ -120,10 +103,7 @@ pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
     app.status = app.notice.clone();
 
     let (tx, rx) = mpsc::channel::<Action>();
-    match snapshot {
-        Some(s) => spawn_snapshot_judgement(s, opts.policy, areas, tx.clone()),
-        None => spawn_inspection(Arc::clone(&host), opts.policy, areas, tx.clone()),
-    }
+    spawn_inspection(host, opts.policy, areas, tx.clone());
     let terminate = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
         signal_hook::flag::register(sig, Arc::clone(&terminate))?;
@@ -377,144 +357,79 @@ impl SignContext {
             ));
             return;
         };
-        let (walkthrough, checklist, policy) = (
+        let (mut walkthrough, checklist, policy) = (
             app.walkthrough.clone(),
             app.checklist.clone(),
             app.policy.clone(),
         );
         let (data_dir, tx) = (self.data_dir.clone(), self.tx.clone());
         std::thread::spawn(move || {
-            let result = sign(
-                &data_dir,
-                &request,
-                &walkthrough,
-                &checklist,
-                &scan,
-                &policy,
-            );
+            let result = crate::attest::OperatorId::parse(&request.operator)
+                .map_err(|e| e.to_string())
+                .and_then(|operator| {
+                    crate::session::sign(
+                        &data_dir,
+                        &operator,
+                        &request.passphrase,
+                        &mut walkthrough,
+                        &checklist,
+                        &scan,
+                        &policy,
+                    )
+                    .map_err(|e| e.to_string())
+                })
+                .map(|signed| action::SignedRecord {
+                    record: signed.record,
+                    seq: signed.head.seq,
+                    sha256: signed.head.sha256,
+                    keyid: signed.keyid,
+                });
             let _ = tx.send(Action::Signed(result));
         });
     }
 }
 
-fn sign(
-    data_dir: &std::path::Path,
-    request: &app::SignRequest,
-    walkthrough: &crate::walkthrough::Walkthrough,
-    checklist: &Checklist,
-    scan: &crate::scan::Scan,
-    policy: &Policy,
-) -> Result<action::SignedRecord, String> {
-    use crate::attest::{KeyStore, OperatorId, ledger, signoff};
-    // The one justification rule, re-checked over every control before anything is signed.
-    walkthrough
-        .ready_to_sign(checklist, &scan.findings)
-        .map_err(|e| e.to_string())?;
-    let operator = OperatorId::parse(&request.operator).map_err(|e| e.to_string())?;
-    let signer = KeyStore::new(data_dir)
-        .load_signer(&operator, &request.passphrase)
-        .map_err(|e| e.to_string())?;
-    let head = signoff::sign(data_dir, &signer, walkthrough, checklist, scan, policy)
-        .map_err(|e| e.to_string())?;
-    Ok(action::SignedRecord {
-        record: ledger::record_path(data_dir, head.seq),
-        seq: head.seq,
-        sha256: head.sha256,
-        keyid: signer.keyid().to_string(),
-    })
-}
-
 /// Writes the summary of the signed record (or of the draft) as HTML and text into
 /// `<data dir>/summaries/`, named for the host and the record or the time.
 fn export_summary(data_dir: &std::path::Path, app: &App) -> Result<Vec<PathBuf>, String> {
-    use crate::report::{self, Format, Summary};
-    let summary = match &app.signing {
+    use crate::session::ExportOf;
+    let (summary, of) = match &app.signing {
         app::Signing::Done(rec) => {
-            let signers_path = crate::attest::keys::allowed_signers_path(data_dir);
-            let signers = crate::attest::allowed_signers::AllowedSigners::load(&signers_path)
+            // Right after signing, the station's own allowed_signers is the anchor.
+            let anchors = crate::session::anchors_for_record(data_dir, None, Vec::new())
                 .map_err(|e| e.to_string())?;
-            report::record::summary_of_record(&rec.record, &signers, Some(&app.checklist))
-                .map_err(|e| e.to_string())?
+            let summary = crate::session::record_summary(&rec.record, &anchors, &app.checklist)
+                .map_err(|e| e.to_string())?;
+            (summary, ExportOf::Record(rec.seq))
         }
-        _ => Summary::from_draft(
-            &app.walkthrough,
-            &app.checklist,
-            app.scan(),
-            &app.policy,
-            None,
-            crate::date::Date::today_utc(),
+        _ => (
+            crate::report::Summary::from_draft(
+                &app.walkthrough,
+                &app.checklist,
+                app.scan(),
+                &app.policy,
+                None,
+                crate::date::Date::today_utc(),
+            ),
+            ExportOf::Draft {
+                unix_secs: crate::date::unix_now_secs(),
+            },
         ),
     };
-    let dir = data_dir.join("summaries");
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| format!("{}: {}", dir.display(), crate::input::io_reason(&e)))?;
-    let mut host: String = app
-        .walkthrough
-        .host
-        .hostname
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if host.is_empty() || host.starts_with('-') {
-        host.insert_str(0, "station");
-    }
-    let stem = match &app.signing {
-        app::Signing::Done(rec) => format!("{host}-record-{:06}", rec.seq),
-        _ => format!(
-            "{host}-draft-{}",
-            crate::date::rfc3339_utc(crate::date::unix_now_secs()).replace(':', "")
-        ),
-    };
-    let mut written = Vec::new();
-    for (format, ext) in [(Format::Html, "html"), (Format::Text, "txt")] {
-        let path = dir.join(format!("{stem}.{ext}"));
-        report::summary_command(&summary, format, Some(&path)).map_err(|e| e.to_string())?;
-        written.push(path);
-    }
-    Ok(written)
+    crate::session::export_summary(data_dir, &summary, &app.walkthrough.host.hostname, &of)
+        .map_err(|e| e.to_string())
 }
 
-fn spawn_inspection(
-    host: Arc<dyn Host + Send + Sync>,
-    policy: Policy,
-    areas: Vec<Area>,
-    tx: mpsc::Sender<Action>,
-) {
+/// Inspects (or judges the snapshot) off the UI thread, so the first frame is never delayed,
+/// reporting each area as it is done.
+fn spawn_inspection(host: OpenHost, policy: Policy, areas: Vec<Area>, tx: mpsc::Sender<Action>) {
     std::thread::spawn(move || {
-        let progress_tx = tx.clone();
-        let progress = move |area: Area| {
-            let _ = progress_tx.send(Action::InspectionProgress(area));
-        };
-        let progress = std::sync::Mutex::new(progress);
-        let facts = crate::inspect::inspect_with_progress(host.as_ref(), &areas, &|a| {
-            if let Ok(p) = progress.lock() {
-                p(a);
+        let progress_tx = std::sync::Mutex::new(tx.clone());
+        let scan = host.scan_with_progress(&policy, &areas, &|a| {
+            if let Ok(p) = progress_tx.lock() {
+                let _ = p.send(Action::InspectionProgress(a));
             }
         });
-        let scan = crate::scan::judge(host.as_ref(), &policy, facts);
-        let _ = tx.send(Action::FindingsReady(Box::new(scan)));
-    });
-}
-
-/// A snapshot was read before the TUI started: judging it is quick, but it runs off the UI
-/// thread like a live inspection so the first frame is never delayed.
-fn spawn_snapshot_judgement(
-    snapshot: crate::windows::snapshot::Snapshot,
-    policy: Policy,
-    areas: Vec<Area>,
-    tx: mpsc::Sender<Action>,
-) {
-    std::thread::spawn(move || {
-        let scan = crate::windows::judge(snapshot, &policy, &areas, crate::date::unix_now_secs());
-        for a in &areas {
-            let _ = tx.send(Action::InspectionProgress(*a));
-        }
         let _ = tx.send(Action::FindingsReady(Box::new(scan)));
     });
 }

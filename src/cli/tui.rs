@@ -1,0 +1,67 @@
+//! `stationward` / `stationward tui`: the interactive walkthrough.
+
+use super::{Failure, args::Command};
+use stationward::dirs::Dirs;
+use stationward::session;
+use stationward::tui::{TuiError, TuiOptions};
+use stationward::walkthrough::store::StoreError;
+use std::io::Write;
+
+/// Runs the TUI for `Command::Tui` (or, with `None`, the default: this host, no flags).
+pub fn run(dirs: &Dirs, command: Option<Command>) -> Result<u8, Failure> {
+    let (target, policy, checklists, fresh, mouse) = match command {
+        Some(Command::Tui {
+            target,
+            policy,
+            checklists,
+            new,
+            no_mouse,
+        }) => (
+            target.target(),
+            policy.policy,
+            checklists.checklist,
+            new,
+            !no_mouse,
+        ),
+        _ => (session::Target::Live, None, Vec::new(), false, true),
+    };
+    let policy = session::load_policy(dirs, policy.as_ref()).map_err(Failure::usage)?;
+    let checklist = session::load_checklist(dirs, &checklists).map_err(Failure::usage)?;
+    let outcome = stationward::tui::run(TuiOptions {
+        target,
+        policy,
+        checklist,
+        data_dir: dirs.data.clone(),
+        fresh,
+        mouse,
+    })
+    .map_err(|e| match e {
+        TuiError::NotATerminal | TuiError::Open(_) | TuiError::Store(StoreError::Locked { .. }) => {
+            Failure::usage(e)
+        }
+        other => Failure::internal(other.to_string()),
+    })?;
+    if let Some(unsaved) = outcome.unsaved {
+        // Never "saved" when it was not: say so, and where the work went instead.
+        let rescued = match &unsaved.rescued_to {
+            Some(p) => format!(
+                " Your verdicts and notes were written to {} instead.",
+                p.display()
+            ),
+            None => " It could not be written anywhere else either.".to_string(),
+        };
+        return Err(Failure::internal(format!(
+            "walkthrough NOT saved ({} of {} controls assessed): {}.{rescued}",
+            outcome.assessed, outcome.total, unsaved.reason
+        )));
+    }
+    // The terminal may be gone (a dropped SSH session): a failed write is not worth a panic.
+    let _ = writeln!(
+        std::io::stdout(),
+        "Walkthrough saved: {} of {} controls assessed ({}).",
+        outcome.assessed,
+        outcome.total,
+        outcome.walkthrough_file.display()
+    );
+    Ok(0)
+}
