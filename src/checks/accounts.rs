@@ -77,6 +77,22 @@ fn names(users: &[&UserAccount]) -> String {
     out
 }
 
+/// The ladder the account checks climb: a problem seen fails (or warns) whatever else could
+/// not be read; otherwise anything unseen makes it unknown, with why; only then a pass. A
+/// pass is never the default while something was not seen.
+fn ladder(
+    id: &str,
+    problem: Option<(Status, String)>,
+    unseen: Option<String>,
+    pass: impl FnOnce() -> String,
+) -> Finding {
+    match (problem, unseen) {
+        (Some((status, summary)), _) => Finding::new(id, status, summary),
+        (None, Some(why)) => Finding::unknown(id, why),
+        (None, None) => Finding::new(id, Status::Pass, pass()),
+    }
+}
+
 /// Why the password state of `users` is not known (the shadow reason, normally).
 fn unseen_passwords(a: &AccountsFacts, users: &[&UserAccount]) -> String {
     let why = a
@@ -238,33 +254,31 @@ fn no_empty_passwords(facts: &Facts, a: &AccountsFacts) -> Finding {
             )
         })
         .collect();
-    let f = if !empty.is_empty() {
-        let how = if nullok.is_empty() {
-            "PAM has no nullok, but other services may accept it"
-        } else {
-            "PAM nullok lets them log in with no password"
-        };
-        Finding::new(
-            ID,
-            Status::Fail,
-            format!(
-                "{} account(s) have an empty password: {} ({how})",
-                empty.len(),
-                names(&empty)
-            ),
-        )
-    } else if !unseen.is_empty() {
-        Finding::unknown(ID, unseen_passwords(a, &unseen))
-    } else {
-        Finding::new(
-            ID,
-            Status::Pass,
+    let f = ladder(
+        ID,
+        (!empty.is_empty()).then(|| {
+            let how = if nullok.is_empty() {
+                "PAM has no nullok, but other services may accept it"
+            } else {
+                "PAM nullok lets them log in with no password"
+            };
+            (
+                Status::Fail,
+                format!(
+                    "{} account(s) have an empty password: {} ({how})",
+                    empty.len(),
+                    names(&empty)
+                ),
+            )
+        }),
+        (!unseen.is_empty()).then(|| unseen_passwords(a, &unseen)),
+        || {
             format!(
                 "No account has an empty password ({} checked)",
                 a.users.len()
-            ),
-        )
-    };
+            )
+        },
+    );
     if !nullok.is_empty() && empty.is_empty() {
         details.push("note: nullok is set, so an account given an empty password later could log in without one".into());
     }
@@ -472,28 +486,26 @@ fn system_no_login(facts: &Facts, a: &AccountsFacts) -> Finding {
         ));
     }
     details.extend(skipped_in(a, &[PASSWD, SHADOW]));
-    let f = if !bad.is_empty() {
-        Finding::new(
-            ID,
-            Status::Fail,
-            format!(
-                "{} system account(s) have a login shell and a password: {}",
-                bad.len(),
-                names(&bad)
-            ),
-        )
-    } else if !unseen.is_empty() {
-        Finding::unknown(ID, unseen_passwords(a, &unseen))
-    } else {
-        Finding::new(
-            ID,
-            Status::Pass,
+    let f = ladder(
+        ID,
+        (!bad.is_empty()).then(|| {
+            (
+                Status::Fail,
+                format!(
+                    "{} system account(s) have a login shell and a password: {}",
+                    bad.len(),
+                    names(&bad)
+                ),
+            )
+        }),
+        (!unseen.is_empty()).then(|| unseen_passwords(a, &unseen)),
+        || {
             format!(
                 "No system account has both a login shell and a password ({} with a shell, all locked)",
                 candidates.len()
-            ),
-        )
-    };
+            )
+        },
+    );
     f.with_details(details).with_evidence(ev)
 }
 
@@ -534,31 +546,27 @@ fn default_names(facts: &Facts, a: &AccountsFacts, policy: &Policy) -> Finding {
                 )
             }),
     );
-    let f = if !can_log_in.is_empty() {
-        Finding::new(
-            ID,
-            Status::Warn,
-            format!(
-                "{} default or generic account(s) can log in with a password: {} (rename, lock, or give each person their own)",
-                can_log_in.len(),
-                names(&can_log_in)
-            ),
-        )
-    } else if !unseen.is_empty() {
-        Finding::unknown(ID, unseen_passwords(a, &unseen))
-    } else if present.is_empty() {
-        Finding::new(
-            ID,
-            Status::Pass,
-            "No account has a default or generic name from the site policy",
-        )
-    } else {
-        Finding::new(
-            ID,
-            Status::Pass,
-            format!("Default-named accounts are locked: {}", names(&present)),
-        )
-    };
+    let f = ladder(
+        ID,
+        (!can_log_in.is_empty()).then(|| {
+            (
+                Status::Warn,
+                format!(
+                    "{} default or generic account(s) can log in with a password: {} (rename, lock, or give each person their own)",
+                    can_log_in.len(),
+                    names(&can_log_in)
+                ),
+            )
+        }),
+        (!unseen.is_empty()).then(|| unseen_passwords(a, &unseen)),
+        || {
+            if present.is_empty() {
+                "No account has a default or generic name from the site policy".to_string()
+            } else {
+                format!("Default-named accounts are locked: {}", names(&present))
+            }
+        },
+    );
     f.with_details(details).with_evidence(ev)
 }
 

@@ -214,16 +214,39 @@ fn how_enabled(u: &ServiceUnit) -> String {
     }
 }
 
-fn legacy_cleartext(facts: &Facts, ctx: &CheckContext) -> Finding {
-    const ID: &str = "services.legacy_cleartext";
-    let s = &facts.services;
-    let mut failing: Vec<String> = Vec::new();
-    let mut failing_units: Vec<&ServiceUnit> = Vec::new();
-    let mut failing_families: Vec<&str> = Vec::new();
-    let mut notes: Vec<String> = Vec::new();
-    let mut unsure: Vec<String> = Vec::new();
-    let mut matched: Vec<&ServiceUnit> = Vec::new();
+/// What the passes over units, processes and packages found; [`build_legacy`] turns it into
+/// the one finding.
+#[derive(Default)]
+struct Legacy<'a> {
+    /// One line per thing that fails the check.
+    failing: Vec<String>,
+    failing_units: Vec<&'a ServiceUnit>,
+    failing_families: Vec<&'static str>,
+    /// Legacy servers found but disabled, shown as details.
+    notes: Vec<String>,
+    /// Units whose enablement could not be read.
+    unsure: Vec<String>,
+    /// Every unit of a legacy family.
+    matched: Vec<&'a ServiceUnit>,
+    /// Failing lines that are running processes (not units).
+    processes_failing: usize,
+    /// The package database was consulted (its evidence is attached).
+    package_evidence: bool,
+    unmasked_packages: Vec<String>,
+    unmasked_units: Vec<&'a ServiceUnit>,
+}
 
+fn legacy_cleartext(facts: &Facts, ctx: &CheckContext) -> Finding {
+    let mut l = Legacy::default();
+    classify_legacy_units(facts, &mut l);
+    running_legacy_processes(facts, &mut l);
+    installed_legacy_packages(facts, &mut l);
+    build_legacy(facts, ctx, l)
+}
+
+/// Each unit of a legacy family: enabled or running (fails), enablement unknown (unsure), or
+/// present but off (a note).
+fn classify_legacy_units<'a>(facts: &'a Facts, l: &mut Legacy<'a>) {
     let superserver_running = |source: &str| {
         let daemons = if source == "xinetd" {
             XINETD_DAEMONS
@@ -235,11 +258,11 @@ fn legacy_cleartext(facts: &Facts, ctx: &CheckContext) -> Finding {
             .map(|p| format!("{} (pid {})", p.name, p.pid))
     };
 
-    for u in &s.units {
+    for u in &facts.services.units {
         let Some(family) = legacy_family(u) else {
             continue;
         };
-        matched.push(u);
+        l.matched.push(u);
         let mut live: Vec<String> = Vec::new();
         if u.is_enabled() {
             live.push(how_enabled(u));
@@ -265,7 +288,7 @@ fn legacy_cleartext(facts: &Facts, ctx: &CheckContext) -> Finding {
         }
         if live.is_empty() {
             if u.enabled == "unknown" {
-                unsure.push(format!(
+                l.unsure.push(format!(
                     "{} ({}): {}",
                     u.name,
                     u.source,
@@ -281,18 +304,23 @@ fn legacy_cleartext(facts: &Facts, ctx: &CheckContext) -> Finding {
                 } else {
                     format!(" ({})", u.note)
                 };
-                notes.push(format!(
+                l.notes.push(format!(
                     "{} ({}, {}): {}{why}",
                     u.name, u.source, family.what, u.enabled
                 ));
             }
             continue;
         }
-        failing.push(format!("{} ({}): {}", u.name, family.what, live.join("; ")));
-        failing_units.push(u);
-        failing_families.push(family.what);
+        l.failing
+            .push(format!("{} ({}): {}", u.name, family.what, live.join("; ")));
+        l.failing_units.push(u);
+        l.failing_families.push(family.what);
     }
+}
 
+/// A legacy server process running, whatever the units say.
+fn running_legacy_processes(facts: &Facts, l: &mut Legacy<'_>) {
+    let before = l.failing.len();
     for family in LEGACY_SERVERS {
         for p in running(facts, family.programs) {
             let exe = if p.exe.is_empty() {
@@ -300,23 +328,22 @@ fn legacy_cleartext(facts: &Facts, ctx: &CheckContext) -> Finding {
             } else {
                 format!(" {}", p.exe)
             };
-            failing.push(format!(
+            l.failing.push(format!(
                 "process {} (pid {}){exe} is running ({})",
                 p.name, p.pid, family.what
             ));
-            failing_families.push(family.what);
+            l.failing_families.push(family.what);
         }
     }
 
-    let processes_failing = failing.len() - failing_units.len();
+    l.processes_failing = l.failing.len() - before;
+}
 
-    // CONTROLS.md: "Disabled" = masked, not found, or package absent. With the package
-    // installed, a unit that is merely not enabled is not disabled.
-    let mut package_evidence = false;
-    let mut unmasked_packages: Vec<String> = Vec::new();
-    let mut unmasked_units: Vec<&ServiceUnit> = Vec::new();
+/// CONTROLS.md: "Disabled" = masked, not found, or package absent. With the package
+/// installed, a unit that is merely not enabled is not disabled.
+fn installed_legacy_packages<'a>(facts: &'a Facts, l: &mut Legacy<'a>) {
     for family in LEGACY_SERVERS {
-        if failing_families.contains(&family.what) {
+        if l.failing_families.contains(&family.what) {
             continue;
         }
         let installed: Vec<&str> = family
@@ -328,8 +355,9 @@ fn legacy_cleartext(facts: &Facts, ctx: &CheckContext) -> Finding {
         if installed.is_empty() {
             continue;
         }
-        package_evidence = true;
-        let of_family: Vec<&ServiceUnit> = matched
+        l.package_evidence = true;
+        let of_family: Vec<&ServiceUnit> = l
+            .matched
             .iter()
             .copied()
             .filter(|u| legacy_family(u).is_some_and(|f| f.what == family.what))
@@ -364,7 +392,7 @@ fn legacy_cleartext(facts: &Facts, ctx: &CheckContext) -> Finding {
             } else {
                 "its units are masked"
             };
-            notes.push(format!(
+            l.notes.push(format!(
                 "{pkgs}: package installed, {} disabled ({why})",
                 family.what
             ));
@@ -374,16 +402,33 @@ fn legacy_cleartext(facts: &Facts, ctx: &CheckContext) -> Finding {
             .iter()
             .map(|u| format!("{} {}", u.name, u.enabled))
             .collect();
-        failing.push(format!(
+        l.failing.push(format!(
             "{pkgs}: package installed and {} not masked ({}): not disabled, it can still be started",
             family.what,
             states.join(", ")
         ));
         let names: Vec<&str> = open.iter().map(|u| u.name.as_str()).collect();
-        unmasked_packages.push(format!("{pkgs} ({})", names.join(", ")));
-        unmasked_units.extend(open);
+        l.unmasked_packages
+            .push(format!("{pkgs} ({})", names.join(", ")));
+        l.unmasked_units.extend(open);
     }
+}
 
+/// The finding: fail with what is on, else unknown with what could not be seen, else pass.
+fn build_legacy(facts: &Facts, ctx: &CheckContext, l: Legacy<'_>) -> Finding {
+    const ID: &str = "services.legacy_cleartext";
+    let Legacy {
+        failing,
+        failing_units,
+        notes,
+        unsure,
+        matched,
+        processes_failing,
+        package_evidence,
+        unmasked_packages,
+        unmasked_units,
+        ..
+    } = l;
     let mut ev_units = if failing_units.is_empty() && unmasked_units.is_empty() {
         matched.clone()
     } else {
@@ -436,7 +481,7 @@ fn legacy_cleartext(facts: &Facts, ctx: &CheckContext) -> Finding {
             .with_details(details)
             .with_evidence(ev);
     }
-    if let Some(why) = s.enablement_unknown() {
+    if let Some(why) = facts.services.enablement_unknown() {
         return Finding::unknown(
             ID,
             format!("could not read which services are enabled: {why}"),
