@@ -92,13 +92,8 @@ pub(crate) fn daemon_state(
 ) -> DaemonState {
     let mut st = DaemonState::default();
     let pk = &facts.packages;
-    if pk.manager.is_empty() || pk.unknown.contains_key("packages") {
-        st.unseen.push(format!(
-            "packages: {}",
-            pk.unknown
-                .get("packages")
-                .map_or("no package database", String::as_str)
-        ));
+    if let Some(why) = pk.unseen() {
+        st.unseen.push(format!("packages: {why}"));
     } else {
         let found: Vec<_> = packages.iter().filter_map(|n| pk.get(n)).collect();
         st.installed = Some(!found.is_empty());

@@ -222,6 +222,31 @@ pub struct PackageFacts {
 }
 
 impl PackageFacts {
+    /// Why the installed packages could not be listed; `None` when they were. The one
+    /// visibility rule: a package missing from the list means "not installed" only when
+    /// this is `None` (the collector records every failure under `packages`, and no package
+    /// manager at all is unseen too).
+    pub fn unseen(&self) -> Option<&str> {
+        match self.unknown.get("packages") {
+            Some(why) => Some(why),
+            None if self.manager.is_empty() => Some("no package database"),
+            None => None,
+        }
+    }
+
+    /// Installed (`Some(true)`), not installed (`Some(false)`), or `None` when the package
+    /// list could not be read (see [`PackageFacts::unseen`]).
+    pub fn installed(&self, name: &str) -> Option<bool> {
+        match self.unseen() {
+            Some(_) => None,
+            None => Some(is_installed(&self.installed, name)),
+        }
+    }
+
+    /// Listed as installed. An unseen list lists nothing, so this is false both when the
+    /// package is absent and when the list could not be read: for checks where an installed
+    /// package only adds to a failure; a check that passes on "not installed" asks
+    /// [`PackageFacts::installed`].
     pub fn is_installed(&self, name: &str) -> bool {
         is_installed(&self.installed, name)
     }

@@ -27,7 +27,7 @@ pub fn evaluate(facts: &Facts, policy: &Policy, _ctx: &CheckContext) -> Vec<Find
     let mut subjects = paths.clone();
     subjects.push("/opt/");
     let ev = evidence(facts, &subjects, true);
-    let packages_seen = !facts.packages.manager.is_empty() && facts.packages.unknown.is_empty();
+    let packages_seen = facts.packages.unseen().is_none();
     let processes_seen = facts.processes.unknown.is_empty();
     let services_seen = super::services_seen(facts);
     let found = detect(
