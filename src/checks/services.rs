@@ -271,7 +271,7 @@ fn classify_legacy_units<'a>(facts: &'a Facts, l: &mut Legacy<'a>) {
             live.push(format!("running (systemd: {})", u.active));
         }
         if is_superserver_entry(u) && !u.enabled_by.is_empty() && !u.is_enabled() {
-            if let Some(proc_) = superserver_running(&u.source) {
+            if let Some(proc_) = superserver_running(u.source.as_str()) {
                 live.push(format!(
                     "{} entry on via {} and {proc_} is running",
                     u.source,

@@ -16,6 +16,143 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// A closed set of words an init system reports, kept as an enum with the exact word for
+/// each variant (the JSON is the word, unchanged) and `Other` for a word we do not know yet,
+/// so a new systemd state is carried through rather than refused.
+macro_rules! service_word {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $word:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(from = "String", into = "String")]
+        pub enum $name {
+            $($variant,)+
+            /// A word not in the list (or empty, when nothing was recorded).
+            Other(String),
+        }
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $word,)+
+                    $name::Other(s) => s,
+                }
+            }
+        }
+
+        impl Default for $name {
+            /// Nothing recorded: the empty word, as before these were typed.
+            fn default() -> Self {
+                $name::Other(String::new())
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                match s {
+                    $($word => $name::$variant,)+
+                    other => $name::Other(other.to_string()),
+                }
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                $name::from(s.as_str())
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(w: $name) -> String {
+                w.as_str().to_string()
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.as_str() == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+
+        impl PartialEq<String> for $name {
+            fn eq(&self, other: &String) -> bool {
+                self.as_str() == other
+            }
+        }
+
+        impl PartialEq<$name> for &str {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.as_str()
+            }
+        }
+
+        impl PartialEq<$name> for String {
+            fn eq(&self, other: &$name) -> bool {
+                self == other.as_str()
+            }
+        }
+    };
+}
+
+service_word! {
+    /// Whether a service starts at boot, in systemctl's words (`systemctl is-enabled`), or
+    /// `unknown` when it could not be told.
+    Enablement {
+        Enabled => "enabled",
+        EnabledRuntime => "enabled-runtime",
+        Disabled => "disabled",
+        Masked => "masked",
+        MaskedRuntime => "masked-runtime",
+        Static => "static",
+        Indirect => "indirect",
+        Linked => "linked",
+        LinkedRuntime => "linked-runtime",
+        Alias => "alias",
+        Generated => "generated",
+        Transient => "transient",
+        NotFound => "not-found",
+        Bad => "bad",
+        Unknown => "unknown",
+    }
+}
+
+service_word! {
+    /// Whether a service runs now, in systemd's words (`ActiveState`), or `unknown` when
+    /// systemd is not running or the host is offline.
+    ActiveState {
+        Active => "active",
+        Inactive => "inactive",
+        Failed => "failed",
+        Activating => "activating",
+        Deactivating => "deactivating",
+        Reloading => "reloading",
+        Refreshing => "refreshing",
+        Maintenance => "maintenance",
+        Unknown => "unknown",
+    }
+}
+
+service_word! {
+    /// Which init system or super-server defines a service.
+    UnitSource {
+        Systemd => "systemd",
+        Sysv => "sysv",
+        Inetd => "inetd",
+        Xinetd => "xinetd",
+    }
+}
+
 /// One service as the init system knows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceUnit {
@@ -24,12 +161,12 @@ pub struct ServiceUnit {
     pub name: String,
     /// enabled | enabled-runtime | disabled | masked | static | indirect | linked | alias |
     /// generated | not-found | unknown
-    pub enabled: String,
+    pub enabled: Enablement,
     /// active | inactive | failed | activating | deactivating | reloading | unknown
     /// (unknown when systemd is not running or offline)
-    pub active: String,
+    pub active: ActiveState,
     /// systemd | sysv | inetd | xinetd
-    pub source: String,
+    pub source: UnitSource,
     /// Where it is defined: unit file, init script, or config file (`/etc/inetd.conf:25`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub path: String,
@@ -54,9 +191,9 @@ impl ServiceUnit {
     pub fn new(name: &str, enabled: &str, active: &str, source: &str) -> ServiceUnit {
         ServiceUnit {
             name: name.to_string(),
-            enabled: enabled.to_string(),
-            active: active.to_string(),
-            source: source.to_string(),
+            enabled: enabled.into(),
+            active: active.into(),
+            source: source.into(),
             ..ServiceUnit::default()
         }
     }
@@ -68,33 +205,43 @@ impl ServiceUnit {
     /// A systemd unit whose only enablement is an `Alias=` symlink is `enabled` to systemctl
     /// but nothing starts it at boot, so it does not count.
     pub fn is_enabled(&self) -> bool {
-        let alias_links_only = self.source == "systemd"
+        let systemd = self.source == UnitSource::Systemd;
+        let alias_links_only = systemd
             && !self.enabled_by.is_empty()
             && self.enabled_by.iter().all(|p| {
                 !p.contains(".wants/") && !p.contains(".requires/") && !p.contains(" (Wants= of ")
             });
-        ((self.enabled == "enabled" || self.enabled == "enabled-runtime") && !alias_links_only)
-            || (self.source == "systemd"
+        (self.is_enabled_state() && !alias_links_only)
+            || (systemd
                 && !self.enabled_by.is_empty()
                 && matches!(
-                    self.enabled.as_str(),
-                    "static" | "disabled" | "indirect" | "linked"
+                    self.enabled,
+                    Enablement::Static
+                        | Enablement::Disabled
+                        | Enablement::Indirect
+                        | Enablement::Linked
                 ))
     }
 
     /// systemctl's own word is `enabled` or `enabled-runtime`.
     pub fn is_enabled_state(&self) -> bool {
-        self.enabled == "enabled" || self.enabled == "enabled-runtime"
+        matches!(
+            self.enabled,
+            Enablement::Enabled | Enablement::EnabledRuntime
+        )
     }
 
     /// Masked, in /etc or for this boot only (/run).
     pub fn is_masked(&self) -> bool {
-        self.enabled == "masked" || self.enabled == "masked-runtime"
+        matches!(self.enabled, Enablement::Masked | Enablement::MaskedRuntime)
     }
 
     /// Running (or reloading) now, as the running systemd reports it.
     pub fn is_active(&self) -> bool {
-        matches!(self.active.as_str(), "active" | "reloading" | "refreshing")
+        matches!(
+            self.active,
+            ActiveState::Active | ActiveState::Reloading | ActiveState::Refreshing
+        )
     }
 
     /// The name without `.service` / `.socket` and without an instance: `getty@tty1.service`
@@ -334,10 +481,10 @@ pub fn merge_live(
         u.active = loaded_by_name
             .get(key.as_str())
             .map_or("inactive", |l| l.active.as_str())
-            .to_string();
+            .into();
     }
     // Aliases share their unit's state.
-    let states: BTreeMap<String, String> = units
+    let states: BTreeMap<String, ActiveState> = units
         .iter()
         .map(|u| (u.name.clone(), u.active.clone()))
         .collect();
@@ -357,14 +504,14 @@ pub fn merge_live(
                 .find(|u| u.source == "systemd" && u.name == f.name)
             {
                 Some(u)
-                    if u.enabled != f.state
+                    if u.enabled != f.state.as_str()
                         && !(u.enabled == "not-found" && f.state == "generated") =>
                 {
                     u.note = format!(
                         "systemctl reports {}; unit files say {}",
                         f.state, u.enabled
                     );
-                    u.enabled.clone_from(&f.state);
+                    u.enabled = f.state.as_str().into();
                 }
                 Some(_) => {}
                 None if folded_into_sysv => {}
@@ -373,7 +520,7 @@ pub fn merge_live(
                     u.note = "known to systemctl only (no unit file found in the unit directories)"
                         .into();
                     if let Some(l) = loaded_by_name.get(f.name.as_str()) {
-                        u.active.clone_from(&l.active);
+                        u.active = l.active.as_str().into();
                     }
                     units.push(u);
                 }
@@ -700,6 +847,27 @@ fn gate(entries: Vec<SuperserverEntry>, server: &Superserver) -> Vec<ServiceUnit
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn service_words_keep_their_json_and_carry_unknown_words_through() {
+        let mut u = ServiceUnit::new("telnet.socket", "enabled-runtime", "reloading", "inetd");
+        u.enabled_by = vec!["x".into()];
+        let json = serde_json::to_value(&u).unwrap();
+        assert_eq!(json["enabled"], "enabled-runtime");
+        assert_eq!(json["active"], "reloading");
+        assert_eq!(json["source"], "inetd");
+        assert_eq!(u.enabled, Enablement::EnabledRuntime);
+        assert_eq!(u.source, UnitSource::Inetd);
+        let back: ServiceUnit = serde_json::from_value(json).unwrap();
+        assert_eq!(back, u);
+        // A state a newer systemd may print, and the empty word of a default unit.
+        let odd = ServiceUnit::new("x.service", "enabled-future", "", "runit");
+        let json = serde_json::to_value(&odd).unwrap();
+        assert_eq!(json["enabled"], "enabled-future");
+        assert_eq!(json["active"], "");
+        assert_eq!(json["source"], "runit");
+        assert_eq!(ServiceUnit::default().enabled.as_str(), "");
+    }
 
     fn unit(name: &str, enabled: &str, source: &str) -> ServiceUnit {
         ServiceUnit::new(name, enabled, "unknown", source)
