@@ -32,34 +32,12 @@ pub use statement::Predicate;
 pub use trust::{Anchors, ExpectKey, trust};
 pub use verify::{VerifyError, VerifyOptions, VerifyReport, verify_ledger};
 
-use sha2::{Digest, Sha256};
-
 /// The SSHSIG namespace of every stationward signature, and the `namespaces=` option written
 /// into `allowed_signers`.
 pub const NAMESPACE: &str = "stationward-attestation-v1";
 
-/// Lower-case hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    s
-}
-
-/// True for exactly 64 lower-case hex digits.
-pub fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
+/// Lower-case hex, SHA-256 and its check: the one helper in [`crate::digest`].
+pub use crate::digest::{hex, is_sha256_hex, sha256_hex};
 
 #[cfg(test)]
 mod tests {

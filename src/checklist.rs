@@ -3,7 +3,6 @@
 use crate::checks::{self, Area, Severity};
 use crate::diagnostic::SourceError;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
@@ -272,14 +271,8 @@ fn parse_method(s: &str) -> Option<Method> {
     }
 }
 
-pub fn hex_sha256(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
-}
+/// Lower-case hex SHA-256 (see [`crate::digest`]).
+pub use crate::digest::sha256_hex as hex_sha256;
 
 #[cfg(test)]
 mod tests {

@@ -12,7 +12,6 @@ pub use root::Root;
 
 pub use crate::fsread::Oversize;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -318,19 +317,8 @@ impl EvidenceLog {
     }
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        use std::fmt::Write;
-        let _ = write!(out, "{b:02x}");
-    }
-    out
-}
+/// Lower-case hex (of a SHA-256): the one helper in [`crate::digest`].
+pub use crate::digest::{hex, sha256_hex};
 
 /// Turns bytes into text, keeping what is valid and marking what is not.
 pub(crate) fn file_text(path: &str, bytes: &[u8], truncated: bool) -> FileText {

@@ -9,6 +9,7 @@ pub mod checks;
 pub mod config;
 pub mod date;
 pub mod diagnostic;
+pub mod digest;
 pub mod dirs;
 pub mod fsread;
 pub mod glob;

@@ -14,10 +14,10 @@ pub fn run(dirs: &Dirs, args: SummaryArgs) -> Result<u8, Failure> {
         (None, Some(path)) => Format::from_extension(path).unwrap_or(Format::Text),
         (None, None) => Format::Text,
     };
-    // `--latest` is the default; naming it only documents the choice.
+    // `--latest` (the default when no record is named; the parser refuses it with one).
     let choice = match args.record {
-        Some(path) => RecordChoice::File(path),
-        None => RecordChoice::Latest,
+        Some(path) if !args.latest => RecordChoice::File(path),
+        _ => RecordChoice::Latest,
     };
     // Checked before any work: -o never replaces a signed record, a key, the evidence store
     // or the work in progress, of this data directory or of the ledger the record came from.
