@@ -9,6 +9,7 @@ pub mod diff;
 pub mod html;
 pub mod markdown;
 pub mod record;
+pub mod scan_view;
 pub mod summary;
 pub mod text;
 

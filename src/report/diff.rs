@@ -1,9 +1,11 @@
 //! What changed between two scans (`stationward.scan/v1`) or two summaries
 //! (`stationward.summary/v1`), and whether any of it makes the station less safe.
 //!
-//! Scans are read as `serde_json::Value` by the contract field names (DESIGN.md), so older or
-//! newer scans with extra fields still compare.
+//! Scans are read through a typed, tolerant view of the contract fields
+//! ([`super::scan_view::ScanView`]), so older or newer scans with extra or odd fields still
+//! compare.
 
+use super::scan_view::{ListenerView, PendingView, ScanView, UnitView, UserView};
 use super::summary::{self, Summary, status_rank};
 use crate::checks::Status;
 use crate::text::{for_terminal, truncate, wrap};
@@ -85,15 +87,17 @@ fn require_complete_scan(name: &str, v: &Value) -> Result<(), DiffError> {
         .and_then(Value::as_array)
         .filter(|f| !f.is_empty())
         .ok_or_else(|| bad("\"findings\" is missing or empty".into()))?;
-    for (i, f) in findings.iter().enumerate() {
+    let view = ScanView::of(v);
+    let typed = view.findings.0.unwrap_or_default();
+    for (i, (f, typed)) in findings.iter().zip(&typed).enumerate() {
         if !f.get("check").is_some_and(Value::is_string) {
             return Err(bad(format!("finding {i} has no check id")));
         }
-        let status = str_field(f, "status");
-        if summary::parse_status(&status).is_none() {
+        let status = &typed.status.0;
+        if summary::parse_status(status).is_none() {
             return Err(bad(format!(
                 "finding {i} ({}) has an unknown status \"{status}\"",
-                str_field(f, "check")
+                typed.check.0
             )));
         }
     }
@@ -579,46 +583,15 @@ fn kind(name: &str, v: &Value) -> Result<&'static str, DiffError> {
     }
 }
 
-fn text_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
-    let mut cur = v;
-    for p in path {
-        match cur.get(p) {
-            Some(next) => cur = next,
-            None => return "",
-        }
-    }
-    cur.as_str().unwrap_or("")
-}
-
-fn str_field(v: &Value, key: &str) -> String {
-    match v.get(key) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::Bool(b)) => b.to_string(),
-        _ => String::new(),
-    }
-}
-
-/// The array at `facts.<area>.<list>`, or why it is missing.
-fn fact_list<'a>(scan: &'a Value, area: &str, list: &str) -> Option<&'a Vec<Value>> {
-    scan.get("facts")?.get(area)?.get(list)?.as_array()
-}
-
 /// Worst status per check, with whether that finding is actively waived.
-fn check_statuses(scan: &Value) -> BTreeMap<String, (Status, bool)> {
+fn check_statuses(scan: &ScanView) -> BTreeMap<String, (Status, bool)> {
     let mut out: BTreeMap<String, (Status, bool)> = BTreeMap::new();
-    let Some(findings) = scan.get("findings").and_then(Value::as_array) else {
-        return out;
-    };
-    for f in findings {
-        let check = str_field(f, "check");
-        let Some(status) = summary::parse_status(&str_field(f, "status")) else {
+    for f in scan.findings.0.iter().flatten() {
+        let Some(status) = summary::parse_status(&f.status.0) else {
             continue;
         };
-        let waived = f.get("waiver").is_some_and(|w| {
-            w.is_object() && !w.get("expired").and_then(Value::as_bool).unwrap_or(false)
-        });
-        let entry = out.entry(check).or_insert((status, waived));
+        let waived = f.waiver.0;
+        let entry = out.entry(f.check.0.clone()).or_insert((status, waived));
         if status_rank(status) < status_rank(entry.0) {
             *entry = (status, waived);
         }
@@ -626,48 +599,44 @@ fn check_statuses(scan: &Value) -> BTreeMap<String, (Status, bool)> {
     out
 }
 
-fn listeners(list: &[Value]) -> BTreeMap<(String, String, u64), ListenerEntry> {
+fn listeners(list: &[ListenerView]) -> BTreeMap<(String, String, u64), ListenerEntry> {
     list.iter()
         .map(|l| ListenerEntry {
-            proto: str_field(l, "proto"),
-            address: str_field(l, "address"),
-            port: l.get("port").and_then(Value::as_u64).unwrap_or(0),
-            process: str_field(l, "process"),
+            proto: l.proto.0.clone(),
+            address: l.address.0.clone(),
+            port: l.port.0.unwrap_or(0),
+            process: l.process.0.clone(),
         })
         .map(|l| (l.key(), l))
         .collect()
 }
 
-fn enabled_services(list: &[Value]) -> BTreeSet<String> {
+fn enabled_services(list: &[UnitView]) -> BTreeSet<String> {
     list.iter()
-        .filter(|u| match u.get("enabled") {
-            Some(Value::Bool(b)) => *b,
-            Some(Value::String(s)) => matches!(s.as_str(), "enabled" | "enabled-runtime"),
-            _ => false,
-        })
-        .map(|u| str_field(u, "name"))
+        .filter(|u| u.enabled.0)
+        .map(|u| u.name.0.clone())
         .filter(|n| !n.is_empty())
         .collect()
 }
 
-fn accounts(list: &[Value]) -> BTreeMap<String, AccountEntry> {
+fn accounts(list: &[UserView]) -> BTreeMap<String, AccountEntry> {
     list.iter()
         .map(|u| AccountEntry {
-            name: str_field(u, "name"),
-            uid: u.get("uid").and_then(Value::as_u64),
+            name: u.name.0.clone(),
+            uid: u.uid.0,
         })
         .filter(|a| !a.name.is_empty())
         .map(|a| (a.name.clone(), a))
         .collect()
 }
 
-fn pending(list: &[Value]) -> BTreeMap<String, PendingEntry> {
+fn pending(list: &[PendingView]) -> BTreeMap<String, PendingEntry> {
     list.iter()
         .map(|p| PendingEntry {
-            name: str_field(p, "name"),
-            installed: str_field(p, "installed"),
-            candidate: str_field(p, "candidate"),
-            security: p.get("security").and_then(Value::as_bool).unwrap_or(false),
+            name: p.name.0.clone(),
+            installed: p.installed.0.clone(),
+            candidate: p.candidate.0.clone(),
+            security: p.security.0,
         })
         .filter(|p| !p.name.is_empty())
         .map(|p| (p.name.clone(), p))
@@ -690,15 +659,14 @@ fn set_changes<K: Ord + Clone, T: Clone>(old: &BTreeMap<K, T>, new: &BTreeMap<K,
 }
 
 /// Compares the fact list `facts.<area>.<list>` of both scans with `compare`, or notes why not.
-fn compare_list<'a>(
+fn compare_list<'a, T>(
     report: &mut DiffReport,
-    old: &'a Value,
-    new: &'a Value,
+    (old, new): (&'a Option<Vec<T>>, &'a Option<Vec<T>>),
     area: &str,
     list: &str,
-    mut compare: impl FnMut(&mut DiffReport, &'a [Value], &'a [Value]),
+    compare: impl FnOnce(&mut DiffReport, &'a [T], &'a [T]),
 ) {
-    match (fact_list(old, area, list), fact_list(new, area, list)) {
+    match (old, new) {
         (Some(o), Some(n)) => compare(report, o, n),
         (o, n) => {
             let missing: Vec<&str> = [(o.is_none(), "OLD"), (n.is_none(), "NEW")]
@@ -716,12 +684,13 @@ fn compare_list<'a>(
 
 /// Compares two scans given as JSON values (`stationward.scan/v1`).
 pub fn diff_scans(old_name: &str, old: &Value, new_name: &str, new: &Value) -> DiffReport {
-    let side = |label: &str, v: &Value| Side {
+    let (old, new) = (ScanView::of(old), ScanView::of(new));
+    let side = |label: &str, v: &ScanView| Side {
         label: label.to_string(),
-        hostname: text_at(v, &["host", "hostname"]).to_string(),
-        at: text_at(v, &["scanned_at"]).to_string(),
+        hostname: v.host.0.hostname.0.clone(),
+        at: v.scanned_at.0.clone(),
     };
-    let mut report = DiffReport::new("scan", side(old_name, old), side(new_name, new));
+    let mut report = DiffReport::new("scan", side(old_name, &old), side(new_name, &new));
     if report.old.hostname != report.new.hostname {
         report.notes.push(format!(
             "the scans are of different hosts ({} and {})",
@@ -730,7 +699,7 @@ pub fn diff_scans(old_name: &str, old: &Value, new_name: &str, new: &Value) -> D
         ));
     }
 
-    let (o, n) = (check_statuses(old), check_statuses(new));
+    let (o, n) = (check_statuses(&old), check_statuses(&new));
     let ids: BTreeSet<&String> = o.keys().chain(n.keys()).collect();
     // Registry order where known, so the list reads like a scan.
     let mut ids: Vec<&String> = ids.into_iter().collect();
@@ -760,35 +729,60 @@ pub fn diff_scans(old_name: &str, old: &Value, new_name: &str, new: &Value) -> D
         });
     }
 
-    compare_list(&mut report, old, new, "network", "listeners", |r, o, n| {
-        r.listeners = set_changes(&listeners(o), &listeners(n));
-    });
-    compare_list(&mut report, old, new, "services", "units", |r, o, n| {
-        let (o, n) = (enabled_services(o), enabled_services(n));
-        r.services = Changes {
-            added: n.difference(&o).cloned().collect(),
-            removed: o.difference(&n).cloned().collect(),
-        };
-    });
-    compare_list(&mut report, old, new, "accounts", "users", |r, o, n| {
-        let (o, n) = (accounts(o), accounts(n));
-        r.accounts = set_changes(&o, &n);
-        for (name, before) in &o {
-            if let Some(after) = n.get(name)
-                && after.uid != before.uid
-            {
-                r.uid_changes.push(UidChange {
-                    name: name.clone(),
-                    old: before.uid,
-                    new: after.uid,
-                    regression: after.uid == Some(0),
-                });
+    let (of, nf) = (&old.facts.0, &new.facts.0);
+    compare_list(
+        &mut report,
+        (&of.network.0.listeners.0, &nf.network.0.listeners.0),
+        "network",
+        "listeners",
+        |r, o, n| {
+            r.listeners = set_changes(&listeners(o), &listeners(n));
+        },
+    );
+    compare_list(
+        &mut report,
+        (&of.services.0.units.0, &nf.services.0.units.0),
+        "services",
+        "units",
+        |r, o, n| {
+            let (o, n) = (enabled_services(o), enabled_services(n));
+            r.services = Changes {
+                added: n.difference(&o).cloned().collect(),
+                removed: o.difference(&n).cloned().collect(),
+            };
+        },
+    );
+    compare_list(
+        &mut report,
+        (&of.accounts.0.users.0, &nf.accounts.0.users.0),
+        "accounts",
+        "users",
+        |r, o, n| {
+            let (o, n) = (accounts(o), accounts(n));
+            r.accounts = set_changes(&o, &n);
+            for (name, before) in &o {
+                if let Some(after) = n.get(name)
+                    && after.uid != before.uid
+                {
+                    r.uid_changes.push(UidChange {
+                        name: name.clone(),
+                        old: before.uid,
+                        new: after.uid,
+                        regression: after.uid == Some(0),
+                    });
+                }
             }
-        }
-    });
-    compare_list(&mut report, old, new, "patches", "pending", |r, o, n| {
-        r.pending = set_changes(&pending(o), &pending(n));
-    });
+        },
+    );
+    compare_list(
+        &mut report,
+        (&of.patches.0.pending.0, &nf.patches.0.pending.0),
+        "patches",
+        "pending",
+        |r, o, n| {
+            r.pending = set_changes(&pending(o), &pending(n));
+        },
+    );
     report
 }
 
