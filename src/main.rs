@@ -176,6 +176,23 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         passphrase_file: Option<PathBuf>,
     },
+    /// Countersign a sign-off record of this data directory's ledger (a second person's review)
+    Countersign {
+        /// The record: its number (17) or its file (ledger/000017.dsse.json)
+        record: String,
+        /// The countersigner (not the record's own operator)
+        #[arg(long, value_name = "ID")]
+        operator: String,
+        /// APPROVED or REJECTED (REJECTED needs --note with the reason)
+        #[arg(long, value_name = "VERDICT", default_value = "APPROVED")]
+        verdict: String,
+        /// A remark, or the reason for a rejection
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        note: String,
+        /// Read the key passphrase from the first line of FILE (else STATIONWARD_PASSPHRASE, else a prompt)
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+    },
     /// Verify the signed ledger
     Verify {
         ledger_dir: Option<PathBuf>,
@@ -393,6 +410,20 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             Target { root, snapshot },
             policy.as_ref(),
             &checklist,
+            passphrase_file.as_deref(),
+        ),
+        Some(Command::Countersign {
+            record,
+            operator,
+            verdict,
+            note,
+            passphrase_file,
+        }) => countersign(
+            &dirs,
+            &record,
+            &operator,
+            &verdict,
+            note,
             passphrase_file.as_deref(),
         ),
         Some(Command::Verify {
@@ -713,7 +744,11 @@ fn summary(
                             ledger::ledger_dir(&dirs.data).display()
                         ))
                     })?;
-                ledger::record_path(&dirs.data, head.seq)
+                // Countersignatures after the newest sign-off are shown with it.
+                let seq = ledger::newest_not_countersign(&dirs.data)
+                    .map_err(|e| Failure::usage(e.to_string()))?
+                    .unwrap_or(head.seq);
+                ledger::record_path(&dirs.data, seq)
             }
         };
         // Never a file beside the record: the auditor's anchors, else the data directory's.
@@ -737,12 +772,105 @@ fn summary(
             },
         )?
     };
+    let mut summary = summary;
+    if policy.require_countersign
+        && let Some(a) = summary.attestation.as_mut()
+    {
+        a.require_countersign();
+    }
     let rendered = report::summary_command(&summary, format, output).map_err(Failure::usage)?;
     if let Some(path) = output {
         eprintln!("Summary written to {}", path.display());
     } else {
         print!("{rendered}");
     }
+    Ok(0)
+}
+
+/// `countersign`: the reviewer's key signs a countersignature record naming the sign-off.
+fn countersign(
+    dirs: &Dirs,
+    record: &str,
+    operator: &str,
+    verdict: &str,
+    note: String,
+    passphrase_file: Option<&std::path::Path>,
+) -> Result<u8, Failure> {
+    use stationward::attest::keys::obtain_passphrase;
+    use stationward::attest::ledger::{self, Countersign};
+    use stationward::attest::statement::CountersignVerdict;
+    use stationward::attest::{KeyStore, OperatorId};
+    let verdict = CountersignVerdict::parse(&verdict.to_ascii_uppercase()).ok_or_else(|| {
+        Failure::usage(format!(
+            "unknown verdict \"{}\" (expected APPROVED or REJECTED)",
+            stationward::text::for_terminal(verdict)
+        ))
+    })?;
+    let seq = match record.parse::<u64>() {
+        Ok(n) if n > 0 => n,
+        _ => {
+            let path = std::path::Path::new(record);
+            let seq = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(ledger::record_seq)
+                .ok_or_else(|| {
+                    Failure::usage(format!(
+                        "\"{}\" is neither a record number nor a record file (NNNNNN.dsse.json)",
+                        stationward::text::for_terminal(record)
+                    ))
+                })?;
+            // Only a record of this data directory's ledger: that is the ledger appended to.
+            let ours = ledger::ledger_dir(&dirs.data);
+            let parent = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let same = match (std::fs::canonicalize(parent), std::fs::canonicalize(&ours)) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => false,
+            };
+            if !same {
+                return Err(Failure::usage(format!(
+                    "{} is not in this data directory's ledger ({}); countersign a record where it was signed",
+                    stationward::text::for_terminal(record),
+                    ours.display()
+                )));
+            }
+            seq
+        }
+    };
+    let operator = OperatorId::parse(operator).map_err(key_failure)?;
+    let passphrase = obtain_passphrase(
+        passphrase_file,
+        &format!("Passphrase of {operator}'s key: "),
+        false,
+    )
+    .map_err(key_failure)?;
+    let signer = KeyStore::new(&dirs.data)
+        .load_signer(&operator, &passphrase)
+        .map_err(key_failure)?;
+    let appended = ledger::append_countersign(
+        &dirs.data,
+        &signer,
+        &Countersign { seq, verdict, note },
+        stationward::date::unix_now_secs(),
+    )
+    .map_err(ledger_failure)?;
+    for repair in &appended.repairs {
+        eprintln!("stationward: repaired the ledger: {repair}");
+    }
+    println!(
+        "{} {} by {operator} ({})",
+        verdict.as_str(),
+        ledger::record_file_name(seq),
+        signer.keyid()
+    );
+    println!(
+        "  recorded in  {} (head {})",
+        ledger::record_path(&dirs.data, appended.head.seq).display(),
+        appended.head
+    );
     Ok(0)
 }
 

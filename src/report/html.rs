@@ -166,6 +166,9 @@ pub fn render_html(s: &Summary) -> String {
         if let Some(notice) = &a.notice {
             let _ = writeln!(out, "<div class=\"banner\">{}</div>", esc(notice));
         }
+        if let Some(review) = &a.review {
+            let _ = writeln!(out, "<div class=\"banner\">{}</div>", esc(review));
+        }
         let _ = writeln!(
             out,
             "<div class=\"signed\">✔ Signed record #{} — {}</div>",
@@ -541,7 +544,30 @@ fn signoff(s: &Summary, out: &mut String) {
         let _ = writeln!(out, "<div class=\"banner\">{DRAFT_MARK}</div>");
     }
     out.push_str("<table>\n<tbody>\n");
+    let countersigned = s
+        .attestation
+        .as_ref()
+        .map_or(&[][..], |a| &a.countersignatures[..]);
     for who in ["Technician", "Supervisor"] {
+        if who == "Supervisor" && !countersigned.is_empty() {
+            for c in countersigned {
+                let _ = writeln!(
+                    out,
+                    "<tr class=\"countersign\"><td class=\"who\">{who}</td><td colspan=\"4\">{} by {} (key <code>{}</code>) at {}, countersignature {}{}</td></tr>",
+                    esc(&c.verdict),
+                    esc(&c.operator),
+                    esc(&c.keyid),
+                    esc(&c.signed_at),
+                    esc(&c.record_file),
+                    if c.note.is_empty() {
+                        String::new()
+                    } else {
+                        format!("<br>Note: {}", esc(&c.note))
+                    }
+                );
+            }
+            continue;
+        }
         let _ = writeln!(
             out,
             "<tr><td class=\"who\">{who}</td><td class=\"cap\">name</td><td class=\"line\"></td><td class=\"cap\">signature</td><td class=\"line\"></td></tr>\n\

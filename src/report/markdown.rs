@@ -229,6 +229,9 @@ pub fn render_markdown(s: &Summary) -> String {
             if let Some(notice) = &a.notice {
                 let _ = writeln!(out, "> **{}**\n", md_inline(notice));
             }
+            if let Some(review) = &a.review {
+                let _ = writeln!(out, "> **{}**\n", md_inline(review));
+            }
             let _ = writeln!(out, "| | |\n|---|---|");
             let _ = writeln!(out, "| Record | {} |", code(r.file_name()));
             let _ = writeln!(out, "| Signed by | {} |", md_inline(&r.operator));
@@ -251,7 +254,30 @@ pub fn render_markdown(s: &Summary) -> String {
     }
 
     let _ = writeln!(out, "\n## Sign-off\n");
+    let countersigned = s
+        .attestation
+        .as_ref()
+        .map_or(&[][..], |a| &a.countersignatures[..]);
     for who in ["Technician", "Supervisor"] {
+        if who == "Supervisor" && !countersigned.is_empty() {
+            for c in countersigned {
+                let _ = writeln!(
+                    out,
+                    "**{who}** — {} by {} (key {}) at {}, countersignature {}{}\n",
+                    md_inline(&c.verdict),
+                    md_inline(&c.operator),
+                    code(&c.keyid),
+                    md_inline(&c.signed_at),
+                    code(&c.record_file),
+                    if c.note.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" — note: {}", md_inline(&c.note))
+                    }
+                );
+            }
+            continue;
+        }
         let _ = writeln!(
             out,
             "**{who}** — name: \\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_ \

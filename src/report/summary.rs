@@ -323,6 +323,49 @@ pub struct Attestation {
     /// Which trust anchors vouched for the signing key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trust: Option<String>,
+    /// Verified countersignatures of this record, oldest first (printed in place of the blank
+    /// supervisor line).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub countersignatures: Vec<Countersignature>,
+    /// Set when the site requires a countersignature and this record has no approving one:
+    /// the sign-off is pending review (or rejected), not complete (printed as a banner).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<String>,
+}
+
+impl Attestation {
+    /// Applies the site's `require_countersign`: without an `APPROVED` countersignature the
+    /// record is pending review (or rejected), and [`Attestation::review`] says so.
+    pub fn require_countersign(&mut self) {
+        if self
+            .countersignatures
+            .iter()
+            .any(|c| c.verdict == "APPROVED")
+        {
+            return;
+        }
+        self.review = Some(match self.countersignatures.last() {
+            Some(c) => format!(
+                "REJECTED IN REVIEW by {} ({}); the site requires an approving countersignature, so this sign-off is not complete",
+                c.operator, c.signed_at
+            ),
+            None => "PENDING REVIEW: the site requires a countersignature by a second person (stationward countersign); this sign-off is not complete".to_string(),
+        });
+    }
+}
+
+/// A countersignature of the record, as verified in its ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Countersignature {
+    /// The countersignature's own record file name.
+    pub record_file: String,
+    pub operator: String,
+    /// `SHA256:<fingerprint>` of the countersigner's key.
+    pub keyid: String,
+    /// `APPROVED` or `REJECTED`.
+    pub verdict: String,
+    pub note: String,
+    pub signed_at: String,
 }
 
 /// A control as recorded: what a record's predicate (or a walkthrough) holds.
@@ -569,6 +612,8 @@ impl Summary {
             record: r,
             notice: None,
             trust: None,
+            countersignatures: Vec::new(),
+            review: None,
         });
         let operator = parts
             .operator

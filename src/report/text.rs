@@ -569,6 +569,9 @@ fn attestation(s: &Summary, blocks: &mut Vec<Block>) {
     if let Some(notice) = &a.notice {
         lines.extend(wrap(&format!("*** {notice} ***"), WIDTH, "  "));
     }
+    if let Some(review) = &a.review {
+        lines.extend(wrap(&format!("*** {review} ***"), WIDTH, "  "));
+    }
     lines.extend(field("Record", r.file_name()));
     lines.extend(field("Signed by", &r.operator));
     lines.extend(field("Signer key", &r.keyid));
@@ -604,7 +607,27 @@ fn signatures(s: &Summary, blocks: &mut Vec<Block>) {
         lines.push(draft_banner());
     }
     lines.push(String::new());
+    let countersigned = s
+        .attestation
+        .as_ref()
+        .map_or(&[][..], |a| &a.countersignatures[..]);
     for who in ["Technician", "Supervisor"] {
+        if who == "Supervisor" && !countersigned.is_empty() {
+            // Name, verdict, key and time on lines of their own: the key never wraps.
+            for c in countersigned {
+                lines.push(format!(
+                    "  {who:<12}{} by {}, countersignature {}",
+                    c.verdict, c.operator, c.record_file
+                ));
+                lines.push(format!("  {:<12}key {}", "", c.keyid));
+                lines.push(format!("  {:<12}at {}", "", c.signed_at));
+                if !c.note.is_empty() {
+                    lines.extend(wrap(&format!("Note: {}", c.note), WIDTH, &" ".repeat(14)));
+                }
+                lines.push(String::new());
+            }
+            continue;
+        }
         lines.push(format!(
             "  {who:<12}name {}  signature {}",
             "_".repeat(26),
