@@ -136,6 +136,21 @@ fn every_slot(what: Hostile) {
         what,
         run(&data, &[&os("summary"), record_slot.as_os_str()]),
     );
+    // attest --answers FILE.
+    assert_refused(
+        "attest --answers",
+        what,
+        run(
+            &data,
+            &[
+                &os("attest"),
+                &os("--answers"),
+                hostile.as_os_str(),
+                &os("--operator"),
+                &os("alice"),
+            ],
+        ),
+    );
     // key import FILE and --passphrase-file.
     assert_refused(
         "key import FILE",

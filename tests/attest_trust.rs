@@ -459,3 +459,53 @@ fn cli_key_rotate_records_the_rotation_and_the_new_key_signs() {
         .count();
     assert_eq!(retired, 2);
 }
+
+#[test]
+fn every_signature_of_the_envelope_must_hold() {
+    use base64::Engine as _;
+    let l = ledger3();
+    let path = l.dir().join("000003.dsse.json");
+    let bytes = fs::read(&path).unwrap();
+    let pae = dsse::open(&bytes).unwrap().pae();
+    let mallory = signer("mallory");
+    let mut envelope: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    envelope["signatures"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "keyid": mallory.keyid(),
+            "sig": base64::engine::general_purpose::STANDARD.encode(mallory.sign_raw(&pae).unwrap()),
+        }));
+    let mut forged = serde_json::to_vec(&envelope).unwrap();
+    forged.push(b'\n');
+    fs::write(&path, &forged).unwrap();
+    fs::write(
+        l.dir().join("000003.dsse.json.sig"),
+        l.alice.sign_sshsig(&forged).unwrap(),
+    )
+    .unwrap();
+    rebuild_manifest(&l.dir(), &l.alice).unwrap();
+    failing(&l.verify(), Check::Envelopes, "every signature must hold");
+}
+
+#[test]
+fn an_unsigned_record_at_the_tail_is_never_adopted_into_the_manifest() {
+    let l = ledger3();
+    let dir = l.dir();
+    let manifest = fs::read(dir.join("SHA256SUMS")).unwrap();
+    // A record 4 chained correctly but whose SSH signature is not over its bytes.
+    let head = fs::read(dir.join("000003.dsse.json")).unwrap();
+    let mut st = Statement::from_bytes(&dsse::open(&head).unwrap().payload).unwrap();
+    st.predicate.ledger.seq = 4;
+    st.predicate.ledger.prev.sha256 = sha256_hex(&head);
+    let record = dsse::sign(&l.alice, dsse::PAYLOAD_TYPE, &st.to_bytes().unwrap()).unwrap();
+    fs::write(dir.join("000004.dsse.json"), &record).unwrap();
+    fs::write(
+        dir.join("000004.dsse.json.sig"),
+        l.alice.sign_sshsig(b"other bytes").unwrap(),
+    )
+    .unwrap();
+    let e = append_record_at(&l.data, &l.alice, sample_predicate(), &[], T0 + 600).unwrap_err();
+    assert!(matches!(e, LedgerError::DoesNotVerify { .. }), "{e}");
+    assert_eq!(fs::read(dir.join("SHA256SUMS")).unwrap(), manifest);
+}

@@ -195,3 +195,79 @@ fn the_readme_auditor_script_refuses_edited_evidence_and_a_deleted_tail() {
     assert!(!ok, "a deleted tail passed:\n{out}");
     assert!(out.contains("FAIL: head 4:"), "{out}");
 }
+
+/// The README's recipe for building the auditor's own allowed_signers, dedented.
+fn readme_anchor_recipe() -> String {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme
+        .find("  ```sh\n  stationward key export-pub alice")
+        .expect("README.md has the anchor recipe")
+        + "  ```sh\n".len();
+    let len = readme[start..].find("\n  ```").unwrap();
+    readme[start..start + len + 1]
+        .lines()
+        .map(|l| l.strip_prefix("  ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+#[ignore = "needs bash, ssh-keygen, openssl, jq and coreutils (run by CI with --include-ignored)"]
+fn the_readme_anchor_recipe_and_script_work_together() {
+    support::require(&TOOLS, false);
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("station");
+    let store = KeyStore::new(&data);
+    let alice = OperatorId::parse("alice").unwrap();
+    let info = store.generate(&alice, "correct horse battery", 16).unwrap();
+    let signer = store.load_signer(&alice, "correct horse battery").unwrap();
+    let head = append_record_at(&data, &signer, sample_predicate(), &[], T0).unwrap();
+    let audit = tmp.path().join("audit");
+    fs::create_dir_all(&audit).unwrap();
+    for sub in ["ledger", "evidence"] {
+        assert!(
+            Command::new("cp")
+                .arg("-a")
+                .arg(data.join(sub))
+                .arg(&audit)
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_stationward"))
+        .parent()
+        .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("bash")
+        .args(["-euo", "pipefail", "-c"])
+        .arg(readme_anchor_recipe())
+        .env("PATH", &path)
+        .env("STATIONWARD_DATA_DIR", &data)
+        .current_dir(&audit)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(&info.fingerprint),
+        "the fingerprint to compare is shown: {text}"
+    );
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(readme_script())
+        .env("HEAD", head.to_string())
+        .current_dir(&audit)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("OK: 1 records verified"), "{text}");
+}

@@ -202,3 +202,118 @@ fn live_host_never_panics_and_never_passes_blind() {
         }
     }
 }
+
+fn write(dir: &std::path::Path, path: &str, text: &str) {
+    let at = dir.join(path.trim_start_matches('/'));
+    std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+    std::fs::write(at, text).unwrap();
+}
+
+fn link(dir: &std::path::Path, path: &str, target: &str) {
+    let at = dir.join(path.trim_start_matches('/'));
+    std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(target, at).unwrap();
+}
+
+/// The hardened station's sysctl file, plus what vendors and technicians leave around it:
+/// /etc/sysctl.conf read through Debian's 99-sysctl.conf link, a later glob that does not beat
+/// explicit keys, and a later file that turns forwarding on and back off through its two names
+/// (the kernel then resets accept_redirects to 1; the same key twice would be written once). Then the same tree's USB storage: the first install line
+/// loads the module, and a grub.d file drops the module_blacklist= of /etc/default/grub.
+#[test]
+fn sysctl_order_and_usb_storage_of_a_tree_as_the_boot_applies_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let hardened =
+        std::fs::read_to_string(tree("hardened").join("etc/sysctl.d/99-station.conf")).unwrap();
+    write(d, "/usr/lib/sysctl.d/99-station.conf", &hardened);
+    write(
+        d,
+        "/etc/sysctl.d/90-vendor.conf",
+        "net.ipv4.conf.*.rp_filter = 0\n",
+    );
+    // A different spelling of the same value: systemd moves it to the end (same text would not).
+    write(d, "/etc/sysctl.conf", "net.ipv4.tcp_syncookies = 01\n");
+    link(d, "/etc/sysctl.d/99-sysctl.conf", "../sysctl.conf");
+    let host = Root::new(d);
+    let s = supporting::sysctl::collect(&host);
+    assert_eq!(s.configured["net.ipv4.conf.all.rp_filter"].value, "1");
+    assert_eq!(
+        s.configured["net.ipv4.tcp_syncookies"].origin,
+        "/etc/sysctl.d/99-sysctl.conf:1"
+    );
+    let facts = |host: &Root| Facts {
+        areas: vec![Area::Supporting],
+        supporting: supporting::collect(host),
+        ..Facts::default()
+    };
+    expect(
+        &evaluate(&facts(&host), false),
+        "kernel.sysctl",
+        Status::Pass,
+    );
+
+    write(
+        d,
+        "/etc/sysctl.d/99-zz-router-test.conf",
+        "net.ipv4.ip_forward = 1\nnet.ipv4.conf.all.forwarding = 0 # back off\n",
+    );
+    let s = supporting::sysctl::collect(&Root::new(d));
+    assert_eq!(
+        s.configured["net.ipv4.conf.all.accept_redirects"].value,
+        "1"
+    );
+    let (status, summary) = status_of(&evaluate(&facts(&Root::new(d)), false), "kernel.sysctl");
+    assert_eq!(status, Status::Warn, "{summary}");
+    assert!(
+        summary.contains("net.ipv4.conf.all.accept_redirects"),
+        "{summary}"
+    );
+
+    // USB storage.
+    write(
+        d,
+        "/etc/default/grub",
+        "GRUB_CMDLINE_LINUX=\"module_blacklist=usb_storage\"\n",
+    );
+    expect(
+        &evaluate(&facts(&Root::new(d)), false),
+        "media.usb_storage",
+        Status::Pass,
+    );
+    write(
+        d,
+        "/etc/default/grub.d/50-cloudimg-settings.cfg",
+        "GRUB_CMDLINE_LINUX=\"console=ttyS0\"\n",
+    );
+    expect(
+        &evaluate(&facts(&Root::new(d)), false),
+        "media.usb_storage",
+        Status::Fail,
+    );
+    write(
+        d,
+        "/usr/lib/modprobe.d/10-vendor.conf",
+        "install usb-storage /sbin/modprobe --ignore-install usb-storage\n",
+    );
+    write(
+        d,
+        "/etc/modprobe.d/90-site.conf",
+        "install usb-storage /bin/false\n",
+    );
+    expect(
+        &evaluate(&facts(&Root::new(d)), false),
+        "media.usb_storage",
+        Status::Fail,
+    );
+    std::fs::rename(
+        d.join("etc/modprobe.d/90-site.conf"),
+        d.join("etc/modprobe.d/00-site.conf"),
+    )
+    .unwrap();
+    expect(
+        &evaluate(&facts(&Root::new(d)), false),
+        "media.usb_storage",
+        Status::Pass,
+    );
+}

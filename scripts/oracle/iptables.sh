@@ -7,7 +7,7 @@
 # /etc/sysconfig/iptables by iptables.service and /etc/sysconfig/ip6tables by
 # ip6tables.service, each with `iptables-restore`/`ip6tables-restore` into a fresh network
 # namespace (`--test` first says why a file is refused). Then the same real TCP/UDP probe over
-# IPv4 and IPv6 as nft.sh, and the same two comparisons per case.
+# IPv4 and IPv6 as nft.sh, and the same three comparisons per case.
 set -uo pipefail
 . "$ORACLE_TOP/scripts/oracle/lib.sh"
 . "$ORACLE_TOP/scripts/oracle/fw/netns.bash"
@@ -54,4 +54,5 @@ for c in "${cases[@]}"; do
   probe="$(fw_probe)"
   report "$c" "$OUR_DENY" "$(fw_deny_status "$probe")" "[$probe$what] $(fw_case_why "$corpus/$c")"
   report "$c#active" "$OUR_ACTIVE" "$(fw_filters)" "${what:+[${what#; }]}"
+  report "$c#live" "$(fw_ours_live)" "$(fw_deny_status "$probe")" "[our live scan of the loaded ruleset]"
 done

@@ -5,9 +5,10 @@
 # loads at boot; if so, the unit's `nft -f /etc/nftables.conf` loads the file into a fresh
 # network namespace (with the tree's /etc mounted on /etc); `nft -c -f` says why a file is
 # refused. Then a peer namespace makes real TCP and UDP connections over IPv4 and IPv6 to a
-# port nothing in the corpus allows. Two comparisons per case:
+# port nothing in the corpus allows. Three comparisons per case:
 #   <case>         firewall.default_deny_inbound: pass iff all four connections fail
 #   <case>#active  firewall.active: pass iff the loaded ruleset filters anything
+#   <case>#live    our live scan (inside the namespace) against the same connections
 set -uo pipefail
 . "$ORACLE_TOP/scripts/oracle/lib.sh"
 . "$ORACLE_TOP/scripts/oracle/fw/netns.bash"
@@ -48,4 +49,5 @@ for c in "${cases[@]}"; do
   probe="$(fw_probe)"
   report "$c" "$OUR_DENY" "$(fw_deny_status "$probe")" "[$probe${what:+; $what}] $(fw_case_why "$corpus/$c")"
   report "$c#active" "$OUR_ACTIVE" "$(fw_filters)" "${what:+[$what]}"
+  report "$c#live" "$(fw_ours_live)" "$(fw_deny_status "$probe")" "[our live scan of the loaded ruleset]"
 done

@@ -34,7 +34,9 @@ for c in "$corpus"/*/; do
       mount --bind "$tree/etc/pam.d" /etc/pam.d &&
       mount --bind "$tree/etc/security/faillock.conf" /etc/security/faillock.conf || exit 3
     grep -v "^nurse:" /etc/passwd >/run/passwd && echo "nurse:x:1506:1506::/nonexistent:/bin/sh" >>/run/passwd
-    grep -v "^nurse:" /etc/shadow >/run/shadow && echo "nurse:$hash:19000:0:99999:7:::" >>/run/shadow
+    # Shadow lines of our own (locked), never a copy of the host'"'"'s hashes.
+    awk -F: "\$1 != \"nurse\" { print \$1 \":*:19000:0:99999:7:::\" }" /run/passwd >/run/shadow &&
+      echo "nurse:$hash:19000:0:99999:7:::" >>/run/shadow
     mount --bind /run/passwd /etc/passwd && mount --bind /run/shadow /etc/shadow || exit 3
     # The right password must work before any failure, or the case proves nothing.
     echo Right-Pass-1 | pamtester login nurse authenticate acct_mgmt >/dev/null 2>&1 || { echo "broken right-password-refused-before-failures"; exit 0; }

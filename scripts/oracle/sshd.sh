@@ -69,7 +69,8 @@ daemons() {
   fi
 }
 
-# admitted USER ADDR FILE: sshd's DenyUsers/AllowUsers for this user, from sshd -T output.
+# admitted USER ADDR FILE: sshd's DenyUsers/AllowUsers/DenyGroups/AllowGroups for this user,
+# from sshd -T output (user@host patterns: the host part as a glob on the address).
 admitted() {
   local user="$1" addr="$2" out="$3" p u h any
   for p in $(awk '$1=="denyusers"{ for (i=2;i<=NF;i++) print $i }' "$out"); do
@@ -83,6 +84,24 @@ admitted() {
     u="${p%%@*}"; h="${p#*@}"; [ "$h" = "$p" ] && h='*'
     # shellcheck disable=SC2053
     [[ $user == $u && $addr == $h ]] && any=yes
+  done
+  [ "$any" != no ] || return 1
+  # DenyGroups / AllowGroups against the user's groups from the (bind-mounted) group file.
+  local groups g
+  groups="$(id -Gn -- "$user" 2>/dev/null)"
+  for p in $(awk '$1=="denygroups"{ for (i=2;i<=NF;i++) print $i }' "$out"); do
+    for g in $groups; do
+      # shellcheck disable=SC2053
+      [[ $g == $p ]] && return 1
+    done
+  done
+  any=""
+  for p in $(awk '$1=="allowgroups"{ for (i=2;i<=NF;i++) print $i }' "$out"); do
+    any="${any:-no}"
+    for g in $groups; do
+      # shellcheck disable=SC2053
+      [[ $g == $p ]] && any=yes
+    done
   done
   [ "$any" != no ]
 }

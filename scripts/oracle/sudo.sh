@@ -4,8 +4,9 @@
 # files), a `probes` file (`user command` per line: the commands to try as that user) and
 # optionally `groups` (`group:gid:member,member` lines added to /etc/group) and `perms`
 # (`mode owner:group path` lines applied to the copy, since git keeps neither).
-# Test users alice, bob, carol, dave, vendor and nurse (UID 1501-1506) are added to a copy of
-# the host's passwd/group/shadow, with locked passwords.
+# Test users alice, bob, carol, dave, vendor and nurse (UID 1501-1506) are added to copies of
+# the host's passwd and group; shadow is written from scratch with locked passwords (the
+# host's hashes are never copied).
 #
 # The real verdict: in a private mount namespace the case's etc is overlaid on /etc (the
 # case's sudoers.d replaces the host's), /run is a scratch tmpfs, and each probe runs
@@ -32,7 +33,8 @@ for c in "$corpus"/*/; do
   pat="^($(IFS='|'; echo "${users[*]}")):"
   grep -Ev "$pat" /etc/passwd >"$tree/etc/passwd"
   grep -Ev "$pat" /etc/group >"$tree/etc/group"
-  grep -Ev "$pat" /etc/shadow >"$tree/etc/shadow"
+  # Shadow lines of our own (locked), never a copy of the host's hashes.
+  awk -F: '{ print $1 ":*:19000:0:99999:7:::" }' "$tree/etc/passwd" >"$tree/etc/shadow"
   uid=1501
   for u in "${users[@]}"; do
     echo "$u:x:$uid:$uid::/nonexistent:/bin/sh" >>"$tree/etc/passwd"

@@ -5,7 +5,7 @@
 # enabled, the unit's own `/lib/ufw/ufw-init start quiet` runs in a fresh network namespace
 # with the tree's /etc mounted on /etc: it reads ufw.conf, /etc/default/ufw, before/after/user
 # rules exactly as at boot. Then the same real TCP/UDP probe over IPv4 and IPv6 as nft.sh, and
-# the same two comparisons per case.
+# the same three comparisons per case.
 set -uo pipefail
 . "$ORACLE_TOP/scripts/oracle/lib.sh"
 . "$ORACLE_TOP/scripts/oracle/fw/netns.bash"
@@ -43,4 +43,5 @@ for c in "${cases[@]}"; do
   probe="$(fw_probe)"
   report "$c" "$OUR_DENY" "$(fw_deny_status "$probe")" "[$probe${what:+; $what}] $(fw_case_why "$corpus/$c")"
   report "$c#active" "$OUR_ACTIVE" "$(fw_filters)" "${what:+[$what]}"
+  report "$c#live" "$(fw_ours_live)" "$(fw_deny_status "$probe")" "[our live scan of the loaded ruleset]"
 done

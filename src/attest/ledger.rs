@@ -571,9 +571,39 @@ pub fn rotate_key(
     let store = super::keys::KeyStore::new(data_dir);
     let old = store.load_signer(operator, old_passphrase)?;
     let new = super::keys::new_encrypted_key(operator, new_passphrase, rounds)?;
-    let appended = append_rotation(data_dir, &old, new.public_key(), at)?;
+    // The new key is on disk before the ledger names it: if the process dies between the
+    // record and the key files, `keys/.<id>.rotating` still holds it (encrypted, 0600).
+    let pending = store.keys_dir().join(format!(".{operator}.rotating"));
+    let text = new
+        .to_openssh(ssh_key::LineEnding::LF)
+        .map_err(|e| LedgerError::Encode {
+            reason: e.to_string(),
+        })?;
+    let _ = fs::remove_file(&pending);
+    publish_private(&pending, text.as_bytes())?;
+    let appended = match append_rotation(data_dir, &old, new.public_key(), at) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = fs::remove_file(&pending);
+            return Err(e);
+        }
+    };
     let info = store.replace(operator, &new, at)?;
+    let _ = fs::remove_file(&pending);
     Ok((info, appended))
+}
+
+/// Writes a private key file (0600, never over an existing file) and syncs it.
+fn publish_private(path: &Path, bytes: &[u8]) -> Result<(), LedgerError> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io_error(path))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(io_error(path))
 }
 
 /// The data directory's own anchors, and the check that `signer` may sign now.
@@ -613,6 +643,10 @@ fn append_payload(
 ) -> Result<Appended, LedgerError> {
     let dir = ledger_dir(data_dir);
     let _lock = LedgerLock::acquire(&dir)?;
+    // Read the anchors again under the lock: another process may have added its key and
+    // appended a record signed with it since the caller read them.
+    let fresh = station_anchors(data_dir, signer, signed_at)?;
+    let anchors = if fresh == *anchors { anchors } else { &fresh };
     let mut repairs = remove_orphans(&dir, anchors)?;
     let listing = scan(&dir).map_err(io_error(&dir))?;
     for (expected, &seq) in (1u64..).zip(&listing.records) {
@@ -639,7 +673,15 @@ fn append_payload(
             path: dir.clone(),
             first: e.to_string(),
         })?;
+    // Only a ledger whose every record, link and key holds may have its manifest completed:
+    // never sign a manifest naming a record that does not verify.
+    let only_manifest = report
+        .checks
+        .iter()
+        .filter(|c| c.outcome == verify::Outcome::Fail)
+        .all(|c| c.check == verify::Check::Manifest);
     if !report.ok()
+        && only_manifest
         && let Some(repair) = complete_manifest(&dir, signer, anchors, &listing)?
     {
         repairs.push(repair);

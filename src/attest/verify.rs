@@ -736,10 +736,31 @@ fn analyse(dir: &Path, seq: u64, keys: &[CandidateKey]) -> RecordAnalysis {
                     });
                 }
                 Some(key) => {
-                    a.signing_key = Some(key.key_data.clone());
-                    a.envelope = Ok(());
-                    a.statement =
-                        Some(Body::from_bytes(&opened.payload).map_err(|e| e.to_string()));
+                    // Every signature of the envelope must hold, as the auditor's openssl
+                    // recipe checks them all: a second signature by anyone else is refused.
+                    let pae = opened.pae();
+                    let all_hold = opened.signatures.iter().all(|sig| {
+                        sig.keyid == key.keyid
+                            && key
+                                .verifying
+                                .verify_strict(
+                                    &pae,
+                                    &ed25519_dalek::Signature::from_bytes(&sig.sig),
+                                )
+                                .is_ok()
+                    });
+                    if all_hold {
+                        a.signing_key = Some(key.key_data.clone());
+                        a.envelope = Ok(());
+                        a.statement =
+                            Some(Body::from_bytes(&opened.payload).map_err(|e| e.to_string()));
+                    } else {
+                        a.envelope = Err(format!(
+                            "the envelope carries {} signatures and not all are valid signatures by {}; every signature must hold",
+                            opened.signatures.len(),
+                            key.keyid
+                        ));
+                    }
                 }
             }
         }

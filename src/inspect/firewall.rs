@@ -760,6 +760,10 @@ pub fn service_port(name: &str) -> Option<u16> {
 /// `22`, `135:139`, `6661-6663`, `ssh` → a port range.
 pub fn parse_port_range(s: &str) -> Option<PortRange> {
     let s = s.trim();
+    // Service names hold dashes too (`ms-wbt-server`): the whole word first.
+    if let Some(p) = service_port(s) {
+        return Some(PortRange::one(p));
+    }
     if let Some((a, b)) = s.split_once([':', '-']) {
         let (from, to) = (service_port(a)?, service_port(b)?);
         return (from <= to).then_some(PortRange { from, to });
@@ -1153,6 +1157,10 @@ mod tests {
             Some(PortRange { from: 135, to: 139 })
         );
         assert_eq!(parse_port_range("ssh"), Some(PortRange::one(22)));
+        assert_eq!(
+            parse_port_range("ms-wbt-server"),
+            Some(PortRange::one(3389))
+        );
         assert_eq!(parse_port_range("9:1"), None);
         assert_eq!(parse_port_range("bogus"), None);
         assert_eq!(parse_port_range("70000"), None);

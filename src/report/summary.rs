@@ -823,7 +823,10 @@ mod tests {
         let cmds = info.verify_commands();
         assert_eq!(
             cmds[0].command,
-            format!("stationward verify --expect-head 17:{}", "ab".repeat(32))
+            format!(
+                "stationward verify --expect-head 17:{} --expect-key jdoe:SHA256:abc",
+                "ab".repeat(32)
+            )
         );
         assert!(cmds[1].command.contains("-s ledger/000017.dsse.json.sig"));
         assert!(cmds[1].command.contains("-I jdoe"));

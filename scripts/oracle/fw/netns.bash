@@ -146,6 +146,18 @@ fw_ours() {
     "\(st("firewall.default_deny_inbound")) \(st("firewall.active"))"')
 }
 
+# fw_ours_live: our live verdict (firewall.default_deny_inbound) inside the station namespace,
+# where the ruleset is loaded: `nft -j list ruleset` and iptables-save, as on a running station.
+fw_ours_live() {
+  local json
+  json="$(ip netns exec "$FW_NS" "$STATIONWARD_BIN" scan --area firewall --format json 2>/dev/null)"
+  if [ -z "$json" ]; then
+    echo error
+    return
+  fi
+  printf '%s' "$json" | jq -r '[.findings[] | select(.check == "firewall.default_deny_inbound") | .status] | first // "absent"'
+}
+
 # fw_case_why CASE_DIR: the case's one-line description.
 fw_case_why() {
   [ -f "$1/CASE" ] && head -n1 "$1/CASE"

@@ -4,8 +4,8 @@ use super::{daemon_state, evidence};
 use crate::checks::{CheckContext, Finding, Status};
 use crate::inspect::Facts;
 use crate::inspect::supporting::ssh::{
-    ANY_ADDR4, ANY_HOST, ANY_LADDR, ANY_LPORT, ANY_RDOMAIN, ANY_USER, Conn, Resolved, SshFacts,
-    SshInstance, connections, resolve, user_admitted,
+    ANY_ADDR4, ANY_HOST, ANY_LADDR, ANY_LPORT, ANY_RDOMAIN, ANY_USER, Conn, ConnView, Resolved,
+    SshFacts, SshInstance, connections, parse_blocks, resolve, user_admitted,
 };
 use crate::policy::Policy;
 use std::collections::BTreeMap;
@@ -132,7 +132,8 @@ fn block_name(inst: &SshInstance, r: &Resolved) -> Option<String> {
 
 fn judge(
     s: &SshFacts,
-    mut bad: impl FnMut(&SshInstance, &Conn) -> Result<Option<(String, Option<String>)>, String>,
+    wanted: impl Fn(&Conn) -> bool,
+    mut bad: impl FnMut(&ConnView<'_>) -> Result<Option<(String, Option<String>)>, String>,
 ) -> Outcome {
     let mut out = Outcome::default();
     for inst in &s.instances {
@@ -148,8 +149,18 @@ fn judge(
             ));
             continue;
         };
-        for conn in conns {
-            match bad(inst, &conn) {
+        let blocks = match parse_blocks(inst) {
+            Ok(b) => b,
+            Err(e) => {
+                out.undecided.push(format!(
+                    "{}: {e}; sshd refuses to start with such a configuration",
+                    inst.name
+                ));
+                continue;
+            }
+        };
+        for conn in conns.into_iter().filter(|c| wanted(c)) {
+            match ConnView::with_blocks(inst, &blocks, &conn).and_then(|view| bad(&view)) {
                 Ok(Some((why, block))) => out.bad.push(Judged {
                     instance: inst.name.clone(),
                     conn,
@@ -215,6 +226,7 @@ fn anyone<'a>(s: &'a SshFacts, user: &str) -> Option<(&'a SshInstance, Conn)> {
                 .as_ref()
                 .and_then(|m| m.get(user).cloned())
                 .unwrap_or_default(),
+            groups_known: s.user_groups.is_some(),
             host: ANY_HOST.into(),
             addr: ANY_ADDR4.into(),
             laddr: ANY_LADDR.into(),
@@ -227,32 +239,34 @@ fn anyone<'a>(s: &'a SshFacts, user: &str) -> Option<(&'a SshInstance, Conn)> {
 fn root_login(s: &SshFacts, common: &[String]) -> Finding {
     let several = s.instances.len() > 1;
     let mut odd: Vec<String> = Vec::new();
-    let out = judge(s, |inst, conn| {
-        if conn.user != "root" {
-            return Ok(None);
-        }
-        let r = resolve(inst, "permitrootlogin", conn)?;
-        if !matches!(
-            r.value.as_str(),
-            "yes" | "no" | "prohibit-password" | "without-password" | "forced-commands-only"
-        ) {
-            let o = format!(
-                "Unrecognised PermitRootLogin value '{}' ({})",
-                r.value, r.origin
-            );
-            if !odd.contains(&o) {
-                odd.push(o);
+    let out = judge(
+        s,
+        |c| c.user == "root",
+        |view| {
+            let inst = view.inst;
+            let r = view.get("permitrootlogin");
+            if !matches!(
+                r.value.as_str(),
+                "yes" | "no" | "prohibit-password" | "without-password" | "forced-commands-only"
+            ) {
+                let o = format!(
+                    "Unrecognised PermitRootLogin value '{}' ({})",
+                    r.value, r.origin
+                );
+                if !odd.contains(&o) {
+                    odd.push(o);
+                }
+                return Ok(None);
             }
-            return Ok(None);
-        }
-        if r.value != "yes" || !user_admitted(inst, conn)? {
-            return Ok(None);
-        }
-        Ok(Some((
-            format!("PermitRootLogin yes ({})", r.origin),
-            block_name(inst, &r),
-        )))
-    });
+            if r.value != "yes" || !view.admitted()? {
+                return Ok(None);
+            }
+            Ok(Some((
+                format!("PermitRootLogin yes ({})", r.origin),
+                block_name(inst, &r),
+            )))
+        },
+    );
     let mut details = Vec::new();
     let base = anyone(s, "root").and_then(|(inst, c)| resolve(inst, "permitrootlogin", &c).ok());
     if let Some(r) = &base {
@@ -344,14 +358,12 @@ fn methods_allow_password(methods: &str) -> bool {
 }
 
 /// Whether `conn` can log in with a password, and the setting that lets it.
-fn password_for(
-    inst: &SshInstance,
-    conn: &Conn,
-) -> Result<Option<(String, Option<String>)>, String> {
-    let pa = resolve(inst, "passwordauthentication", conn)?;
-    let kbd = resolve(inst, "kbdinteractiveauthentication", conn)?;
-    let pam = resolve(inst, "usepam", conn)?;
-    let methods = resolve(inst, "authenticationmethods", conn)?;
+fn password_for(view: &ConnView<'_>) -> Result<Option<(String, Option<String>)>, String> {
+    let inst = view.inst;
+    let pa = view.get("passwordauthentication");
+    let kbd = view.get("kbdinteractiveauthentication");
+    let pam = view.get("usepam");
+    let methods = view.get("authenticationmethods");
     let password_on = pa.value == "yes";
     // Keyboard-interactive asks for the password only through PAM on Linux.
     let kbd_on = kbd.value == "yes" && pam.value == "yes";
@@ -365,7 +377,7 @@ fn password_for(
             })
         })
     };
-    if !usable || !user_admitted(inst, conn)? {
+    if !usable || !view.admitted()? {
         return Ok(None);
     }
     // Name the setting that opened it, preferring one a Match block decided.
@@ -410,12 +422,8 @@ fn password_for(
 
 fn password_auth(s: &SshFacts, common: &[String]) -> Finding {
     let several = s.instances.len() > 1;
-    let out = judge(s, |inst, conn| {
-        if conn.user == "root" {
-            return Ok(None); // root's logins are ssh.root_login's question
-        }
-        password_for(inst, conn)
-    });
+    // root's logins are ssh.root_login's question.
+    let out = judge(s, |c| c.user != "root", password_for);
     let mut details = Vec::new();
     if let Some((inst, c)) = anyone(s, ANY_USER) {
         for k in [
@@ -738,5 +746,60 @@ mod tests {
         ));
         assert_status(only(&out, PASSWORD), Status::Unknown);
         assert!(only(&out, PASSWORD).summary.contains("host bits"));
+    }
+
+    #[test]
+    fn hostile_match_blocks_are_bounded() {
+        let mut text = String::from("PasswordAuthentication no\nKbdInteractiveAuthentication no\n");
+        for i in 0..1000 {
+            text.push_str(&format!(
+                "Match User u{i} Address 10.{}.0.0/16\n PasswordAuthentication no\n",
+                i % 250
+            ));
+        }
+        let started = std::time::Instant::now();
+        let out = run(&with_config(live(&["openssh-server"], &[], &[]), &text));
+        assert_status(only(&out, PASSWORD), Status::Unknown);
+        assert!(
+            only(&out, PASSWORD)
+                .summary
+                .contains("too many Match combinations")
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        // A handful of blocks is judged one connection at a time.
+        let mut text = String::from("PasswordAuthentication no\nKbdInteractiveAuthentication no\n");
+        for i in 0..20 {
+            text.push_str(&format!(
+                "Match User u{i} Address 10.{i}.0.0/16\n PasswordAuthentication no\n"
+            ));
+        }
+        text.push_str("Match User u7 Address 10.7.0.0/16\n PasswordAuthentication yes\n");
+        let out = run(&with_config(live(&["openssh-server"], &[], &[]), &text));
+        // The earlier block for u7 from 10.7/16 wins: passwords stay off.
+        assert_status(only(&out, PASSWORD), Status::Pass);
+    }
+
+    #[test]
+    fn allow_groups_with_and_without_the_group_database() {
+        let text =
+            "PermitRootLogin yes\nAllowGroups staff\nUsePAM yes\nKbdInteractiveAuthentication no\n";
+        let mut f = with_config(live(&["openssh-server"], &[], &[]), text);
+        // Group database unseen: AllowGroups is not trusted to keep root out.
+        let out = run(&f);
+        assert_status(only(&out, ROOT), Status::Fail);
+        let mut groups = BTreeMap::new();
+        groups.insert("root".to_string(), vec!["root".to_string()]);
+        groups.insert(
+            "alice".to_string(),
+            vec!["alice".to_string(), "staff".to_string()],
+        );
+        f.supporting.ssh.user_groups = Some(groups);
+        let out = run(&f);
+        // root is not in staff: sshd refuses it whatever PermitRootLogin says.
+        assert_status(only(&out, ROOT), Status::Pass);
+        // alice, a member, may use a password; users outside staff may not log in at all.
+        let pw = only(&out, PASSWORD);
+        assert_status(pw, Status::Warn);
+        assert!(pw.summary.contains("for alice"), "{}", pw.summary);
     }
 }

@@ -388,6 +388,8 @@ pub fn resolve_include(including_file: &str, path: &str) -> String {
 }
 
 const MAX_DEPTH: usize = 16;
+/// People × rules judged one by one; past this every passwordless line counts.
+const MAX_JUDGED: usize = 1_000_000;
 const MAX_FILES: usize = 512;
 
 /// Reads /etc/sudoers (or `top`) and everything it includes, through `host`.
@@ -815,6 +817,46 @@ pub fn judge(
 
     let mut passwordless: Vec<SudoPasswordless> = Vec::new();
     let mut overridden: BTreeSet<String> = BTreeSet::new();
+    if people.len().saturating_mul(entries.len().max(1)) > MAX_JUDGED {
+        // Too large to judge user by user: every NOPASSWD and !authenticate counts, as if
+        // nothing later undid it (never a pass by omission).
+        let note = format!(
+            "{} people x {} rules is too many to judge one by one; every NOPASSWD and !authenticate is counted",
+            people.len(),
+            entries.len()
+        );
+        if !facts.notes.contains(&note) {
+            facts.notes.push(note);
+        }
+        for e in entries
+            .iter()
+            .filter(|e| e.nopasswd == Some(true) && !e.negated)
+        {
+            if !passwordless
+                .iter()
+                .any(|p| p.file == e.file && p.line == e.line)
+            {
+                passwordless.push(SudoPasswordless {
+                    file: e.file.clone(),
+                    line: e.line,
+                    kind: "NOPASSWD".into(),
+                    who: e.users.clone(),
+                    text: e.text.clone(),
+                });
+            }
+        }
+        for d in defaults.iter().filter(|d| !d.3) {
+            passwordless.push(SudoPasswordless {
+                file: d.0.clone(),
+                line: d.1,
+                kind: "!authenticate".into(),
+                who: d.2.clone(),
+                text: d.4.clone(),
+            });
+        }
+        facts.passwordless = passwordless;
+        return;
+    }
     let push = |p: SudoPasswordless, list: &mut Vec<SudoPasswordless>| {
         if !list
             .iter()
@@ -1209,6 +1251,20 @@ frank ALL=(ALL) \\\n   NOPASSWD: \\\n   ALL\n\
         // Runas-bound: counted unless the same binding turns it back on.
         let f = judged(&format!("{rules}Defaults>root !authenticate\n"), &[]);
         assert_eq!(lines(&f), vec![("!authenticate".to_string(), 2)]);
+    }
+
+    #[test]
+    fn many_rules_are_bounded() {
+        let big: String = (0..5_000)
+            .map(|i| format!("user{i} ALL=(ALL) ALL\n"))
+            .collect::<String>()
+            + "user7 ALL=(ALL) NOPASSWD: /usr/bin/id\nuser7 ALL=(ALL) ALL\n";
+        let started = std::time::Instant::now();
+        let f = judged(&big, &[]);
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        // Too many to judge one by one: the NOPASSWD line counts although a later rule covers it.
+        assert_eq!(lines(&f), vec![("NOPASSWD".to_string(), 5_001)]);
+        assert!(!f.notes.is_empty());
     }
 
     #[test]

@@ -194,7 +194,11 @@ pub fn offline_nftables_loaded(host: &dyn Host) -> Loaded {
     };
     let mut errors = Vec::new();
     let text = inline_includes(host, &text, 0, &mut errors);
-    let conf = nft_text::parse(&text, path);
+    let services = host
+        .read("/etc/services")
+        .map(|f| nft_text::parse_services(&f.text))
+        .unwrap_or_default();
+    let conf = nft_text::parse_with_services(&text, path, &services);
     errors.extend(conf.errors.iter().map(|e| format!("{path}: {e}")));
     if errors.is_empty() {
         Loaded {

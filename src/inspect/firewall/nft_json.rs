@@ -27,6 +27,41 @@ pub fn parse(text: &str) -> Result<NftRuleset, NftJsonError> {
         .and_then(Value::as_array)
         .ok_or(NftJsonError::NoRuleset)?;
     let mut out = NftRuleset::default();
+    // Named sets, to resolve `@name` in rules; dormant tables, whose chains see no packets.
+    let mut sets: std::collections::BTreeMap<(String, String, String), Value> =
+        std::collections::BTreeMap::new();
+    let mut dormant = Vec::new();
+    for item in items {
+        if let Some(s) = item.get("set").or_else(|| item.get("map")) {
+            let elements: Vec<Value> = s
+                .get("elem")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .map(|e| {
+                            e.get("elem")
+                                .and_then(|x| x.get("val"))
+                                .unwrap_or(e)
+                                .clone()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            sets.insert(
+                (
+                    text_of(s, "family"),
+                    text_of(s, "table"),
+                    text_of(s, "name"),
+                ),
+                serde_json::json!({ "set": elements }),
+            );
+        }
+        if let Some(t) = item.get("table")
+            && is_dormant(t.get("flags"), &text_of(t, "name"))
+        {
+            dormant.push((text_of(t, "family"), text_of(t, "name")));
+        }
+    }
     for item in items {
         if let Some(c) = item.get("chain") {
             out.chains.push(Chain {
@@ -52,8 +87,16 @@ pub fn parse(text: &str) -> Result<NftRuleset, NftJsonError> {
                 .and_then(Value::as_array)
                 .map(Vec::as_slice)
                 .unwrap_or(&[]);
-            let (rule, xt) = summarize(exprs);
-            out.has_xt |= xt;
+            let exprs: Vec<Value> = exprs
+                .iter()
+                .map(|e| resolve_sets(e, &family, &table, &sets))
+                .collect();
+            let mut rules = Vec::new();
+            for branch in vmap_branches(&exprs) {
+                let (rule, xt) = summarize(&branch);
+                out.has_xt |= xt;
+                rules.push(rule);
+            }
             let existing = out
                 .chains
                 .iter_mut()
@@ -74,10 +117,51 @@ pub fn parse(text: &str) -> Result<NftRuleset, NftJsonError> {
                 }
             };
             target.rules += 1;
-            target.rule_summaries.push(rule);
+            target.rule_summaries.extend(rules);
         }
     }
+    out.chains
+        .retain(|c| !dormant.contains(&(c.family.clone(), c.table.clone())));
     Ok(out)
+}
+
+/// Table flags as `nft -j` prints them: `"dormant"` or a list holding it. nft 1.0.6 (Debian
+/// 12) prints the table's own name instead of `dormant` in JSON (its text listing says
+/// `flags dormant`; see tests/fixtures/firewall/nft-dormant-sets.json).
+fn is_dormant(flags: Option<&Value>, table: &str) -> bool {
+    let named = |v: &Value| v.as_str().is_some_and(|f| f == "dormant" || f == table);
+    match flags {
+        Some(Value::Array(a)) => a.iter().any(named),
+        Some(v) => named(v),
+        None => false,
+    }
+}
+
+/// Replaces `"@name"` operands with the named set's elements (as an anonymous set).
+fn resolve_sets(
+    v: &Value,
+    family: &str,
+    table: &str,
+    sets: &std::collections::BTreeMap<(String, String, String), Value>,
+) -> Value {
+    match v {
+        Value::String(s) if s.starts_with('@') => sets
+            .get(&(family.to_string(), table.to_string(), s[1..].to_string()))
+            .filter(|set| set["set"].as_array().is_some_and(|a| !a.is_empty()))
+            .cloned()
+            .unwrap_or_else(|| v.clone()),
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .map(|x| resolve_sets(x, family, table, sets))
+                .collect(),
+        ),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, x)| (k.clone(), resolve_sets(x, family, table, sets)))
+                .collect(),
+        ),
+        _ => v.clone(),
+    }
 }
 
 fn text_of(v: &Value, key: &str) -> String {
@@ -85,6 +169,38 @@ fn text_of(v: &Value, key: &str) -> String {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string()
+}
+
+/// A rule with an anonymous verdict map, split into one expression list per branch:
+/// `ct state vmap { established : accept }` → `ct state established accept`.
+fn vmap_branches(exprs: &[Value]) -> Vec<Vec<Value>> {
+    let at = exprs.iter().position(|e| {
+        e.get("vmap")
+            .and_then(|v| v.get("data"))
+            .and_then(|d| d.get("set"))
+            .is_some_and(Value::is_array)
+    });
+    let Some(i) = at else {
+        return vec![exprs.to_vec()];
+    };
+    let vmap = &exprs[i]["vmap"];
+    let key = vmap.get("key").cloned().unwrap_or(Value::Null);
+    let mut out = Vec::new();
+    for element in vmap["data"]["set"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+    {
+        let Some([k, verdict]) = element.as_array().map(Vec::as_slice) else {
+            continue;
+        };
+        let mut branch = exprs[..i].to_vec();
+        branch.push(serde_json::json!({"match": {"op": "==", "left": key, "right": k}}));
+        branch.push(verdict.clone());
+        branch.extend(exprs[i + 1..].iter().cloned());
+        out.extend(vmap_branches(&branch));
+    }
+    out
 }
 
 /// Folds a rule's expressions into a summary. Returns whether an `xt` expression was seen.
@@ -499,6 +615,55 @@ mod tests {
         let hl7 = f.port_verdict(Proto::Tcp, 2575, 4);
         assert!(matches!(hl7.fate, PortFate::Dropped { .. }));
         assert!(hl7.partial.iter().any(|p| p.contains("multiport")));
+    }
+
+    #[test]
+    fn verdict_maps_are_split_into_branches() {
+        let rs = |expr: &str| {
+            let json = format!(
+                r#"{{"nftables": [{{"chain": {{"family": "inet", "table": "f", "name": "input", "type": "filter", "hook": "input", "prio": 0, "policy": "drop"}}}}, {{"rule": {{"family": "inet", "table": "f", "chain": "input", "expr": {expr}}}}}]}}"#
+            );
+            FirewallFacts {
+                chains: parse(&json).unwrap_or_else(|e| panic!("{e}")).chains,
+                ..FirewallFacts::default()
+            }
+        };
+        // As `nft -j list ruleset` prints `ct state vmap { invalid : drop, established : accept, related : accept }`.
+        let f = rs(
+            r#"[{"vmap":{"key":{"ct":{"key":"state"}},"data":{"set":[["invalid",{"drop":null}],["established",{"accept":null}],["related",{"accept":null}]]}}}]"#,
+        );
+        assert_eq!(f.chains[0].rules, 1);
+        assert_eq!(f.chains[0].rule_summaries.len(), 3);
+        assert!(f.default_deny(4).is_some() && f.default_deny(6).is_some());
+        let f = rs(
+            r#"[{"vmap":{"key":{"meta":{"key":"l4proto"}},"data":{"set":[["tcp",{"accept":null}],["udp",{"accept":null}]]}}}]"#,
+        );
+        assert_eq!(f.default_deny(4), None);
+    }
+
+    #[test]
+    fn dormant_tables_and_named_sets() {
+        // Captured: dormant-sets.nft loaded with nft 1.0.6 and listed with `nft -j`.
+        let rs = parse(fixture!("nft-dormant-sets.json")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(rs.chains.iter().all(|c| c.table == "b"), "{:?}", rs.chains);
+        let f = FirewallFacts {
+            chains: rs.chains,
+            ..FirewallFacts::default()
+        };
+        // @s holds 0.0.0.0/0: every IPv4 source. @p holds 1024-65535: arbitrary ports.
+        assert!(
+            matches!(f.inbound(4), crate::inspect::firewall::Inbound::Admitted(ref w) if w.contains("0.0.0.0/0")),
+            "{:?}",
+            f.inbound(4)
+        );
+        assert!(
+            matches!(f.inbound(6), crate::inspect::firewall::Inbound::Admitted(ref w) if w.contains("1024-65535")),
+            "{:?}",
+            f.inbound(6)
+        );
+        let text = crate::inspect::firewall::nft_text::parse(fixture!("dormant-sets.nft"), "x");
+        assert!(text.errors.is_empty(), "{:?}", text.errors);
+        assert_eq!(text.dormant, ["inet a (flags dormant)"]);
     }
 
     #[test]

@@ -174,6 +174,8 @@ fn family_and_name(words: &[&str]) -> (String, String, usize) {
 
 struct Parser {
     defines: BTreeMap<String, Vec<Tok>>,
+    /// `/etc/services` of the image: name → port.
+    services: BTreeMap<String, u16>,
     /// Named sets and maps: (family, table, name) → their elements, if any were given.
     sets: BTreeMap<(String, String, String), Option<Vec<Tok>>>,
     dormant: BTreeSet<(String, String)>,
@@ -188,7 +190,17 @@ const COMMANDS: [&str; 17] = [
 ];
 
 pub fn parse(text: &str, source: &str) -> NftConfig {
+    parse_with_services(text, source, &BTreeMap::new())
+}
+
+/// [`parse`], resolving service names nft would look up in the image's `/etc/services`.
+pub fn parse_with_services(
+    text: &str,
+    source: &str,
+    services: &BTreeMap<String, u16>,
+) -> NftConfig {
     let mut p = Parser {
+        services: services.clone(),
         defines: BTreeMap::new(),
         sets: BTreeMap::new(),
         dormant: BTreeSet::new(),
@@ -447,6 +459,7 @@ impl Parser {
         let Some(body) = body else {
             return;
         };
+        self.check_terminated(&format!("table {family} {table}"), body);
         let parts = statements(body);
         // Sets first: rules may name a set declared further down the table.
         for s in &parts {
@@ -505,7 +518,18 @@ impl Parser {
         &mut self.out.chains[idx]
     }
 
+    /// nft wants every item of a table or chain block ended by a newline or `;` before the
+    /// closing brace (`chain c { … } }` and `{ … accept }` on one line are syntax errors).
+    fn check_terminated(&mut self, what: &str, body: &[Tok]) {
+        if body.last().is_some_and(|t| *t != Tok::Sep) {
+            self.error(format!(
+                "syntax error: the last item of {what} needs a newline or `;` before its `}}`"
+            ));
+        }
+    }
+
     fn chain(&mut self, family: &str, table: &str, name: &str, body: &[Tok]) {
+        self.check_terminated(&format!("chain {name}"), body);
         let body = self.expand(body);
         let body = self.expand_sets(family, table, &body);
         let mut rules = Vec::new();
@@ -577,8 +601,34 @@ impl Parser {
     /// would refuse the file for is recorded as an error.
     fn rules_of(&mut self, toks: &[Tok]) -> Vec<Rule> {
         let mut out = Vec::new();
-        for branch in expand_vmaps(toks) {
+        for mut branch in expand_vmaps(toks) {
             let mut r = summarize(&branch);
+            // Service names from the image's /etc/services, as nft resolves them at load.
+            for _ in 0..8 {
+                let Some(name) = r
+                    .opaque
+                    .as_deref()
+                    .and_then(|o| o.strip_prefix(SERVICE))
+                    .and_then(|o| o.split('`').next())
+                    .map(str::to_string)
+                else {
+                    break;
+                };
+                let Some(port) = self.services.get(&name) else {
+                    if !self.services.is_empty() {
+                        self.error(format!(
+                            "service name `{name}` is not in the image's /etc/services"
+                        ));
+                    }
+                    break;
+                };
+                for t in &mut branch {
+                    if matches!(t, Tok::Word(w) if *w == name) {
+                        *t = Tok::Word(port.to_string());
+                    }
+                }
+                r = summarize(&branch);
+            }
             if let Some(e) = r.opaque.as_deref().and_then(|o| o.strip_prefix(SYNTAX)) {
                 let text: Vec<&str> = toks.iter().map(Tok::text).collect();
                 self.error(format!("syntax error: {e} in `{}`", text.join(" ")));
@@ -675,8 +725,29 @@ fn set_elements(body: &[Tok]) -> Option<Vec<Tok>> {
     Some(out)
 }
 
+/// `/etc/services` lines (`name port/proto aliases…`) → name and aliases → port.
+pub fn parse_services(text: &str) -> BTreeMap<String, u16> {
+    let mut out = BTreeMap::new();
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("");
+        let mut f = line.split_whitespace();
+        let (Some(name), Some(port)) = (f.next(), f.next()) else {
+            continue;
+        };
+        let Some(Ok(port)) = port.split('/').next().map(str::parse::<u16>) else {
+            continue;
+        };
+        for n in std::iter::once(name).chain(f) {
+            out.entry(n.to_string()).or_insert(port);
+        }
+    }
+    out
+}
+
 /// Marks an `opaque` reason that is a certain nft syntax error.
 const SYNTAX: &str = "syntax: ";
+/// Starts an `opaque` reason naming a service name we could not resolve.
+const SERVICE: &str = "service name `";
 
 /// Header fields nft knows, per selector; another word after the selector is a syntax error.
 fn known_field(selector: &str, field: &str) -> bool {
@@ -1158,7 +1229,22 @@ fn summarize(toks: &[Tok]) -> Rule {
                     ("dport", Op::Eq) => match ports(&v) {
                         Some(p) => r.dports = p,
                         None if named_sets(&v) => r.condition(c, Reach::Never),
-                        None => r.condition(c, Reach::Some),
+                        None => {
+                            // A service name we do not know: nft resolves it through
+                            // /etc/services at load time and refuses the file if it cannot.
+                            let unknown = v.iter().find(|w| {
+                                !w.starts_with('@')
+                                    && parse_port_range(w).is_none()
+                                    && w.chars().any(|c| c.is_ascii_alphabetic())
+                            });
+                            if let Some(name) = unknown {
+                                r.opaque = Some(format!(
+                                    "{SERVICE}{name}` (nft looks it up in /etc/services when loading)"
+                                ));
+                                break;
+                            }
+                            r.condition(c, Reach::Some);
+                        }
                     },
                     ("dport", Op::Ne) => {
                         let reach = match ports(&v) {
@@ -1217,6 +1303,17 @@ fn summarize(toks: &[Tok]) -> Rule {
                 let c = clause(i);
                 let v: Vec<String> = v.iter().map(|s| s.to_ascii_lowercase()).collect();
                 match (next.as_str(), op) {
+                    ("state", _)
+                        if v.iter().any(|x| {
+                            !matches!(
+                                x.as_str(),
+                                "new" | "established" | "related" | "invalid" | "untracked"
+                            ) && !x.starts_with('@')
+                        }) =>
+                    {
+                        r.opaque = Some(format!("{SYNTAX}`{c}` is not a conntrack state"));
+                        break;
+                    }
                     ("state", Op::Eq) => r.ct_states = v,
                     ("state", Op::Ne) if v.iter().any(|s| s == "new") => {
                         r.condition(c, Reach::Never);
@@ -1589,6 +1686,33 @@ mod tests {
         );
         let (v4, _) = judged("tcp option maxseg size 1460 accept");
         assert!(matches!(v4, Inbound::Unknown(_)), "{v4:?}");
+        let (v4, _) = judged("tcp dport bgp accept");
+        assert!(
+            matches!(v4, Inbound::Unknown(ref w) if w.contains("/etc/services")),
+            "{v4:?}"
+        );
+        // With the image's /etc/services the name is a port like any other.
+        let services = parse_services("# x\nbgp\t\t179/tcp\npostgresql 5432/tcp postgres # db\n");
+        assert_eq!(services.get("postgres"), Some(&5432));
+        let conf = parse_with_services(
+            "table inet t {\n chain c {\n  type filter hook input priority 0; policy drop;\n  tcp dport { bgp, postgres } accept\n }\n}\n",
+            "x",
+            &services,
+        );
+        assert_eq!(
+            conf.chains[0].rule_summaries[0].dports,
+            [PortRange::one(179), PortRange::one(5432)]
+        );
+        let conf = parse_with_services(
+            "table inet t {\n chain c {\n  type filter hook input priority 0; policy drop;\n  tcp dport nosuchsvc accept\n }\n}\n",
+            "x",
+            &services,
+        );
+        assert!(
+            conf.errors.iter().any(|e| e.contains("nosuchsvc")),
+            "{:?}",
+            conf.errors
+        );
     }
 
     #[test]
@@ -1671,6 +1795,7 @@ mod tests {
             (chain("ip saddr @admins accept"), "@admins"),
             (chain("meta foo 1 accept"), "foo"),
             (chain("ct statee new accept"), "statee"),
+            (chain("ct state neww accept"), "neww"),
             (
                 "table inet t {\n chain c {\n  type filter hook input priority 0; policy drop;\n"
                     .to_string(),
@@ -1696,6 +1821,15 @@ mod tests {
                 "unterminated",
             ),
             ("add rule inet t c accept\n".to_string(), "does not exist"),
+            (
+                "table inet a { chain c { type filter hook input priority 0; } }\n".to_string(),
+                "needs a newline",
+            ),
+            (
+                "table inet a {\n chain c { type filter hook input priority 0; accept }\n}\n"
+                    .to_string(),
+                "needs a newline",
+            ),
         ] {
             let c = parse(&text, "x");
             assert!(

@@ -50,6 +50,39 @@ pub const BOOT_TARGETS: &[&str] = &[
     "getty.target",
 ];
 
+/// Targets a normal boot never reaches: a vendor link into their `.wants` starts nothing at
+/// boot (links in /etc and /run keep systemctl's `enabled`, as before).
+pub const NON_BOOT_TARGETS: &[&str] = &[
+    "rescue.target",
+    "emergency.target",
+    "shutdown.target",
+    "reboot.target",
+    "poweroff.target",
+    "halt.target",
+    "kexec.target",
+    "final.target",
+    "umount.target",
+    "sleep.target",
+    "suspend.target",
+    "hibernate.target",
+    "hybrid-sleep.target",
+    "suspend-then-hibernate.target",
+    "system-update.target",
+    "runlevel0.target",
+    "runlevel1.target",
+    "runlevel6.target",
+];
+
+/// Whether a `.wants`/`.requires` directory belongs to a target a boot never reaches
+/// (the initrd's own targets included).
+fn wants_dir_off_boot(dir_name: &str) -> bool {
+    let owner = dir_name
+        .strip_suffix(".wants")
+        .or_else(|| dir_name.strip_suffix(".requires"))
+        .unwrap_or(dir_name);
+    NON_BOOT_TARGETS.contains(&owner) || (owner.starts_with("initrd") && owner.ends_with(".target"))
+}
+
 /// Where an enablement link lives, which decides what `systemctl is-enabled` calls it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkScope {
@@ -187,6 +220,9 @@ pub fn scan(host: &dyn Host, unknown: &mut Unseen) -> UnitTree {
         for name in names {
             let path = format!("{dir}/{name}");
             if name.ends_with(".wants") || name.ends_with(".requires") {
+                if scope == LinkScope::Vendor && wants_dir_off_boot(&name) {
+                    continue;
+                }
                 match host.read_dir(&path) {
                     Ok(links) => {
                         tree.links
@@ -565,48 +601,81 @@ pub fn resolve(tree: &UnitTree) -> Vec<ServiceUnit> {
     }
 
     // Pulled in at boot although not enabled: the state stays what systemctl says, the links
-    // and drop-ins that start it are recorded (ServiceUnit::is_enabled counts them).
-    for (name, by) in &pulled {
-        if let Some(u) = units.get_mut(name) {
-            if matches!(
-                u.enabled.as_str(),
-                "enabled" | "enabled-runtime" | "static" | "disabled" | "indirect" | "linked"
-            ) {
-                for b in by {
-                    if !u.enabled_by.contains(b) {
-                        u.enabled_by.push(b.clone());
+    // and drop-ins that start it are recorded (ServiceUnit::is_enabled counts them). A unit
+    // that starts pulls in what its own unit file wants, so this runs to a fixed point
+    // (bounded: hostile trees).
+    let mut round = pulled;
+    for _ in 0..16 {
+        for (name, by) in &round {
+            if let Some(u) = units.get_mut(name) {
+                if matches!(
+                    u.enabled.as_str(),
+                    "enabled" | "enabled-runtime" | "static" | "disabled" | "indirect" | "linked"
+                ) {
+                    for b in by {
+                        if !u.enabled_by.contains(b) {
+                            u.enabled_by.push(b.clone());
+                        }
+                    }
+                    if u.note.is_empty() && !u.is_enabled_state() {
+                        u.note = format!(
+                            "systemctl calls it {}, but it is pulled in at boot",
+                            u.enabled
+                        );
                     }
                 }
-                if u.note.is_empty() && !u.is_enabled_state() {
-                    u.note = format!(
-                        "systemctl calls it {}, but it is pulled in at boot",
-                        u.enabled
-                    );
+                continue;
+            }
+            // An instance linked outside /etc and /run: systemctl calls it static.
+            let Some((tpl, inst)) = split_instance(name) else {
+                continue;
+            };
+            if inst.is_empty() {
+                continue;
+            }
+            if let Some(Top {
+                kind: Kind::File(f),
+                path,
+                ..
+            }) = top.get(tpl.as_str())
+            {
+                let mut unit = ServiceUnit::new(name, "static", "unknown", "systemd");
+                unit.template = tpl.clone();
+                unit.path.clone_from(path);
+                unit.exec.clone_from(&f.exec);
+                unit.enabled_by.clone_from(by);
+                unit.note = "systemctl calls it static, but it is pulled in at boot".into();
+                units.insert(name.clone(), unit);
+            }
+        }
+        let mut next: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for u in units.values().filter(|u| u.is_enabled()) {
+            let file = top
+                .get(u.name.as_str())
+                .or_else(|| top.get(u.template.as_str()));
+            let Some(Top {
+                kind: Kind::File(f),
+                path,
+                ..
+            }) = file
+            else {
+                continue;
+            };
+            for wanted in f.wants.iter().filter(|w| is_unit_name(w)) {
+                let target = link_target(wanted);
+                let origin = format!("{path} (Wants= of {})", u.name);
+                let known = units
+                    .get(&target)
+                    .is_some_and(|t| t.enabled_by.contains(&origin) || t.is_masked());
+                if !known && target != u.name {
+                    next.entry(target).or_default().push(origin);
                 }
             }
-            continue;
         }
-        // An instance linked outside /etc and /run: systemctl calls it static.
-        let Some((tpl, inst)) = split_instance(name) else {
-            continue;
-        };
-        if inst.is_empty() {
-            continue;
+        if next.is_empty() {
+            break;
         }
-        if let Some(Top {
-            kind: Kind::File(f),
-            path,
-            ..
-        }) = top.get(tpl.as_str())
-        {
-            let mut unit = ServiceUnit::new(name, "static", "unknown", "systemd");
-            unit.template = tpl.clone();
-            unit.path.clone_from(path);
-            unit.exec.clone_from(&f.exec);
-            unit.enabled_by.clone_from(by);
-            unit.note = "systemctl calls it static, but it is pulled in at boot".into();
-            units.insert(name.clone(), unit);
-        }
+        round = next;
     }
 
     // A socket runs what its service runs.
@@ -963,6 +1032,68 @@ mod tests {
             (lightdm.enabled.as_str(), lightdm.is_enabled()),
             ("enabled", true),
             "{lightdm:?}"
+        );
+    }
+
+    #[test]
+    fn vendor_wants_of_targets_off_the_boot_path() {
+        assert!(wants_dir_off_boot("rescue.target.wants"));
+        assert!(wants_dir_off_boot("initrd-root-fs.target.wants"));
+        assert!(wants_dir_off_boot("system-update.target.requires"));
+        assert!(!wants_dir_off_boot("multi-user.target.wants"));
+        assert!(!wants_dir_off_boot("hl7.target.wants"));
+        assert!(!wants_dir_off_boot("sockets.target.wants"));
+    }
+
+    #[test]
+    fn units_that_start_pull_in_what_they_want() {
+        let tree = UnitTree {
+            entries: vec![
+                file(
+                    USR,
+                    "bridge.service",
+                    "[Unit]\nWants=helper.service\n[Service]\nExecStart=/opt/bridge\n[Install]\nWantedBy=multi-user.target\n",
+                ),
+                file(
+                    USR,
+                    "helper.service",
+                    "[Unit]\nRequires=vt.socket\n[Service]\nExecStart=/opt/helper\n",
+                ),
+                file(USR, "vt.socket", "[Socket]\nListenStream=23\n"),
+                file(
+                    USR,
+                    "vt.service",
+                    "[Service]\nExecStart=/usr/sbin/in.telnetd\n",
+                ),
+                file(
+                    USR,
+                    "idle.service",
+                    "[Unit]\nWants=idle2.service\n[Service]\nExecStart=/opt/idle\n",
+                ),
+                file(
+                    USR,
+                    "idle2.service",
+                    "[Service]\nExecStart=/usr/sbin/in.ftpd\n",
+                ),
+            ],
+            links: vec![wants("multi-user.target", "bridge.service")],
+            dirs_found: vec![CONFIG_DIR.into(), USR.into()],
+            ..UnitTree::default()
+        };
+        let units = resolve(&tree);
+        let vt = get(&units, "vt.socket");
+        assert!(
+            vt.is_enabled(),
+            "two steps away from an enabled unit: {vt:?}"
+        );
+        assert!(
+            vt.enabled_by[0].contains("Wants= of helper.service"),
+            "{vt:?}"
+        );
+        assert_eq!(vt.exec, "/usr/sbin/in.telnetd");
+        assert!(
+            !get(&units, "idle2.service").is_enabled(),
+            "wanted only by a unit that does not start"
         );
     }
 

@@ -380,6 +380,9 @@ pub struct Conn {
     pub user: String,
     /// The user's groups; empty for a user who does not exist (Match Group never matches).
     pub groups: Vec<String>,
+    /// Whether `groups` came from the group database (false: it could not be read, so
+    /// AllowGroups/DenyGroups are not trusted to keep this user out).
+    pub groups_known: bool,
     pub host: String,
     pub addr: String,
     pub laddr: String,
@@ -488,13 +491,14 @@ fn addr_list(addr: &str, list: &str) -> Result<bool, String> {
     Ok(got)
 }
 
-/// Whether a Match line's criteria select `conn`. `Err` for a line sshd would refuse.
-pub fn criteria_match(criteria: &str, conn: &Conn) -> Result<bool, String> {
+/// A Match line's criteria as (lower-case keyword, argument) pairs; `("all", "")` for
+/// `Match all`. `Err` for a line sshd would refuse.
+pub fn parse_criteria(criteria: &str) -> Result<Vec<(String, String)>, String> {
     let words = split_words(criteria);
     if words.is_empty() {
         return Err("Match with no criteria".into());
     }
-    let mut result = true;
+    let mut out = Vec::new();
     let mut i = 0;
     while i < words.len() {
         let kw = words[i].to_ascii_lowercase();
@@ -502,30 +506,62 @@ pub fn criteria_match(criteria: &str, conn: &Conn) -> Result<bool, String> {
             if words.len() != 1 {
                 return Err("'all' cannot be combined with other Match criteria".into());
             }
-            return Ok(true);
+            return Ok(vec![("all".into(), String::new())]);
         }
         let Some(arg) = words.get(i + 1) else {
             return Err(format!("Match keyword {kw} has no argument"));
         };
         i += 2;
+        match kw.as_str() {
+            "user" | "group" | "host" | "rdomain" => {}
+            "address" | "localaddress" => {
+                // Checked once here so a bad CIDR is refused whatever the connection.
+                addr_list("0.0.0.0", arg)?;
+            }
+            "localport" => {
+                if arg.parse::<u16>().is_err() {
+                    return Err(format!("invalid LocalPort {arg}"));
+                }
+            }
+            other => return Err(format!("unsupported Match criterion {other}")),
+        }
+        out.push((kw, arg.clone()));
+    }
+    Ok(out)
+}
+
+fn criteria_eval(parsed: &[(String, String)], conn: &Conn) -> Result<bool, String> {
+    let mut result = true;
+    for (kw, arg) in parsed {
         let m = match kw.as_str() {
+            "all" => true,
             "user" => pattern_list(&conn.user, arg, false),
             "group" => conn.groups.iter().any(|g| pattern_list(g, arg, false)),
             "host" => pattern_list(&conn.host, arg, true),
             "address" => addr_list(&conn.addr, arg)?,
             "localaddress" => addr_list(&conn.laddr, arg)?,
-            "localport" => {
-                if arg.parse::<u16>().is_err() {
-                    return Err(format!("invalid LocalPort {arg}"));
-                }
-                conn.lport == *arg
-            }
+            "localport" => conn.lport == *arg,
             "rdomain" => pattern_list(&conn.rdomain, arg, false),
             other => return Err(format!("unsupported Match criterion {other}")),
         };
         result &= m;
     }
     Ok(result)
+}
+
+/// Whether a Match line's criteria select `conn`. `Err` for a line sshd would refuse.
+pub fn criteria_match(criteria: &str, conn: &Conn) -> Result<bool, String> {
+    criteria_eval(&parse_criteria(criteria)?, conn)
+}
+
+/// Every Match block's criteria parsed once, for asking about many connections.
+pub type ParsedBlocks = Vec<Vec<(String, String)>>;
+
+pub fn parse_blocks(inst: &SshInstance) -> Result<ParsedBlocks, String> {
+    inst.match_blocks
+        .iter()
+        .map(|b| parse_criteria(&b.criteria).map_err(|e| format!("{}: {e}", b.origin)))
+        .collect()
 }
 
 /// A value as one connection gets it, with the Match block that decided it (None: global or
@@ -537,100 +573,140 @@ pub struct Resolved {
     pub block: Option<usize>,
 }
 
-/// The value of `key` for `conn`: the first matching Match block that sets it, else the global
-/// (command line, then file) value, else OpenSSH's default. List keywords: every matching
-/// block's lines together when any sets it, else the global list.
-pub fn resolve(inst: &SshInstance, key: &str, conn: &Conn) -> Result<Resolved, String> {
-    let list = LISTS.contains(&key);
-    let mut acc: Option<Resolved> = None;
-    for (i, b) in inst.match_blocks.iter().enumerate() {
-        if !criteria_match(&b.criteria, conn).map_err(|e| format!("{}: {e}", b.origin))? {
-            continue;
-        }
-        let Some(s) = b.settings.get(key) else {
-            continue;
-        };
-        if !list {
-            return Ok(Resolved {
-                value: s.value.clone(),
-                origin: s.origin.clone(),
-                block: Some(i),
-            });
-        }
-        match acc.as_mut() {
-            Some(a) => {
-                a.value.push(' ');
-                a.value.push_str(&s.value);
+/// One connection against one daemon's configuration: which Match blocks select it, worked
+/// out once (the values are then read without matching again).
+#[derive(Debug, Clone)]
+pub struct ConnView<'a> {
+    pub inst: &'a SshInstance,
+    pub conn: &'a Conn,
+    hits: Vec<bool>,
+}
+
+impl<'a> ConnView<'a> {
+    /// `Err` when a Match line is one sshd would refuse.
+    pub fn new(inst: &'a SshInstance, conn: &'a Conn) -> Result<ConnView<'a>, String> {
+        ConnView::with_blocks(inst, &parse_blocks(inst)?, conn)
+    }
+
+    /// With the blocks parsed beforehand (`parse_blocks`).
+    pub fn with_blocks(
+        inst: &'a SshInstance,
+        blocks: &ParsedBlocks,
+        conn: &'a Conn,
+    ) -> Result<ConnView<'a>, String> {
+        let hits = blocks
+            .iter()
+            .map(|b| criteria_eval(b, conn))
+            .collect::<Result<Vec<bool>, String>>()?;
+        Ok(ConnView { inst, conn, hits })
+    }
+
+    /// The value of `key` for this connection: the first matching Match block that sets it,
+    /// else the global (command line, then file) value, else OpenSSH's default. List
+    /// keywords: every matching block's lines together when any sets it, else the global list.
+    pub fn get(&self, key: &str) -> Resolved {
+        let list = LISTS.contains(&key);
+        let mut acc: Option<Resolved> = None;
+        for (i, b) in self.inst.match_blocks.iter().enumerate() {
+            if !self.hits.get(i).copied().unwrap_or(false) {
+                continue;
             }
-            None => {
-                acc = Some(Resolved {
+            let Some(s) = b.settings.get(key) else {
+                continue;
+            };
+            if !list {
+                return Resolved {
                     value: s.value.clone(),
                     origin: s.origin.clone(),
                     block: Some(i),
-                })
+                };
+            }
+            match acc.as_mut() {
+                Some(a) => {
+                    a.value.push(' ');
+                    a.value.push_str(&s.value);
+                }
+                None => {
+                    acc = Some(Resolved {
+                        value: s.value.clone(),
+                        origin: s.origin.clone(),
+                        block: Some(i),
+                    })
+                }
             }
         }
+        if let Some(a) = acc {
+            return a;
+        }
+        match self.inst.settings.get(key) {
+            Some(s) => Resolved {
+                value: s.value.clone(),
+                origin: s.origin.clone(),
+                block: None,
+            },
+            None => Resolved {
+                value: default_value(key).to_string(),
+                origin: "OpenSSH default".into(),
+                block: None,
+            },
+        }
     }
-    if let Some(a) = acc {
-        return Ok(a);
+
+    /// sshd's allowed_user() for the user and group lists: DenyUsers, AllowUsers (`user` or
+    /// `user@host`, host matched against the host name and address), DenyGroups, AllowGroups.
+    pub fn admitted(&self) -> Result<bool, String> {
+        let conn = self.conn;
+        let user_pat = |pat: &str| -> Result<bool, String> {
+            match pat.split_once('@') {
+                Some((u, h)) => Ok(pattern_list(&conn.user, u, false)
+                    && (pattern_list(&conn.host, h, true) || addr_list(&conn.addr, h)?)),
+                None => Ok(pattern_list(&conn.user, pat, false)),
+            }
+        };
+        let deny = self.get("denyusers").value;
+        for p in deny.split_whitespace() {
+            if user_pat(p)? {
+                return Ok(false);
+            }
+        }
+        let allow = self.get("allowusers").value;
+        if !allow.trim().is_empty() {
+            let mut any = false;
+            for p in allow.split_whitespace() {
+                any |= user_pat(p)?;
+            }
+            if !any {
+                return Ok(false);
+            }
+        }
+        if !conn.groups_known {
+            return Ok(true);
+        }
+        let in_group = |p: &str| conn.groups.iter().any(|g| pattern_list(g, p, false));
+        if self
+            .get("denygroups")
+            .value
+            .split_whitespace()
+            .any(in_group)
+        {
+            return Ok(false);
+        }
+        let ag = self.get("allowgroups").value;
+        if !ag.trim().is_empty() && !ag.split_whitespace().any(in_group) {
+            return Ok(false);
+        }
+        Ok(true)
     }
-    Ok(match inst.settings.get(key) {
-        Some(s) => Resolved {
-            value: s.value.clone(),
-            origin: s.origin.clone(),
-            block: None,
-        },
-        None => Resolved {
-            value: default_value(key).to_string(),
-            origin: "OpenSSH default".into(),
-            block: None,
-        },
-    })
 }
 
-/// sshd's allowed_user() for the user lists: DenyUsers then AllowUsers, `user` or
-/// `user@host` patterns (host matched against the host name and address). Group lists are
-/// judged from `conn.groups`.
+/// `ConnView::get` for a single question.
+pub fn resolve(inst: &SshInstance, key: &str, conn: &Conn) -> Result<Resolved, String> {
+    Ok(ConnView::new(inst, conn)?.get(key))
+}
+
+/// `ConnView::admitted` for a single question.
 pub fn user_admitted(inst: &SshInstance, conn: &Conn) -> Result<bool, String> {
-    let user_pat = |pat: &str| -> Result<bool, String> {
-        match pat.split_once('@') {
-            Some((u, h)) => Ok(pattern_list(&conn.user, u, false)
-                && (pattern_list(&conn.host, h, true) || addr_list(&conn.addr, h)?)),
-            None => Ok(pattern_list(&conn.user, pat, false)),
-        }
-    };
-    let deny = resolve(inst, "denyusers", conn)?.value;
-    for p in deny.split_whitespace() {
-        if user_pat(p)? {
-            return Ok(false);
-        }
-    }
-    let allow = resolve(inst, "allowusers", conn)?.value;
-    if !allow.trim().is_empty() {
-        let mut any = false;
-        for p in allow.split_whitespace() {
-            any |= user_pat(p)?;
-        }
-        if !any {
-            return Ok(false);
-        }
-    }
-    let dg = resolve(inst, "denygroups", conn)?.value;
-    if dg
-        .split_whitespace()
-        .any(|p| conn.groups.iter().any(|g| pattern_list(g, p, false)))
-    {
-        return Ok(false);
-    }
-    let ag = resolve(inst, "allowgroups", conn)?.value;
-    if !ag.trim().is_empty()
-        && !ag
-            .split_whitespace()
-            .any(|p| conn.groups.iter().any(|g| pattern_list(g, p, false)))
-    {
-        return Ok(false);
-    }
-    Ok(true)
+    ConnView::new(inst, conn)?.admitted()
 }
 
 /// A stand-in name no pattern names: "any other user".
@@ -642,6 +718,8 @@ pub const ANY_LADDR: &str = "198.51.100.1";
 pub const ANY_LPORT: &str = "22";
 pub const ANY_RDOMAIN: &str = "default";
 const MAX_POINTS: usize = 20_000;
+/// Connections × Match blocks: past this, the check says it cannot judge (hostile input).
+const MAX_WORK: usize = 1_000_000;
 
 /// A concrete value that a pattern matches (wildcards filled in), or None for `!` patterns.
 fn instance_of(pattern: &str) -> String {
@@ -731,10 +809,21 @@ pub fn connections(
                 note_users(&s.value, &mut users, &mut hosts, &mut addrs);
             }
         }
+        for k in ["allowgroups", "denygroups"] {
+            if let Some(s) = b.settings.get(k) {
+                groups_named.extend(s.value.split_whitespace().map(str::to_string));
+            }
+        }
     }
     for k in ["allowusers", "denyusers"] {
         if let Some(s) = inst.settings.get(k) {
             note_users(&s.value, &mut users, &mut hosts, &mut addrs);
+        }
+    }
+    // Members of the groups AllowGroups/DenyGroups name are the users they let in or keep out.
+    for k in ["allowgroups", "denygroups"] {
+        if let Some(s) = inst.settings.get(k) {
+            groups_named.extend(s.value.split_whitespace().map(str::to_string));
         }
     }
     // Members of the groups named (sshd asks the system's group database).
@@ -743,7 +832,8 @@ pub fn connections(
             .and_then(|m| m.get(u).cloned())
             .unwrap_or_default()
     };
-    let mut user_points: Vec<(String, Vec<String>)> = Vec::new();
+    let known = user_groups.is_some();
+    let mut user_points: Vec<(String, Vec<String>, bool)> = Vec::new();
     let mut seen = BTreeSet::new();
     for u in ["root", ANY_USER]
         .into_iter()
@@ -752,7 +842,7 @@ pub fn connections(
     {
         if seen.insert(u.clone()) {
             let g = groups_of(&u);
-            user_points.push((u, g));
+            user_points.push((u, g, known));
         }
     }
     if !groups_named.is_empty() {
@@ -764,7 +854,7 @@ pub fn connections(
                         .any(|g| groups_named.iter().any(|p| pattern_list(g, p, false)))
                         && seen.insert(u.clone())
                     {
-                        user_points.push((u.clone(), gs.clone()));
+                        user_points.push((u.clone(), gs.clone(), true));
                     }
                 }
             }
@@ -772,7 +862,7 @@ pub fn connections(
                 // Group database unseen: a stand-in member of each group named.
                 for g in &groups_named {
                     let g = instance_of(g);
-                    user_points.push((format!("(a member of {g})"), vec![g]));
+                    user_points.push((format!("(a member of {g})"), vec![g], true));
                 }
             }
         }
@@ -787,13 +877,17 @@ pub fn connections(
     let laddrs = with_any(laddrs, &[ANY_LADDR]);
     let lports = with_any(lports, &[ANY_LPORT]);
     let rdomains = with_any(rdomains, &[ANY_RDOMAIN]);
-    let total = user_points.len()
-        * hosts.len()
-        * addrs.len()
-        * laddrs.len()
-        * lports.len()
-        * rdomains.len();
-    if total > MAX_POINTS {
+    let total = [
+        hosts.len(),
+        addrs.len(),
+        laddrs.len(),
+        lports.len(),
+        rdomains.len(),
+    ]
+    .iter()
+    .fold(user_points.len(), |acc, n| acc.saturating_mul(*n));
+    // Each connection is matched against every block once: bound the work, not only the count.
+    if total > MAX_POINTS || total.saturating_mul(inst.match_blocks.len().max(1)) > MAX_WORK {
         return None;
     }
     let mut out = Vec::with_capacity(total);
@@ -802,11 +896,12 @@ pub fn connections(
         for la in &laddrs {
             for lp in &lports {
                 for rd in &rdomains {
-                    for (u, g) in &user_points {
+                    for (u, g, k) in &user_points {
                         for a in &addrs {
                             out.push(Conn {
                                 user: u.clone(),
                                 groups: g.clone(),
+                                groups_known: *k,
                                 host: h.clone(),
                                 addr: a.clone(),
                                 laddr: la.clone(),
@@ -1302,6 +1397,7 @@ fn read_instance(
     let probe = Conn {
         user: ANY_USER.into(),
         groups: Vec::new(),
+        groups_known: true,
         host: ANY_HOST.into(),
         addr: ANY_ADDR4.into(),
         laddr: ANY_LADDR.into(),
@@ -1571,6 +1667,7 @@ mod tests {
         Conn {
             user: user.into(),
             groups: Vec::new(),
+            groups_known: true,
             host: ANY_HOST.into(),
             addr: addr.into(),
             laddr: ANY_LADDR.into(),
