@@ -1,6 +1,7 @@
 //! The `stationward` command line: parses arguments and dispatches to the library.
 
 use clap::{Args, Parser, Subcommand};
+use stationward::attest::statement::CountersignVerdict;
 use stationward::checklist::render as checklist_render;
 use stationward::config;
 use stationward::date::Date;
@@ -183,12 +184,12 @@ enum Command {
         /// The countersigner (not the record's own operator)
         #[arg(long, value_name = "ID")]
         operator: String,
-        /// APPROVED or REJECTED (REJECTED needs --note with the reason)
-        #[arg(long, value_name = "VERDICT", default_value = "APPROVED")]
-        verdict: String,
-        /// A remark, or the reason for a rejection
+        /// A remark with the approval
         #[arg(long, value_name = "TEXT", default_value = "")]
         note: String,
+        /// Reject the sign-off instead of approving it, for REASON
+        #[arg(long, value_name = "REASON", conflicts_with = "note")]
+        reject: Option<String>,
         /// Read the key passphrase from the first line of FILE (else STATIONWARD_PASSPHRASE, else a prompt)
         #[arg(long, value_name = "FILE")]
         passphrase_file: Option<PathBuf>,
@@ -415,15 +416,16 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         Some(Command::Countersign {
             record,
             operator,
-            verdict,
             note,
+            reject,
             passphrase_file,
         }) => countersign(
             &dirs,
             &record,
             &operator,
-            &verdict,
-            note,
+            reject.map_or((CountersignVerdict::Approved, note), |reason| {
+                (CountersignVerdict::Rejected, reason)
+            }),
             passphrase_file.as_deref(),
         ),
         Some(Command::Verify {
@@ -792,20 +794,12 @@ fn countersign(
     dirs: &Dirs,
     record: &str,
     operator: &str,
-    verdict: &str,
-    note: String,
+    (verdict, note): (CountersignVerdict, String),
     passphrase_file: Option<&std::path::Path>,
 ) -> Result<u8, Failure> {
     use stationward::attest::keys::obtain_passphrase;
     use stationward::attest::ledger::{self, Countersign};
-    use stationward::attest::statement::CountersignVerdict;
     use stationward::attest::{KeyStore, OperatorId};
-    let verdict = CountersignVerdict::parse(&verdict.to_ascii_uppercase()).ok_or_else(|| {
-        Failure::usage(format!(
-            "unknown verdict \"{}\" (expected APPROVED or REJECTED)",
-            stationward::text::for_terminal(verdict)
-        ))
-    })?;
     let seq = match record.parse::<u64>() {
         Ok(n) if n > 0 => n,
         _ => {
@@ -1043,6 +1037,10 @@ fn attest(
     answers
         .apply(&mut walkthrough, &checklist, &scan.findings)
         .map_err(Failure::usage)?;
+    // Copied into the evidence store now (content-addressed, so a failed signature below
+    // leaves only unreferenced copies, never a half-written file).
+    stationward::attest::attachments::attach_answers(&dirs.data, &answers, &mut walkthrough)
+        .map_err(Failure::usage)?;
     // Signing re-checks every control by the one justification rule, as the TUI does.
     walkthrough
         .ready_to_sign(&checklist, &scan.findings)
@@ -1091,6 +1089,18 @@ fn attest(
         stationward::text::for_terminal(&checklist.version)
     );
     println!("  verdicts  {}", summary.join(", "));
+    for c in &walkthrough.controls {
+        for a in &c.attachments {
+            println!(
+                "  attached  {}/{} ({}, {} bytes) sha256 {}",
+                c.id,
+                stationward::text::for_terminal(&a.name),
+                a.media_type,
+                a.size,
+                a.sha256
+            );
+        }
+    }
     println!("  head      {head}");
     println!(
         "Check it any time with: stationward verify --expect-head {head} --expect-key {operator}:{}",

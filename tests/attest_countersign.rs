@@ -343,17 +343,10 @@ fn cli_countersign_summary_shows_the_countersigner_and_policy_requires_it() {
         .stderr(predicate::str::contains(
             "a countersignature must come from another person",
         ));
-    // A rejection without a reason is refused; an unknown verdict is a usage error.
+    // A rejection without a reason is refused; --reject and --note together are a usage error.
     sw(&data)
         .env("STATIONWARD_PASSPHRASE", pass)
-        .args([
-            "countersign",
-            "1",
-            "--operator",
-            "bob",
-            "--verdict",
-            "REJECTED",
-        ])
+        .args(["countersign", "1", "--operator", "bob", "--reject", " "])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("needs a reason"));
@@ -364,12 +357,14 @@ fn cli_countersign_summary_shows_the_countersigner_and_policy_requires_it() {
             "1",
             "--operator",
             "bob",
-            "--verdict",
-            "MAYBE",
+            "--reject",
+            "no",
+            "--note",
+            "yes",
         ])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("unknown verdict"));
+        .stderr(predicate::str::contains("cannot be used with"));
     let record = ledger::record_path(&data, 1);
     sw(&data)
         .env("STATIONWARD_PASSPHRASE", pass)

@@ -472,7 +472,7 @@ pub fn append_countersign(
     if request.verdict == CountersignVerdict::Rejected && request.note.trim().is_empty() {
         return Err(countersign_refused(
             request.seq,
-            "a rejection needs a reason (--note TEXT)",
+            "a rejection needs a reason (--reject REASON)",
         ));
     }
     if request.note.chars().any(char::is_control) {

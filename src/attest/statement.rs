@@ -197,6 +197,21 @@ pub struct ControlRecord {
     pub findings: Vec<FindingRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiver: Option<WaiverRecord>,
+    /// Files attached as evidence of this control; each is also a subject of the statement
+    /// (named `<control id>/<name>`), so its digest is re-hashed by `verify` and `sha256sum`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentRecord>,
+}
+
+/// A file attached to a control: its name, the media type guessed from its first bytes, its
+/// size and SHA-256 (the bytes are at `evidence/sha256/<sha256>`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentRecord {
+    pub name: String,
+    pub media_type: String,
+    pub size: u64,
+    pub sha256: String,
 }
 
 /// An automated finding as shown to the technician.
@@ -468,6 +483,7 @@ mod tests {
                     summary: "INPUT policy ACCEPT".into(),
                 }],
                 waiver: None,
+                attachments: Vec::new(),
             },
             ControlRecord {
                 id: "ICS-04".into(),

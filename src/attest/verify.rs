@@ -1323,6 +1323,29 @@ fn check_evidence(evidence_dir: &Path, analyses: &[RecordAnalysis]) -> CheckResu
         let Some(statement) = trusted(a) else {
             continue;
         };
+        // Every attachment a control names is a subject (so it is re-hashed below and by
+        // `sha256sum`): an entry without one would be a digest nobody checks.
+        if let Body::SignOff(signoff) = statement {
+            for c in &signoff.predicate.controls {
+                for at in &c.attachments {
+                    let name = format!("{}/{}", c.id, at.name);
+                    let listed = statement
+                        .subject()
+                        .iter()
+                        .any(|s| s.name == name && s.digest.sha256 == at.sha256);
+                    if !listed {
+                        problems.push(problem(
+                            &a.name,
+                            Some(a.seq),
+                            format!(
+                                "attachment \"{name}\" (SHA-256 {}) is not in the statement's subject list",
+                                at.sha256
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
         for subject in statement.subject() {
             count += 1;
             let hex = &subject.digest.sha256;

@@ -252,6 +252,7 @@ pub fn render_html(s: &Summary) -> String {
     verdicts(s, &mut out);
     findings(s, &mut out);
     waivers(s, &mut out);
+    attachments(s, &mut out);
     attestation(s, &mut out);
     // The sign-off block and the footer print together: never a last page with only the
     // footer on it.
@@ -491,6 +492,33 @@ fn waivers(s: &Summary, out: &mut String) {
             esc(&w.target),
             esc(&w.justification),
             esc(&w.approver)
+        );
+    }
+    out.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+/// The attached files with their digests. Never fetched, embedded or rendered: an
+/// attachment is untrusted bytes, and the page must print the same wherever it is opened.
+fn attachments(s: &Summary, out: &mut String) {
+    let attached: Vec<_> = s
+        .controls
+        .iter()
+        .flat_map(|c| c.attachments.iter().map(move |a| (&c.id, a)))
+        .collect();
+    if attached.is_empty() {
+        return;
+    }
+    out.push_str("<section id=\"attachments\">\n<h2>Attachments</h2>\n<p>Each file is <code>evidence/sha256/&lt;SHA-256&gt;</code> in the data directory.</p>\n");
+    out.push_str("<table>\n<thead><tr><th>Control</th><th>File</th><th>Type</th><th>Bytes</th><th>SHA-256</th></tr></thead>\n<tbody>\n");
+    for (id, a) in attached {
+        let _ = writeln!(
+            out,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td><code class=\"digest\">{}</code></td></tr>",
+            esc(id),
+            esc(&a.name),
+            esc(&a.media_type),
+            a.size,
+            esc(&a.sha256)
         );
     }
     out.push_str("</tbody>\n</table>\n</section>\n");

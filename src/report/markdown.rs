@@ -190,6 +190,29 @@ pub fn render_markdown(s: &Summary) -> String {
         }
     }
 
+    let attached: Vec<_> = s
+        .controls
+        .iter()
+        .flat_map(|c| c.attachments.iter().map(move |a| (&c.id, a)))
+        .collect();
+    if !attached.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Attachments\n\nEach file is `evidence/sha256/<SHA-256>` in the data directory.\n\n| Control | File | Type | Bytes | SHA-256 |\n|---|---|---|---|---|"
+        );
+        for (id, a) in attached {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                code(id),
+                md_inline(&a.name),
+                md_inline(&a.media_type),
+                a.size,
+                code(&a.sha256)
+            );
+        }
+    }
+
     let _ = writeln!(out, "\n## Waivers\n");
     if s.waivers.is_empty() {
         let _ = writeln!(out, "No waivers.");

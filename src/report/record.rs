@@ -3,8 +3,8 @@
 //! beside the record): every signature, the chain, key continuity, the manifest, evidence.
 
 use super::summary::{
-    Countersignature, RecordControl, RecordParts, RecordWaiver, SignedRecordInfo, Summary,
-    parse_status,
+    AttachmentRow, Countersignature, RecordControl, RecordParts, RecordWaiver, SignedRecordInfo,
+    Summary, parse_status,
 };
 use crate::attest::allowed_signers::AllowedSigners;
 use crate::attest::dsse;
@@ -209,6 +209,16 @@ fn control(c: &statement::ControlRecord) -> RecordControl {
                     summary: f.summary.clone(),
                     waived: false,
                 })
+            })
+            .collect(),
+        attachments: c
+            .attachments
+            .iter()
+            .map(|a| AttachmentRow {
+                name: a.name.clone(),
+                media_type: a.media_type.clone(),
+                size: a.size,
+                sha256: a.sha256.clone(),
             })
             .collect(),
         waiver: c.waiver.as_ref().map(|w| RecordWaiver {

@@ -149,6 +149,19 @@ pub struct ControlRow {
     /// The automated findings behind the verdict.
     #[serde(default)]
     pub findings: Vec<FindingSnapshot>,
+    /// Files attached as evidence, listed with their digests (never opened or rendered).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentRow>,
+}
+
+/// An attached file as the summary lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentRow {
+    pub name: String,
+    pub media_type: String,
+    pub size: u64,
+    /// Lowercase hex SHA-256: the file is `evidence/sha256/<sha256>` in the data directory.
+    pub sha256: String,
 }
 
 impl ControlRow {
@@ -378,6 +391,8 @@ pub struct RecordControl {
     pub findings: Vec<FindingSnapshot>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiver: Option<RecordWaiver>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentRow>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -474,6 +489,16 @@ impl Summary {
                     None => c.findings.clone(),
                 },
                 waiver: None,
+                attachments: c
+                    .attachments
+                    .iter()
+                    .map(|a| AttachmentRow {
+                        name: a.name.clone(),
+                        media_type: a.media_type.clone(),
+                        size: a.size,
+                        sha256: a.sha256.clone(),
+                    })
+                    .collect(),
             })
             .collect();
         let parts = RecordParts {
@@ -559,6 +584,7 @@ impl Summary {
                     verdict: c.verdict,
                     note: c.note.clone(),
                     findings: c.findings.clone(),
+                    attachments: c.attachments.clone(),
                 }
             })
             .collect();
@@ -784,6 +810,7 @@ mod tests {
             verdict: Verdict::Passed,
             note: "\n  \n  first line \nsecond".into(),
             findings: Vec::new(),
+            attachments: Vec::new(),
         };
         assert_eq!(row.note_first_line(), "first line");
     }

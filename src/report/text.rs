@@ -48,6 +48,7 @@ pub fn render_text(s: &Summary, opts: &TextOptions) -> String {
     controls(s, &mut blocks);
     findings(s, &mut blocks);
     waivers(s, &mut blocks);
+    attachments(s, &mut blocks);
     attestation(s, &mut blocks);
     signatures(s, &mut blocks);
 
@@ -479,6 +480,29 @@ fn waivers(s: &Summary, blocks: &mut Vec<Block>) {
         blocks.push(Block::keep(lines));
     }
     blocks.push(Block::keep(vec![String::new()]));
+}
+
+/// Every attached file with its digest (printed only when there are any). The file itself
+/// is `evidence/sha256/<sha256>` in the data directory; the summary never opens it.
+fn attachments(s: &Summary, blocks: &mut Vec<Block>) {
+    let mut pending = Some(vec![
+        "ATTACHMENTS (each is evidence/sha256/<SHA-256> in the data directory)".to_string(),
+    ]);
+    for c in &s.controls {
+        for a in &c.attachments {
+            let mut lines = pending.take().unwrap_or_default();
+            lines.extend(wrap(
+                &format!("{}  {}  ({}, {} bytes)", c.id, a.name, a.media_type, a.size),
+                WIDTH,
+                "    ",
+            ));
+            lines.push(format!("    SHA-256 {}", a.sha256));
+            blocks.push(Block::keep(lines));
+        }
+    }
+    if pending.is_none() {
+        blocks.push(Block::keep(vec![String::new()]));
+    }
 }
 
 /// Splits at spaces outside single quotes (the only quoting `shell_quote` produces).
