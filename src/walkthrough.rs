@@ -647,6 +647,70 @@ mod tests {
         (list, w)
     }
 
+    fn attachment(name: &str, size: u64, digit: char) -> Attachment {
+        Attachment {
+            name: name.into(),
+            media_type: "application/pdf".into(),
+            size,
+            sha256: digit.to_string().repeat(64),
+        }
+    }
+
+    #[test]
+    fn attachments_are_limited_per_file_and_per_walkthrough_and_frozen_once_signed() {
+        let (_, mut w) = fixture();
+        let big = MAX_ATTACHMENT_BYTES;
+        for (i, d) in ['1', '2', '3', '4', '5'].into_iter().enumerate() {
+            w.add_attachment("ICS-01", attachment(&format!("f{i}.pdf"), big, d))
+                .unwrap();
+        }
+        assert_eq!(w.attachments_total(), MAX_ATTACHMENTS_TOTAL_BYTES);
+        assert_eq!(w.attachment_room(), 0);
+        assert_eq!(
+            w.add_attachment("ICS-02", attachment("one.pdf", 1, '6'))
+                .unwrap_err(),
+            AttachmentError::TotalTooLarge {
+                size: 1,
+                used: MAX_ATTACHMENTS_TOTAL_BYTES,
+                limit: MAX_ATTACHMENTS_TOTAL_BYTES
+            }
+        );
+        w.remove_attachment("ICS-01", 5).unwrap();
+        assert_eq!(
+            w.add_attachment("ICS-02", attachment("huge.pdf", big + 1, '7'))
+                .unwrap_err(),
+            AttachmentError::TooLarge {
+                size: big + 1,
+                limit: big
+            }
+        );
+        // The same file on another control is fine; twice on one control is not.
+        w.add_attachment("ICS-02", attachment("f0.pdf", 1, '1'))
+            .unwrap();
+        assert!(matches!(
+            w.add_attachment("ICS-01", attachment("other.pdf", 1, '2')),
+            Err(AttachmentError::SameContent { .. })
+        ));
+        assert!(matches!(
+            w.add_attachment("ICS-01", attachment("f0.pdf", 1, '8')),
+            Err(AttachmentError::SameName { .. })
+        ));
+        assert!(matches!(
+            w.remove_attachment("ICS-01", 9),
+            Err(AttachmentError::NoSuchAttachment { number: 9, .. })
+        ));
+        w.stage = Stage::Signed { seq: 1 };
+        assert_eq!(
+            w.add_attachment("ICS-03", attachment("late.pdf", 1, '9'))
+                .unwrap_err(),
+            AttachmentError::Signed
+        );
+        assert_eq!(
+            w.remove_attachment("ICS-01", 1).unwrap_err(),
+            AttachmentError::Signed
+        );
+    }
+
     fn failing_firewall() -> Vec<Finding> {
         vec![
             Finding::new("firewall.active", Status::Pass, "nftables ruleset loaded"),

@@ -492,7 +492,7 @@ fn attachments(s: &Summary, blocks: &mut Vec<Block>) {
         for a in &c.attachments {
             let mut lines = pending.take().unwrap_or_default();
             lines.extend(wrap(
-                &format!("{}  {}  ({}, {} bytes)", c.id, a.name, a.media_type, a.size),
+                &format!("{}: {} ({}, {} bytes)", c.id, a.name, a.media_type, a.size),
                 WIDTH,
                 "    ",
             ));
