@@ -296,6 +296,31 @@ fn event_loop(
         if let Some(request) = app.key_request.take() {
             signer.spawn_key(request);
         }
+        if let Some(request) = app.countersign_request.take() {
+            signer.spawn_countersign(request);
+        }
+        if let Some(request) = app.attach_request.take() {
+            // Read, size-checked and copied by the library (at most the per-file limit).
+            let result = crate::attest::attachments::attach(
+                &signer.data_dir,
+                &mut app.walkthrough,
+                &request.control,
+                &request.path,
+            )
+            .map(|a| {
+                format!(
+                    "{}: attached {} ({}, {} bytes, sha256 {}).",
+                    request.control,
+                    crate::text::for_terminal(&a.name),
+                    a.media_type,
+                    a.size,
+                    &a.sha256[..16]
+                )
+            })
+            .map_err(|e| crate::text::for_terminal(&e.to_string()).into_owned());
+            app.update(Action::Attached(result));
+            save_if_dirty(app, store, path);
+        }
         if let Some(text) = app.copy_request.take() {
             let result = copy_to_clipboard(&signer.data_dir, &text);
             app.update(Action::Copied(result));
@@ -367,6 +392,44 @@ impl SignContext {
                 .map_err(|e| e.to_string());
             let _ = tx.send(Action::KeyGenerated(result));
             let _ = tx.send(Action::Operators(operators_with_keys(&data_dir)));
+        });
+    }
+
+    /// Countersigns on a worker thread with the library, as `stationward countersign` does.
+    fn spawn_countersign(&self, request: app::CountersignRequest) {
+        let (data_dir, tx) = (self.data_dir.clone(), self.tx.clone());
+        std::thread::spawn(move || {
+            use crate::attest::ledger::{self, Countersign};
+            use crate::attest::{KeyStore, OperatorId};
+            let result = OperatorId::parse(&request.operator)
+                .map_err(|e| e.to_string())
+                .and_then(|op| {
+                    KeyStore::new(&data_dir)
+                        .load_signer(&op, &request.passphrase)
+                        .map_err(|e| e.to_string())
+                })
+                .and_then(|signer| {
+                    let appended = ledger::append_countersign(
+                        &data_dir,
+                        &signer,
+                        &Countersign {
+                            seq: request.seq,
+                            verdict: request.verdict,
+                            note: request.note.clone(),
+                        },
+                        crate::date::unix_now_secs(),
+                    )
+                    .map_err(|e| e.to_string())?;
+                    Ok(format!(
+                        "Countersigned: {} {} by {} ({}) in {}.",
+                        request.verdict.as_str(),
+                        ledger::record_file_name(request.seq),
+                        signer.operator(),
+                        signer.keyid(),
+                        ledger::record_file_name(appended.head.seq)
+                    ))
+                });
+            let _ = tx.send(Action::Countersigned(result));
         });
     }
 

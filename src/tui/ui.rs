@@ -144,9 +144,18 @@ fn render_footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         | Focus::Passphrase(_)
         | Focus::NewOperator(_)
         | Focus::NewPassphrase { .. }
-        | Focus::RepeatPassphrase { .. } => {
+        | Focus::RepeatPassphrase { .. }
+        | Focus::AttachPath(_)
+        | Focus::DetachNumber(_)
+        | Focus::CountersignOperator(_)
+        | Focus::CountersignPassphrase { .. } => {
             vec![("Enter", "continue"), ("Esc", "cancel"), ("C-c", "quit")]
         }
+        Focus::CountersignNote { .. } => vec![
+            ("Enter", "approve"),
+            ("C-r", "reject (note = reason)"),
+            ("Esc", "cancel"),
+        ],
         Focus::Keys => keymap::footer(&app.keymap, app.context(), |b| app.enabled(b)),
     };
     let mut spans = Vec::new();
