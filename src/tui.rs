@@ -491,7 +491,7 @@ fn sign(
 /// `<data dir>/summaries/`, named for the host and the record or the time.
 fn export_summary(data_dir: &std::path::Path, app: &App) -> Result<Vec<PathBuf>, String> {
     use crate::report::{self, Format, Summary};
-    let summary = match &app.signing {
+    let mut summary = match &app.signing {
         app::Signing::Done(rec) => {
             let signers_path = crate::attest::keys::allowed_signers_path(data_dir);
             let signers = crate::attest::allowed_signers::AllowedSigners::load(&signers_path)
@@ -508,6 +508,12 @@ fn export_summary(data_dir: &std::path::Path, app: &App) -> Result<Vec<PathBuf>,
             crate::date::Date::today_utc(),
         ),
     };
+    // The site's rule, as `stationward summary` applies it: uncountersigned is pending review.
+    if app.policy.require_countersign
+        && let Some(a) = summary.attestation.as_mut()
+    {
+        a.require_countersign();
+    }
     let dir = data_dir.join("summaries");
     std::fs::create_dir_all(&dir)
         .map_err(|e| format!("{}: {}", dir.display(), crate::input::io_reason(&e)))?;
