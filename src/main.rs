@@ -997,6 +997,7 @@ fn attest(
         .pop()
         .ok_or_else(|| Failure::usage("no checklist loaded"))?;
     let answers = Answers::load(answers).map_err(Failure::usage)?;
+    stationward::attest::attachments::check_answers(&answers).map_err(Failure::usage)?;
     let operator = OperatorId::parse(operator).map_err(key_failure)?;
     let keys = KeyStore::new(&dirs.data);
     if !keys.private_key_path(&operator).exists() {

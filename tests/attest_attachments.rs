@@ -116,8 +116,21 @@ fn a_png_and_a_pdf_attached_by_answers_file_sign_verify_and_are_summarized() {
     fs::create_dir_all(&inbox).unwrap();
     fs::write(inbox.join("port-locks.png"), PNG).unwrap();
     fs::write(inbox.join("mds2.pdf"), PDF).unwrap();
+    // A name that is markup: escaped in the HTML, never interpreted.
+    fs::write(
+        inbox.join("acl<script>.txt"),
+        "permit tcp any host 10.0.0.7 eq 2575\n",
+    )
+    .unwrap();
     // Relative to the answers file's directory.
-    let answers = answers(tmp.path(), &["binder/port-locks.png", "binder/mds2.pdf"]);
+    let answers = answers(
+        tmp.path(),
+        &[
+            "binder/port-locks.png",
+            "binder/mds2.pdf",
+            "binder/acl<script>.txt",
+        ],
+    );
     let o = attest(&data, &answers);
     assert!(o.status.success(), "{}", all(&o));
     let out = stdout(&o);
@@ -159,12 +172,15 @@ fn a_png_and_a_pdf_attached_by_answers_file_sign_verify_and_are_summarized() {
         .unwrap()
         .clone();
     assert_eq!(
-        control["attachments"],
+        control["attachments"].as_array().unwrap()[..2],
         serde_json::json!([
             {"name": "port-locks.png", "mediaType": "image/png", "size": PNG.len(), "sha256": png_hex},
             {"name": "mds2.pdf", "mediaType": "application/pdf", "size": PDF.len(), "sha256": pdf_hex},
         ])
+        .as_array()
+        .unwrap()[..]
     );
+    assert_eq!(control["attachments"][2]["mediaType"], "text/plain");
     let subjects: Vec<(String, String)> = st["subject"]
         .as_array()
         .unwrap()
@@ -221,6 +237,11 @@ fn a_png_and_a_pdf_attached_by_answers_file_sign_verify_and_are_summarized() {
         !html.contains("<img") && !html.contains("data:image"),
         "{html}"
     );
+    assert!(
+        html.contains("<td>acl&lt;script&gt;.txt</td><td>text/plain</td>"),
+        "{html}"
+    );
+    assert!(!html.contains("<script>"), "{html}");
 
     // The auditor's check by hand: the stored file hashes to the statement's digest.
     let stored = fs::read(data.join("evidence/sha256").join(&pdf_hex)).unwrap();

@@ -175,6 +175,54 @@ pub fn attach_answers(
     Ok(out)
 }
 
+/// Checks, before the host is inspected, that every file the answers file lists could be
+/// attached: a regular file, within the per-file limit, all of them within the
+/// per-walkthrough limit. Nothing is read or stored; [`attach_answers`] checks again as it
+/// reads (a file may change in between).
+pub fn check_answers(answers: &Answers) -> Result<(), SourceError> {
+    let mut total = 0u64;
+    for a in &answers.answers {
+        for (written, span) in &a.attachments {
+            let path = answers.resolve(written);
+            let at = |reason: String| {
+                answers.error_at(
+                    span.clone(),
+                    format!(
+                        "{}: cannot attach to {}: {reason}",
+                        path.display(),
+                        a.control
+                    ),
+                )
+            };
+            file_name(&path).map_err(at)?;
+            let size = match fsread::open_regular(&path, Follow::Yes) {
+                Ok((_, size)) => size,
+                Err(ReadError::NotRegular(kind)) => {
+                    return Err(at(format!(
+                        "is a {kind}, not a regular file; only regular files are attached"
+                    )));
+                }
+                Err(e) => return Err(at(e.to_string())),
+            };
+            let limit = crate::walkthrough::MAX_ATTACHMENT_BYTES;
+            if size > limit {
+                return Err(at(AttachmentError::TooLarge { size, limit }.to_string()));
+            }
+            let all = crate::walkthrough::MAX_ATTACHMENTS_TOTAL_BYTES;
+            if total.saturating_add(size) > all {
+                return Err(at(AttachmentError::TotalTooLarge {
+                    size,
+                    used: total,
+                    limit: all,
+                }
+                .to_string()));
+            }
+            total = total.saturating_add(size);
+        }
+    }
+    Ok(())
+}
+
 /// The attachments of `walkthrough` as evidence files of its record, read back from the
 /// evidence store and re-hashed: a stored copy that changed since it was attached is refused
 /// (naming it), never signed.
