@@ -83,6 +83,13 @@ fn a_countersignature_verifies_and_is_reported_per_signoff() {
     let (_tmp, data, alice, bob) = two_signoffs();
     let before = verify(&data);
     assert!(before.check(Check::Countersignatures).is_none());
+    assert!(
+        before
+            .render_text()
+            .contains("Sign-offs       2, none countersigned"),
+        "{}",
+        before.render_text()
+    );
     let appended = append_countersign(&data, &bob, &approve(1), T0 + 600).unwrap();
     assert_eq!(appended.head.seq, 3);
     let report = verify(&data);

@@ -348,6 +348,17 @@ impl VerifyReport {
             }
         }
         out.push('\n');
+        let signoffs = self
+            .record_summaries
+            .iter()
+            .filter(|r| r.kind == Some(RecordKind::SignOff))
+            .count();
+        if self.countersigns.is_empty() && signoffs > 0 {
+            let _ = writeln!(
+                out,
+                "Sign-offs       {signoffs}, none countersigned (a second person: stationward countersign RECORD --operator ID)\n"
+            );
+        }
         if !self.countersigns.is_empty() {
             let _ = writeln!(out, "Sign-offs");
             for r in self
@@ -1021,7 +1032,9 @@ fn check_statements(analyses: &[RecordAnalysis]) -> CheckResult {
         Check::Statements,
         problems,
         true,
-        format!("{ok} of {n} are stationward sign-off statements{note}"),
+        format!(
+            "{ok} of {n} are stationward statements (sign-off, key rotation or countersignature){note}"
+        ),
         format!("{ok} of {n} are valid{note}"),
     )
 }
