@@ -234,8 +234,17 @@ pub fn evidence_files(
     let mut out = Vec::new();
     for c in &walkthrough.controls {
         for a in &c.attachments {
-            let path = dir.join(&a.sha256);
             let name = subject_name(&c.id, a);
+            // The walkthrough file is input too: a digest that is not one never names a path.
+            if !super::is_sha256_hex(&a.sha256) {
+                return Err(LedgerError::Evidence {
+                    path: dir.clone(),
+                    reason: format!(
+                        "attachment \"{name}\" has an invalid SHA-256 in the walkthrough file"
+                    ),
+                });
+            }
+            let path = dir.join(&a.sha256);
             let bytes =
                 fsread::read_small(&path, crate::walkthrough::MAX_ATTACHMENT_BYTES, Follow::No)
                     .map_err(|e| LedgerError::Evidence {
@@ -260,6 +269,29 @@ pub fn evidence_files(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_digest_from_the_walkthrough_file_never_names_a_path() {
+        let list = crate::checklist::Checklist::builtin().unwrap();
+        let host = crate::walkthrough::HostKey {
+            hostname: "h".into(),
+            machine_id_hmac: String::new(),
+            root: None,
+        };
+        let mut w = Walkthrough::new(&list, host);
+        w.controls[0].attachments.push(Attachment {
+            name: "passwd".into(),
+            media_type: "text/plain".into(),
+            size: 1,
+            sha256: "../../../etc/passwd".into(),
+        });
+        let tmp = tempfile::tempdir().unwrap();
+        let e = evidence_files(tmp.path(), &w).unwrap_err().to_string();
+        assert!(
+            e.contains("has an invalid SHA-256 in the walkthrough file"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn media_types_come_from_the_content() {

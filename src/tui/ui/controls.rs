@@ -198,9 +198,9 @@ fn render_detail(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                     "{}. {} · {} · {} bytes · sha256 {}",
                     i + 1,
                     crate::text::for_terminal(&a.name),
-                    a.media_type,
+                    crate::text::for_terminal(&a.media_type),
                     a.size,
-                    a.sha256
+                    crate::text::for_terminal(&a.sha256)
                 ),
                 "     ",
                 theme.base,
