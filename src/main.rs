@@ -53,11 +53,15 @@ fn exit_on_signals() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let got = Arc::new(AtomicUsize::new(0));
-    for sig in [
+    #[cfg(unix)]
+    let signals = [
         signal_hook::consts::SIGINT,
         signal_hook::consts::SIGTERM,
         signal_hook::consts::SIGHUP,
-    ] {
+    ];
+    #[cfg(not(unix))]
+    let signals = [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM];
+    for sig in signals {
         let Ok(sig_usize) = usize::try_from(sig) else {
             continue;
         };
@@ -368,6 +372,12 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         code: EXIT_INTERNAL,
         message: e.to_string(),
     })?;
+    if !cfg!(target_os = "linux") && reads_this_host(cli.command.as_ref()) {
+        return Err(Failure::usage(
+            "this build inspects this machine only on Linux; give a Windows snapshot \
+             (--snapshot DIR) or an offline Linux tree (--root DIR)",
+        ));
+    }
     match cli.command {
         None => tui(&dirs, None, None, None, &[], false, true),
         Some(Command::Tui {
@@ -972,6 +982,21 @@ fn policy(dirs: &Dirs, cmd: PolicyCommand) -> Result<u8, Failure> {
 }
 
 /// What a command inspects: an offline tree, a Windows snapshot, or (neither) this host.
+/// Whether a command would inspect the machine the tool runs on. The live host reads Linux
+/// files and commands: anywhere else (a Windows build, until the native collector) it would
+/// see nothing and judge Linux defaults, so those commands need `--snapshot` or `--root`.
+fn reads_this_host(command: Option<&Command>) -> bool {
+    match command {
+        None => true,
+        Some(
+            Command::Tui { root, snapshot, .. }
+            | Command::Scan { root, snapshot, .. }
+            | Command::Attest { root, snapshot, .. },
+        ) => root.is_none() && snapshot.is_none(),
+        Some(_) => false,
+    }
+}
+
 struct Target {
     root: Option<PathBuf>,
     snapshot: Option<PathBuf>,

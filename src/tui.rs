@@ -125,7 +125,11 @@ pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
         None => spawn_inspection(Arc::clone(&host), opts.policy, areas, tx.clone()),
     }
     let terminate = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+    #[cfg(unix)]
+    let signals = [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP];
+    #[cfg(not(unix))]
+    let signals = [signal_hook::consts::SIGTERM];
+    for sig in signals {
         signal_hook::flag::register(sig, Arc::clone(&terminate))?;
     }
     spawn_input(tx.clone(), Arc::clone(&terminate));

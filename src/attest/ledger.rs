@@ -21,7 +21,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -595,10 +594,7 @@ pub fn rotate_key(
 
 /// Writes a private key file (0600, never over an existing file) and syncs it.
 fn publish_private(path: &Path, bytes: &[u8]) -> Result<(), LedgerError> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
+    let mut file = crate::fsread::with_mode(OpenOptions::new().write(true).create_new(true), 0o600)
         .open(path)
         .map_err(io_error(path))?;
     file.write_all(bytes)
@@ -1048,11 +1044,9 @@ fn publish(
         Err(e) => return Err(io_error(tmp)(e)),
     }
     let written = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o644)
-            .open(tmp)?;
+        let mut file =
+            crate::fsread::with_mode(OpenOptions::new().write(true).create_new(true), 0o644)
+                .open(tmp)?;
         file.write_all(bytes)?;
         file.sync_all()
     })();
@@ -1095,12 +1089,9 @@ struct LedgerLock {
 impl LedgerLock {
     fn acquire(dir: &Path) -> Result<LedgerLock, LedgerError> {
         let path = dir.join(LOCK);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o644)
+        let mut opts = OpenOptions::new();
+        opts.read(true).write(true).create(true).truncate(false);
+        let file = crate::fsread::with_mode(&mut opts, 0o644)
             .open(&path)
             .map_err(io_error(&path))?;
         file.lock().map_err(io_error(&path))?;

@@ -156,10 +156,12 @@ fn render_detail(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         )
         .is_empty();
     if flagged {
-        lines.push(Line::styled(
+        push_wrapped(
+            &mut lines,
             "✘ PASSED over a failing or unknown check: the note says how it was verified.",
+            "  ",
             theme.fail,
-        ));
+        );
     }
     if note.trim().is_empty() {
         let hint = if app.signed() {
