@@ -5,6 +5,7 @@
 pub mod args;
 pub mod attest;
 pub mod config;
+pub mod countersign;
 pub mod diff;
 pub mod key;
 pub mod scan;
@@ -47,6 +48,22 @@ impl Failure {
     }
 }
 
+/// Whether a command would inspect the machine the tool runs on. The live host reads Linux
+/// files and commands: anywhere else (a Windows build, until the native collector) it would
+/// see nothing and judge Linux defaults, so those commands need `--snapshot` or `--root`.
+pub fn reads_this_host(command: Option<&args::Command>) -> bool {
+    use args::Command;
+    match command {
+        None => true,
+        Some(
+            Command::Tui { target, .. }
+            | Command::Scan { target, .. }
+            | Command::Attest { target, .. },
+        ) => target.root.is_none() && target.snapshot.is_none(),
+        Some(_) => false,
+    }
+}
+
 /// Exit code for a ledger error: I/O trouble is internal (3), a ledger that does not verify
 /// a failure (1), anything else bad input (2).
 pub fn ledger_failure(e: &LedgerError) -> Failure {
@@ -69,6 +86,16 @@ pub fn key_failure(e: &KeyError) -> Failure {
     Failure {
         code,
         message: e.to_string(),
+    }
+}
+
+/// Exit code for a refused or failed signature (sign-off or countersignature).
+pub fn sign_failure(e: stationward::session::SignError) -> Failure {
+    use stationward::session::SignError;
+    match e {
+        SignError::NotReady(r) => Failure::usage(r),
+        SignError::Key(k) => key_failure(&k),
+        SignError::Ledger(l) => ledger_failure(&l),
     }
 }
 

@@ -47,11 +47,15 @@ fn exit_on_signals() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let got = Arc::new(AtomicUsize::new(0));
-    for sig in [
+    #[cfg(unix)]
+    let signals = [
         signal_hook::consts::SIGINT,
         signal_hook::consts::SIGTERM,
         signal_hook::consts::SIGHUP,
-    ] {
+    ];
+    #[cfg(not(unix))]
+    let signals = [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM];
+    for sig in signals {
         let Ok(sig_usize) = usize::try_from(sig) else {
             continue;
         };
@@ -75,6 +79,7 @@ mod cli;
 
 use cli::Failure;
 use cli::args::{Cli, Command};
+use stationward::attest::statement::CountersignVerdict;
 use stationward::dirs::Dirs;
 
 fn main() -> ExitCode {
@@ -101,6 +106,12 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8, Failure> {
     let dirs = Dirs::resolve(cli.global.data_dir, cli.global.config_dir)
         .map_err(|e| Failure::internal(e.to_string()))?;
+    if !cfg!(target_os = "linux") && cli::reads_this_host(cli.command.as_ref()) {
+        return Err(Failure::usage(
+            "this build inspects this machine only on Linux; give a Windows snapshot \
+             (--snapshot DIR) or an offline Linux tree (--root DIR)",
+        ));
+    }
     match cli.command {
         command @ (None | Some(Command::Tui { .. })) => cli::tui::run(&dirs, command),
         Some(Command::Scan {
@@ -135,6 +146,21 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 checklists: &checklists.checklist,
                 passphrase_file: passphrase_file.as_deref(),
             },
+        ),
+        Some(Command::Countersign {
+            record,
+            operator,
+            note,
+            reject,
+            passphrase_file,
+        }) => cli::countersign::run(
+            &dirs,
+            &record,
+            &operator,
+            reject.map_or((CountersignVerdict::Approved, note), |reason| {
+                (CountersignVerdict::Rejected, reason)
+            }),
+            passphrase_file.as_deref(),
         ),
         Some(Command::Verify {
             ledger_dir,

@@ -45,6 +45,13 @@ pub enum SessionError {
         keys_dir.display()
     )]
     NoKey { operator: String, keys_dir: PathBuf },
+    #[error("\"{0}\" is neither a record number nor a record file (NNNNNN.dsse.json)")]
+    NotARecord(String),
+    #[error(
+        "{record} is not in this data directory's ledger ({}); countersign a record where it was signed",
+        ours.display()
+    )]
+    OtherLedger { record: String, ours: PathBuf },
     #[error("{0}")]
     Ledger(#[from] LedgerError),
     #[error("{0}")]
@@ -242,6 +249,33 @@ pub fn sign(
     })
 }
 
+/// A countersignature appended to the ledger.
+#[derive(Debug)]
+pub struct Countersigned {
+    pub head: LedgerHead,
+    pub keyid: String,
+    /// One sentence per repair of what an interrupted append left behind.
+    pub repairs: Vec<String>,
+}
+
+/// Countersigns record `request.seq` of this data directory's ledger with `operator`'s key
+/// (the ledger refuses the record's own operator and a record that is not a sign-off).
+pub fn countersign(
+    data_dir: &Path,
+    operator: &OperatorId,
+    passphrase: &str,
+    request: &crate::attest::ledger::Countersign,
+) -> Result<Countersigned, SignError> {
+    let signer = KeyStore::new(data_dir).load_signer(operator, passphrase)?;
+    let appended =
+        ledger::append_countersign(data_dir, &signer, request, crate::date::unix_now_secs())?;
+    Ok(Countersigned {
+        head: appended.head,
+        keyid: signer.keyid().to_string(),
+        repairs: appended.repairs,
+    })
+}
+
 /// The trust anchors for reading a record: the auditor's own (`--allowed-signers`,
 /// `--expect-key`) when any were given, else the data directory's `allowed_signers` (the
 /// station's own, which the summary says). Never a file beside the record.
@@ -274,9 +308,56 @@ impl RecordChoice {
             RecordChoice::Latest => {
                 let head = ledger::head(data_dir)?
                     .ok_or_else(|| SessionError::NoRecord(ledger::ledger_dir(data_dir)))?;
-                Ok(ledger::record_path(data_dir, head.seq))
+                // Countersignatures after the newest sign-off are shown with it.
+                let seq = ledger::newest_not_countersign(data_dir)?.unwrap_or(head.seq);
+                Ok(ledger::record_path(data_dir, seq))
             }
         }
+    }
+}
+
+/// The site's rules for a summary, as every front end applies them: with
+/// `require_countersign`, a sign-off without an approving countersignature is pending review.
+pub fn apply_site_rules(summary: &mut Summary, policy: &Policy) {
+    if policy.require_countersign
+        && let Some(a) = summary.attestation.as_mut()
+    {
+        a.require_countersign();
+    }
+}
+
+/// The sequence number of a record of this data directory's ledger, named by its number
+/// (`17`) or its file (`ledger/000017.dsse.json`): what a countersignature refers to. A
+/// record of another ledger is refused (a countersignature goes where the record was signed).
+pub fn own_record_seq(data_dir: &Path, record: &str) -> Result<u64, SessionError> {
+    if let Ok(n) = record.parse::<u64>()
+        && n > 0
+    {
+        return Ok(n);
+    }
+    let shown = || crate::text::for_terminal(record).into_owned();
+    let path = Path::new(record);
+    let seq = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(ledger::record_seq)
+        .ok_or_else(|| SessionError::NotARecord(shown()))?;
+    let ours = ledger::ledger_dir(data_dir);
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let same = match (std::fs::canonicalize(parent), std::fs::canonicalize(&ours)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same {
+        Ok(seq)
+    } else {
+        Err(SessionError::OtherLedger {
+            record: shown(),
+            ours,
+        })
     }
 }
 

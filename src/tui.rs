@@ -105,7 +105,11 @@ pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
     let (tx, rx) = mpsc::channel::<Action>();
     spawn_inspection(host, opts.policy, areas, tx.clone());
     let terminate = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+    #[cfg(unix)]
+    let signals = [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP];
+    #[cfg(not(unix))]
+    let signals = [signal_hook::consts::SIGTERM];
+    for sig in signals {
         signal_hook::flag::register(sig, Arc::clone(&terminate))?;
     }
     spawn_input(tx.clone(), Arc::clone(&terminate));
@@ -276,6 +280,31 @@ fn event_loop(
         if let Some(request) = app.key_request.take() {
             signer.spawn_key(request);
         }
+        if let Some(request) = app.countersign_request.take() {
+            signer.spawn_countersign(request);
+        }
+        if let Some(request) = app.attach_request.take() {
+            // Read, size-checked and copied by the library (at most the per-file limit).
+            let result = crate::attest::attachments::attach(
+                &signer.data_dir,
+                &mut app.walkthrough,
+                &request.control,
+                &request.path,
+            )
+            .map(|a| {
+                format!(
+                    "{}: attached {} ({}, {} bytes, sha256 {}).",
+                    request.control,
+                    crate::text::for_terminal(&a.name),
+                    a.media_type,
+                    a.size,
+                    &a.sha256[..16]
+                )
+            })
+            .map_err(|e| crate::text::for_terminal(&e.to_string()).into_owned());
+            app.update(Action::Attached(result));
+            save_if_dirty(app, store, path);
+        }
         if let Some(text) = app.copy_request.take() {
             let result = copy_to_clipboard(&signer.data_dir, &text);
             app.update(Action::Copied(result));
@@ -350,6 +379,39 @@ impl SignContext {
         });
     }
 
+    /// Countersigns on a worker thread with the library, as `stationward countersign` does.
+    fn spawn_countersign(&self, request: app::CountersignRequest) {
+        let (data_dir, tx) = (self.data_dir.clone(), self.tx.clone());
+        std::thread::spawn(move || {
+            use crate::attest::OperatorId;
+            use crate::attest::ledger::{self, Countersign};
+            let result = OperatorId::parse(&request.operator)
+                .map_err(|e| e.to_string())
+                .and_then(|op| {
+                    let done = crate::session::countersign(
+                        &data_dir,
+                        &op,
+                        &request.passphrase,
+                        &Countersign {
+                            seq: request.seq,
+                            verdict: request.verdict,
+                            note: request.note.clone(),
+                        },
+                    )
+                    .map_err(|e| e.to_string())?;
+                    Ok(format!(
+                        "Countersigned: {} {} by {} ({}) in {}.",
+                        request.verdict.as_str(),
+                        ledger::record_file_name(request.seq),
+                        op,
+                        done.keyid,
+                        ledger::record_file_name(done.head.seq)
+                    ))
+                });
+            let _ = tx.send(Action::Countersigned(result));
+        });
+    }
+
     fn spawn(&self, request: app::SignRequest, app: &App) {
         let Some(scan) = app.scan().cloned() else {
             let _ = self.tx.send(Action::Signed(
@@ -393,7 +455,7 @@ impl SignContext {
 /// `<data dir>/summaries/`, named for the host and the record or the time.
 fn export_summary(data_dir: &std::path::Path, app: &App) -> Result<Vec<PathBuf>, String> {
     use crate::session::ExportOf;
-    let (summary, of) = match &app.signing {
+    let (mut summary, of) = match &app.signing {
         app::Signing::Done(rec) => {
             // Right after signing, the station's own allowed_signers is the anchor.
             let anchors = crate::session::anchors_for_record(data_dir, None, Vec::new())
@@ -416,6 +478,8 @@ fn export_summary(data_dir: &std::path::Path, app: &App) -> Result<Vec<PathBuf>,
             },
         ),
     };
+    // The site's rule, as `stationward summary` applies it: uncountersigned is pending review.
+    crate::session::apply_site_rules(&mut summary, &app.policy);
     crate::session::export_summary(data_dir, &summary, &app.walkthrough.host.hostname, &of)
         .map_err(|e| e.to_string())
 }

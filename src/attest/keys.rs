@@ -8,7 +8,6 @@ use ssh_key::{Algorithm, Cipher, HashAlg, Kdf, LineEnding, PrivateKey, PublicKey
 use std::fmt;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use zeroize::Zeroizing;
@@ -172,12 +171,9 @@ fn read_secret_file(
 ) -> Result<(Zeroizing<Vec<u8>>, u32), KeyError> {
     use std::io::Read;
     let (file, size) = crate::fsread::open_regular(path, follow).map_err(unreadable(path))?;
-    let mode = file
-        .metadata()
-        .map_err(io_error(path))?
-        .permissions()
-        .mode()
-        & 0o7777;
+    // Where there are no Unix bits (Windows) there is nothing for the group/other check to
+    // find: the file takes the data directory's ACL.
+    let mode = crate::fsread::mode_of(&file.metadata().map_err(io_error(path))?).unwrap_or(0o600);
     let too_large = |size| KeyError::Unreadable {
         path: path.to_path_buf(),
         reason: crate::fsread::ReadError::TooLarge {
@@ -511,12 +507,10 @@ impl KeyStore {
         line.push_str("\" ");
         line.push_str(encoded.trim());
         line.push('\n');
-        let mut file = OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(0o644)
-            .open(&path)
-            .map_err(io_error(&path))?;
+        let mut file =
+            crate::fsread::with_mode(OpenOptions::new().append(true).create(true), 0o644)
+                .open(&path)
+                .map_err(io_error(&path))?;
         file.write_all(line.as_bytes()).map_err(io_error(&path))?;
         file.sync_all().map_err(io_error(&path))?;
         Ok(true)
@@ -583,7 +577,7 @@ impl KeyStore {
     ) -> Result<(), KeyError> {
         let dir = self.keys_dir();
         fs::create_dir_all(&dir).map_err(io_error(&dir))?;
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).map_err(io_error(&dir))?;
+        crate::fsread::set_mode(&dir, 0o700).map_err(io_error(&dir))?;
         let private_path = self.private_key_path(operator);
         write_new(&private_path, private_bytes, 0o600)?;
         let mut public = public.clone();

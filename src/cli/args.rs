@@ -187,6 +187,23 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         passphrase_file: Option<PathBuf>,
     },
+    /// Countersign a sign-off record of this data directory's ledger (a second person's review)
+    Countersign {
+        /// The record: its number (17) or its file (ledger/000017.dsse.json)
+        record: String,
+        /// The countersigner (not the record's own operator)
+        #[arg(long, value_name = "ID")]
+        operator: String,
+        /// A remark with the approval
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        note: String,
+        /// Reject the sign-off instead of approving it, for REASON
+        #[arg(long, value_name = "REASON", conflicts_with = "note")]
+        reject: Option<String>,
+        /// Read the key passphrase from the first line of FILE (else STATIONWARD_PASSPHRASE, else a prompt)
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+    },
     /// Verify the signed ledger
     Verify {
         ledger_dir: Option<PathBuf>,

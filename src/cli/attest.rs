@@ -1,11 +1,11 @@
 //! `stationward attest`: headless sign-off from an answers file.
 
-use super::{Failure, key_failure, ledger_failure, session_failure};
+use super::{Failure, key_failure, session_failure, sign_failure};
 use stationward::attest::keys::obtain_passphrase;
 use stationward::attest::{OperatorId, ledger};
 use stationward::catalogue::Area;
 use stationward::dirs::Dirs;
-use stationward::session::{self, SignError, Target};
+use stationward::session::{self, Target};
 use stationward::text::for_terminal;
 use stationward::walkthrough::{HostKey, Walkthrough, answers::Answers};
 use std::path::{Path, PathBuf};
@@ -24,12 +24,17 @@ pub fn run(dirs: &Dirs, args: &AttestArgs<'_>) -> Result<u8, Failure> {
     let policy = session::load_policy(dirs, args.policy).map_err(Failure::usage)?;
     let checklist = session::load_checklist(dirs, args.checklists).map_err(Failure::usage)?;
     let answers = Answers::load(args.answers).map_err(Failure::usage)?;
+    stationward::attest::attachments::check_answers(&answers).map_err(Failure::usage)?;
     let operator = OperatorId::parse(args.operator).map_err(|e| key_failure(&e))?;
     session::require_key(&dirs.data, &operator).map_err(Failure::usage)?;
     let scan = session::scan(&args.target, &policy, &Area::ALL).map_err(session_failure)?;
     let mut walkthrough = Walkthrough::new(&checklist, HostKey::of(&scan.host, args.target.name()));
     answers
         .apply(&mut walkthrough, &checklist, &scan.findings)
+        .map_err(Failure::usage)?;
+    // Copied into the evidence store now (content-addressed, so a failed signature below
+    // leaves only unreferenced copies, never a half-written file).
+    stationward::attest::attachments::attach_answers(&dirs.data, &answers, &mut walkthrough)
         .map_err(Failure::usage)?;
     // The verdict rule is checked before the passphrase is asked for (and again when signing).
     walkthrough
@@ -50,11 +55,7 @@ pub fn run(dirs: &Dirs, args: &AttestArgs<'_>) -> Result<u8, Failure> {
         &scan,
         &policy,
     )
-    .map_err(|e| match e {
-        SignError::NotReady(r) => Failure::usage(r),
-        SignError::Key(k) => key_failure(&k),
-        SignError::Ledger(l) => ledger_failure(&l),
-    })?;
+    .map_err(sign_failure)?;
     for repair in &signed.repairs {
         eprintln!("stationward: repaired the ledger: {repair}");
     }
@@ -79,6 +80,18 @@ pub fn run(dirs: &Dirs, args: &AttestArgs<'_>) -> Result<u8, Failure> {
         for_terminal(&checklist.version)
     );
     println!("  verdicts  {}", verdicts.join(", "));
+    for c in &walkthrough.controls {
+        for a in &c.attachments {
+            println!(
+                "  attached  {}/{} ({}, {} bytes) sha256 {}",
+                c.id,
+                for_terminal(&a.name),
+                a.media_type,
+                a.size,
+                a.sha256
+            );
+        }
+    }
     println!("  head      {head}");
     println!(
         "Check it any time with: stationward verify --expect-head {head} --expect-key {operator}:{}",

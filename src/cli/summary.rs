@@ -32,7 +32,7 @@ pub fn run(dirs: &Dirs, args: SummaryArgs) -> Result<u8, Failure> {
     let policy = session::load_policy(dirs, args.policy.policy.as_ref()).map_err(Failure::usage)?;
     let checklist =
         session::load_checklist(dirs, &args.checklists.checklist).map_err(Failure::usage)?;
-    let summary = if args.draft {
+    let mut summary = if args.draft {
         let target = Target::from_flags(args.root, args.snapshot);
         session::draft_summary(&dirs.data, &target, &policy, &checklist).map_err(session_failure)?
     } else {
@@ -47,6 +47,7 @@ pub fn run(dirs: &Dirs, args: SummaryArgs) -> Result<u8, Failure> {
         session::record_summary(&path, &anchors, &checklist)
             .map_err(|e| session_failure(e.into()))?
     };
+    session::apply_site_rules(&mut summary, &policy);
     let rendered = report::summary_command(&summary, format, output).map_err(Failure::usage)?;
     if let Some(path) = output {
         eprintln!("Summary written to {}", path.display());
