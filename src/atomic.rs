@@ -34,13 +34,21 @@ impl WriteError {
     }
 }
 
-/// The temporary name this process uses for `target`: hidden, beside it, tagged with the pid.
+/// A new temporary name for `target`: hidden, beside it, tagged with the pid and a count, so
+/// two threads saving the same file (the TUI's autosave and a signing worker) never share
+/// one temporary file; each rename is whole, and the last one wins.
 pub fn temporary_for(target: &Path) -> PathBuf {
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    target.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+    target.with_file_name(format!(".{name}.tmp-{}-{}", std::process::id(), next()))
+}
+
+/// A process-wide count for temporary names.
+pub fn next() -> u64 {
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Writes `bytes` to `tmp`, syncs, moves it to `target` by `place` and syncs the directory.
@@ -154,6 +162,40 @@ mod tests {
         .unwrap();
         let mode = std::fs::metadata(&target).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn concurrent_saves_of_one_file_never_share_a_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("w.json");
+        assert_ne!(temporary_for(&target), temporary_for(&target));
+        let writers: Vec<_> = (0..8)
+            .map(|i| {
+                let target = target.clone();
+                std::thread::spawn(move || {
+                    let body = format!("{i}").repeat(10_000);
+                    for _ in 0..20 {
+                        write(
+                            &target,
+                            &temporary_for(&target),
+                            body.as_bytes(),
+                            Place::Replace,
+                            None,
+                        )
+                        .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        // Whole: one writer's content, never a mix or a truncated file.
+        let text = std::fs::read_to_string(&target).unwrap();
+        assert_eq!(text.len(), 10_000);
+        assert!(text.chars().all(|c| c == text.chars().next().unwrap()));
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "temporaries left behind");
     }
 
     #[test]

@@ -145,7 +145,12 @@ impl Store {
             reason: e.to_string(),
         })?;
         bytes.push(b'\n');
-        let tmp = path.with_extension(format!("json.tmp-{}", std::process::id()));
+        // Unique per write: the TUI's autosave and its signing worker may save at once.
+        let tmp = path.with_extension(format!(
+            "json.tmp-{}-{}",
+            std::process::id(),
+            crate::atomic::next()
+        ));
         crate::atomic::write(&path, &tmp, &bytes, crate::atomic::Place::Replace, None)
             .map_err(|e| io_err(&path, &e.source))?;
         Ok(path)
