@@ -1072,7 +1072,7 @@ impl App {
                     self.focus = Focus::Keys;
                     self.status = format!("{id}: note kept.");
                     if let Some(v) = self.pending_verdict.take() {
-                        if text.trim().is_empty() {
+                        if crate::walkthrough::note_is_empty(&text) {
                             self.status = format!(
                                 "{id}: not marked {}: a justification note is required.",
                                 v.as_str()
