@@ -1352,13 +1352,10 @@ fn verify(
 ) -> Result<u8, Failure> {
     use stationward::attest::{LedgerHead, VerifyOptions, verify_ledger};
     let mut options = match ledger_dir {
-        Some(dir) => VerifyOptions::for_ledger_dir(&dir, anchoring.allowed_signers),
-        None => {
-            let mut o = VerifyOptions::for_data_dir(&dirs.data);
-            o.allowed_signers = anchoring.allowed_signers;
-            o
-        }
+        Some(dir) => VerifyOptions::for_ledger_dir(&dir, &dirs.data),
+        None => VerifyOptions::for_data_dir(&dirs.data),
     };
+    options.allowed_signers = anchoring.allowed_signers;
     options.expect_keys = anchoring.expect_keys;
     if let Some(head) = expect_head {
         options.expect_head = Some(

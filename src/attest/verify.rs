@@ -59,19 +59,20 @@ impl VerifyOptions {
         }
     }
 
-    /// A ledger directory copied elsewhere: `evidence/` is looked for beside it (its parent
-    /// directory), and so is the station's `allowed_signers`, used only when no
-    /// `allowed_signers` is given.
-    pub fn for_ledger_dir(ledger_dir: &Path, allowed_signers: Option<PathBuf>) -> VerifyOptions {
+    /// A ledger directory given on the command line (a copy, a USB stick): `evidence/` is
+    /// looked for beside it (its parent directory). Trust never comes from a file beside it:
+    /// with no explicit anchors, the data directory's own `allowed_signers` is used, as
+    /// `summary` does, and the report names its path.
+    pub fn for_ledger_dir(ledger_dir: &Path, data_dir: &Path) -> VerifyOptions {
         let parent = ledger_dir
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         VerifyOptions {
             ledger_dir: ledger_dir.to_path_buf(),
-            allowed_signers,
+            allowed_signers: None,
             expect_keys: Vec::new(),
-            station_signers: super::keys::allowed_signers_path(parent),
+            station_signers: super::keys::allowed_signers_path(data_dir),
             evidence_dir: ledger::evidence_dir(parent),
             expect_head: None,
         }

@@ -75,7 +75,8 @@ pub fn summary_of_ledger_record(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let options = VerifyOptions::for_ledger_dir(dir, None);
+    // The anchors are the caller's: the options' station file is not used.
+    let options = VerifyOptions::for_ledger_dir(dir, dir);
     let report = verify::verify_with_anchors(&options, anchors).map_err(|e| RecordError::Read {
         path: shown.clone(),
         reason: e.to_string(),
