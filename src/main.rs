@@ -1307,6 +1307,14 @@ fn key(dirs: &Dirs, cmd: KeyCommand) -> Result<u8, Failure> {
                     if k.allowed { "yes" } else { "no" }
                 );
             }
+            for k in keys.iter().filter(|k| !k.shared_with.is_empty()) {
+                println!(
+                    "! SHARED KEY: {} ({}) is also the key of {}: one key per technician; a countersignature with it is refused",
+                    k.operator.as_str(),
+                    k.fingerprint,
+                    stationward::text::for_terminal(&k.shared_with.join(", "))
+                );
+            }
             Ok(0)
         }
         KeyCommand::ExportPub { id, pem } => {

@@ -372,7 +372,7 @@ pub fn append_record_reporting(
         keyid: signer.keyid().to_string(),
     };
     predicate.counts = Counts::of(&predicate.controls);
-    append_payload(data_dir, signer, &anchors, signed_at, &mut |link, at| {
+    append_payload(data_dir, signer, &anchors, signed_at, &mut |link, at, _| {
         let mut p = predicate.clone();
         p.ledger = link;
         p.signed_at = at;
@@ -411,7 +411,7 @@ pub fn append_rotation(
         keyid: super::keys::keyid(new_key.key_data()),
         public_key: line,
     };
-    append_payload(data_dir, signer, &anchors, signed_at, &mut |link, at| {
+    append_payload(data_dir, signer, &anchors, signed_at, &mut |link, at, _| {
         let statement = RotationStatement {
             type_: super::statement::STATEMENT_TYPE.to_string(),
             subject: subject.clone(),
@@ -489,69 +489,89 @@ pub fn append_countersign(
         ));
     }
     let path = dir.join(record_file_name(request.seq));
-    append_payload(data_dir, signer, &anchors, signed_at, &mut |link, at| {
-        if request.seq == 0 || request.seq >= link.seq {
-            return Err(countersign_refused(
-                request.seq,
-                format!(
-                    "no such record in {} (the newest is {})",
-                    dir.display(),
-                    link.seq.saturating_sub(1)
-                ),
-            ));
-        }
-        // The ledger verified under this lock just before: this read is that record.
-        let bytes = read_ledger_file(&path, verify::MAX_RECORD_BYTES)?;
-        let opened =
-            dsse::open(&bytes).map_err(|e| countersign_refused(request.seq, e.to_string()))?;
-        let body = Body::from_bytes(&opened.payload)
-            .map_err(|e| countersign_refused(request.seq, e.to_string()))?;
-        let Body::SignOff(statement) = &body else {
-            return Err(countersign_refused(
-                request.seq,
-                "not a sign-off record (only sign-offs are countersigned)",
-            ));
-        };
-        let operator = &statement.predicate.operator.id;
-        if operator == signer.operator().as_str() {
-            return Err(countersign_refused(
-                request.seq,
-                format!(
-                    "signed by \"{operator}\" and a countersignature must come from another person"
-                ),
-            ));
-        }
-        let sha256 = sha256_hex(&bytes);
-        store_evidence(data_dir, &bytes)?;
-        let statement = CountersignStatement {
-            type_: super::statement::STATEMENT_TYPE.to_string(),
-            subject: vec![ResourceDescriptor {
-                name: record_file_name(request.seq),
-                digest: DigestSet {
-                    sha256: sha256.clone(),
+    append_payload(
+        data_dir,
+        signer,
+        &anchors,
+        signed_at,
+        &mut |link, at, report| {
+            if request.seq == 0 || request.seq >= link.seq {
+                return Err(countersign_refused(
+                    request.seq,
+                    format!(
+                        "no such record in {} (the newest is {})",
+                        dir.display(),
+                        link.seq.saturating_sub(1)
+                    ),
+                ));
+            }
+            // The ledger verified under this lock just before: this read is that record.
+            let bytes = read_ledger_file(&path, verify::MAX_RECORD_BYTES)?;
+            let opened =
+                dsse::open(&bytes).map_err(|e| countersign_refused(request.seq, e.to_string()))?;
+            let body = Body::from_bytes(&opened.payload)
+                .map_err(|e| countersign_refused(request.seq, e.to_string()))?;
+            let Body::SignOff(statement) = &body else {
+                return Err(countersign_refused(
+                    request.seq,
+                    "not a sign-off record (only sign-offs are countersigned)",
+                ));
+            };
+            let operator = &statement.predicate.operator.id;
+            if operator == signer.operator().as_str() {
+                return Err(countersign_refused(
+                    request.seq,
+                    format!(
+                        "signed by \"{operator}\" and a countersignature must come from another person"
+                    ),
+                ));
+            }
+            // The same key under another name is the same person (a copied key file and an added
+            // allowed_signers line): refused like the operator's own name.
+            let own_keys = report.operator_keys.get(operator.as_str());
+            if statement.predicate.operator.keyid == signer.keyid()
+                || own_keys.is_some_and(|k| k.iter().any(|k| k == signer.keyid()))
+            {
+                return Err(countersign_refused(
+                    request.seq,
+                    format!(
+                        "the key {} is a key of \"{operator}\", who signed it; a countersignature must come from another person with their own key",
+                        signer.keyid()
+                    ),
+                ));
+            }
+            let sha256 = sha256_hex(&bytes);
+            store_evidence(data_dir, &bytes)?;
+            let statement = CountersignStatement {
+                type_: super::statement::STATEMENT_TYPE.to_string(),
+                subject: vec![ResourceDescriptor {
+                    name: record_file_name(request.seq),
+                    digest: DigestSet {
+                        sha256: sha256.clone(),
+                    },
+                }],
+                predicate_type: COUNTERSIGN_PREDICATE_TYPE.to_string(),
+                predicate: CountersignPredicate {
+                    operator: OperatorRef {
+                        id: signer.operator().to_string(),
+                        keyid: signer.keyid().to_string(),
+                    },
+                    record: CountersignedRecord {
+                        seq: request.seq,
+                        sha256,
+                    },
+                    verdict: request.verdict,
+                    note: request.note.clone(),
+                    tool: super::statement::ToolRef::default(),
+                    signed_at: at,
+                    ledger: link,
                 },
-            }],
-            predicate_type: COUNTERSIGN_PREDICATE_TYPE.to_string(),
-            predicate: CountersignPredicate {
-                operator: OperatorRef {
-                    id: signer.operator().to_string(),
-                    keyid: signer.keyid().to_string(),
-                },
-                record: CountersignedRecord {
-                    seq: request.seq,
-                    sha256,
-                },
-                verdict: request.verdict,
-                note: request.note.clone(),
-                tool: super::statement::ToolRef::default(),
-                signed_at: at,
-                ledger: link,
-            },
-        };
-        serde_json::to_vec(&statement).map_err(|e| LedgerError::Encode {
-            reason: e.to_string(),
-        })
-    })
+            };
+            serde_json::to_vec(&statement).map_err(|e| LedgerError::Encode {
+                reason: e.to_string(),
+            })
+        },
+    )
 }
 
 /// `key rotate`: the operator's current key (opened with `old_passphrase`) signs a
@@ -635,7 +655,7 @@ fn append_payload(
     signer: &Signer,
     anchors: &Anchors,
     signed_at: i64,
-    make: &mut dyn FnMut(LedgerLink, String) -> Result<Vec<u8>, LedgerError>,
+    make: &mut dyn FnMut(LedgerLink, String, &verify::VerifyReport) -> Result<Vec<u8>, LedgerError>,
 ) -> Result<Appended, LedgerError> {
     let dir = ledger_dir(data_dir);
     let _lock = LedgerLock::acquire(&dir)?;
@@ -716,6 +736,7 @@ fn append_payload(
             prev: PrevRecord { sha256: prev },
         },
         crate::date::rfc3339_utc(signed_at),
+        &report,
     )?;
     let record = dsse::sign(signer, dsse::PAYLOAD_TYPE, &payload)?;
     let sig = signer.sign_sshsig(&record)?;
