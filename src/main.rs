@@ -1128,9 +1128,14 @@ fn attest(
         }
     }
     println!("  head      {head}");
+    let anchors: Vec<String> = appended
+        .paper_anchors
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     println!(
-        "Check it any time with: stationward verify --expect-head {head} --expect-key {operator}:{}",
-        signer.keyid()
+        "Check it any time with: {}",
+        stationward::report::summary::verify_command(&head.to_string(), &anchors)
     );
     Ok(0)
 }
@@ -1269,8 +1274,14 @@ fn key(dirs: &Dirs, cmd: KeyCommand) -> Result<u8, Failure> {
                 stationward::attest::ledger::record_path(&dirs.data, appended.head.seq).display(),
                 appended.head
             );
+            let anchors: Vec<String> = appended
+                .paper_anchors
+                .iter()
+                .map(ToString::to_string)
+                .collect();
             println!(
-                "Put the new fingerprint on the paper form; the old key signs no more records."
+                "The old key signs no more records. The paper form keeps each operator's first key; the rotation record vouches for the new one: {}",
+                stationward::report::summary::verify_command(&appended.head.to_string(), &anchors)
             );
             Ok(0)
         }

@@ -481,13 +481,19 @@ fn sign(
     let signer = KeyStore::new(data_dir)
         .load_signer(&operator, &request.passphrase)
         .map_err(|e| e.to_string())?;
-    let head = signoff::sign(data_dir, &signer, walkthrough, checklist, scan, policy)
+    let appended = signoff::sign_reporting(data_dir, &signer, walkthrough, checklist, scan, policy)
         .map_err(|e| e.to_string())?;
+    let head = appended.head;
     Ok(action::SignedRecord {
         record: ledger::record_path(data_dir, head.seq),
         seq: head.seq,
         sha256: head.sha256,
         keyid: signer.keyid().to_string(),
+        expect_keys: appended
+            .paper_anchors
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
     })
 }
 

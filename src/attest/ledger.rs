@@ -321,6 +321,9 @@ pub struct Appended {
     pub head: LedgerHead,
     /// One sentence per repair of what an interrupted append left behind.
     pub repairs: Vec<String>,
+    /// The `--expect-key` anchors that verify the ledger with this record, for the paper form
+    /// ([`verify::VerifyReport::paper_anchors`]).
+    pub paper_anchors: Vec<super::trust::ExpectKey>,
 }
 
 /// [`append_record_at`], also saying what was repaired before appending.
@@ -765,12 +768,22 @@ fn append_payload(
 
     update_manifest(&dir, signer, &listing, seq, &record, sig.as_bytes())?;
     sync_dir(&dir)?;
+    // The signer's key is pinned already (checked above) or is pinned by this record.
+    let mut paper_anchors = report.paper_anchors();
+    if !paper_anchors.iter().any(|k| k.operator == operator) {
+        paper_anchors.push(super::trust::ExpectKey {
+            operator: operator.to_string(),
+            keyid: signer.keyid().to_string(),
+        });
+        paper_anchors.sort();
+    }
     Ok(Appended {
         head: LedgerHead {
             seq,
             sha256: sha256_hex(&record),
         },
         repairs,
+        paper_anchors,
     })
 }
 

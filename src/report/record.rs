@@ -156,6 +156,11 @@ pub fn summary_of_ledger_record(
         seq: p.ledger.seq,
         sha256,
         signed_at: p.signed_at.clone(),
+        expect_keys: report
+            .paper_anchors()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
     };
     let mut summary = Summary::from_parts(parts, checklist, Some(info));
     if let Some(a) = summary.attestation.as_mut() {
