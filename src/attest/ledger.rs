@@ -651,6 +651,10 @@ fn station_anchors(data_dir: &Path, signer: &Signer, at: i64) -> Result<Anchors,
     Ok(anchors)
 }
 
+/// Builds a record's payload from its link, its `signedAt` and the verified ledger it extends.
+type MakePayload<'a> =
+    dyn FnMut(LedgerLink, String, &verify::VerifyReport) -> Result<Vec<u8>, LedgerError> + 'a;
+
 /// Under the lock: repair what an interrupted append left, refuse a ledger that does not
 /// verify or a key that breaks continuity, then write signature, record and manifest.
 fn append_payload(
@@ -658,7 +662,7 @@ fn append_payload(
     signer: &Signer,
     anchors: &Anchors,
     signed_at: i64,
-    make: &mut dyn FnMut(LedgerLink, String, &verify::VerifyReport) -> Result<Vec<u8>, LedgerError>,
+    make: &mut MakePayload<'_>,
 ) -> Result<Appended, LedgerError> {
     let dir = ledger_dir(data_dir);
     let _lock = LedgerLock::acquire(&dir)?;
