@@ -454,6 +454,30 @@ fn countersign_refused(seq: u64, reason: impl Into<String>) -> LedgerError {
     }
 }
 
+/// The same key under another name is the same person (a copied key file and an added
+/// allowed_signers line): a countersignature with a key the record's operator holds in the
+/// chain is refused like one under the operator's own name.
+fn own_key(
+    report: &verify::VerifyReport,
+    seq: u64,
+    record: &super::statement::Statement,
+    signer: &Signer,
+) -> Option<LedgerError> {
+    let operator = &record.predicate.operator.id;
+    let held = report.operator_keys.get(operator.as_str());
+    let own = record.predicate.operator.keyid == signer.keyid()
+        || held.is_some_and(|k| k.iter().any(|k| k == signer.keyid()));
+    own.then(|| {
+        countersign_refused(
+            seq,
+            format!(
+                "the key {} is a key of \"{operator}\", who signed it; a countersignature must come from another person with their own key",
+                signer.keyid()
+            ),
+        )
+    })
+}
+
 /// Appends a countersignature: `signer` (the reviewer) approves or rejects sign-off record
 /// `request.seq` of this ledger. Refused, with nothing written: a record that is missing, that
 /// is not a sign-off, a countersigner who is the record's own operator, a rejection without a
@@ -492,89 +516,73 @@ pub fn append_countersign(
         ));
     }
     let path = dir.join(record_file_name(request.seq));
-    append_payload(
-        data_dir,
-        signer,
-        &anchors,
-        signed_at,
-        &mut |link, at, report| {
-            if request.seq == 0 || request.seq >= link.seq {
-                return Err(countersign_refused(
-                    request.seq,
-                    format!(
-                        "no such record in {} (the newest is {})",
-                        dir.display(),
-                        link.seq.saturating_sub(1)
-                    ),
-                ));
-            }
-            // The ledger verified under this lock just before: this read is that record.
-            let bytes = read_ledger_file(&path, verify::MAX_RECORD_BYTES)?;
-            let opened =
-                dsse::open(&bytes).map_err(|e| countersign_refused(request.seq, e.to_string()))?;
-            let body = Body::from_bytes(&opened.payload)
-                .map_err(|e| countersign_refused(request.seq, e.to_string()))?;
-            let Body::SignOff(statement) = &body else {
-                return Err(countersign_refused(
-                    request.seq,
-                    "not a sign-off record (only sign-offs are countersigned)",
-                ));
-            };
-            let operator = &statement.predicate.operator.id;
-            if operator == signer.operator().as_str() {
-                return Err(countersign_refused(
-                    request.seq,
-                    format!(
-                        "signed by \"{operator}\" and a countersignature must come from another person"
-                    ),
-                ));
-            }
-            // The same key under another name is the same person (a copied key file and an added
-            // allowed_signers line): refused like the operator's own name.
-            let own_keys = report.operator_keys.get(operator.as_str());
-            if statement.predicate.operator.keyid == signer.keyid()
-                || own_keys.is_some_and(|k| k.iter().any(|k| k == signer.keyid()))
-            {
-                return Err(countersign_refused(
-                    request.seq,
-                    format!(
-                        "the key {} is a key of \"{operator}\", who signed it; a countersignature must come from another person with their own key",
-                        signer.keyid()
-                    ),
-                ));
-            }
-            let sha256 = sha256_hex(&bytes);
-            store_evidence(data_dir, &bytes)?;
-            let statement = CountersignStatement {
-                type_: super::statement::STATEMENT_TYPE.to_string(),
-                subject: vec![ResourceDescriptor {
-                    name: record_file_name(request.seq),
-                    digest: DigestSet {
-                        sha256: sha256.clone(),
-                    },
-                }],
-                predicate_type: COUNTERSIGN_PREDICATE_TYPE.to_string(),
-                predicate: CountersignPredicate {
-                    operator: OperatorRef {
-                        id: signer.operator().to_string(),
-                        keyid: signer.keyid().to_string(),
-                    },
-                    record: CountersignedRecord {
-                        seq: request.seq,
-                        sha256,
-                    },
-                    verdict: request.verdict,
-                    note: request.note.clone(),
-                    tool: super::statement::ToolRef::default(),
-                    signed_at: at,
-                    ledger: link,
+    append_payload(data_dir, signer, &anchors, signed_at, &mut |link, at, v| {
+        if request.seq == 0 || request.seq >= link.seq {
+            return Err(countersign_refused(
+                request.seq,
+                format!(
+                    "no such record in {} (the newest is {})",
+                    dir.display(),
+                    link.seq.saturating_sub(1)
+                ),
+            ));
+        }
+        // The ledger verified under this lock just before: this read is that record.
+        let bytes = read_ledger_file(&path, verify::MAX_RECORD_BYTES)?;
+        let opened =
+            dsse::open(&bytes).map_err(|e| countersign_refused(request.seq, e.to_string()))?;
+        let body = Body::from_bytes(&opened.payload)
+            .map_err(|e| countersign_refused(request.seq, e.to_string()))?;
+        let Body::SignOff(statement) = &body else {
+            return Err(countersign_refused(
+                request.seq,
+                "not a sign-off record (only sign-offs are countersigned)",
+            ));
+        };
+        let operator = &statement.predicate.operator.id;
+        if operator == signer.operator().as_str() {
+            return Err(countersign_refused(
+                request.seq,
+                format!(
+                    "signed by \"{operator}\" and a countersignature must come from another person"
+                ),
+            ));
+        }
+        // `v`: the verified ledger this record extends.
+        if let Some(e) = own_key(v, request.seq, statement, signer) {
+            return Err(e);
+        }
+        let sha256 = sha256_hex(&bytes);
+        store_evidence(data_dir, &bytes)?;
+        let statement = CountersignStatement {
+            type_: super::statement::STATEMENT_TYPE.to_string(),
+            subject: vec![ResourceDescriptor {
+                name: record_file_name(request.seq),
+                digest: DigestSet {
+                    sha256: sha256.clone(),
                 },
-            };
-            serde_json::to_vec(&statement).map_err(|e| LedgerError::Encode {
-                reason: e.to_string(),
-            })
-        },
-    )
+            }],
+            predicate_type: COUNTERSIGN_PREDICATE_TYPE.to_string(),
+            predicate: CountersignPredicate {
+                operator: OperatorRef {
+                    id: signer.operator().to_string(),
+                    keyid: signer.keyid().to_string(),
+                },
+                record: CountersignedRecord {
+                    seq: request.seq,
+                    sha256,
+                },
+                verdict: request.verdict,
+                note: request.note.clone(),
+                tool: super::statement::ToolRef::default(),
+                signed_at: at,
+                ledger: link,
+            },
+        };
+        serde_json::to_vec(&statement).map_err(|e| LedgerError::Encode {
+            reason: e.to_string(),
+        })
+    })
 }
 
 /// `key rotate`: the operator's current key (opened with `old_passphrase`) signs a

@@ -482,7 +482,7 @@ fn check_ledger_dir(dir: &Path) -> Result<(), VerifyError> {
         source,
     })?;
     // A directory with none of a ledger's files is a wrong path, not an empty ledger: say so
-    // before complaining about a missing allowed_signers beside it.
+    // before complaining about a missing allowed_signers.
     if listing.records.is_empty() && !listing.manifest && !listing.unexpected.is_empty() {
         return Err(VerifyError::NotALedger { path: dir.into() });
     }
