@@ -148,18 +148,23 @@ fn missing_records_non_signoffs_and_reasonless_rejections_are_refused() {
     let (_tmp, data, _alice, bob) = two_signoffs();
     let e = append_countersign(&data, &bob, &approve(7), T0 + 600).unwrap_err();
     assert!(e.to_string().contains("no such record"), "{e}");
-    let e = append_countersign(
-        &data,
-        &bob,
-        &Countersign {
-            seq: 1,
-            verdict: CountersignVerdict::Rejected,
-            note: "  ".into(),
-        },
-        T0 + 600,
-    )
-    .unwrap_err();
-    assert!(e.to_string().contains("a rejection needs a reason"), "{e}");
+    for reason in ["  ", "\u{200b}", "\u{feff} \u{2060}"] {
+        let e = append_countersign(
+            &data,
+            &bob,
+            &Countersign {
+                seq: 1,
+                verdict: CountersignVerdict::Rejected,
+                note: reason.into(),
+            },
+            T0 + 600,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("a rejection needs a reason"),
+            "{reason:?}: {e}"
+        );
+    }
     // A key rotation is not a sign-off, nor is a countersignature.
     let carol = signer(&data, "carol");
     append_record_at(&data, &carol, sample_predicate(), &[], T0 + 600).unwrap();

@@ -495,7 +495,10 @@ pub fn append_countersign(
         COUNTERSIGN_PREDICATE_TYPE, CountersignPredicate, CountersignStatement, CountersignVerdict,
         CountersignedRecord,
     };
-    if request.verdict == CountersignVerdict::Rejected && request.note.trim().is_empty() {
+    // The walkthrough's rule: a reason with no visible character (zero-width, BOM) is none.
+    if request.verdict == CountersignVerdict::Rejected
+        && crate::walkthrough::note_is_empty(&request.note)
+    {
         return Err(countersign_refused(
             request.seq,
             "a rejection needs a reason (--reject REASON)",

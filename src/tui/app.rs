@@ -1308,7 +1308,9 @@ impl App {
                     return;
                 };
                 let note = field.text().trim().to_string();
-                if verdict == CountersignVerdict::Rejected && note.is_empty() {
+                if verdict == CountersignVerdict::Rejected
+                    && crate::walkthrough::note_is_empty(&note)
+                {
                     self.status = "A rejection needs a reason: write it, then Ctrl-R.".into();
                     return;
                 }
