@@ -250,10 +250,12 @@ pub fn summarize(exprs: &[Value]) -> (Rule, bool) {
                     }
                 }
             }
-            "dnat" | "snat" | "redirect" | "masquerade" => r.translates = true,
             "counter" | "log" | "comment" | "mangle" | "notrack" | "set" | "nftrace" => {}
             "limit" | "quota" | "meter" | "ct count" => r.condition(key.clone(), Reach::Some),
             other => {
+                // What a NAT statement does to the connection is not modelled either; it
+                // also gives the connections it matches a NAT conntrack status.
+                r.translates |= matches!(other, "dnat" | "snat" | "redirect" | "masquerade");
                 r.opaque
                     .get_or_insert_with(|| format!("`{other}` statement not decoded"));
                 r.condition(other.to_string(), Reach::Some);
