@@ -931,7 +931,7 @@ fn checklist(dirs: &Dirs, cmd: ChecklistCommand) -> Result<u8, Failure> {
                         println!("{}: ok ({} controls)", file.display(), list.controls.len())
                     }
                     Err(e) => {
-                        eprintln!("{e}");
+                        eprintln!("{}", stationward::text::for_terminal(&e.to_string()));
                         bad += 1;
                     }
                 }
@@ -956,7 +956,7 @@ fn policy(dirs: &Dirs, cmd: PolicyCommand) -> Result<u8, Failure> {
                 Ok(p) => p,
                 Err(e) => {
                     // Lint output is the diagnostic itself, compiler-style, like `checklist lint`.
-                    eprintln!("{e}");
+                    eprintln!("{}", stationward::text::for_terminal(&e.to_string()));
                     return Ok(EXIT_USAGE);
                 }
             };

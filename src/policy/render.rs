@@ -118,7 +118,8 @@ pub fn policy_text(p: &Policy, today: Date, width: usize) -> String {
             let _ = writeln!(out, "{line}");
         }
     }
-    out
+    // Site files are untrusted text: escape controls and bidi overrides for the terminal.
+    crate::text::for_terminal_lines(&out).into_owned()
 }
 
 /// The `[windows]` keys, shown only when a policy sets any of them.

@@ -9,7 +9,10 @@ use crate::walkthrough::Verdict;
 use std::fmt::Write;
 
 /// Escapes text for HTML element content and double-quoted attributes.
+/// Control characters and bidi overrides are first shown escaped (`\x1b`) as on the terminal:
+/// the file may be printed to one, and a browser must not reorder what a signer saw either.
 pub fn esc(s: &str) -> String {
+    let s = crate::text::for_terminal_lines(s);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -614,6 +617,14 @@ mod tests {
         assert_eq!(
             esc("<a href=\"x\">'&'</a>"),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn escapes_terminal_controls_and_bidi_overrides_but_keeps_lines() {
+        assert_eq!(
+            esc("cs\x1b]0;pwn\x07\u{202e}x\ny"),
+            "cs\\x1b]0;pwn\\x07\\u{202e}x\ny"
         );
     }
 }

@@ -87,10 +87,13 @@ fn render_header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         &app.walkthrough.host.hostname
     };
     let signed = if app.signed() { "SIGNED · " } else { "" };
-    let right = format!(
+    // The hostname is read from the inspected host: escaped, so a bidi override cannot reorder
+    // the header.
+    let right = crate::text::for_terminal(&format!(
         "{signed}{host} · {} {}",
         app.checklist.id, app.checklist.version
-    );
+    ))
+    .into_owned();
     let room = (area.width as usize).saturating_sub(used + 1);
     let right = truncate(&right, room);
     let pad = room.saturating_sub(width(&right));
