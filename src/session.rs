@@ -198,6 +198,8 @@ pub struct Signed {
     pub keyid: String,
     /// One sentence per repair of what an interrupted append left behind.
     pub repairs: Vec<String>,
+    /// The `--expect-key` anchors that verify the ledger with this record (the paper form).
+    pub paper_anchors: Vec<ExpectKey>,
     /// The signed walkthrough's copy in the store; signing stands even when this failed.
     pub saved: Result<PathBuf, StoreError>,
 }
@@ -245,6 +247,7 @@ pub fn sign(
         keyid: signer.keyid().to_string(),
         head,
         repairs: appended.repairs,
+        paper_anchors: appended.paper_anchors,
         saved,
     })
 }

@@ -445,6 +445,11 @@ impl SignContext {
                     seq: signed.head.seq,
                     sha256: signed.head.sha256,
                     keyid: signed.keyid,
+                    expect_keys: signed
+                        .paper_anchors
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect(),
                 });
             let _ = tx.send(Action::Signed(result));
         });

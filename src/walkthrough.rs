@@ -255,9 +255,57 @@ pub fn needs_justification(status: Status, waived: bool) -> bool {
     matches!(status, Status::Fail | Status::Unknown) && !waived
 }
 
+/// True when `note` holds no visible character and so justifies nothing: whitespace, control
+/// characters (Cc), format characters (Cf: zero-width space, joiners, bidi marks, the BOM),
+/// and the other code points Unicode says to render as nothing (variation selectors, fillers,
+/// the blank braille pattern). Every front end decides "no note" with this one function.
+pub fn note_is_empty(note: &str) -> bool {
+    !note.chars().any(is_visible)
+}
+
+/// A character that shows as a mark on the page.
+fn is_visible(c: char) -> bool {
+    let invisible = c.is_whitespace()
+        || c.is_control()
+        || matches!(
+            c,
+            // Cf (format) characters.
+            '\u{ad}'
+                | '\u{600}'..='\u{605}'
+                | '\u{61c}'
+                | '\u{6dd}'
+                | '\u{70f}'
+                | '\u{890}'..='\u{891}'
+                | '\u{8e2}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+                | '\u{110bd}'
+                | '\u{110cd}'
+                | '\u{13430}'..='\u{1343f}'
+                | '\u{1bca0}'..='\u{1bca3}'
+                | '\u{1d173}'..='\u{1d17a}'
+                // Other default-ignorable code points, and blanks that are letters or symbols.
+                | '\u{34f}'
+                | '\u{115f}'..='\u{1160}'
+                | '\u{17b4}'..='\u{17b5}'
+                | '\u{180b}'..='\u{180f}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{fe00}'..='\u{fe0f}'
+                | '\u{ffa0}'
+                | '\u{fff0}'..='\u{fff8}'
+                | '\u{e0000}'..='\u{e0fff}'
+        );
+    !invisible
+}
+
 /// The checks recorded with `record`'s verdict that leave it unjustified (PASSED, empty note).
 fn unjustified_snapshot(record: &ControlRecord) -> Vec<String> {
-    if record.verdict != Verdict::Passed || !record.note.trim().is_empty() {
+    if record.verdict != Verdict::Passed || !note_is_empty(&record.note) {
         return Vec::new();
     }
     record
@@ -450,7 +498,7 @@ impl Walkthrough {
             .iter_mut()
             .find(|c| c.id == control)
             .ok_or_else(|| VerdictError::UnknownControl(control.to_string()))?;
-        if verdict == Verdict::Passed && !failing.is_empty() && record.note.trim().is_empty() {
+        if verdict == Verdict::Passed && !failing.is_empty() && note_is_empty(&record.note) {
             return Err(VerdictError::NeedsJustification {
                 control: control.to_string(),
                 checks: failing
@@ -514,7 +562,7 @@ impl Walkthrough {
         match self.controls.iter_mut().find(|c| c.id == control) {
             Some(rec)
                 if rec.verdict == Verdict::Passed
-                    && rec.note.trim().is_empty()
+                    && note_is_empty(&rec.note)
                     && !failing.is_empty() =>
             {
                 rec.verdict = Verdict::NotAssessed;
@@ -537,7 +585,7 @@ impl Walkthrough {
     pub fn unjustified(&self, checklist: &Checklist, findings: &[Finding]) -> Vec<Unjustified> {
         self.controls
             .iter()
-            .filter(|c| c.verdict == Verdict::Passed && c.note.trim().is_empty())
+            .filter(|c| c.verdict == Verdict::Passed && note_is_empty(&c.note))
             .filter_map(|c| {
                 let mut checks = unjustified_snapshot(c);
                 for f in Self::failing_checks(checklist, &c.id, findings) {
@@ -728,6 +776,44 @@ mod tests {
         assert_eq!(w.controls.len(), list.controls.len());
         assert!(w.controls.iter().all(|c| c.verdict == Verdict::NotAssessed));
         assert_eq!(w.assessed(), 0);
+    }
+
+    #[test]
+    fn a_note_without_a_visible_character_is_empty() {
+        for note in [
+            "",
+            " \n\t",
+            "\u{200b}",
+            "\u{feff}",
+            "\u{1b}",
+            "\u{200d}\u{2060}",
+            "\u{a0}\u{3000}",
+            "\u{fe0f}",
+            "\u{2800}",
+            "\u{3164}",
+            "\u{e0041}",
+            "\u{202e}\u{7f}",
+        ] {
+            assert!(note_is_empty(note), "{note:?}");
+        }
+        for note in ["x", "\u{200b}ok", "ticket 4411", "é", "検査済み", "✔"] {
+            assert!(!note_is_empty(note), "{note:?}");
+        }
+        let (list, mut w) = fixture();
+        let findings = failing_firewall();
+        w.set_note("ICS-03", "\u{200b}").unwrap();
+        assert!(
+            w.set_verdict(&list, "ICS-03", Verdict::Passed, &findings)
+                .is_err()
+        );
+        w.set_note("ICS-03", "upstream appliance").unwrap();
+        w.set_verdict(&list, "ICS-03", Verdict::Passed, &findings)
+            .unwrap();
+        assert!(matches!(
+            w.set_note("ICS-03", "\u{feff}\u{1b}"),
+            Ok(NoteChange::Reverted { .. })
+        ));
+        assert_eq!(w.control("ICS-03").unwrap().verdict, Verdict::NotAssessed);
     }
 
     #[test]

@@ -110,10 +110,22 @@ fn key_generate_list_export_then_verify() {
         )))
         .stdout(predicate::str::contains("✔ PASS  envelope signatures"))
         .stdout(predicate::str::contains("Result: verified"));
-    // A ledger dir given explicitly finds allowed_signers beside it.
+    // A ledger dir given explicitly is judged by the data directory's anchors (here none),
+    // never by the allowed_signers beside it; the auditor names their own file.
     sw(tmp.path())
         .arg("verify")
         .arg(ledger::ledger_dir(&data))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "{}: cannot read",
+            tmp.path().join("allowed_signers").display()
+        )));
+    sw(tmp.path())
+        .arg("verify")
+        .arg(ledger::ledger_dir(&data))
+        .arg("--allowed-signers")
+        .arg(data.join("allowed_signers"))
         .assert()
         .success();
 

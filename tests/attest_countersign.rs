@@ -148,18 +148,23 @@ fn missing_records_non_signoffs_and_reasonless_rejections_are_refused() {
     let (_tmp, data, _alice, bob) = two_signoffs();
     let e = append_countersign(&data, &bob, &approve(7), T0 + 600).unwrap_err();
     assert!(e.to_string().contains("no such record"), "{e}");
-    let e = append_countersign(
-        &data,
-        &bob,
-        &Countersign {
-            seq: 1,
-            verdict: CountersignVerdict::Rejected,
-            note: "  ".into(),
-        },
-        T0 + 600,
-    )
-    .unwrap_err();
-    assert!(e.to_string().contains("a rejection needs a reason"), "{e}");
+    for reason in ["  ", "\u{200b}", "\u{feff} \u{2060}"] {
+        let e = append_countersign(
+            &data,
+            &bob,
+            &Countersign {
+                seq: 1,
+                verdict: CountersignVerdict::Rejected,
+                note: reason.into(),
+            },
+            T0 + 600,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("a rejection needs a reason"),
+            "{reason:?}: {e}"
+        );
+    }
     // A key rotation is not a sign-off, nor is a countersignature.
     let carol = signer(&data, "carol");
     append_record_at(&data, &carol, sample_predicate(), &[], T0 + 600).unwrap();
@@ -193,6 +198,17 @@ fn another_reviewer(data: &Path) -> Signer {
 /// Bob signs record `seq` of the ledger with `predicate` as he likes (a record stationward
 /// would never write), and re-signs the manifest: only the countersignature check can object.
 fn forge_countersign(data: &Path, bob: &Signer, seq: u64, named: CountersignedRecord) {
+    forge_countersign_as(data, bob, "bob", seq, named);
+}
+
+/// [`forge_countersign`] naming `operator` as the countersigner.
+fn forge_countersign_as(
+    data: &Path,
+    bob: &Signer,
+    operator: &str,
+    seq: u64,
+    named: CountersignedRecord,
+) {
     let dir = ledger::ledger_dir(data);
     let prev = fs::read(ledger::record_path(data, seq - 1)).unwrap();
     let record1 = fs::read(ledger::record_path(data, 1)).unwrap();
@@ -207,7 +223,7 @@ fn forge_countersign(data: &Path, bob: &Signer, seq: u64, named: CountersignedRe
         predicate_type: COUNTERSIGN_PREDICATE_TYPE.into(),
         predicate: CountersignPredicate {
             operator: OperatorRef {
-                id: "bob".into(),
+                id: operator.into(),
                 keyid: bob.keyid().to_string(),
             },
             record: named,
@@ -527,4 +543,108 @@ fn ssh_keygen_verifies_a_countersignature_record() {
     bytes.insert(bytes.len() - 1, b' ');
     fs::write(&record, bytes).unwrap();
     assert!(!check("bob").status.success());
+}
+
+/// The two-person rule against one person under two names: alice's key copied to
+/// `keys/alice2` and listed for "alice2" in the station's allowed_signers.
+#[test]
+fn a_countersignature_with_the_records_own_key_under_another_name_does_not_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let pass = "correct horse battery";
+    sw(&data)
+        .env("STATIONWARD_PASSPHRASE", pass)
+        .args([
+            "key",
+            "generate",
+            "--operator",
+            "alice",
+            "--kdf-rounds",
+            "16",
+        ])
+        .assert()
+        .success();
+    let store = KeyStore::new(&data);
+    let alice = store
+        .load_signer(&OperatorId::parse("alice").unwrap(), pass)
+        .unwrap();
+    append_record_at(&data, &alice, sample_predicate(), &[], T0).unwrap();
+    let keys = store.keys_dir();
+    fs::copy(keys.join("alice"), keys.join("alice2")).unwrap();
+    fs::copy(keys.join("alice.pub"), keys.join("alice2.pub")).unwrap();
+    let mut pk = alice.public_key().clone();
+    pk.set_comment("");
+    let mut signers = fs::read_to_string(data.join("allowed_signers")).unwrap();
+    signers.push_str(&format!(
+        "alice2 namespaces=\"stationward-attestation-v1\" {}\n",
+        pk.to_openssh().unwrap()
+    ));
+    fs::write(data.join("allowed_signers"), signers).unwrap();
+
+    sw(&data)
+        .args(["key", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "! SHARED KEY: alice ({}) is also the key of alice2",
+            alice.keyid()
+        )));
+    let head = ledger::head(&data).unwrap();
+    sw(&data)
+        .env("STATIONWARD_PASSPHRASE", pass)
+        .args(["countersign", "1", "--operator", "alice2"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "the key {} is a key of \"alice\"",
+            alice.keyid()
+        )));
+    assert_eq!(ledger::head(&data).unwrap(), head);
+
+    // Written by hand instead: verify fails it per sign-off, and the policy does not count it.
+    let alice2 = store
+        .load_signer(&OperatorId::parse("alice2").unwrap(), pass)
+        .unwrap();
+    let record = fs::read(ledger::record_path(&data, 1)).unwrap();
+    forge_countersign_as(
+        &data,
+        &alice2,
+        "alice2",
+        2,
+        CountersignedRecord {
+            seq: 1,
+            sha256: sha256_hex(&record),
+        },
+    );
+    let report = verify(&data);
+    assert_eq!(
+        report.check(Check::Envelopes).unwrap().outcome,
+        Outcome::Pass
+    );
+    failing(
+        &report,
+        Check::Countersignatures,
+        "a key of 000001.dsse.json's own operator",
+    );
+    sw(&data)
+        .arg("verify")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "000001.dsse.json  APPROVED by alice2",
+        ))
+        .stdout(predicate::str::contains("DOES NOT STAND"));
+    let policy = tmp.path().join("policy.toml");
+    fs::write(
+        &policy,
+        "[site]\nname = \"Ward 4\"\nrole = \"central-station\"\nrequire_countersign = true\n",
+    )
+    .unwrap();
+    // The ledger does not verify, so no summary is printed from it at all.
+    sw(&data)
+        .args(["summary", "--latest", "--policy"])
+        .arg(&policy)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("APPROVED by alice2").not());
 }

@@ -226,3 +226,109 @@ fn ssh_keygen_reads_a_generated_key_and_its_signatures_verify_here() {
     assert_eq!(ok.keyid, info.fingerprint);
     assert!(sshsig::verify(&sig, b"hello!\n", &signers, Some("alice")).is_err());
 }
+
+/// The same `allowed_signers` line through ssh-keygen and through stationward's parser and
+/// trust rule: both accept it for "alice", or both refuse it. Lines invented to probe
+/// ssh-keygen's option grammar (sshsigopt_parse): quoting, repeated clauses, stray commas.
+#[test]
+#[ignore = "needs ssh-keygen (run by CI with --include-ignored)"]
+fn allowed_signers_lines_are_read_as_ssh_keygen_reads_them() {
+    support::require(&["ssh-keygen"], false);
+    let tmp = tempfile::tempdir().unwrap();
+    let alice =
+        stationward::attest::Signer::generate_in_memory(OperatorId::parse("alice").unwrap())
+            .unwrap();
+    let mut pk = alice.public_key().clone();
+    pk.set_comment("");
+    let key = pk.to_openssh().unwrap();
+    let message = tmp.path().join("message");
+    fs::write(&message, b"record bytes\n").unwrap();
+    let sig = tmp.path().join("message.sig");
+    fs::write(&sig, alice.sign_sshsig(b"record bytes\n").unwrap()).unwrap();
+    let ns = "stationward-attestation-v1";
+    let cases: Vec<(String, bool)> = vec![
+        (format!("alice namespaces=\"{ns}\" {key}"), true),
+        (format!("alice NameSpaces=\"{ns}\" {key}"), true),
+        (
+            format!("alice cert-authority,namespaces=\"{ns}\" {key}"),
+            false,
+        ),
+        (
+            format!("alice namespaces=\"git,{ns}\",valid-after=\"20200101\" {key}"),
+            true,
+        ),
+        (
+            format!("alice namespaces=\"other\",namespaces=\"{ns}\" {key}"),
+            false,
+        ),
+        (
+            format!("alice namespaces=\"{ns}\",NAMESPACES=\"{ns}\" {key}"),
+            false,
+        ),
+        (format!("alice namespaces={ns} {key}"), false),
+        (format!("alice namespaces=\"{ns}\"x {key}"), false),
+        (format!("alice namespaces=\"{ns}\", {key}"), false),
+        (
+            format!("alice namespaces=\"{ns}\",,valid-after=\"20200101\" {key}"),
+            true,
+        ),
+        (format!("alice ,namespaces=\"{ns}\" {key}"), true),
+        (
+            format!("alice namespaces=\"{ns}\",namespaces=\"git\",, {key}"),
+            false,
+        ),
+        (format!("alice namespaces=\"\"{ns}\"\" {key}"), false),
+        (
+            format!("alice valid-after=20200101,namespaces=\"{ns}\" {key}"),
+            false,
+        ),
+        (
+            format!(
+                "alice valid-after=\"20200101\",valid-after=\"20200102\",namespaces=\"{ns}\" {key}"
+            ),
+            false,
+        ),
+        (format!("alice namespaces=\"{ns}\",frobnicate {key}"), false),
+    ];
+    for (line, accepted) in cases {
+        let path = tmp.path().join("allowed_signers");
+        fs::write(&path, format!("{line}\n")).unwrap();
+        let out = Command::new("ssh-keygen")
+            .args(["-Y", "verify", "-f"])
+            .arg(&path)
+            .args(["-I", "alice", "-n", ns, "-s"])
+            .arg(&sig)
+            .stdin(fs::File::open(&message).unwrap())
+            .output()
+            .unwrap();
+        let theirs = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(
+            out.status.success(),
+            accepted,
+            "ssh-keygen on {line}: {theirs}"
+        );
+        let ours = AllowedSigners::parse(&path, &format!("{line}\n")).and_then(|s| {
+            s.authorize(pk.key_data(), "alice").map_err(|r| {
+                stationward::diagnostic::SourceError::new(&path, None, r.describe("alice", &path))
+            })
+        });
+        match ours {
+            Ok(()) => assert!(
+                accepted,
+                "stationward accepts what ssh-keygen refuses: {line}: {theirs}"
+            ),
+            Err(e) => {
+                assert!(
+                    !accepted,
+                    "stationward refuses what ssh-keygen accepts: {line}: {e}"
+                );
+                let text = e.to_string();
+                assert!(!text.contains('\n'), "{text}");
+                // A line ssh-keygen refuses as malformed is named by file and line here.
+                if theirs.contains("bad options") {
+                    assert!(text.contains(&format!("{}:1:", path.display())), "{text}");
+                }
+            }
+        }
+    }
+}

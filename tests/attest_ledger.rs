@@ -109,7 +109,7 @@ fn three_records_chain_and_verify() {
     assert!(text.contains(&heads[2].to_string()), "{text}");
 
     // The same ledger, verified from a copied directory with explicit paths.
-    let report = verify_ledger(&VerifyOptions::for_ledger_dir(&dir, None)).unwrap();
+    let report = verify_ledger(&VerifyOptions::for_ledger_dir(&dir, data)).unwrap();
     assert!(report.ok(), "{}", report.render_text());
 }
 

@@ -169,6 +169,7 @@ fn info() -> SignedRecordInfo {
         seq: 1,
         sha256: "ab".repeat(32),
         signed_at: "2026-03-01T08:00:00Z".into(),
+        expect_keys: Vec::new(),
     }
 }
 

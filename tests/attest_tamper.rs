@@ -432,19 +432,19 @@ fn ledger_dir_that_is_not_one() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("ledger");
     fs::write(&file, "").unwrap();
-    let e = verify_ledger(&VerifyOptions::for_ledger_dir(&file, None)).unwrap_err();
+    let e = verify_ledger(&VerifyOptions::for_ledger_dir(&file, tmp.path())).unwrap_err();
     assert!(matches!(e, VerifyError::NotADirectory { .. }));
     assert!(e.to_string().ends_with("ledger: not a directory"), "{e}");
     let e = verify_ledger(&VerifyOptions::for_ledger_dir(
         &tmp.path().join("nope"),
-        None,
+        tmp.path(),
     ))
     .unwrap_err();
     assert!(e.to_string().contains("no such ledger directory"), "{e}");
-    // A directory without allowed_signers beside it.
+    // A data directory without allowed_signers.
     fs::remove_file(&file).unwrap();
     fs::create_dir(&file).unwrap();
-    let e = verify_ledger(&VerifyOptions::for_ledger_dir(&file, None)).unwrap_err();
+    let e = verify_ledger(&VerifyOptions::for_ledger_dir(&file, tmp.path())).unwrap_err();
     assert!(matches!(e, VerifyError::AllowedSigners(_)));
     assert!(
         e.to_string().contains("allowed_signers: cannot read"),
@@ -456,7 +456,7 @@ fn ledger_dir_that_is_not_one() {
         "alice ssh-ed25519 !!!\n",
     )
     .unwrap();
-    let e = verify_ledger(&VerifyOptions::for_ledger_dir(&file, None)).unwrap_err();
+    let e = verify_ledger(&VerifyOptions::for_ledger_dir(&file, tmp.path())).unwrap_err();
     assert!(
         e.to_string()
             .contains("allowed_signers:1:7: invalid ssh-ed25519 key"),

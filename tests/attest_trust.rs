@@ -204,6 +204,41 @@ fn the_auditors_allowed_signers_replaces_the_stations() {
 }
 
 #[test]
+fn cli_verify_of_a_ledger_elsewhere_never_trusts_the_file_beside_it() {
+    let l = ledger3();
+    // A ledger forged elsewhere, signed "alice" by mallory, with its own allowed_signers
+    // beside it listing mallory's key for alice.
+    let forged = l.tmp.path().join("usb");
+    let mallory = signer("alice");
+    KeyStore::new(&forged)
+        .trust(mallory.operator(), mallory.public_key())
+        .unwrap();
+    append_record_at(&forged, &mallory, sample_predicate(), &evidence(0), T0).unwrap();
+    let station = l.data.join("allowed_signers").display().to_string();
+    let beside = forged.join("allowed_signers").display().to_string();
+    let out = sw(&l.data)
+        .args(["verify"])
+        .arg(forged.join("ledger"))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "the station's own allowed_signers — anyone who can write the data directory can add a key ({station})"
+        )))
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    assert!(!out.contains(&beside), "{out}");
+    // The genuine ledger, given by path, verifies against the data directory's anchors.
+    sw(&l.data)
+        .args(["verify"])
+        .arg(l.dir())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(station));
+}
+
+#[test]
 fn validity_windows_are_enforced_at_signed_at() {
     let l = ledger3();
     let path = l.data.join("allowed_signers");

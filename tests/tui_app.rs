@@ -534,6 +534,7 @@ fn sign_off_asks_operator_then_passphrase_then_hands_over_a_request() {
         seq: 4,
         sha256: "ab".repeat(32),
         keyid: "SHA256:xyz".into(),
+        expect_keys: vec!["bob:SHA256:xyz".into()],
     })));
     assert_eq!(
         a.walkthrough.stage,
@@ -798,6 +799,7 @@ fn footer_hints_follow_what_is_enabled() {
         seq: 1,
         sha256: "cd".repeat(32),
         keyid: "SHA256:abc".into(),
+        expect_keys: vec!["bob:SHA256:abc".into()],
     })));
     let f = footer_of(&a);
     assert!(!f.contains("Enter sign") && !f.contains("new key"), "{f}");
@@ -943,6 +945,7 @@ fn after_signing_every_screen_is_read_only_and_shows_the_record() {
         seq: 7,
         sha256: "ef".repeat(32),
         keyid: "SHA256:fingerprint".into(),
+        expect_keys: vec!["alice:SHA256:first".into(), "bob:SHA256:fingerprint".into()],
     })));
     a.update(Action::GoTo(Screen::SignOff));
     let screen = draw(&a, 120, 40);
@@ -950,6 +953,7 @@ fn after_signing_every_screen_is_read_only_and_shows_the_record() {
         "000007.dsse.json",
         "Ledger head: 7",
         "Key fingerprint: SHA256:fingerprint",
+        "--expect-key alice:SHA256:first --expect-key",
         "read-only",
         "SIGNED",
     ] {

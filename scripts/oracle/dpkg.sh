@@ -18,7 +18,13 @@ materialize() {
   local case="$1" dest="$2" path target
   rm -rf "$dest"
   mkdir -p "$dest"
-  cp -a "$case/tree/." "$dest/"
+  # A case may be links only (git keeps no empty directory).
+  [ -d "$case/tree" ] && cp -a "$case/tree/." "$dest/"
+  # Every case is a Debian 12 station, where the systemd package's unit directory exists even
+  # when the case's package left no unit in it; git keeps no empty directory, so it is made
+  # here. (Without any unit directory, init script or inetd configuration, stationward rightly
+  # says it cannot see what is enabled: that is not what these cases are about.)
+  mkdir -p "$dest/usr/lib/systemd/system"
   mkdir -p "$dest/dev"
   mknod -m 666 "$dest/dev/null" c 1 3
   if [ -f "$case/links" ]; then

@@ -29,7 +29,8 @@ materialize() {
   local case="$1" dest="$2" path target
   rm -rf "$dest"
   mkdir -p "$dest"
-  cp -a "$case/tree/." "$dest/"
+  # A case may be links only (git keeps no empty directory).
+  [ -d "$case/tree" ] && cp -a "$case/tree/." "$dest/"
   if [ -f "$case/links" ]; then
     while read -r path target; do
       [ -n "$path" ] || continue

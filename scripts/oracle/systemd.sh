@@ -24,7 +24,8 @@ materialize() {
   local case="$1" dest="$2" path target
   rm -rf "$dest"
   mkdir -p "$dest"
-  cp -a "$case/tree/." "$dest/"
+  # A case may be links only (git keeps no empty directory).
+  [ -d "$case/tree" ] && cp -a "$case/tree/." "$dest/"
   # A running system has /dev/null; without it `systemctl --root` cannot resolve a mask.
   mkdir -p "$dest/dev"
   mknod -m 666 "$dest/dev/null" c 1 3

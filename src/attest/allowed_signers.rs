@@ -8,6 +8,8 @@
 //! ([`super::trust`]) checks them at a record's `signedAt`, and at the current time for a new
 //! signature. ssh-keygen reads a time without `Z` as local time; stationward reads every time
 //! as UTC (stations and auditors in different zones must agree on one reading), so write `Z`.
+//! Options follow ssh-keygen's grammar: values quoted, each clause once, no trailing comma; a
+//! line ssh-keygen refuses is refused here, naming file, line and column.
 
 use crate::diagnostic::SourceError;
 use ssh_key::PublicKey;
@@ -149,12 +151,34 @@ impl AllowedSigners {
             let mut cert_authority = false;
             let (mut valid_after, mut valid_before) = (None, None);
             if let Some((at, opts)) = options {
-                for opt in split_options(&opts) {
+                // As ssh-keygen's sshsigopt_parse: option names are case-insensitive, each
+                // clause at most once, and a value must be a quoted string.
+                let mut seen: Vec<String> = Vec::new();
+                // ssh-keygen skips empty options but refuses a trailing comma.
+                if opts.ends_with(',') {
+                    return Err(err(
+                        col + at,
+                        "unexpected end of options (a trailing comma)".to_string(),
+                    ));
+                }
+                for opt in split_options(&opts).into_iter().filter(|o| !o.is_empty()) {
                     let (name, value) = match opt.split_once('=') {
-                        Some((n, v)) => (n, Some(unquote(v))),
-                        None => (opt.as_str(), None),
+                        Some((n, v)) => (n.to_ascii_lowercase(), Some(v)),
+                        None => (opt.to_ascii_lowercase(), None),
                     };
-                    match (name.to_ascii_lowercase().as_str(), value) {
+                    if name != "cert-authority" {
+                        if seen.contains(&name) {
+                            return Err(err(col + at, format!("multiple \"{name}\" clauses")));
+                        }
+                        seen.push(name.clone());
+                    }
+                    let value = match value {
+                        Some(v) => {
+                            Some(dequote(v).map_err(|m| err(col + at, format!("{name}: {m}")))?)
+                        }
+                        None => None,
+                    };
+                    match (name.as_str(), value) {
                         ("cert-authority", None) => cert_authority = true,
                         ("namespaces", Some(v)) => {
                             namespaces = Some(split_list(&v));
@@ -346,10 +370,19 @@ fn split_options(opts: &str) -> Vec<String> {
             _ => current.push(c),
         }
     }
-    if !current.is_empty() {
-        out.push(current);
-    }
+    out.push(current);
     out
+}
+
+/// An option's value as ssh's `opt_dequote` reads it: `"..."`, with nothing after the
+/// closing quote (no escapes: a quote ends the value).
+fn dequote(v: &str) -> Result<String, String> {
+    let inner = v.strip_prefix('"').ok_or("missing start quote")?;
+    let (value, rest) = inner.split_once('"').ok_or("missing end quote")?;
+    if !rest.is_empty() {
+        return Err(format!("unexpected text after the closing quote: {rest}"));
+    }
+    Ok(value.to_string())
 }
 
 fn unquote(s: &str) -> String {
@@ -469,6 +502,35 @@ mod tests {
         );
         let e = parse("bob namespaces=\"x ssh-ed25519 AAAA\n").unwrap_err();
         assert!(e.to_string().contains("unterminated quote"), "{e}");
+    }
+
+    #[test]
+    fn options_are_refused_as_ssh_keygen_refuses_them() {
+        let ns = "stationward-attestation-v1";
+        for (opts, needle) in [
+            (
+                format!("namespaces=\"other\",namespaces=\"{ns}\""),
+                "multiple \"namespaces\" clauses",
+            ),
+            (
+                format!("valid-after=\"20200101\",Valid-After=\"20200102\",namespaces=\"{ns}\""),
+                "multiple \"valid-after\" clauses",
+            ),
+            (format!("namespaces={ns}"), "missing start quote"),
+            ("valid-before=20300101Z".to_string(), "missing start quote"),
+            (format!("namespaces=\"{ns}\"x"), "after the closing quote"),
+            (format!("namespaces=\"{ns}\","), "trailing comma"),
+        ] {
+            let e = parse(&format!("# c\nalice {opts} {KEY}\n")).unwrap_err();
+            assert_eq!(e.position, Some((2, 7)), "{opts}: {e}");
+            assert!(e.to_string().contains(needle), "{opts}: {e}");
+            assert!(e.to_string().starts_with("allowed_signers:2:7: "), "{e}");
+        }
+        let ok = parse(&format!(
+            "alice ,NAMESPACES=\"{ns}\",,valid-after=\"20200101\" {KEY}\n"
+        ))
+        .unwrap();
+        assert_eq!(ok.signers[0].namespaces.as_deref().unwrap(), [ns]);
     }
 
     #[test]

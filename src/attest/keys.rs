@@ -242,6 +242,9 @@ pub struct KeyInfo {
     pub kdf_rounds: Option<u32>,
     /// True when `allowed_signers` lists this key for this operator.
     pub allowed: bool,
+    /// Other operators holding the same key (their `.pub`, or a line of `allowed_signers`):
+    /// one key under two names defeats the two-person rule, so `key list` flags it.
+    pub shared_with: Vec<String>,
 }
 
 /// The key files of one data directory.
@@ -404,7 +407,43 @@ impl KeyStore {
             }
         }
         ids.sort();
-        ids.iter().map(|id| self.info(id)).collect()
+        let mut infos = ids
+            .iter()
+            .map(|id| self.info(id))
+            .collect::<Result<Vec<_>, _>>()?;
+        let signers = read_optional_text(&self.allowed_signers_path())
+            .ok()
+            .flatten()
+            .and_then(|t| AllowedSigners::parse(&self.allowed_signers_path(), &t).ok());
+        let keys: Vec<(String, PublicKey)> = ids
+            .iter()
+            .filter_map(|id| Some((id.to_string(), self.public_key(id).ok()?)))
+            .collect();
+        for info in &mut infos {
+            let Some((_, key)) = keys.iter().find(|(op, _)| op == info.operator.as_str()) else {
+                continue;
+            };
+            let mut others: Vec<String> = keys
+                .iter()
+                .filter(|(op, k)| op != info.operator.as_str() && k.key_data() == key.key_data())
+                .map(|(op, _)| op.clone())
+                .collect();
+            if let Some(s) = &signers {
+                for line in s.for_key(key.key_data()) {
+                    // Every other name the line gives the key (a pattern such as `*` too).
+                    others.extend(
+                        line.principals
+                            .iter()
+                            .filter(|p| !p.starts_with('!') && p.as_str() != info.operator.as_str())
+                            .cloned(),
+                    );
+                }
+            }
+            others.sort();
+            others.dedup();
+            info.shared_with = others;
+        }
+        Ok(infos)
     }
 
     /// The operator's public key, from its `.pub` file.
@@ -616,6 +655,7 @@ impl KeyStore {
             public_key: self.public_key_path(operator),
             kdf_rounds,
             allowed,
+            shared_with: Vec::new(),
         })
     }
 }

@@ -321,6 +321,9 @@ pub struct Appended {
     pub head: LedgerHead,
     /// One sentence per repair of what an interrupted append left behind.
     pub repairs: Vec<String>,
+    /// The `--expect-key` anchors that verify the ledger with this record, for the paper form
+    /// ([`verify::VerifyReport::paper_anchors`]).
+    pub paper_anchors: Vec<super::trust::ExpectKey>,
 }
 
 /// [`append_record_at`], also saying what was repaired before appending.
@@ -372,7 +375,7 @@ pub fn append_record_reporting(
         keyid: signer.keyid().to_string(),
     };
     predicate.counts = Counts::of(&predicate.controls);
-    append_payload(data_dir, signer, &anchors, signed_at, &mut |link, at| {
+    append_payload(data_dir, signer, &anchors, signed_at, &mut |link, at, _| {
         let mut p = predicate.clone();
         p.ledger = link;
         p.signed_at = at;
@@ -411,7 +414,7 @@ pub fn append_rotation(
         keyid: super::keys::keyid(new_key.key_data()),
         public_key: line,
     };
-    append_payload(data_dir, signer, &anchors, signed_at, &mut |link, at| {
+    append_payload(data_dir, signer, &anchors, signed_at, &mut |link, at, _| {
         let statement = RotationStatement {
             type_: super::statement::STATEMENT_TYPE.to_string(),
             subject: subject.clone(),
@@ -451,6 +454,30 @@ fn countersign_refused(seq: u64, reason: impl Into<String>) -> LedgerError {
     }
 }
 
+/// The same key under another name is the same person (a copied key file and an added
+/// allowed_signers line): a countersignature with a key the record's operator holds in the
+/// chain is refused like one under the operator's own name.
+fn own_key(
+    report: &verify::VerifyReport,
+    seq: u64,
+    record: &super::statement::Statement,
+    signer: &Signer,
+) -> Option<LedgerError> {
+    let operator = &record.predicate.operator.id;
+    let held = report.operator_keys.get(operator.as_str());
+    let own = record.predicate.operator.keyid == signer.keyid()
+        || held.is_some_and(|k| k.iter().any(|k| k == signer.keyid()));
+    own.then(|| {
+        countersign_refused(
+            seq,
+            format!(
+                "the key {} is a key of \"{operator}\", who signed it; a countersignature must come from another person with their own key",
+                signer.keyid()
+            ),
+        )
+    })
+}
+
 /// Appends a countersignature: `signer` (the reviewer) approves or rejects sign-off record
 /// `request.seq` of this ledger. Refused, with nothing written: a record that is missing, that
 /// is not a sign-off, a countersigner who is the record's own operator, a rejection without a
@@ -468,7 +495,10 @@ pub fn append_countersign(
         COUNTERSIGN_PREDICATE_TYPE, CountersignPredicate, CountersignStatement, CountersignVerdict,
         CountersignedRecord,
     };
-    if request.verdict == CountersignVerdict::Rejected && request.note.trim().is_empty() {
+    // The walkthrough's rule: a reason with no visible character (zero-width, BOM) is none.
+    if request.verdict == CountersignVerdict::Rejected
+        && crate::walkthrough::note_is_empty(&request.note)
+    {
         return Err(countersign_refused(
             request.seq,
             "a rejection needs a reason (--reject REASON)",
@@ -489,7 +519,7 @@ pub fn append_countersign(
         ));
     }
     let path = dir.join(record_file_name(request.seq));
-    append_payload(data_dir, signer, &anchors, signed_at, &mut |link, at| {
+    append_payload(data_dir, signer, &anchors, signed_at, &mut |link, at, v| {
         if request.seq == 0 || request.seq >= link.seq {
             return Err(countersign_refused(
                 request.seq,
@@ -520,6 +550,10 @@ pub fn append_countersign(
                     "signed by \"{operator}\" and a countersignature must come from another person"
                 ),
             ));
+        }
+        // `v`: the verified ledger this record extends.
+        if let Some(e) = own_key(v, request.seq, statement, signer) {
+            return Err(e);
         }
         let sha256 = sha256_hex(&bytes);
         store_evidence(data_dir, &bytes)?;
@@ -628,6 +662,10 @@ fn station_anchors(data_dir: &Path, signer: &Signer, at: i64) -> Result<Anchors,
     Ok(anchors)
 }
 
+/// Builds a record's payload from its link, its `signedAt` and the verified ledger it extends.
+type MakePayload<'a> =
+    dyn FnMut(LedgerLink, String, &verify::VerifyReport) -> Result<Vec<u8>, LedgerError> + 'a;
+
 /// Under the lock: repair what an interrupted append left, refuse a ledger that does not
 /// verify or a key that breaks continuity, then write signature, record and manifest.
 fn append_payload(
@@ -635,7 +673,7 @@ fn append_payload(
     signer: &Signer,
     anchors: &Anchors,
     signed_at: i64,
-    make: &mut dyn FnMut(LedgerLink, String) -> Result<Vec<u8>, LedgerError>,
+    make: &mut MakePayload<'_>,
 ) -> Result<Appended, LedgerError> {
     let dir = ledger_dir(data_dir);
     let _lock = LedgerLock::acquire(&dir)?;
@@ -716,6 +754,7 @@ fn append_payload(
             prev: PrevRecord { sha256: prev },
         },
         crate::date::rfc3339_utc(signed_at),
+        &report,
     )?;
     let record = dsse::sign(signer, dsse::PAYLOAD_TYPE, &payload)?;
     let sig = signer.sign_sshsig(&record)?;
@@ -742,12 +781,22 @@ fn append_payload(
 
     update_manifest(&dir, signer, &listing, seq, &record, sig.as_bytes())?;
     sync_dir(&dir)?;
+    // The signer's key is pinned already (checked above) or is pinned by this record.
+    let mut paper_anchors = report.paper_anchors();
+    if !paper_anchors.iter().any(|k| k.operator == operator) {
+        paper_anchors.push(super::trust::ExpectKey {
+            operator: operator.to_string(),
+            keyid: signer.keyid().to_string(),
+        });
+        paper_anchors.sort();
+    }
     Ok(Appended {
         head: LedgerHead {
             seq,
             sha256: sha256_hex(&record),
         },
         repairs,
+        paper_anchors,
     })
 }
 

@@ -74,7 +74,7 @@ impl FromStr for ExpectKey {
 pub enum SignersOrigin {
     /// Given by the auditor (`--allowed-signers`).
     Auditor,
-    /// The station's own (the data directory's, or the one beside a copied ledger).
+    /// The station's own: the data directory's (never a file beside a ledger).
     Station,
 }
 

@@ -59,19 +59,20 @@ impl VerifyOptions {
         }
     }
 
-    /// A ledger directory copied elsewhere: `evidence/` is looked for beside it (its parent
-    /// directory), and so is the station's `allowed_signers`, used only when no
-    /// `allowed_signers` is given.
-    pub fn for_ledger_dir(ledger_dir: &Path, allowed_signers: Option<PathBuf>) -> VerifyOptions {
+    /// A ledger directory given on the command line (a copy, a USB stick): `evidence/` is
+    /// looked for beside it (its parent directory). Trust never comes from a file beside it:
+    /// with no explicit anchors, the data directory's own `allowed_signers` is used, as
+    /// `summary` does, and the report names its path.
+    pub fn for_ledger_dir(ledger_dir: &Path, data_dir: &Path) -> VerifyOptions {
         let parent = ledger_dir
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         VerifyOptions {
             ledger_dir: ledger_dir.to_path_buf(),
-            allowed_signers,
+            allowed_signers: None,
             expect_keys: Vec::new(),
-            station_signers: super::keys::allowed_signers_path(parent),
+            station_signers: super::keys::allowed_signers_path(data_dir),
             evidence_dir: ledger::evidence_dir(parent),
             expect_head: None,
         }
@@ -263,6 +264,9 @@ pub struct VerifyReport {
     /// Operator → the keyid they sign with at the head (their first key, moved only by
     /// key-rotation records).
     pub pinned: BTreeMap<String, String>,
+    /// Operator → every key they held in the chain, oldest first: the key their first record
+    /// pinned, then each key a verified rotation introduced.
+    pub operator_keys: BTreeMap<String, Vec<String>>,
     /// One result per [`Check`], in [`Check::ALL`] order ([`Check::Countersignatures`] only
     /// when the ledger holds countersignatures).
     pub checks: Vec<CheckResult>,
@@ -271,6 +275,21 @@ pub struct VerifyReport {
 }
 
 impl VerifyReport {
+    /// The `--expect-key` anchors that verify this ledger, for the paper form: one per
+    /// operator who signed a record, naming the key their first record pinned (continuity
+    /// and key-rotation records vouch for the rest).
+    pub fn paper_anchors(&self) -> Vec<ExpectKey> {
+        self.operator_keys
+            .iter()
+            .filter_map(|(operator, keys)| {
+                Some(ExpectKey {
+                    operator: operator.clone(),
+                    keyid: keys.first()?.clone(),
+                })
+            })
+            .collect()
+    }
+
     /// True when nothing failed (warnings allowed): the exit status decision.
     pub fn ok(&self) -> bool {
         self.checks.iter().all(|c| c.outcome != Outcome::Fail)
@@ -463,7 +482,7 @@ fn check_ledger_dir(dir: &Path) -> Result<(), VerifyError> {
         source,
     })?;
     // A directory with none of a ledger's files is a wrong path, not an empty ledger: say so
-    // before complaining about a missing allowed_signers beside it.
+    // before complaining about a missing allowed_signers.
     if listing.records.is_empty() && !listing.manifest && !listing.unexpected.is_empty() {
         return Err(VerifyError::NotALedger { path: dir.into() });
     }
@@ -501,7 +520,7 @@ pub fn verify_with_anchors(
             kind: trusted(a).map(RecordKind::of),
         })
         .collect();
-    let countersigns = countersign_infos(&analyses);
+    let countersigns = countersign_infos(&analyses, &trusting.held);
     let mut checks = vec![
         check_layout(&listing),
         check_envelopes(&analyses),
@@ -525,13 +544,17 @@ pub fn verify_with_anchors(
         head,
         record_summaries,
         pinned: trusting.pinned.clone(),
+        operator_keys: trusting.held.clone(),
         checks,
         countersigns,
     })
 }
 
 /// The countersignatures that verified, each judged against the record it names.
-fn countersign_infos(analyses: &[RecordAnalysis]) -> Vec<CountersignInfo> {
+fn countersign_infos(
+    analyses: &[RecordAnalysis],
+    held: &BTreeMap<String, Vec<String>>,
+) -> Vec<CountersignInfo> {
     let mut out = Vec::new();
     for a in analyses {
         let Some(Body::Countersign(c)) = trusted(a) else {
@@ -557,6 +580,18 @@ fn countersign_infos(analyses: &[RecordAnalysis]) -> Vec<CountersignInfo> {
                         Some(format!(
                             "countersigns {named} by its own operator \"{}\" (a second person must countersign)",
                             p.operator.id
+                        ))
+                    }
+                    // Another name on the same key is the same person (or a copied key).
+                    (_, Some(Body::SignOff(s)))
+                        if s.predicate.operator.keyid == p.operator.keyid
+                            || held
+                                .get(&s.predicate.operator.id)
+                                .is_some_and(|k| k.contains(&p.operator.keyid)) =>
+                    {
+                        Some(format!(
+                            "countersigned with key {}, a key of {named}'s own operator \"{}\" (a second person must countersign with their own key)",
+                            p.operator.keyid, s.predicate.operator.id
                         ))
                     }
                     (_, Some(Body::SignOff(_))) => None,
@@ -790,6 +825,8 @@ struct Trusting {
     /// `signedAt` of the newest trusted record (the manifest was signed then or later).
     last_signed_at: Option<i64>,
     pinned: BTreeMap<String, String>,
+    /// Operator → the keys they held, oldest first (see [`VerifyReport::operator_keys`]).
+    held: BTreeMap<String, Vec<String>>,
 }
 
 fn distrust_text(d: &Distrust, principal: &str, keyid: &str) -> String {
@@ -822,6 +859,7 @@ fn judge(analyses: &mut [RecordAnalysis], anchors: &Anchors) -> Trusting {
         signing_keys: Vec::new(),
         last_signed_at: None,
         pinned: BTreeMap::new(),
+        held: BTreeMap::new(),
     };
     // operator → (keyid, the record that pinned it)
     let mut pinned: HashMap<String, (String, u64)> = HashMap::new();
@@ -873,6 +911,8 @@ fn judge(analyses: &mut [RecordAnalysis], anchors: &Anchors) -> Trusting {
         match pinned.get(&principal) {
             None => {
                 pinned.insert(principal.clone(), (signing_keyid.clone(), a.seq));
+                t.held
+                    .insert(principal.clone(), vec![signing_keyid.clone()]);
             }
             Some((k, _)) if *k == signing_keyid => {}
             Some((k, by)) => {
@@ -894,6 +934,10 @@ fn judge(analyses: &mut [RecordAnalysis], anchors: &Anchors) -> Trusting {
                     t.rotations += 1;
                     pinned.insert(principal.clone(), (new.keyid.clone(), a.seq));
                     t.introduced.insert((principal.clone(), new.keyid.clone()));
+                    t.held
+                        .entry(principal.clone())
+                        .or_default()
+                        .push(new.keyid.clone());
                 }
                 Ok(_) => t.continuity.push(problem(
                     &a.name,

@@ -93,9 +93,14 @@ pub fn run(dirs: &Dirs, args: &AttestArgs<'_>) -> Result<u8, Failure> {
         }
     }
     println!("  head      {head}");
+    let anchors: Vec<String> = signed
+        .paper_anchors
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     println!(
-        "Check it any time with: stationward verify --expect-head {head} --expect-key {operator}:{}",
-        signed.keyid
+        "Check it any time with: {}",
+        stationward::report::summary::verify_command(&head.to_string(), &anchors)
     );
     Ok(0)
 }

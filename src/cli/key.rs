@@ -115,8 +115,14 @@ pub fn run(dirs: &Dirs, cmd: KeyCommand) -> Result<u8, Failure> {
                 stationward::attest::ledger::record_path(&dirs.data, appended.head.seq).display(),
                 appended.head
             );
+            let anchors: Vec<String> = appended
+                .paper_anchors
+                .iter()
+                .map(ToString::to_string)
+                .collect();
             println!(
-                "Put the new fingerprint on the paper form; the old key signs no more records."
+                "The old key signs no more records. The paper form keeps each operator's first key; the rotation record vouches for the new one: {}",
+                stationward::report::summary::verify_command(&appended.head.to_string(), &anchors)
             );
             Ok(0)
         }
@@ -151,6 +157,14 @@ pub fn run(dirs: &Dirs, cmd: KeyCommand) -> Result<u8, Failure> {
                     k.fingerprint,
                     kdf,
                     if k.allowed { "yes" } else { "no" }
+                );
+            }
+            for k in keys.iter().filter(|k| !k.shared_with.is_empty()) {
+                println!(
+                    "! SHARED KEY: {} ({}) is also the key of {}: one key per technician; a countersignature with it is refused",
+                    k.operator.as_str(),
+                    k.fingerprint,
+                    stationward::text::for_terminal(&k.shared_with.join(", "))
                 );
             }
             Ok(0)

@@ -26,13 +26,10 @@ pub fn run(
 ) -> Result<u8, Failure> {
     let expect_keys = parse_expect_keys(&anchors.expect_key)?;
     let mut options = match ledger_dir {
-        Some(dir) => VerifyOptions::for_ledger_dir(&dir, anchors.allowed_signers),
-        None => {
-            let mut o = VerifyOptions::for_data_dir(&dirs.data);
-            o.allowed_signers = anchors.allowed_signers;
-            o
-        }
+        Some(dir) => VerifyOptions::for_ledger_dir(&dir, &dirs.data),
+        None => VerifyOptions::for_data_dir(&dirs.data),
     };
+    options.allowed_signers = anchors.allowed_signers;
     options.expect_keys = expect_keys;
     if let Some(head) = expect_head {
         options.expect_head = Some(

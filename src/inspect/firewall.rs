@@ -115,6 +115,16 @@ pub struct Rule {
     /// A construct the parser does not understand: what the rule does is not known.
     #[serde(skip)]
     pub opaque: Option<String>,
+    /// Matches only connections a NAT statement translated (`ct status dnat`, iptables
+    /// `--ctstate DNAT`): conntrack sets that status only when a `dnat`/`snat`/`redirect`/
+    /// `masquerade` rule rewrote the connection, so without one in the ruleset it matches no
+    /// new connection. Kept as a condition too (it may match when the ruleset translates).
+    #[serde(skip)]
+    pub after_nat: bool,
+    /// The rule rewrites addresses or ports (`dnat`, `snat`, `redirect`, `masquerade`,
+    /// iptables `-j DNAT` ...): connections it matches get a NAT conntrack status.
+    #[serde(skip)]
+    pub translates: bool,
 }
 
 /// How a rule's matches relate to the default-deny probe: a new inbound TCP or UDP
@@ -496,6 +506,15 @@ impl FirewallFacts {
         }
     }
 
+    /// Whether some rule may give a connection a NAT conntrack status: one that translates,
+    /// or one we do not understand (it might).
+    pub fn may_translate(&self) -> bool {
+        self.chains
+            .iter()
+            .flat_map(|c| &c.rule_summaries)
+            .any(|r| r.translates || r.opaque.is_some())
+    }
+
     fn eval_chain(
         &self,
         c: &Chain,
@@ -511,6 +530,9 @@ impl FirewallFacts {
         }
         for r in &c.rule_summaries {
             let mut reach = r.probe_reach(proto, version);
+            if r.after_nat && !self.may_translate() {
+                reach = Reach::Never; // no rule translates: no connection has that status
+            }
             if before_ct
                 && (!r.ct_states.is_empty() || r.conditions.iter().any(|c| c.starts_with("ct ")))
             {
@@ -958,10 +980,7 @@ fn offline_ruleset(host: &dyn Host, facts: &mut FirewallFacts) {
             "nftables" => frontends::offline_nftables_loaded(host),
             "iptables-persistent" => frontends::offline_iptables_loaded(host),
             "ufw" => frontends::offline_ufw_loaded(host),
-            "firewalld" => frontends::Loaded {
-                chains: frontends::offline_firewalld(host),
-                ..frontends::Loaded::default()
-            },
+            "firewalld" => frontends::offline_firewalld_loaded(host),
             _ => continue,
         };
         facts.load_errors.extend(loaded.errors);

@@ -75,7 +75,8 @@ pub fn summary_of_ledger_record(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let options = VerifyOptions::for_ledger_dir(dir, None);
+    // The anchors are the caller's: the options' station file is not used.
+    let options = VerifyOptions::for_ledger_dir(dir, dir);
     let report = verify::verify_with_anchors(&options, anchors).map_err(|e| RecordError::Read {
         path: shown.clone(),
         reason: e.to_string(),
@@ -155,6 +156,11 @@ pub fn summary_of_ledger_record(
         seq: p.ledger.seq,
         sha256,
         signed_at: p.signed_at.clone(),
+        expect_keys: report
+            .paper_anchors()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
     };
     let mut summary = Summary::from_parts(parts, checklist, Some(info));
     if let Some(a) = summary.attestation.as_mut() {

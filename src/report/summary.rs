@@ -268,6 +268,22 @@ pub struct SignedRecordInfo {
     /// Full lower-case hex SHA-256 of the record file's bytes.
     pub sha256: String,
     pub signed_at: String,
+    /// `OPERATOR:SHA256:FP` for every operator of the record's ledger, naming the key their
+    /// first record pinned: the `--expect-key` anchors that verify the whole ledger (key
+    /// continuity and rotation records vouch for later keys). Empty: the record's own key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expect_keys: Vec<String>,
+}
+
+/// The paper form's check: `stationward verify` with the head and one `--expect-key` per
+/// anchor (`OPERATOR:SHA256:FP`), as `attest`, `summary` and the TUI print it.
+pub fn verify_command(head: &str, expect_keys: &[String]) -> String {
+    let mut cmd = format!("stationward verify --expect-head {head}");
+    for k in expect_keys {
+        cmd.push_str(" --expect-key ");
+        cmd.push_str(&shell_quote(k));
+    }
+    cmd
 }
 
 impl SignedRecordInfo {
@@ -291,11 +307,11 @@ impl SignedRecordInfo {
         vec![
             VerifyCommand {
                 purpose: "Check every signature and the chain up to this record".into(),
-                command: format!(
-                    "stationward verify --expect-head {} --expect-key {}",
-                    self.head(),
-                    shell_quote(&format!("{}:{}", self.operator, self.keyid))
-                ),
+                command: if self.expect_keys.is_empty() {
+                    verify_command(&self.head(), &[format!("{}:{}", self.operator, self.keyid)])
+                } else {
+                    verify_command(&self.head(), &self.expect_keys)
+                },
             },
             VerifyCommand {
                 purpose: "Without stationward: the SSH signature over the record file".into(),
@@ -846,6 +862,7 @@ mod tests {
             seq: 17,
             sha256: "ab".repeat(32),
             signed_at: "2026-11-18T11:06:40Z".into(),
+            expect_keys: Vec::new(),
         };
         let cmds = info.verify_commands();
         assert_eq!(
@@ -857,5 +874,17 @@ mod tests {
         );
         assert!(cmds[1].command.contains("-s ledger/000017.dsse.json.sig"));
         assert!(cmds[1].command.contains("-I jdoe"));
+        // Every operator of the ledger, each with the key their first record pinned.
+        let chain = SignedRecordInfo {
+            expect_keys: vec!["bob:SHA256:b".into(), "jdoe:SHA256:first".into()],
+            ..info
+        };
+        assert_eq!(
+            chain.verify_commands()[0].command,
+            format!(
+                "stationward verify --expect-head 17:{} --expect-key bob:SHA256:b --expect-key jdoe:SHA256:first",
+                "ab".repeat(32)
+            )
+        );
     }
 }

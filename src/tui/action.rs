@@ -13,6 +13,8 @@ pub struct SignedRecord {
     pub seq: u64,
     pub sha256: String,
     pub keyid: String,
+    /// The paper form's `--expect-key` anchors for the ledger (`OPERATOR:SHA256:FP`).
+    pub expect_keys: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

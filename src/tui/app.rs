@@ -1072,7 +1072,7 @@ impl App {
                     self.focus = Focus::Keys;
                     self.status = format!("{id}: note kept.");
                     if let Some(v) = self.pending_verdict.take() {
-                        if text.trim().is_empty() {
+                        if crate::walkthrough::note_is_empty(&text) {
                             self.status = format!(
                                 "{id}: not marked {}: a justification note is required.",
                                 v.as_str()
@@ -1308,7 +1308,9 @@ impl App {
                     return;
                 };
                 let note = field.text().trim().to_string();
-                if verdict == CountersignVerdict::Rejected && note.is_empty() {
+                if verdict == CountersignVerdict::Rejected
+                    && crate::walkthrough::note_is_empty(&note)
+                {
                     self.status = "A rejection needs a reason: write it, then Ctrl-R.".into();
                     return;
                 }

@@ -259,6 +259,35 @@ verdict = "PASSED"
     }
 
     #[test]
+    fn an_invisible_note_is_no_justification() {
+        let findings = vec![Finding::new(
+            "firewall.default_deny_inbound",
+            Status::Fail,
+            "accept",
+        )];
+        let p = Path::new("a.toml");
+        for note in [
+            r"\u200b",
+            r"\ufeff",
+            r"\u001b",
+            r"\u2060\u00a0\u200d",
+            r"\u3164",
+        ] {
+            let (list, mut w) = setup();
+            let answers = Answers::parse(
+                p,
+                &format!(
+                    "[[answer]]\ncontrol = \"ICS-03\"\nverdict = \"PASSED\"\nnote = \"{note}\"\n"
+                ),
+            )
+            .unwrap();
+            let e = answers.apply(&mut w, &list, &findings).unwrap_err();
+            assert!(e.to_string().contains("add a note"), "{note}: {e}");
+            assert_ne!(w.control("ICS-03").unwrap().verdict, Verdict::Passed);
+        }
+    }
+
+    #[test]
     fn passed_over_an_unknown_check_needs_a_note_as_in_the_tui() {
         let (list, mut w) = setup();
         let findings = vec![Finding::unknown(

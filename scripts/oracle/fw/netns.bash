@@ -5,6 +5,11 @@
 # neighbour discovery out of the picture: the probe measures what the ruleset does to a new
 # TCP or UDP connection, not whether ICMPv6 happens to be allowed. Nothing here touches the
 # host's own network namespace or /etc.
+# What the probe stands for: a new connection from an address no rule names to a port no rule
+# names, on the network interface; our model judges exactly that. So cases never name the
+# peer's addresses or FW_PORT: a rule limited to a source (`ip saddr 10.0.0.0/8 accept`) does
+# not break default deny, while `ip saddr != 10.0.0.0/8 accept`, `ip saddr 0.0.0.0/0 accept`,
+# interface matches other than loopback, wide port ranges and source-port matches do.
 
 FW_PEER="swfw-peer-$$"
 FW_NS="swfw-st-$$"

@@ -637,6 +637,9 @@ fn rich_rules(xml: &str) -> Vec<RichRule> {
         let seg = &rest[start..seg_end];
         rest = &rest[seg_end..];
         let attrs = tags(seg, "rule").into_iter().next().unwrap_or_default();
+        if rich_rule_refused(seg, &attrs).is_some() {
+            continue; // firewalld warns and leaves the rule out of the zone
+        }
         let family = match attrs.get("family").map(String::as_str) {
             Some("ipv4") => Some(4),
             Some("ipv6") => Some(6),
@@ -691,6 +694,177 @@ fn rich_rules(xml: &str) -> Vec<RichRule> {
         });
     }
     out
+}
+
+/// Why firewalld refuses a rich rule (its `Rich_Rule.check()`; the zone loads without it),
+/// for the structural checks: a family other than ipv4/ipv6, an address without a family,
+/// an address of the other family, a rule without element, source or destination, a rule
+/// without action, log or audit.
+fn rich_rule_refused(seg: &str, attrs: &BTreeMap<String, String>) -> Option<&'static str> {
+    let has = |t: &str| !tags(seg, t).is_empty();
+    let family = attrs.get("family").map(String::as_str);
+    if family.is_some_and(|f| f != "ipv4" && f != "ipv6") {
+        return Some("invalid family");
+    }
+    let source = tags(seg, "source").into_iter().next();
+    let source_addr = source.as_ref().and_then(|a| a.get("address").cloned());
+    let has_destination = has("destination");
+    if family.is_none() && (source_addr.is_some() || has_destination || has("forward-port")) {
+        return Some("an address without a family");
+    }
+    if let (Some(f), Some(a)) = (family, &source_addr)
+        && (f == "ipv4") == a.contains(':')
+    {
+        return Some("an address of the other family");
+    }
+    let priority: i64 = attrs
+        .get("priority")
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or(0);
+    let element = [
+        "service",
+        "port",
+        "protocol",
+        "icmp-block",
+        "icmp-type",
+        "forward-port",
+        "masquerade",
+        "source-port",
+        "tcp-mss-clamp",
+    ]
+    .iter()
+    .any(|t| has(t));
+    let log = has("log") || has("nflog");
+    let action = ["accept", "drop", "reject", "mark"].iter().any(|t| has(t));
+    if !element && (!log || priority == 0) {
+        if !action {
+            return Some("no element, no action");
+        }
+        if source.is_none() && !has_destination && priority == 0 {
+            return Some("no element, no source, no destination");
+        }
+    }
+    let self_acting = ["icmp-block", "forward-port", "masquerade", "tcp-mss-clamp"]
+        .iter()
+        .any(|t| has(t));
+    if !self_acting && !log && !has("audit") && !action {
+        return Some("no action, no log, no audit");
+    }
+    None
+}
+
+/// Why an XML text is not well-formed (what firewalld's parser refuses), as far as tags go:
+/// every element closed in order, one root element, quoted attributes, comments and
+/// processing instructions terminated.
+pub fn xml_not_well_formed(xml: &str) -> Option<String> {
+    let mut stack: Vec<&str> = Vec::new();
+    let mut roots = 0;
+    let mut rest = xml;
+    while let Some(lt) = rest.find('<') {
+        if stack.is_empty() && !rest[..lt].trim().is_empty() {
+            return Some("text outside the root element".into());
+        }
+        rest = &rest[lt..];
+        let (skip_to, end) = if rest.starts_with("<!--") {
+            ("-->", 4)
+        } else if rest.starts_with("<?") {
+            ("?>", 2)
+        } else if rest.starts_with("<![CDATA[") {
+            ("]]>", 9)
+        } else if rest.starts_with("<!") {
+            (">", 2)
+        } else {
+            ("", 0)
+        };
+        if end > 0 {
+            match rest[end..].find(skip_to) {
+                Some(at) => rest = &rest[end + at + skip_to.len()..],
+                None => return Some(format!("`{}` not terminated", &rest[..end])),
+            }
+            continue;
+        }
+        // A tag: find its end outside quoted attribute values.
+        let mut quote = None;
+        let mut close = None;
+        for (i, c) in rest.char_indices().skip(1) {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '<') => return Some("`<` inside a tag".into()),
+                (None, '>') => {
+                    close = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let Some(close) = close else {
+            return Some("a tag is not closed".into());
+        };
+        let body = &rest[1..close];
+        rest = &rest[close + 1..];
+        if let Some(name) = body.strip_prefix('/') {
+            let name = name.trim();
+            match stack.pop() {
+                Some(open) if open == name => {}
+                Some(open) => return Some(format!("`</{name}>` closes `<{open}>`")),
+                None => return Some(format!("`</{name}>` closes nothing")),
+            }
+            continue;
+        }
+        let self_closing = body.ends_with('/');
+        let body = body.trim_end_matches('/');
+        let name = body.split(char::is_whitespace).next().unwrap_or("");
+        if name.is_empty() {
+            return Some("a tag without a name".into());
+        }
+        if let Some(why) = attributes_not_well_formed(&body[name.len()..]) {
+            return Some(format!("`<{name}`: {why}"));
+        }
+        if stack.is_empty() {
+            roots += 1;
+            if roots > 1 {
+                return Some("more than one root element".into());
+            }
+        }
+        if !self_closing {
+            stack.push(name);
+        }
+    }
+    if stack.is_empty() && !rest.trim().is_empty() {
+        return Some("text outside the root element".into());
+    }
+    if let Some(open) = stack.last() {
+        return Some(format!("`<{open}>` is not closed"));
+    }
+    (roots == 0).then(|| "no root element".into())
+}
+
+/// Why the attribute part of a tag is not `name="value"` pairs (values in either quote).
+fn attributes_not_well_formed(mut s: &str) -> Option<String> {
+    loop {
+        s = s.trim_start();
+        if s.is_empty() {
+            return None;
+        }
+        let name_end = s
+            .find(|c: char| c == '=' || c.is_whitespace())
+            .unwrap_or(s.len());
+        let name = &s[..name_end];
+        s = s[name_end..].trim_start();
+        let Some(after) = s.strip_prefix('=') else {
+            return Some(format!("attribute `{name}` has no value"));
+        };
+        s = after.trim_start();
+        let Some(q) = s.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            return Some(format!("the value of `{name}` is not quoted"));
+        };
+        let Some(end) = s[1..].find(q) else {
+            return Some(format!("the value of `{name}` is not terminated"));
+        };
+        s = &s[end + 2..];
+    }
 }
 
 /// Attributes of every `<tag …>` in an XML text (comments removed first).
@@ -800,32 +974,79 @@ fn whole_space(a: &str) -> bool {
 /// else to the default zone. The probe comes from an address no zone names and may arrive
 /// on any interface, so every zone with an interface is a place it may land.
 pub fn offline_firewalld(host: &dyn Host) -> Vec<Chain> {
-    let conf = host
-        .read(FIREWALLD_CONF)
-        .map(|f| parse_shell_vars(&f.text))
-        .unwrap_or_default();
-    let default = conf
-        .get("DefaultZone")
-        .cloned()
-        .unwrap_or_else(|| "public".into());
-    let read_first = |kind: &str, name: &str| {
-        [
-            format!("/etc/firewalld/{kind}/{name}.xml"),
-            format!("/usr/lib/firewalld/{kind}/{name}.xml"),
-        ]
-        .iter()
-        .find_map(|p| host.read(p).ok().map(|f| (p.clone(), f.text)))
+    offline_firewalld_loaded(host).chains
+}
+
+/// A zone or service file under /etc/firewalld that firewalld cannot parse: it then refuses
+/// the whole user configuration (firewalld.conf included) and runs its stock configuration.
+fn firewalld_user_refused(host: &dyn Host) -> Option<String> {
+    for kind in ["zones", "services"] {
+        let dir = format!("/etc/firewalld/{kind}");
+        let mut names = host.read_dir(&dir).unwrap_or_default();
+        names.sort();
+        for name in names.iter().filter(|n| n.ends_with(".xml")) {
+            let path = format!("{dir}/{name}");
+            if let Ok(f) = host.read(&path)
+                && let Some(why) = xml_not_well_formed(&f.text)
+            {
+                return Some(format!("{path} is not well-formed XML: {why}"));
+            }
+        }
+    }
+    None
+}
+
+/// [`offline_firewalld`], with what firewalld would say about the configuration.
+pub fn offline_firewalld_loaded(host: &dyn Host) -> Loaded {
+    let mut notes = Vec::new();
+    let refused = firewalld_user_refused(host);
+    let dirs: &[&str] = match &refused {
+        Some(why) => {
+            notes.push(format!(
+                "firewalld refuses its configuration ({why}): it runs the stock configuration of /usr/lib/firewalld"
+            ));
+            &["/usr/lib/firewalld"]
+        }
+        None => &["/etc/firewalld", "/usr/lib/firewalld"],
     };
-    let mut names: Vec<String> = ["/etc/firewalld/zones", "/usr/lib/firewalld/zones"]
+    let conf = match refused {
+        Some(_) => BTreeMap::new(),
+        None => host
+            .read(FIREWALLD_CONF)
+            .map(|f| parse_shell_vars(&f.text))
+            .unwrap_or_default(),
+    };
+    let read_first = |kind: &str, name: &str| {
+        dirs.iter()
+            .map(|d| format!("{d}/{kind}/{name}.xml"))
+            .find_map(|p| host.read(&p).ok().map(|f| (p, f.text)))
+    };
+    let mut names: Vec<String> = dirs
         .iter()
-        .flat_map(|d| host.read_dir(d).unwrap_or_default())
+        .flat_map(|d| host.read_dir(&format!("{d}/zones")).unwrap_or_default())
         .filter_map(|n| n.strip_suffix(".xml").map(str::to_string))
         .collect();
     names.sort();
     names.dedup();
-    let Some((default_path, _)) = read_first("zones", &default) else {
-        return Vec::new();
+    // A default zone that exists nowhere: firewalld takes public, else external, else block.
+    let configured = conf
+        .get("DefaultZone")
+        .cloned()
+        .unwrap_or_else(|| "public".into());
+    let Some((default, default_path)) = std::iter::once(configured.as_str())
+        .chain(["public", "external", "block"])
+        .find_map(|z| read_first("zones", z).map(|(p, _)| (z.to_string(), p)))
+    else {
+        return Loaded {
+            notes,
+            ..Loaded::default()
+        };
     };
+    if default != configured {
+        notes.push(format!(
+            "DefaultZone={configured} is no zone: firewalld uses {default}"
+        ));
+    }
     let mut dispatch = established_and_loopback();
     let mut chains = Vec::new();
     for name in names.iter().chain(std::iter::once(&default)) {
@@ -909,7 +1130,11 @@ pub fn offline_firewalld(host: &dyn Host) -> Vec<Chain> {
         &default_path,
     )];
     out.extend(chains);
-    out
+    Loaded {
+        chains: out,
+        notes,
+        ..Loaded::default()
+    }
 }
 
 /// The rules a zone holds for new inbound connections, deny rich rules first (firewalld's
@@ -1293,9 +1518,31 @@ mod tests {
             &[("trusted", &bound("<source address=\"0.0.0.0/0\"/>"))],
         )?;
         assert!(admitted(&v4) && denied(&v6), "{v4:?} {v6:?}");
-        // Rich rules accepting everything from a source.
+        // Rich rules accepting everything from a source. firewalld refuses (and leaves out)
+        // a rule without element, source or destination, and an address without a family
+        // or of the other family (scripts/oracle/firewalld.sh checks these against firewalld).
         for (rich, v4_open, v6_open) in [
-            ("<rule><accept/></rule>", true, true),
+            ("<rule><accept/></rule>", false, false),
+            (
+                "<rule><source address=\"0.0.0.0/0\"/><accept/></rule>",
+                false,
+                false,
+            ),
+            (
+                "<rule family=\"ipv4\"><source address=\"::/0\"/><accept/></rule>",
+                false,
+                false,
+            ),
+            (
+                "<rule family=\"ipv6\"><source address=\"::/0\"/><accept/></rule>",
+                false,
+                true,
+            ),
+            (
+                "<rule family=\"ipv4\"><source address=\"10.0.0.0/8\"/><log/><accept/></rule>",
+                false,
+                false,
+            ),
             (
                 "<rule family=\"ipv4\"><source address=\"0.0.0.0/0\"/><accept/></rule>",
                 true,
@@ -1323,6 +1570,11 @@ mod tests {
             ),
             (
                 "<rule><accept><limit value=\"10/m\"/></accept></rule>",
+                false,
+                false,
+            ),
+            (
+                "<rule><protocol value=\"tcp\"/><accept><limit value=\"10/m\"/></accept></rule>",
                 true,
                 true,
             ),
@@ -1335,6 +1587,146 @@ mod tests {
                 "{rich}: {v4:?} {v6:?}"
             );
         }
+        Ok(())
+    }
+
+    #[test]
+    fn firewalld_rich_rules_it_refuses() {
+        let refused = |rule: &str| {
+            let attrs = tags(rule, "rule").into_iter().next().unwrap_or_default();
+            rich_rule_refused(rule, &attrs)
+        };
+        for rule in [
+            "<rule><accept/></rule>",
+            "<rule family=\"ipv5\"><port port=\"1\" protocol=\"tcp\"/><accept/></rule>",
+            "<rule><source address=\"10.0.0.0/8\"/><accept/></rule>",
+            "<rule><destination address=\"10.0.0.1\"/><accept/></rule>",
+            "<rule family=\"ipv6\"><source address=\"10.0.0.0/8\"/><accept/></rule>",
+            "<rule family=\"ipv4\"><source address=\"10.0.0.0/8\"/></rule>",
+            "<rule><service name=\"ssh\"/></rule>",
+        ] {
+            assert!(refused(rule).is_some(), "{rule}");
+        }
+        for rule in [
+            "<rule><service name=\"ssh\"/><accept/></rule>",
+            "<rule family=\"ipv4\"><source address=\"10.0.0.0/8\"/><accept/></rule>",
+            "<rule><source ipset=\"vendors\"/><drop/></rule>",
+            "<rule><icmp-block name=\"echo-request\"/></rule>",
+            "<rule><service name=\"ssh\"/><log/></rule>",
+            "<rule priority=\"-1\"><log/><drop/></rule>",
+        ] {
+            assert_eq!(refused(rule), None, "{rule}");
+        }
+        // Refused rules are left out of the zone.
+        let z = parse_firewalld_zone(
+            "<zone><rule><accept/></rule><rule><service name=\"ssh\"/><accept/></rule></zone>",
+        );
+        assert_eq!(z.rich.len(), 1);
+        assert_eq!(z.rich[0].service.as_deref(), Some("ssh"));
+    }
+
+    #[test]
+    fn xml_well_formedness_as_firewalld_parses_it() {
+        for ok in [
+            fixture!("firewalld/public.xml"),
+            fixture!("firewalld/station-zone.xml"),
+            fixture!("firewalld/ssh.xml"),
+            "<zone/>",
+            "<?xml version=\"1.0\"?>\n<!-- a > b -->\n<zone a='1' b = \"x>y\"><x/></zone>\n",
+        ] {
+            assert_eq!(xml_not_well_formed(ok), None, "{ok}");
+        }
+        for bad in [
+            "",
+            "<zone>",
+            "<zone><service name=\"ssh\"></zone>",
+            "<zone target=DROP></zone>",
+            "<zone target></zone>",
+            "<zone></zone><zone></zone>",
+            "<zone></zone> junk",
+            "junk <zone></zone>",
+            "<zone><!-- open </zone>",
+            "<zone name=\"a></zone>",
+            "</zone>",
+        ] {
+            assert!(xml_not_well_formed(bad).is_some(), "{bad:?}");
+        }
+    }
+
+    /// A firewalld tree: the stock zones and services in /usr/lib, `etc` files on top.
+    fn firewalld_tree(etc: &[(&str, &str)]) -> std::io::Result<tempfile::TempDir> {
+        let dir = tempfile::tempdir()?;
+        let lib = dir.path().join("usr/lib/firewalld");
+        std::fs::create_dir_all(lib.join("zones"))?;
+        std::fs::create_dir_all(lib.join("services"))?;
+        for (z, xml) in [
+            ("public", fixture!("firewalld/public.xml")),
+            ("trusted", fixture!("firewalld/trusted.xml")),
+            ("block", fixture!("firewalld/block.xml")),
+            ("drop", fixture!("firewalld/drop.xml")),
+        ] {
+            std::fs::write(lib.join(format!("zones/{z}.xml")), xml)?;
+        }
+        std::fs::write(lib.join("services/ssh.xml"), fixture!("firewalld/ssh.xml"))?;
+        std::fs::write(
+            lib.join("services/dhcpv6-client.xml"),
+            fixture!("firewalld/dhcpv6-client.xml"),
+        )?;
+        for (path, text) in etc {
+            let p = dir.path().join("etc/firewalld").join(path);
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(p, text)?;
+        }
+        Ok(dir)
+    }
+
+    #[test]
+    fn firewalld_default_zone_and_refused_configuration() -> std::io::Result<()> {
+        let judged = |etc: &[(&str, &str)]| -> std::io::Result<(Inbound, Vec<String>)> {
+            let dir = firewalld_tree(etc)?;
+            let loaded = offline_firewalld_loaded(&crate::host::Root::new(dir.path()));
+            let notes = loaded.notes.clone();
+            let f = FirewallFacts {
+                chains: loaded.chains,
+                ..FirewallFacts::default()
+            };
+            Ok((f.inbound(4), notes))
+        };
+        let denied = |i: &Inbound| matches!(i, Inbound::Denied(_));
+        // The stock configuration: public.
+        let (v4, notes) = judged(&[])?;
+        assert!(denied(&v4) && notes.is_empty(), "{v4:?} {notes:?}");
+        // DefaultZone=trusted is taken as written.
+        let (v4, _) = judged(&[("firewalld.conf", "DefaultZone=trusted\n")])?;
+        assert!(!denied(&v4), "{v4:?}");
+        // A default zone that exists nowhere: firewalld uses public.
+        let (v4, notes) = judged(&[("firewalld.conf", "DefaultZone=nowhere\n")])?;
+        assert!(denied(&v4), "{v4:?}");
+        assert!(notes[0].contains("uses public"), "{notes:?}");
+        // A broken /etc file: the whole user configuration is refused (firewalld.conf's
+        // DefaultZone=trusted and the ACCEPT override of public with it); stock public runs.
+        let (v4, notes) = judged(&[
+            ("firewalld.conf", "DefaultZone=trusted\n"),
+            ("zones/public.xml", "<zone target=\"ACCEPT\">"),
+        ])?;
+        assert!(denied(&v4), "{v4:?}");
+        assert!(
+            notes[0].contains("/etc/firewalld/zones/public.xml"),
+            "{notes:?}"
+        );
+        let (v4, _) = judged(&[
+            ("zones/public.xml", "<zone target=\"ACCEPT\"></zone>"),
+            (
+                "services/hl7.xml",
+                "<service><port port=\"2575\"></service>",
+            ),
+        ])?;
+        assert!(denied(&v4), "{v4:?}");
+        // The same override, well-formed: accepted as written.
+        let (v4, _) = judged(&[("zones/public.xml", "<zone target=\"ACCEPT\"></zone>")])?;
+        assert!(!denied(&v4), "{v4:?}");
         Ok(())
     }
 

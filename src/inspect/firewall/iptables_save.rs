@@ -321,7 +321,18 @@ fn summarize(words: &[String], chains: &[Chain], table: &str) -> Rule {
             }
             "-i" | "--in-interface" if !negate && arg(i) == "lo" => r.loopback_only = true,
             "--ctstate" | "--state" if !negate => {
-                r.ct_states = arg(i).split(',').map(str::to_ascii_lowercase).collect();
+                let states: Vec<String> = arg(i).split(',').map(str::to_ascii_lowercase).collect();
+                // DNAT and SNAT are conntrack's virtual states (the connection was translated),
+                // true beside NEW for a translated new connection: `--ctstate DNAT` matches
+                // new connections when some rule translates them.
+                let (virt, real): (Vec<String>, Vec<String>) =
+                    states.into_iter().partition(|s| s == "dnat" || s == "snat");
+                if virt.is_empty() || real.iter().any(|s| s == "new") {
+                    r.ct_states = real;
+                } else {
+                    r.after_nat = true;
+                    r.condition(format!("--ctstate {}", arg(i)), Reach::Some);
+                }
             }
             "-m" | "--match" => {
                 // The match's own options follow; only those that restrict traffic are kept.
@@ -359,7 +370,11 @@ fn summarize(words: &[String], chains: &[Chain], table: &str) -> Rule {
                             Verdict::Jump
                         }
                     }
-                    _ => Verdict::None, // LOG, MARK, ...: no verdict
+                    _ => {
+                        r.translates |=
+                            matches!(t, "DNAT" | "SNAT" | "MASQUERADE" | "REDIRECT" | "NETMAP");
+                        Verdict::None // LOG, MARK, DNAT, ...: no verdict
+                    }
                 };
                 // Target options (--reject-with ...) end the interesting part.
                 if r.verdict != Verdict::None {
@@ -484,7 +499,12 @@ mod tests {
 
     #[test]
     fn matches_judged_against_the_probe() {
+        // With a DNAT rule in the nat table, `--ctstate DNAT` may match a new connection.
+        let nat = "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp --dport 8080 -j DNAT --to-destination 10.0.0.1:80\nCOMMIT\n*filter\n:INPUT DROP [0:0]\n-A INPUT -m conntrack --ctstate DNAT -j ACCEPT\nCOMMIT\n";
+        assert!(restore_errors(nat).is_empty());
+        assert!(facts(nat, "").default_deny(4).is_none());
         for admits in [
+            "-A INPUT -m conntrack --ctstate NEW,DNAT -j ACCEPT",
             "-A INPUT -m state --state NEW -j ACCEPT",
             "-A INPUT -m conntrack --ctstate NEW,ESTABLISHED -j ACCEPT",
             "-A INPUT -m conntrack ! --ctstate INVALID -j ACCEPT",
@@ -503,6 +523,10 @@ mod tests {
             assert!(!judged(admits), "{admits}");
         }
         for narrows in [
+            // conntrack's virtual DNAT state: only connections a DNAT rule translated, and
+            // no rule here translates.
+            "-A INPUT -m conntrack --ctstate DNAT -j ACCEPT",
+            "-A INPUT -m conntrack --ctstate ESTABLISHED,DNAT -j ACCEPT",
             "-A INPUT -m state --state ESTABLISHED,RELATED -j ACCEPT",
             "-A INPUT -s 10.0.0.0/8 -j ACCEPT",
             "-A INPUT -i lo -j ACCEPT",

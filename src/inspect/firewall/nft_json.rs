@@ -237,6 +237,9 @@ pub fn summarize(exprs: &[Value]) -> (Rule, bool) {
                     ("target", "DROP") => r.verdict = Verdict::Drop,
                     ("target", "ACCEPT") => r.verdict = Verdict::Accept,
                     ("target", "LOG" | "NFLOG" | "MARK" | "CONNMARK") => {}
+                    ("target", "DNAT" | "SNAT" | "MASQUERADE" | "REDIRECT" | "NETMAP") => {
+                        r.translates = true;
+                    }
                     ("match", "comment") => {}
                     _ => {
                         let what = format!("iptables {kind} {name} (not decoded by nft)");
@@ -248,6 +251,9 @@ pub fn summarize(exprs: &[Value]) -> (Rule, bool) {
             "counter" | "log" | "comment" | "mangle" | "notrack" | "set" | "nftrace" => {}
             "limit" | "quota" | "meter" | "ct count" => r.condition(key.clone(), Reach::Some),
             other => {
+                // What a NAT statement does to the connection is not modelled either; it
+                // also gives the connections it matches a NAT conntrack status.
+                r.translates |= matches!(other, "dnat" | "snat" | "redirect" | "masquerade");
                 r.opaque
                     .get_or_insert_with(|| format!("`{other}` statement not decoded"));
                 r.condition(other.to_string(), Reach::Some);
@@ -360,6 +366,17 @@ fn match_expr(r: &mut Rule, m: &Value) {
                 return;
             }
             _ => {}
+        }
+        r.condition(describe(), Reach::Some);
+        return;
+    }
+    if let Some(ct) = left.get("ct")
+        && ct.get("key").and_then(Value::as_str) == Some("status")
+        && positive
+    {
+        let statuses = strings(right);
+        if !statuses.is_empty() && statuses.iter().all(|s| s == "dnat" || s == "snat") {
+            r.after_nat = true;
         }
         r.condition(describe(), Reach::Some);
         return;
@@ -571,6 +588,33 @@ mod tests {
             f.port_verdict(Proto::Tcp, 2575, 4).fate,
             PortFate::Dropped { .. }
         ));
+    }
+
+    #[test]
+    fn firewalld_ruleset_and_ct_status_dnat() {
+        // firewalld's input chain accepts `ct status dnat` before its zones: no rule of the
+        // stock ruleset translates, so no new connection has that status.
+        let f = facts(fixture!("nft-firewalld.json"));
+        assert!(f.default_deny(4).is_some_and(|w| w.contains("reject")));
+        assert!(f.default_deny(6).is_some());
+        // With a dnat rule anywhere (a firewalld forward-port), translated connections reach
+        // that accept.
+        let dnat = r#"{"nftables": [
+          {"chain": {"family": "inet", "table": "t", "name": "in", "type": "filter", "hook": "input", "prio": 0, "policy": "drop"}},
+          {"rule": {"family": "inet", "table": "t", "chain": "in", "expr": [{"match": {"op": "in", "left": {"ct": {"key": "status"}}, "right": "dnat"}}, {"accept": null}]}},
+          {"chain": {"family": "inet", "table": "t", "name": "fwd"}},
+          {"rule": {"family": "inet", "table": "t", "chain": "fwd", "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 8080}}, {"dnat": {"addr": "10.0.0.1", "port": 80}}]}}
+        ]}"#;
+        let f = facts(dnat);
+        assert!(f.default_deny(4).is_none());
+        let no_dnat = dnat.replace(
+            r#"{"dnat": {"addr": "10.0.0.1", "port": 80}}"#,
+            r#"{"accept": null}"#,
+        );
+        assert!(facts(&no_dnat).default_deny(4).is_some());
+        // Other statuses are not narrowed.
+        let assured = no_dnat.replace(r#""right": "dnat""#, r#""right": "assured""#);
+        assert!(facts(&assured).default_deny(4).is_none());
     }
 
     #[test]

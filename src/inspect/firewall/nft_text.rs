@@ -1140,9 +1140,14 @@ fn summarize(toks: &[Tok]) -> Rule {
                 let _ = operand(toks, &mut i);
             }
             "flow" => i += 2,
-            "snat" | "masquerade" | "dup" => break,
+            "snat" | "masquerade" => {
+                r.translates = true;
+                break;
+            }
+            "dup" => break,
             "dnat" | "redirect" | "tproxy" | "synproxy" | "fwd" | "xt" | "numgen" | "jhash"
             | "symhash" => {
+                r.translates |= w == "dnat" || w == "redirect";
                 r.opaque = Some(format!(
                     "`{w}` statement (what it does to the connection is not modelled)"
                 ));
@@ -1319,6 +1324,10 @@ fn summarize(toks: &[Tok]) -> Rule {
                         r.condition(c, Reach::Never);
                     }
                     ("state", Op::Ne) => r.condition(c, Reach::Every),
+                    ("status", Op::Eq) => {
+                        r.after_nat = !v.is_empty() && v.iter().all(|s| s == "dnat" || s == "snat");
+                        r.condition(c, Reach::Some);
+                    }
                     _ => r.condition(c, Reach::Some),
                 }
             }
@@ -1663,6 +1672,26 @@ mod tests {
             let (v4, v6) = judged(rules);
             assert!(denied(&v4) && denied(&v6), "{rules}: {v4:?} {v6:?}");
         }
+    }
+
+    #[test]
+    fn ct_status_dnat_matches_only_translated_connections() {
+        // No rule translates: no new connection has a NAT status (firewalld's input chain).
+        for rules in ["ct status dnat accept", "ct status { dnat, snat } accept"] {
+            let (v4, v6) = judged(rules);
+            assert!(denied(&v4) && denied(&v6), "{rules}: {v4:?} {v6:?}");
+        }
+        let (v4, _) = judged("ct status assured accept");
+        assert!(admitted(&v4), "{v4:?}");
+        // A dnat rule elsewhere: translated connections may reach the accept.
+        let text = "table inet t {\n chain c {\n  type filter hook input priority 0; policy drop;\n  ct status dnat accept\n }\n chain fwd {\n  tcp dport 8080 dnat ip to 10.0.0.1:80\n }\n}\n";
+        let conf = parse(text, "x");
+        assert!(conf.errors.is_empty(), "{:?}", conf.errors);
+        let f = FirewallFacts {
+            chains: conf.chains,
+            ..FirewallFacts::default()
+        };
+        assert!(!denied(&f.inbound(4)), "{:?}", f.inbound(4));
     }
 
     #[test]

@@ -163,7 +163,7 @@ fn render_detail(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             theme.fail,
         );
     }
-    if note.trim().is_empty() {
+    if crate::walkthrough::note_is_empty(note) {
         let hint = if app.signed() {
             "Note: none"
         } else {

@@ -206,9 +206,15 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 "  x writes the summary for printing (HTML and text).",
                 theme.dim,
             ));
-            let hint = "Write the head on the paper form: `stationward verify --expect-head SEQ:SHA256` \
-                        proves later that the ledger still extends it.";
-            for l in wrap(hint, width, "  ") {
+            let check = crate::report::summary::verify_command(
+                &format!("{}:{}", rec.seq, rec.sha256),
+                &rec.expect_keys,
+            );
+            let hint = format!(
+                "Write on the paper form, to prove later that the ledger still extends this record: {}",
+                crate::text::for_terminal(&check)
+            );
+            for l in wrap(&hint, width, "  ") {
                 lines.push(Line::styled(l, theme.dim));
             }
         }
