@@ -372,3 +372,78 @@ impl Host for Recorder<'_> {
 pub fn is_live(host: &dyn Host) -> bool {
     host.kind() == HostKind::Live
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::{FileMeta, HostError, RunStatus};
+    use std::sync::Mutex;
+
+    /// Every command hangs until its timeout; nothing else exists.
+    struct Hanging {
+        given: Mutex<Vec<Duration>>,
+    }
+
+    impl Host for Hanging {
+        fn kind(&self) -> HostKind {
+            HostKind::Live
+        }
+        fn read_limited(&self, path: &str, _: u64, _: Oversize) -> Result<FileText, HostError> {
+            Err(HostError::NotFound(path.into()))
+        }
+        fn read_dir(&self, path: &str) -> Result<Vec<String>, HostError> {
+            Err(HostError::NotFound(path.into()))
+        }
+        fn metadata(&self, path: &str) -> Result<FileMeta, HostError> {
+            Err(HostError::NotFound(path.into()))
+        }
+        fn read_link(&self, path: &str) -> Result<String, HostError> {
+            Err(HostError::NotFound(path.into()))
+        }
+        fn run(&self, argv: &[&str], timeout: Duration) -> CommandRun {
+            if let Ok(mut given) = self.given.lock() {
+                given.push(timeout);
+            }
+            std::thread::sleep(timeout);
+            CommandRun {
+                argv: argv.iter().map(|s| (*s).to_string()).collect(),
+                status: RunStatus::TimedOut(timeout),
+                stdout: String::new(),
+                stderr: String::new(),
+            }
+        }
+        fn evidence(&self) -> Vec<Evidence> {
+            Vec::new()
+        }
+        fn privileged(&self) -> bool {
+            true
+        }
+        fn processes(&self) -> Result<Vec<ProcessInfo>, HostError> {
+            Ok(Vec::new())
+        }
+    }
+
+    #[test]
+    fn an_areas_commands_are_held_to_its_budget_not_the_sum_of_their_timeouts() {
+        let host = Hanging {
+            given: Mutex::new(Vec::new()),
+        };
+        let rec = Recorder::with_budget(&host, Duration::from_millis(300));
+        let start = Instant::now();
+        let runs: Vec<CommandRun> = (0..4)
+            .map(|_| rec.run(&["iptables-save"], Duration::from_secs(10)))
+            .collect();
+        let took = start.elapsed();
+        // Four 10 s timeouts would be 40 s; the budget cuts the first short and runs no more.
+        assert!(took < Duration::from_secs(2), "took {took:?}");
+        let given = host.given.lock().map(|g| g.clone()).unwrap_or_default();
+        assert_eq!(given.len(), 1, "{given:?}");
+        assert!(given[0] <= Duration::from_millis(300), "{given:?}");
+        for r in &runs[1..] {
+            match &r.status {
+                RunStatus::Failed(why) => assert!(why.contains("time budget"), "{why}"),
+                other => panic!("a command past the budget ran: {other:?}"),
+            }
+        }
+    }
+}
