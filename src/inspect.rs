@@ -64,12 +64,18 @@ impl Facts {
         let Some(all) = self.evidence.get(&area) else {
             return Vec::new();
         };
+        // Exact subjects by hash, directories (few) by prefix: a check naming every one of
+        // 100,000 units against as many pieces of evidence stays linear, not a product.
+        let exact: std::collections::HashSet<&str> = subjects.iter().copied().collect();
+        let dirs: Vec<&str> = subjects
+            .iter()
+            .copied()
+            .filter(|want| want.ends_with('/'))
+            .collect();
         all.iter()
             .filter(|e| {
                 let s = e.subject();
-                subjects
-                    .iter()
-                    .any(|want| s == *want || (want.ends_with('/') && s.starts_with(want)))
+                exact.contains(s) || dirs.iter().any(|dir| s.starts_with(dir))
             })
             .cloned()
             .collect()
