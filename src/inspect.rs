@@ -430,6 +430,46 @@ mod tests {
     }
 
     #[test]
+    fn evidence_for_many_subjects_is_linear_not_a_product() {
+        // services.unexpected names every unexpected unit: 50,000 subjects against 50,000
+        // pieces of evidence was 2.5e9 comparisons (minutes); by hash it is well under 1 s.
+        let n = 50_000;
+        let path = |i: usize| format!("/lib/systemd/system/bench-{i:06}.service");
+        let mut facts = Facts::default();
+        let mut all: Vec<Evidence> = (0..n)
+            .map(|i| Evidence::File {
+                path: path(i),
+                sha256: "0".repeat(64),
+                truncated: false,
+            })
+            .collect();
+        all.push(Evidence::File {
+            path: "/etc/systemd/system/multi-user.target.wants/x.service".into(),
+            sha256: "0".repeat(64),
+            truncated: false,
+        });
+        facts.evidence.insert(Area::Services, all);
+        let wanted: Vec<String> = (0..n).step_by(2).map(path).collect();
+        let mut subjects: Vec<&str> = wanted.iter().map(String::as_str).collect();
+        subjects.push("/etc/systemd/system/");
+        let start = Instant::now();
+        let got = facts.evidence_for(Area::Services, &subjects);
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+        // Exact subjects and everything under a directory subject, in the evidence's order.
+        assert_eq!(got.len(), n / 2 + 1);
+        assert_eq!(got[1].subject(), path(2));
+        assert!(
+            got.last()
+                .is_some_and(|e| e.subject().ends_with("/x.service"))
+        );
+        assert!(facts.evidence_for(Area::Network, &subjects).is_empty());
+    }
+
+    #[test]
     fn an_areas_commands_are_held_to_its_budget_not_the_sum_of_their_timeouts() {
         let host = Hanging {
             given: Mutex::new(Vec::new()),
