@@ -107,6 +107,15 @@ fn every_test_that_needs_a_tool_is_ignored_with_the_reason_and_requires_it() {
                     f.name
                 ));
             }
+            if ["on_path(", "is_root(", "in_ci("]
+                .iter()
+                .any(|probe| f.body.contains(probe))
+            {
+                wrong.push(format!(
+                    "{file}: {} decides for itself whether to run (use #[ignore] and support::require)",
+                    f.name
+                ));
+            }
             let lower = f.body.to_lowercase();
             if lower.contains("\"skipped") || lower.contains("skipping") {
                 wrong.push(format!(
