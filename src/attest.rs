@@ -4,6 +4,7 @@
 //!
 //! - [`keys`]: operator ids, the key store (`<data dir>/keys/`, `allowed_signers`), passphrases,
 //!   and the [`Signer`] that holds a decrypted key.
+//! - [`attachments`]: files attached to controls, copied into the evidence store.
 //! - [`allowed_signers`]: the OpenSSH `allowed_signers` file (principals, `namespaces=`).
 //! - [`dsse`]: PAE, envelope signing and opening.
 //! - [`sshsig`]: armored SSH signatures in the stationward namespace.
@@ -13,6 +14,7 @@
 //! - [`testing`]: trusted in-memory signers and sample predicates for tests and benchmarks.
 
 pub mod allowed_signers;
+pub mod attachments;
 pub mod dsse;
 pub mod keys;
 pub mod ledger;

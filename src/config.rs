@@ -12,10 +12,12 @@ pub fn load_policy(dirs: &Dirs, explicit: Option<&PathBuf>) -> Result<Policy, So
         return Policy::load(path);
     }
     let site = dirs.site_policy();
-    if site.is_file() {
-        return Policy::load(&site);
+    // Only a policy that is not there at all falls back to the built-in one: a FIFO, a
+    // directory or an unreadable file in its place is an error, never a silent default.
+    match std::fs::symlink_metadata(&site) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Policy::builtin(),
+        _ => Policy::load(&site),
     }
-    Policy::builtin()
 }
 
 /// The built-in catalogue, then `<config>/checklists/*.toml`, then each `--checklist FILE`.
@@ -23,7 +25,7 @@ pub fn load_policy(dirs: &Dirs, explicit: Option<&PathBuf>) -> Result<Policy, So
 /// wording of `smdds-ics`.
 pub fn load_checklists(dirs: &Dirs, extra: &[PathBuf]) -> Result<Vec<Checklist>, SourceError> {
     let mut lists = vec![Checklist::builtin()?];
-    for path in toml_files(&dirs.checklist_dir()).iter().chain(extra) {
+    for path in toml_files(&dirs.checklist_dir())?.iter().chain(extra) {
         let list = Checklist::load(path)?;
         lists.retain(|l| l.id != list.id);
         lists.push(list);

@@ -44,16 +44,26 @@ impl Dirs {
     }
 }
 
-/// Files ending in `.toml` directly in `dir`, sorted; a missing dir is simply empty.
-pub fn toml_files(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
+/// Entries ending in `.toml` directly in `dir`, sorted; a missing dir is simply empty. Entries
+/// are listed whatever their type, so that a FIFO or a directory named `x.toml` is reported by
+/// the loader that refuses it instead of vanishing from the site's configuration.
+pub fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, crate::diagnostic::SourceError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(crate::diagnostic::SourceError::new(
+                dir,
+                None,
+                format!("cannot list the directory: {e}"),
+            ));
+        }
     };
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml") && p.is_file())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
     files.sort();
-    files
+    Ok(files)
 }

@@ -186,6 +186,48 @@ fn kind_name(ft: &std::fs::FileType) -> &'static str {
     }
 }
 
+/// Sets the Unix permission bits a new file is created with. Elsewhere (Windows) files take
+/// the data directory's inherited ACL, which is the platform's way of saying who may read them.
+pub fn with_mode(opts: &mut std::fs::OpenOptions, mode: u32) -> &mut std::fs::OpenOptions {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    opts
+}
+
+/// Makes a path's Unix permission bits exact (the umask may have narrowed them); a no-op where
+/// there are no such bits.
+pub fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
+        Ok(())
+    }
+}
+
+/// A file's Unix permission bits, or `None` where the platform has none.
+pub fn mode_of(meta: &std::fs::Metadata) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        Some(meta.permissions().mode() & 0o7777)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

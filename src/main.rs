@@ -1,6 +1,7 @@
 //! The `stationward` command line: parses arguments and dispatches to the library.
 
 use clap::{Args, Parser, Subcommand};
+use stationward::attest::statement::CountersignVerdict;
 use stationward::checklist::render as checklist_render;
 use stationward::config;
 use stationward::date::Date;
@@ -71,11 +72,15 @@ fn exit_on_signals() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let got = Arc::new(AtomicUsize::new(0));
-    for sig in [
+    #[cfg(unix)]
+    let signals = [
         signal_hook::consts::SIGINT,
         signal_hook::consts::SIGTERM,
         signal_hook::consts::SIGHUP,
-    ] {
+    ];
+    #[cfg(not(unix))]
+    let signals = [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM];
+    for sig in signals {
         let Ok(sig_usize) = usize::try_from(sig) else {
             continue;
         };
@@ -191,6 +196,23 @@ enum Command {
         policy: Option<PathBuf>,
         #[arg(long, value_name = "FILE")]
         checklist: Vec<PathBuf>,
+        /// Read the key passphrase from the first line of FILE (else STATIONWARD_PASSPHRASE, else a prompt)
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Countersign a sign-off record of this data directory's ledger (a second person's review)
+    Countersign {
+        /// The record: its number (17) or its file (ledger/000017.dsse.json)
+        record: String,
+        /// The countersigner (not the record's own operator)
+        #[arg(long, value_name = "ID")]
+        operator: String,
+        /// A remark with the approval
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        note: String,
+        /// Reject the sign-off instead of approving it, for REASON
+        #[arg(long, value_name = "REASON", conflicts_with = "note")]
+        reject: Option<String>,
         /// Read the key passphrase from the first line of FILE (else STATIONWARD_PASSPHRASE, else a prompt)
         #[arg(long, value_name = "FILE")]
         passphrase_file: Option<PathBuf>,
@@ -369,6 +391,12 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         code: EXIT_INTERNAL,
         message: e.to_string(),
     })?;
+    if !cfg!(target_os = "linux") && reads_this_host(cli.command.as_ref()) {
+        return Err(Failure::usage(
+            "this build inspects this machine only on Linux; give a Windows snapshot \
+             (--snapshot DIR) or an offline Linux tree (--root DIR)",
+        ));
+    }
     match cli.command {
         None => tui(&dirs, None, None, None, &[], false, true),
         Some(Command::Tui {
@@ -412,6 +440,21 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             Target { root, snapshot },
             policy.as_ref(),
             &checklist,
+            passphrase_file.as_deref(),
+        ),
+        Some(Command::Countersign {
+            record,
+            operator,
+            note,
+            reject,
+            passphrase_file,
+        }) => countersign(
+            &dirs,
+            &record,
+            &operator,
+            reject.map_or((CountersignVerdict::Approved, note), |reason| {
+                (CountersignVerdict::Rejected, reason)
+            }),
             passphrase_file.as_deref(),
         ),
         Some(Command::Verify {
@@ -739,7 +782,11 @@ fn summary(
                             ledger::ledger_dir(&dirs.data).display()
                         ))
                     })?;
-                ledger::record_path(&dirs.data, head.seq)
+                // Countersignatures after the newest sign-off are shown with it.
+                let seq = ledger::newest_not_countersign(&dirs.data)
+                    .map_err(|e| Failure::usage(e.to_string()))?
+                    .unwrap_or(head.seq);
+                ledger::record_path(&dirs.data, seq)
             }
         };
         // Never a file beside the record: the auditor's anchors, else the data directory's.
@@ -763,12 +810,97 @@ fn summary(
             },
         )?
     };
+    let mut summary = summary;
+    if policy.require_countersign
+        && let Some(a) = summary.attestation.as_mut()
+    {
+        a.require_countersign();
+    }
     let rendered = report::summary_command(&summary, format, output).map_err(Failure::usage)?;
     if let Some(path) = output {
         eprintln!("Summary written to {}", path.display());
     } else {
         print!("{rendered}");
     }
+    Ok(0)
+}
+
+/// `countersign`: the reviewer's key signs a countersignature record naming the sign-off.
+fn countersign(
+    dirs: &Dirs,
+    record: &str,
+    operator: &str,
+    (verdict, note): (CountersignVerdict, String),
+    passphrase_file: Option<&std::path::Path>,
+) -> Result<u8, Failure> {
+    use stationward::attest::keys::obtain_passphrase;
+    use stationward::attest::ledger::{self, Countersign};
+    use stationward::attest::{KeyStore, OperatorId};
+    let seq = match record.parse::<u64>() {
+        Ok(n) if n > 0 => n,
+        _ => {
+            let path = std::path::Path::new(record);
+            let seq = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(ledger::record_seq)
+                .ok_or_else(|| {
+                    Failure::usage(format!(
+                        "\"{}\" is neither a record number nor a record file (NNNNNN.dsse.json)",
+                        stationward::text::for_terminal(record)
+                    ))
+                })?;
+            // Only a record of this data directory's ledger: that is the ledger appended to.
+            let ours = ledger::ledger_dir(&dirs.data);
+            let parent = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let same = match (std::fs::canonicalize(parent), std::fs::canonicalize(&ours)) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => false,
+            };
+            if !same {
+                return Err(Failure::usage(format!(
+                    "{} is not in this data directory's ledger ({}); countersign a record where it was signed",
+                    stationward::text::for_terminal(record),
+                    ours.display()
+                )));
+            }
+            seq
+        }
+    };
+    let operator = OperatorId::parse(operator).map_err(key_failure)?;
+    let passphrase = obtain_passphrase(
+        passphrase_file,
+        &format!("Passphrase of {operator}'s key: "),
+        false,
+    )
+    .map_err(key_failure)?;
+    let signer = KeyStore::new(&dirs.data)
+        .load_signer(&operator, &passphrase)
+        .map_err(key_failure)?;
+    let appended = ledger::append_countersign(
+        &dirs.data,
+        &signer,
+        &Countersign { seq, verdict, note },
+        stationward::date::unix_now_secs(),
+    )
+    .map_err(ledger_failure)?;
+    for repair in &appended.repairs {
+        eprintln!("stationward: repaired the ledger: {repair}");
+    }
+    println!(
+        "{} {} by {operator} ({})",
+        verdict.as_str(),
+        ledger::record_file_name(seq),
+        signer.keyid()
+    );
+    println!(
+        "  recorded in  {} (head {})",
+        ledger::record_path(&dirs.data, appended.head.seq).display(),
+        appended.head
+    );
     Ok(0)
 }
 
@@ -825,7 +957,7 @@ fn checklist(dirs: &Dirs, cmd: ChecklistCommand) -> Result<u8, Failure> {
                         println!("{}: ok ({} controls)", file.display(), list.controls.len())
                     }
                     Err(e) => {
-                        eprintln!("{e}");
+                        eprintln!("{}", stationward::text::for_terminal(&e.to_string()));
                         bad += 1;
                     }
                 }
@@ -850,7 +982,7 @@ fn policy(dirs: &Dirs, cmd: PolicyCommand) -> Result<u8, Failure> {
                 Ok(p) => p,
                 Err(e) => {
                     // Lint output is the diagnostic itself, compiler-style, like `checklist lint`.
-                    eprintln!("{e}");
+                    eprintln!("{}", stationward::text::for_terminal(&e.to_string()));
                     return Ok(EXIT_USAGE);
                 }
             };
@@ -876,6 +1008,21 @@ fn policy(dirs: &Dirs, cmd: PolicyCommand) -> Result<u8, Failure> {
 }
 
 /// What a command inspects: an offline tree, a Windows snapshot, or (neither) this host.
+/// Whether a command would inspect the machine the tool runs on. The live host reads Linux
+/// files and commands: anywhere else (a Windows build, until the native collector) it would
+/// see nothing and judge Linux defaults, so those commands need `--snapshot` or `--root`.
+fn reads_this_host(command: Option<&Command>) -> bool {
+    match command {
+        None => true,
+        Some(
+            Command::Tui { root, snapshot, .. }
+            | Command::Scan { root, snapshot, .. }
+            | Command::Attest { root, snapshot, .. },
+        ) => root.is_none() && snapshot.is_none(),
+        Some(_) => false,
+    }
+}
+
 struct Target {
     root: Option<PathBuf>,
     snapshot: Option<PathBuf>,
@@ -901,6 +1048,7 @@ fn attest(
         .pop()
         .ok_or_else(|| Failure::usage("no checklist loaded"))?;
     let answers = Answers::load(answers).map_err(Failure::usage)?;
+    stationward::attest::attachments::check_answers(&answers).map_err(Failure::usage)?;
     let operator = OperatorId::parse(operator).map_err(key_failure)?;
     let keys = KeyStore::new(&dirs.data);
     if !keys.private_key_path(&operator).exists() {
@@ -940,6 +1088,10 @@ fn attest(
     let mut walkthrough = Walkthrough::new(&checklist, HostKey::of(&scan.host, root_name));
     answers
         .apply(&mut walkthrough, &checklist, &scan.findings)
+        .map_err(Failure::usage)?;
+    // Copied into the evidence store now (content-addressed, so a failed signature below
+    // leaves only unreferenced copies, never a half-written file).
+    stationward::attest::attachments::attach_answers(&dirs.data, &answers, &mut walkthrough)
         .map_err(Failure::usage)?;
     // Signing re-checks every control by the one justification rule, as the TUI does.
     walkthrough
@@ -989,6 +1141,18 @@ fn attest(
         stationward::text::for_terminal(&checklist.version)
     );
     println!("  verdicts  {}", summary.join(", "));
+    for c in &walkthrough.controls {
+        for a in &c.attachments {
+            println!(
+                "  attached  {}/{} ({}, {} bytes) sha256 {}",
+                c.id,
+                stationward::text::for_terminal(&a.name),
+                a.media_type,
+                a.size,
+                a.sha256
+            );
+        }
+    }
     println!("  head      {head}");
     println!(
         "Check it any time with: stationward verify --expect-head {head} --expect-key {operator}:{}",

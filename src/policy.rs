@@ -115,6 +115,10 @@ pub struct Policy {
     /// What a Windows station may have (`[windows]`); unused on Linux hosts.
     pub windows: WindowsPolicy,
     pub waivers: Vec<Waiver>,
+    /// `[site] require_countersign`: a sign-off is complete only once another operator has
+    /// countersigned it (`stationward countersign`); until then summaries show it as pending
+    /// review.
+    pub require_countersign: bool,
     pub origin: PathBuf,
 }
 
@@ -254,6 +258,8 @@ struct RawPolicy {
 struct RawSite {
     name: Spanned<String>,
     role: Role,
+    #[serde(default)]
+    require_countersign: bool,
 }
 
 #[derive(Deserialize)]
@@ -443,6 +449,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Policy, SourceError> {
         patch_baseline: raw.patches.baseline,
         windows: raw.windows,
         waivers,
+        require_countersign: raw.site.require_countersign,
         origin: path.to_path_buf(),
     })
 }

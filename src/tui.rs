@@ -130,7 +130,11 @@ pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
         None => spawn_inspection(Arc::clone(&host), opts.policy, areas, tx.clone()),
     }
     let terminate = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+    #[cfg(unix)]
+    let signals = [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP];
+    #[cfg(not(unix))]
+    let signals = [signal_hook::consts::SIGTERM];
+    for sig in signals {
         signal_hook::flag::register(sig, Arc::clone(&terminate))?;
     }
     spawn_input(tx.clone(), Arc::clone(&terminate));
@@ -303,6 +307,31 @@ fn event_loop(
         if let Some(request) = app.key_request.take() {
             signer.spawn_key(request);
         }
+        if let Some(request) = app.countersign_request.take() {
+            signer.spawn_countersign(request);
+        }
+        if let Some(request) = app.attach_request.take() {
+            // Read, size-checked and copied by the library (at most the per-file limit).
+            let result = crate::attest::attachments::attach(
+                &signer.data_dir,
+                &mut app.walkthrough,
+                &request.control,
+                &request.path,
+            )
+            .map(|a| {
+                format!(
+                    "{}: attached {} ({}, {} bytes, sha256 {}).",
+                    request.control,
+                    crate::text::for_terminal(&a.name),
+                    a.media_type,
+                    a.size,
+                    &a.sha256[..16]
+                )
+            })
+            .map_err(|e| crate::text::for_terminal(&e.to_string()).into_owned());
+            app.update(Action::Attached(result));
+            save_if_dirty(app, store, path);
+        }
         if let Some(text) = app.copy_request.take() {
             let result = copy_to_clipboard(&signer.data_dir, &text);
             app.update(Action::Copied(result));
@@ -377,6 +406,44 @@ impl SignContext {
         });
     }
 
+    /// Countersigns on a worker thread with the library, as `stationward countersign` does.
+    fn spawn_countersign(&self, request: app::CountersignRequest) {
+        let (data_dir, tx) = (self.data_dir.clone(), self.tx.clone());
+        std::thread::spawn(move || {
+            use crate::attest::ledger::{self, Countersign};
+            use crate::attest::{KeyStore, OperatorId};
+            let result = OperatorId::parse(&request.operator)
+                .map_err(|e| e.to_string())
+                .and_then(|op| {
+                    KeyStore::new(&data_dir)
+                        .load_signer(&op, &request.passphrase)
+                        .map_err(|e| e.to_string())
+                })
+                .and_then(|signer| {
+                    let appended = ledger::append_countersign(
+                        &data_dir,
+                        &signer,
+                        &Countersign {
+                            seq: request.seq,
+                            verdict: request.verdict,
+                            note: request.note.clone(),
+                        },
+                        crate::date::unix_now_secs(),
+                    )
+                    .map_err(|e| e.to_string())?;
+                    Ok(format!(
+                        "Countersigned: {} {} by {} ({}) in {}.",
+                        request.verdict.as_str(),
+                        ledger::record_file_name(request.seq),
+                        signer.operator(),
+                        signer.keyid(),
+                        ledger::record_file_name(appended.head.seq)
+                    ))
+                });
+            let _ = tx.send(Action::Countersigned(result));
+        });
+    }
+
     fn spawn(&self, request: app::SignRequest, app: &App) {
         let Some(scan) = app.scan().cloned() else {
             let _ = self.tx.send(Action::Signed(
@@ -435,7 +502,7 @@ fn sign(
 /// `<data dir>/summaries/`, named for the host and the record or the time.
 fn export_summary(data_dir: &std::path::Path, app: &App) -> Result<Vec<PathBuf>, String> {
     use crate::report::{self, Format, Summary};
-    let summary = match &app.signing {
+    let mut summary = match &app.signing {
         app::Signing::Done(rec) => {
             let signers_path = crate::attest::keys::allowed_signers_path(data_dir);
             let signers = crate::attest::allowed_signers::AllowedSigners::load(&signers_path)
@@ -452,6 +519,12 @@ fn export_summary(data_dir: &std::path::Path, app: &App) -> Result<Vec<PathBuf>,
             crate::date::Date::today_utc(),
         ),
     };
+    // The site's rule, as `stationward summary` applies it: uncountersigned is pending review.
+    if app.policy.require_countersign
+        && let Some(a) = summary.attestation.as_mut()
+    {
+        a.require_countersign();
+    }
     let dir = data_dir.join("summaries");
     std::fs::create_dir_all(&dir)
         .map_err(|e| format!("{}: {}", dir.display(), crate::input::io_reason(&e)))?;

@@ -108,6 +108,52 @@ pub struct ControlRecord {
     pub findings: Vec<FindingSnapshot>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
+    /// Files the technician attached as evidence (already copied into the data directory's
+    /// evidence store by the attest layer, which is the only writer of that store).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// Largest file that can be attached to a control (20 MiB: a photo, a scanned form, an ACL
+/// export). Stated in the README.
+pub const MAX_ATTACHMENT_BYTES: u64 = 20 * 1024 * 1024;
+/// Largest total of all attachments of one walkthrough (100 MiB): the signer reads them all
+/// back to sign, and the auditor copies the evidence directory.
+pub const MAX_ATTACHMENTS_TOTAL_BYTES: u64 = 100 * 1024 * 1024;
+
+/// A file attached to a control: what the statement names. The bytes live content-addressed
+/// in the data directory (`evidence/sha256/<sha256>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    /// The file's own name (no directory), as the technician chose it.
+    pub name: String,
+    /// Guessed from the content's first bytes, never from the name.
+    pub media_type: String,
+    pub size: u64,
+    /// Lowercase hex SHA-256 of the content.
+    pub sha256: String,
+}
+
+/// Why an attachment was not added or removed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AttachmentError {
+    #[error("no control {0} in this walkthrough")]
+    UnknownControl(String),
+    #[error("this walkthrough is signed and can no longer change")]
+    Signed,
+    #[error("{control} already has an attachment named \"{name}\" (remove it first)")]
+    SameName { control: String, name: String },
+    #[error("{control} already has this file attached (as \"{name}\")")]
+    SameContent { control: String, name: String },
+    #[error("is {size} bytes, larger than the {limit}-byte limit per attached file")]
+    TooLarge { size: u64, limit: u64 },
+    #[error(
+        "is {size} bytes and the walkthrough's attachments already total {used} bytes: over the {limit}-byte limit per walkthrough"
+    )]
+    TotalTooLarge { size: u64, used: u64, limit: u64 },
+    #[error("{control} has no attachment number {number}")]
+    NoSuchAttachment { control: String, number: usize },
 }
 
 /// What identifies the host a walkthrough belongs to.
@@ -246,9 +292,123 @@ impl Walkthrough {
                     method: c.method,
                     findings: Vec::new(),
                     updated_at: None,
+                    attachments: Vec::new(),
                 })
                 .collect(),
         }
+    }
+
+    /// Bytes of all attachments of the walkthrough.
+    pub fn attachments_total(&self) -> u64 {
+        self.controls
+            .iter()
+            .flat_map(|c| &c.attachments)
+            .map(|a| a.size)
+            .fold(0u64, u64::saturating_add)
+    }
+
+    /// The most bytes a new attachment may have: the per-file limit, or what the
+    /// per-walkthrough limit leaves (the caller reads no more than this).
+    pub fn attachment_room(&self) -> u64 {
+        MAX_ATTACHMENT_BYTES
+            .min(MAX_ATTACHMENTS_TOTAL_BYTES.saturating_sub(self.attachments_total()))
+    }
+
+    /// Whether `size` more bytes may be attached, and if not, why (per file, per walkthrough).
+    pub fn check_attachment_size(&self, size: u64) -> Result<(), AttachmentError> {
+        if size > MAX_ATTACHMENT_BYTES {
+            return Err(AttachmentError::TooLarge {
+                size,
+                limit: MAX_ATTACHMENT_BYTES,
+            });
+        }
+        let used = self.attachments_total();
+        if used.saturating_add(size) > MAX_ATTACHMENTS_TOTAL_BYTES {
+            return Err(AttachmentError::TotalTooLarge {
+                size,
+                used,
+                limit: MAX_ATTACHMENTS_TOTAL_BYTES,
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether `control` could take another attachment now (open walkthrough, known
+    /// control): asked before a file is read.
+    pub fn can_attach(&self, control: &str) -> Result<(), AttachmentError> {
+        if matches!(self.stage, Stage::Signed { .. }) {
+            return Err(AttachmentError::Signed);
+        }
+        if self.control(control).is_none() {
+            return Err(AttachmentError::UnknownControl(control.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Records an attachment of `control` (its bytes already stored by the caller). Refused:
+    /// a signed walkthrough, an unknown control, a second file of the same name or the same
+    /// content on the control, and anything over the size limits.
+    pub fn add_attachment(
+        &mut self,
+        control: &str,
+        attachment: Attachment,
+    ) -> Result<(), AttachmentError> {
+        self.can_attach(control)?;
+        self.check_attachment_size(attachment.size)?;
+        let record = self
+            .controls
+            .iter_mut()
+            .find(|c| c.id == control)
+            .ok_or_else(|| AttachmentError::UnknownControl(control.to_string()))?;
+        if let Some(a) = record
+            .attachments
+            .iter()
+            .find(|a| a.sha256 == attachment.sha256)
+        {
+            return Err(AttachmentError::SameContent {
+                control: control.to_string(),
+                name: a.name.clone(),
+            });
+        }
+        if record.attachments.iter().any(|a| a.name == attachment.name) {
+            return Err(AttachmentError::SameName {
+                control: control.to_string(),
+                name: attachment.name,
+            });
+        }
+        record.attachments.push(attachment);
+        let now = rfc3339_utc(unix_now_secs());
+        record.updated_at = Some(now.clone());
+        self.updated_at = now;
+        Ok(())
+    }
+
+    /// Removes attachment `number` (1-based, as listed) of `control`, before signing. The
+    /// stored copy stays in the evidence store (content-addressed, maybe shared).
+    pub fn remove_attachment(
+        &mut self,
+        control: &str,
+        number: usize,
+    ) -> Result<Attachment, AttachmentError> {
+        if matches!(self.stage, Stage::Signed { .. }) {
+            return Err(AttachmentError::Signed);
+        }
+        let record = self
+            .controls
+            .iter_mut()
+            .find(|c| c.id == control)
+            .ok_or_else(|| AttachmentError::UnknownControl(control.to_string()))?;
+        if number == 0 || number > record.attachments.len() {
+            return Err(AttachmentError::NoSuchAttachment {
+                control: control.to_string(),
+                number,
+            });
+        }
+        let removed = record.attachments.remove(number - 1);
+        let now = rfc3339_utc(unix_now_secs());
+        record.updated_at = Some(now.clone());
+        self.updated_at = now;
+        Ok(removed)
     }
 
     pub fn control(&self, id: &str) -> Option<&ControlRecord> {
@@ -485,6 +645,70 @@ mod tests {
         };
         let w = Walkthrough::new(&list, host);
         (list, w)
+    }
+
+    fn attachment(name: &str, size: u64, digit: char) -> Attachment {
+        Attachment {
+            name: name.into(),
+            media_type: "application/pdf".into(),
+            size,
+            sha256: digit.to_string().repeat(64),
+        }
+    }
+
+    #[test]
+    fn attachments_are_limited_per_file_and_per_walkthrough_and_frozen_once_signed() {
+        let (_, mut w) = fixture();
+        let big = MAX_ATTACHMENT_BYTES;
+        for (i, d) in ['1', '2', '3', '4', '5'].into_iter().enumerate() {
+            w.add_attachment("ICS-01", attachment(&format!("f{i}.pdf"), big, d))
+                .unwrap();
+        }
+        assert_eq!(w.attachments_total(), MAX_ATTACHMENTS_TOTAL_BYTES);
+        assert_eq!(w.attachment_room(), 0);
+        assert_eq!(
+            w.add_attachment("ICS-02", attachment("one.pdf", 1, '6'))
+                .unwrap_err(),
+            AttachmentError::TotalTooLarge {
+                size: 1,
+                used: MAX_ATTACHMENTS_TOTAL_BYTES,
+                limit: MAX_ATTACHMENTS_TOTAL_BYTES
+            }
+        );
+        w.remove_attachment("ICS-01", 5).unwrap();
+        assert_eq!(
+            w.add_attachment("ICS-02", attachment("huge.pdf", big + 1, '7'))
+                .unwrap_err(),
+            AttachmentError::TooLarge {
+                size: big + 1,
+                limit: big
+            }
+        );
+        // The same file on another control is fine; twice on one control is not.
+        w.add_attachment("ICS-02", attachment("f0.pdf", 1, '1'))
+            .unwrap();
+        assert!(matches!(
+            w.add_attachment("ICS-01", attachment("other.pdf", 1, '2')),
+            Err(AttachmentError::SameContent { .. })
+        ));
+        assert!(matches!(
+            w.add_attachment("ICS-01", attachment("f0.pdf", 1, '8')),
+            Err(AttachmentError::SameName { .. })
+        ));
+        assert!(matches!(
+            w.remove_attachment("ICS-01", 9),
+            Err(AttachmentError::NoSuchAttachment { number: 9, .. })
+        ));
+        w.stage = Stage::Signed { seq: 1 };
+        assert_eq!(
+            w.add_attachment("ICS-03", attachment("late.pdf", 1, '9'))
+                .unwrap_err(),
+            AttachmentError::Signed
+        );
+        assert_eq!(
+            w.remove_attachment("ICS-01", 1).unwrap_err(),
+            AttachmentError::Signed
+        );
     }
 
     fn failing_firewall() -> Vec<Finding> {

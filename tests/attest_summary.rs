@@ -156,6 +156,7 @@ fn parts(digest: &str, list: &Checklist) -> RecordParts {
             method: list.controls[0].method,
             findings: Vec::new(),
             waiver: None,
+            attachments: Vec::new(),
         }],
     }
 }

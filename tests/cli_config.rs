@@ -391,3 +391,87 @@ fn summary_and_diff_explain_missing_input_in_one_line() {
         "stationward: nope-a.json: no such file\n"
     );
 }
+
+/// A FIFO or a directory where the site policy or a site checklist should be is an error
+/// naming it (exit 2, at once), never a silent fall-back to the built-in configuration.
+#[cfg(unix)]
+#[test]
+fn a_site_policy_or_checklist_that_is_not_a_file_is_an_error_not_a_default() {
+    let mkfifo = |p: &Path| {
+        let status = std::process::Command::new("mkfifo")
+            .arg(p)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    for make in [&mkfifo as &dyn Fn(&Path), &|p: &Path| {
+        std::fs::create_dir(p).unwrap()
+    }] {
+        let cfg = tempfile::tempdir().unwrap();
+        make(&cfg.path().join("policy.toml"));
+        for args in [
+            &["policy", "show"][..],
+            &["scan", "--root", "assets/demo"][..],
+        ] {
+            let out = bin(cfg.path())
+                .args(args)
+                .timeout(std::time::Duration::from_secs(10))
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(stderr.contains("policy.toml"), "{args:?}: {stderr}");
+        }
+
+        let cfg = tempfile::tempdir().unwrap();
+        std::fs::create_dir(cfg.path().join("checklists")).unwrap();
+        make(&cfg.path().join("checklists/site.toml"));
+        let out = bin(cfg.path())
+            .args(["checklist", "list"])
+            .timeout(std::time::Duration::from_secs(10))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("site.toml"), "{stderr}");
+    }
+}
+
+/// Titles and names in site files are untrusted text: `policy show`, `checklist list`/`show`
+/// print their control characters and bidi overrides escaped, never raw.
+#[test]
+fn site_file_text_reaches_the_terminal_escaped() {
+    let cfg = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let policy = std::fs::read_to_string(root.join("assets/policy/central-station.toml"))
+        .unwrap()
+        .replace(
+            "name = \"Example site — monitoring central station\"",
+            "name = \"Site \\u001b]0;pwn\\u0007 \\u202eevil\"",
+        );
+    std::fs::write(cfg.path().join("policy.toml"), policy).unwrap();
+    std::fs::create_dir(cfg.path().join("checklists")).unwrap();
+    let list =
+        std::fs::read_to_string(root.join("tests/fixtures/checklists/valid/site-extra.toml"))
+            .unwrap()
+            .replace(
+                "title = \"Site additions for ICU central stations\"",
+                "title = \"Site \\u001b[2J additions\"",
+            );
+    std::fs::write(cfg.path().join("checklists/site.toml"), list).unwrap();
+    for args in [
+        &["policy", "show"][..],
+        &["checklist", "list"][..],
+        &["checklist", "show", "SITE-01"][..],
+    ] {
+        let out = bin(cfg.path()).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !stdout.contains(['\u{1b}', '\u{7}', '\u{202e}']),
+            "{args:?}: raw control text: {stdout:?}"
+        );
+    }
+    let out = bin(cfg.path()).args(["policy", "show"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\\x1b]0;pwn\\x07 \\u{202e}evil"));
+}

@@ -800,10 +800,15 @@ fn footer_hints_follow_what_is_enabled() {
         keyid: "SHA256:abc".into(),
     })));
     let f = footer_of(&a);
-    assert!(!f.contains("sign") && !f.contains("new key"), "{f}");
+    assert!(!f.contains("Enter sign") && !f.contains("new key"), "{f}");
+    // Signed: a second person can countersign it.
+    assert!(f.contains("c countersign"), "{f}");
     a.update(Action::GoTo(Screen::Controls));
     let f = footer_of(&a);
-    assert!(!f.contains("pass") && !f.contains("note"), "{f}");
+    assert!(
+        !f.contains("pass") && !f.contains("note") && !f.contains("attach"),
+        "{f}"
+    );
 }
 
 #[test]
@@ -1249,4 +1254,132 @@ fn a_long_sign_off_review_scrolls_and_the_prompt_stays_in_view() {
     assert!(matches!(a.focus, Focus::Operator(_)));
     let screen = draw(&a, 80, 24);
     assert!(screen.contains("Operator:   bob"), "{screen}");
+}
+
+#[test]
+fn a_asks_for_a_path_the_library_attaches_d_removes_and_signed_refuses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("port locks.png");
+    std::fs::write(&file, b"\x89PNG\r\n\x1a\n invented").unwrap();
+    let mut a = ready_app();
+    a.update(Action::GoTo(Screen::Controls));
+    let id = a.checklist.controls[a.selected].id.clone();
+    press(&mut a, key('a'));
+    assert!(matches!(a.focus, Focus::AttachPath(_)));
+    // Every key is text in the prompt (no verdict is set by a digit in a path).
+    type_text(&mut a, &format!("'{}'", file.display()));
+    press_code(&mut a, KeyCode::Enter);
+    assert_eq!(a.focus, Focus::Keys);
+    let request = a.attach_request.take().expect("an attach request");
+    assert_eq!(
+        (request.control.as_str(), request.path.as_path()),
+        (id.as_str(), file.as_path())
+    );
+    assert_eq!(
+        a.walkthrough.control(&id).unwrap().verdict,
+        Verdict::NotAssessed
+    );
+
+    // What the event loop does with it: the library reads, stores and records.
+    let data = tmp.path().join("data");
+    let attached = stationward::attest::attachments::attach(
+        &data,
+        &mut a.walkthrough,
+        &request.control,
+        &request.path,
+    )
+    .unwrap();
+    a.update(Action::Attached(Ok("attached".into())));
+    assert!(a.dirty);
+    assert!(
+        data.join("evidence/sha256")
+            .join(&attached.sha256)
+            .is_file()
+    );
+    let screen = draw(&a, 120, 40);
+    assert!(
+        screen.contains("Attachments (a attaches another, d removes one):")
+            && screen.contains("1. port locks.png · image/png"),
+        "{screen}"
+    );
+
+    // d: the only attachment is suggested; Enter removes it.
+    press(&mut a, key('d'));
+    assert!(matches!(&a.focus, Focus::DetachNumber(f) if f.text() == "1"));
+    press_code(&mut a, KeyCode::Enter);
+    assert!(a.walkthrough.control(&id).unwrap().attachments.is_empty());
+    assert!(
+        a.status.contains("removed attachment 1 (port locks.png)"),
+        "{}",
+        a.status
+    );
+    press(&mut a, key('d'));
+    assert_eq!(a.focus, Focus::Keys, "nothing to remove");
+
+    // Signed: neither attaching nor removing.
+    a.walkthrough.stage = stationward::walkthrough::Stage::Signed { seq: 1 };
+    press(&mut a, key('a'));
+    assert_eq!(a.focus, Focus::Keys);
+    assert!(a.attach_request.is_none());
+}
+
+#[test]
+fn c_on_a_signed_walkthrough_asks_reviewer_note_and_passphrase_then_hands_over() {
+    use stationward::attest::statement::CountersignVerdict;
+    let mut a = ready_app();
+    a.operators = vec!["alice".into(), "bob".into()];
+    a.update(Action::GoTo(Screen::SignOff));
+    press(&mut a, key('c'));
+    assert_eq!(
+        a.focus,
+        Focus::Keys,
+        "not signed yet: nothing to countersign"
+    );
+    a.walkthrough.stage = stationward::walkthrough::Stage::Signed { seq: 3 };
+    press(&mut a, key('c'));
+    assert!(matches!(a.focus, Focus::CountersignOperator(_)));
+    type_text(&mut a, "bob");
+    press_code(&mut a, KeyCode::Enter);
+    assert!(matches!(a.focus, Focus::CountersignNote { .. }));
+    // Ctrl-R with no reason is refused; with one it rejects.
+    let ctrl_r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL);
+    press(&mut a, ctrl_r);
+    assert!(a.status.contains("needs a reason"), "{}", a.status);
+    type_text(&mut a, "ICS-03 open without a waiver");
+    press(&mut a, ctrl_r);
+    assert!(matches!(
+        &a.focus,
+        Focus::CountersignPassphrase {
+            verdict: CountersignVerdict::Rejected,
+            ..
+        }
+    ));
+    type_text(&mut a, "pw 123");
+    let screen = draw(&a, 80, 24);
+    assert!(
+        screen.contains("Countersign: REJECTED") && !screen.contains("pw 123"),
+        "{screen}"
+    );
+    press_code(&mut a, KeyCode::Enter);
+    let r = a.countersign_request.take().expect("a countersign request");
+    assert_eq!(
+        (
+            r.seq,
+            r.operator.as_str(),
+            r.verdict,
+            r.note.as_str(),
+            r.passphrase.as_str()
+        ),
+        (
+            3,
+            "bob",
+            CountersignVerdict::Rejected,
+            "ICS-03 open without a waiver",
+            "pw 123"
+        )
+    );
+    a.update(Action::Countersigned(Ok(
+        "Countersigned: REJECTED 000003.dsse.json by bob".into(),
+    )));
+    assert!(draw(&a, 80, 24).contains("✔ Countersigned: REJECTED 000003.dsse.json by bob"));
 }

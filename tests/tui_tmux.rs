@@ -539,3 +539,145 @@ fn quitting_during_the_inspection_kills_its_commands() {
     let left = still_running(&pids);
     assert!(left.is_empty(), "left running after quitting: {left:?}");
 }
+
+#[test]
+#[ignore = "needs tmux (run by CI with --include-ignored)"]
+fn attach_a_png_and_a_pdf_sign_then_a_second_operator_countersigns() {
+    support::require(&["tmux", "mkfifo"], false);
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    let data = tmp.path().join("data");
+    make_tree(&root);
+    let run = |args: &[&str]| {
+        Command::new(binary())
+            .env("STATIONWARD_DATA_DIR", &data)
+            .env("STATIONWARD_CONFIG_DIR", tmp.path().join("config"))
+            .env("STATIONWARD_PASSPHRASE", "correct horse battery")
+            .env("NO_COLOR", "1")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for op in ["alice", "bob"] {
+        let o = run(&["key", "generate", "--operator", op, "--kdf-rounds", "16"]);
+        assert!(o.status.success(), "{o:?}");
+    }
+    // Invented files: a 1x1 PNG's signature and a PDF header are what the media type reads.
+    let inbox = tmp.path().join("binder");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let png = inbox.join("port-locks.png");
+    std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR invented").unwrap();
+    let pdf = inbox.join("mds2.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4\n% invented MDS2 form\n%%EOF\n").unwrap();
+    let extra = inbox.join("wrong-file.txt");
+    std::fs::write(&extra, "not this one\n").unwrap();
+    let fifo = inbox.join("camera.fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+
+    let command = format!(
+        "exec env STATIONWARD_DATA_DIR={} STATIONWARD_CONFIG_DIR={} NO_COLOR=1 {} tui --root {}",
+        data.display(),
+        tmp.path().join("config").display(),
+        binary().display(),
+        root.display()
+    );
+    let tmux = Tmux {
+        socket: format!("sw-e2e-attach-{}", std::process::id()),
+    };
+    tmux.start_at(&command, 120, 40);
+    tmux.wait_for("Inspection finished");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Controls 0/15");
+    for (file, shown) in [
+        (&png, "attached port-locks.png (image/png"),
+        (&pdf, "attached mds2.pdf (application/pdf"),
+        (&extra, "attached wrong-file.txt (text/plain"),
+    ] {
+        tmux.keys(&["a"]);
+        tmux.wait_for("Attach a file");
+        tmux.literal(&file.display().to_string());
+        tmux.keys(&["Enter"]);
+        tmux.wait_for(shown);
+    }
+    // A FIFO is refused at once, and the TUI is still live.
+    tmux.keys(&["a"]);
+    tmux.wait_for("Attach a file");
+    tmux.literal(&fifo.display().to_string());
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("is a FIFO, not a regular file");
+    // The list, then the wrong file removed before signing.
+    let screen = tmux.wait_for("3. wrong-file.txt");
+    assert!(
+        screen.contains("1. port-locks.png · image/png") && screen.contains("2. mds2.pdf"),
+        "{screen}"
+    );
+    tmux.keys(&["d"]);
+    tmux.wait_for("Remove attachment number");
+    tmux.literal("3");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("removed attachment 3 (wrong-file.txt)");
+    let w = walkthrough_json(&data);
+    let names: Vec<&str> = w["controls"][0]["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["port-locks.png", "mds2.pdf"]);
+    tmux.keys(&["4"]);
+
+    // Sign as alice.
+    tmux.keys(&["s", "Enter"]);
+    tmux.wait_for("Review before signing");
+    tmux.keys(&["y"]);
+    tmux.wait_for("Operator:");
+    tmux.keys(&["C-u"]);
+    tmux.literal("alice");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Passphrase:");
+    tmux.literal("correct horse battery");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Signed and added to the ledger");
+
+    // Alice cannot countersign her own record; bob can.
+    for (who, expect) in [
+        ("alice", "signed by \"alice\" and a countersignature must"),
+        ("bob", "Countersigned: APPROVED 000001.dsse.json by bob"),
+    ] {
+        tmux.keys(&["c"]);
+        tmux.wait_for("Reviewer:");
+        tmux.literal(who);
+        tmux.keys(&["Enter"]);
+        tmux.wait_for("Note:");
+        tmux.literal("reviewed on site");
+        tmux.keys(&["Enter"]);
+        tmux.wait_for("Countersign: APPROVED");
+        tmux.literal("correct horse battery");
+        tmux.keys(&["Enter"]);
+        tmux.wait_for(expect);
+    }
+    tmux.keys(&["q", "q"]);
+    tmux.wait_gone();
+
+    let o = run(&["verify"]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("000001.dsse.json  APPROVED by bob"), "{out}");
+    let o = run(&["summary", "--latest"]);
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{text}");
+    for want in [
+        "ICS-01: port-locks.png (image/png",
+        "ICS-01: mds2.pdf (application/pdf",
+        "Supervisor  APPROVED by bob, countersignature 000002.dsse.json",
+    ] {
+        assert!(text.contains(want), "{want} missing:\n{text}");
+    }
+    assert!(!text.contains("wrong-file.txt"), "{text}");
+}

@@ -10,7 +10,6 @@ use ssh_key::{Algorithm, Cipher, HashAlg, Kdf, LineEnding, PrivateKey, PublicKey
 use std::fmt;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use zeroize::Zeroizing;
@@ -179,12 +178,9 @@ fn read_secret_file(
 ) -> Result<(Zeroizing<Vec<u8>>, u32), KeyError> {
     use std::io::Read;
     let (file, size) = crate::fsread::open_regular(path, follow).map_err(unreadable(path))?;
-    let mode = file
-        .metadata()
-        .map_err(io_error(path))?
-        .permissions()
-        .mode()
-        & 0o7777;
+    // Where there are no Unix bits (Windows) there is nothing for the group/other check to
+    // find: the file takes the data directory's ACL.
+    let mode = crate::fsread::mode_of(&file.metadata().map_err(io_error(path))?).unwrap_or(0o600);
     let too_large = |size| KeyError::Unreadable {
         path: path.to_path_buf(),
         reason: crate::fsread::ReadError::TooLarge {
@@ -518,12 +514,10 @@ impl KeyStore {
         line.push_str("\" ");
         line.push_str(encoded.trim());
         line.push('\n');
-        let mut file = OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(0o644)
-            .open(&path)
-            .map_err(io_error(&path))?;
+        let mut file =
+            crate::fsread::with_mode(OpenOptions::new().append(true).create(true), 0o644)
+                .open(&path)
+                .map_err(io_error(&path))?;
         file.write_all(line.as_bytes()).map_err(io_error(&path))?;
         file.sync_all().map_err(io_error(&path))?;
         Ok(true)
@@ -590,7 +584,7 @@ impl KeyStore {
     ) -> Result<(), KeyError> {
         let dir = self.keys_dir();
         fs::create_dir_all(&dir).map_err(io_error(&dir))?;
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).map_err(io_error(&dir))?;
+        crate::fsread::set_mode(&dir, 0o700).map_err(io_error(&dir))?;
         let private_path = self.private_key_path(operator);
         write_new(&private_path, private_bytes, 0o600)?;
         let mut public = public.clone();
@@ -646,10 +640,7 @@ fn sign_error(e: &ssh_key::Error) -> KeyError {
 
 /// Creates `path` (never over an existing file) with `mode`, writes `bytes` and syncs.
 fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), KeyError> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
+    let mut file = crate::fsread::with_mode(OpenOptions::new().write(true).create_new(true), mode)
         .open(path)
         .map_err(|e| {
             if e.kind() == io::ErrorKind::AlreadyExists {
@@ -665,7 +656,7 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), KeyError> {
             }
         })?;
     // The umask may have narrowed the mode; make it exact.
-    fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(io_error(path))?;
+    crate::fsread::set_mode(path, mode).map_err(io_error(path))?;
     let written = file.write_all(bytes).and_then(|()| file.sync_all());
     if let Err(e) = written {
         let _ = fs::remove_file(path);

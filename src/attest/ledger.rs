@@ -21,7 +21,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -109,6 +108,8 @@ pub enum LedgerError {
         path.display()
     )]
     DoesNotVerify { path: PathBuf, first: String },
+    #[error("cannot countersign {record}: {reason}")]
+    Countersign { record: String, reason: String },
     #[error(
         "operator \"{operator}\" signs with {pinned} in this ledger, not with {keyid}; introduce a new key with `stationward key rotate --operator {operator}` (signed by the old key)"
     )]
@@ -220,6 +221,29 @@ pub fn head(data_dir: &Path) -> Result<Option<LedgerHead>, LedgerError> {
         seq,
         sha256: sha256_hex(&bytes),
     }))
+}
+
+/// The newest record of the ledger in `data_dir` that is not a countersignature (the record
+/// `summary --latest` prints, with its countersignatures), or `None` when there is none. Reads without verifying:
+/// the caller verifies the ledger before trusting the record. A record that cannot be read or
+/// parsed is returned as it is, so that the caller reports it rather than skipping it.
+pub fn newest_not_countersign(data_dir: &Path) -> Result<Option<u64>, LedgerError> {
+    let dir = ledger_dir(data_dir);
+    if !dir.exists() {
+        return Ok(None);
+    }
+    let listing = scan(&dir).map_err(io_error(&dir))?;
+    for &seq in listing.records.iter().rev() {
+        let body = read_ledger_file(&dir.join(record_file_name(seq)), verify::MAX_RECORD_BYTES)
+            .ok()
+            .and_then(|b| dsse::open(&b).ok())
+            .and_then(|o| Body::from_bytes(&o.payload).ok());
+        match body {
+            Some(Body::Countersign(_)) => {}
+            Some(Body::SignOff(_) | Body::Rotation(_)) | None => return Ok(Some(seq)),
+        }
+    }
+    Ok(None)
 }
 
 /// Distinguishes temporary evidence files of concurrent writers in one process.
@@ -409,6 +433,127 @@ pub fn append_rotation(
     })
 }
 
+/// What a countersignature says about a sign-off record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Countersign {
+    /// The countersigned record's sequence number.
+    pub seq: u64,
+    pub verdict: super::statement::CountersignVerdict,
+    /// Free text; required (the reason) for `REJECTED`.
+    pub note: String,
+}
+
+/// Why a countersignature was refused before anything was written.
+fn countersign_refused(seq: u64, reason: impl Into<String>) -> LedgerError {
+    LedgerError::Countersign {
+        record: record_file_name(seq),
+        reason: reason.into(),
+    }
+}
+
+/// Appends a countersignature: `signer` (the reviewer) approves or rejects sign-off record
+/// `request.seq` of this ledger. Refused, with nothing written: a record that is missing, that
+/// is not a sign-off, a countersigner who is the record's own operator, a rejection without a
+/// reason, and (as for every append) a ledger that does not verify. The record is checked
+/// under the ledger lock, after the whole ledger verified, so it is the record that verified.
+/// A copy of the countersigned record is stored as evidence (the statement's subject), so the
+/// countersignature can be checked on its own by `sha256sum`.
+pub fn append_countersign(
+    data_dir: &Path,
+    signer: &Signer,
+    request: &Countersign,
+    signed_at: i64,
+) -> Result<Appended, LedgerError> {
+    use super::statement::{
+        COUNTERSIGN_PREDICATE_TYPE, CountersignPredicate, CountersignStatement, CountersignVerdict,
+        CountersignedRecord,
+    };
+    if request.verdict == CountersignVerdict::Rejected && request.note.trim().is_empty() {
+        return Err(countersign_refused(
+            request.seq,
+            "a rejection needs a reason (--reject REASON)",
+        ));
+    }
+    if request.note.chars().any(char::is_control) {
+        return Err(countersign_refused(
+            request.seq,
+            "the note contains control characters",
+        ));
+    }
+    let anchors = station_anchors(data_dir, signer, signed_at)?;
+    let dir = ledger_dir(data_dir);
+    if !dir.is_dir() {
+        return Err(countersign_refused(
+            request.seq,
+            format!("there is no ledger in {}", data_dir.display()),
+        ));
+    }
+    let path = dir.join(record_file_name(request.seq));
+    append_payload(data_dir, signer, &anchors, signed_at, &mut |link, at| {
+        if request.seq == 0 || request.seq >= link.seq {
+            return Err(countersign_refused(
+                request.seq,
+                format!(
+                    "no such record in {} (the newest is {})",
+                    dir.display(),
+                    link.seq.saturating_sub(1)
+                ),
+            ));
+        }
+        // The ledger verified under this lock just before: this read is that record.
+        let bytes = read_ledger_file(&path, verify::MAX_RECORD_BYTES)?;
+        let opened =
+            dsse::open(&bytes).map_err(|e| countersign_refused(request.seq, e.to_string()))?;
+        let body = Body::from_bytes(&opened.payload)
+            .map_err(|e| countersign_refused(request.seq, e.to_string()))?;
+        let Body::SignOff(statement) = &body else {
+            return Err(countersign_refused(
+                request.seq,
+                "not a sign-off record (only sign-offs are countersigned)",
+            ));
+        };
+        let operator = &statement.predicate.operator.id;
+        if operator == signer.operator().as_str() {
+            return Err(countersign_refused(
+                request.seq,
+                format!(
+                    "signed by \"{operator}\" and a countersignature must come from another person"
+                ),
+            ));
+        }
+        let sha256 = sha256_hex(&bytes);
+        store_evidence(data_dir, &bytes)?;
+        let statement = CountersignStatement {
+            type_: super::statement::STATEMENT_TYPE.to_string(),
+            subject: vec![ResourceDescriptor {
+                name: record_file_name(request.seq),
+                digest: DigestSet {
+                    sha256: sha256.clone(),
+                },
+            }],
+            predicate_type: COUNTERSIGN_PREDICATE_TYPE.to_string(),
+            predicate: CountersignPredicate {
+                operator: OperatorRef {
+                    id: signer.operator().to_string(),
+                    keyid: signer.keyid().to_string(),
+                },
+                record: CountersignedRecord {
+                    seq: request.seq,
+                    sha256,
+                },
+                verdict: request.verdict,
+                note: request.note.clone(),
+                tool: super::statement::ToolRef::default(),
+                signed_at: at,
+                ledger: link,
+            },
+        };
+        serde_json::to_vec(&statement).map_err(|e| LedgerError::Encode {
+            reason: e.to_string(),
+        })
+    })
+}
+
 /// `key rotate`: the operator's current key (opened with `old_passphrase`) signs a
 /// key-rotation record introducing a new key (encrypted with `new_passphrase`, bcrypt
 /// `rounds`); then the key files are replaced (the old ones kept as `*.retired-<time>`) and
@@ -449,10 +594,7 @@ pub fn rotate_key(
 
 /// Writes a private key file (0600, never over an existing file) and syncs it.
 fn publish_private(path: &Path, bytes: &[u8]) -> Result<(), LedgerError> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
+    let mut file = crate::fsread::with_mode(OpenOptions::new().write(true).create_new(true), 0o600)
         .open(path)
         .map_err(io_error(path))?;
     file.write_all(bytes)
@@ -902,11 +1044,9 @@ fn publish(
         Err(e) => return Err(io_error(tmp)(e)),
     }
     let written = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o644)
-            .open(tmp)?;
+        let mut file =
+            crate::fsread::with_mode(OpenOptions::new().write(true).create_new(true), 0o644)
+                .open(tmp)?;
         file.write_all(bytes)?;
         file.sync_all()
     })();
@@ -949,12 +1089,9 @@ struct LedgerLock {
 impl LedgerLock {
     fn acquire(dir: &Path) -> Result<LedgerLock, LedgerError> {
         let path = dir.join(LOCK);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o644)
+        let mut opts = OpenOptions::new();
+        opts.read(true).write(true).create(true).truncate(false);
+        let file = crate::fsread::with_mode(&mut opts, 0o644)
             .open(&path)
             .map_err(io_error(&path))?;
         file.lock().map_err(io_error(&path))?;

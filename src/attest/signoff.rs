@@ -3,8 +3,8 @@
 use super::Signer;
 use super::ledger::{Appended, EvidenceFile, LedgerError, LedgerHead, append_record_reporting};
 use super::statement::{
-    ChecklistRef, ControlRecord, FindingRecord, HostRef, Method, Predicate, ToolRef, Verdict,
-    WaiverRecord,
+    AttachmentRecord, ChecklistRef, ControlRecord, FindingRecord, HostRef, Method, Predicate,
+    ToolRef, Verdict, WaiverRecord,
 };
 use crate::checklist::{self, Checklist};
 use crate::date::Date;
@@ -58,6 +58,16 @@ pub fn predicate(
                     })
                     .collect(),
                 waiver,
+                attachments: rec
+                    .attachments
+                    .iter()
+                    .map(|a| AttachmentRecord {
+                        name: a.name.clone(),
+                        media_type: a.media_type.clone(),
+                        size: a.size,
+                        sha256: a.sha256.clone(),
+                    })
+                    .collect(),
             }
         })
         .collect();
@@ -112,7 +122,8 @@ pub fn evidence(scan: &Scan) -> Result<Vec<EvidenceFile>, LedgerError> {
     }])
 }
 
-/// Signs `walkthrough` into the ledger under `data_dir`; the caller marks it signed and saves it.
+/// Signs `walkthrough` into the ledger under `data_dir`, with its attachments (re-hashed from
+/// the evidence store first); the caller marks it signed and saves it.
 pub fn sign(
     data_dir: &Path,
     signer: &Signer,
@@ -134,11 +145,13 @@ pub fn sign_reporting(
     policy: &Policy,
 ) -> Result<Appended, LedgerError> {
     let predicate = predicate(walkthrough, checklist, scan, policy, Date::today_utc());
+    let mut files = evidence(scan)?;
+    files.extend(super::attachments::evidence_files(data_dir, walkthrough)?);
     append_record_reporting(
         data_dir,
         signer,
         predicate,
-        &evidence(scan)?,
+        &files,
         crate::date::unix_now_secs(),
     )
 }

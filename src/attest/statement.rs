@@ -197,6 +197,21 @@ pub struct ControlRecord {
     pub findings: Vec<FindingRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiver: Option<WaiverRecord>,
+    /// Files attached as evidence of this control; each is also a subject of the statement
+    /// (named `<control id>/<name>`), so its digest is re-hashed by `verify` and `sha256sum`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentRecord>,
+}
+
+/// A file attached to a control: its name, the media type guessed from its first bytes, its
+/// size and SHA-256 (the bytes are at `evidence/sha256/<sha256>`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentRecord {
+    pub name: String,
+    pub media_type: String,
+    pub size: u64,
+    pub sha256: String,
 }
 
 /// An automated finding as shown to the technician.
@@ -302,11 +317,75 @@ pub struct RotationStatement {
     pub predicate: RotationPredicate,
 }
 
-/// What a ledger record holds: a sign-off or a key rotation.
+/// Predicate type of a countersignature: a second person (a supervisor) reviews a sign-off
+/// record of the same ledger and approves or rejects it.
+pub const COUNTERSIGN_PREDICATE_TYPE: &str = "urn:stationward:countersign:v1";
+
+/// The reviewer's decision on a countersigned record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CountersignVerdict {
+    Approved,
+    Rejected,
+}
+
+impl CountersignVerdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CountersignVerdict::Approved => "APPROVED",
+            CountersignVerdict::Rejected => "REJECTED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CountersignVerdict> {
+        [CountersignVerdict::Approved, CountersignVerdict::Rejected]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+/// The record a countersignature names: its sequence number and the SHA-256 of its file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountersignedRecord {
+    pub seq: u64,
+    pub sha256: String,
+}
+
+/// A countersignature's predicate. Signed (DSSE and SSHSIG) by the countersigner's key named
+/// in `operator.keyid`; the countersigner is never the countersigned record's operator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CountersignPredicate {
+    /// The countersigner and their signing key.
+    pub operator: OperatorRef,
+    pub record: CountersignedRecord,
+    pub verdict: CountersignVerdict,
+    /// Free text; the reason when `verdict` is `REJECTED` (never empty then).
+    pub note: String,
+    pub tool: ToolRef,
+    /// RFC 3339 UTC (`Z`).
+    pub signed_at: String,
+    pub ledger: LedgerLink,
+}
+
+/// An in-toto Statement carrying a [`CountersignPredicate`]. Its subject is the countersigned
+/// record file itself (name and SHA-256).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CountersignStatement {
+    #[serde(rename = "_type")]
+    pub type_: String,
+    pub subject: Vec<ResourceDescriptor>,
+    pub predicate_type: String,
+    pub predicate: CountersignPredicate,
+}
+
+/// What a ledger record holds: a sign-off, a key rotation or a countersignature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
     SignOff(Box<Statement>),
     Rotation(Box<RotationStatement>),
+    Countersign(Box<CountersignStatement>),
 }
 
 impl Body {
@@ -335,6 +414,22 @@ impl Body {
             }
             return Ok(Body::Rotation(Box::new(statement)));
         }
+        if let Ok(Peek {
+            predicate_type: Some(t),
+        }) = serde_json::from_slice::<Peek>(bytes)
+            && t == COUNTERSIGN_PREDICATE_TYPE
+        {
+            let statement: CountersignStatement =
+                serde_json::from_slice(bytes).map_err(|e| StatementError::Json {
+                    line: e.line(),
+                    column: e.column(),
+                    reason: super::dsse::json_reason(&e),
+                })?;
+            if statement.type_ != STATEMENT_TYPE {
+                return Err(StatementError::Type(statement.type_));
+            }
+            return Ok(Body::Countersign(Box::new(statement)));
+        }
         Statement::from_bytes(bytes).map(|s| Body::SignOff(Box::new(s)))
     }
 
@@ -342,6 +437,7 @@ impl Body {
         match self {
             Body::SignOff(s) => &s.predicate.operator,
             Body::Rotation(r) => &r.predicate.operator,
+            Body::Countersign(c) => &c.predicate.operator,
         }
     }
 
@@ -349,6 +445,7 @@ impl Body {
         match self {
             Body::SignOff(s) => &s.predicate.ledger,
             Body::Rotation(r) => &r.predicate.ledger,
+            Body::Countersign(c) => &c.predicate.ledger,
         }
     }
 
@@ -356,6 +453,7 @@ impl Body {
         match self {
             Body::SignOff(s) => &s.predicate.signed_at,
             Body::Rotation(r) => &r.predicate.signed_at,
+            Body::Countersign(c) => &c.predicate.signed_at,
         }
     }
 
@@ -363,6 +461,7 @@ impl Body {
         match self {
             Body::SignOff(s) => &s.subject,
             Body::Rotation(r) => &r.subject,
+            Body::Countersign(c) => &c.subject,
         }
     }
 }
@@ -384,6 +483,7 @@ mod tests {
                     summary: "INPUT policy ACCEPT".into(),
                 }],
                 waiver: None,
+                attachments: Vec::new(),
             },
             ControlRecord {
                 id: "ICS-04".into(),

@@ -42,6 +42,7 @@ pub fn sample_predicate() -> Predicate {
                     summary: "inet filter input policy accept".into(),
                 }],
                 waiver: None,
+                attachments: Vec::new(),
             },
             ControlRecord {
                 id: "ICS-04".into(),
@@ -50,6 +51,7 @@ pub fn sample_predicate() -> Predicate {
                 method: Method::Examine,
                 findings: Vec::new(),
                 waiver: None,
+                attachments: Vec::new(),
             },
         ],
         ..Predicate::default()

@@ -10,7 +10,7 @@ use super::keys::keyid;
 use super::ledger::{
     self, LedgerHead, LedgerListing, MANIFEST, MANIFEST_SIG, SIG_SUFFIX, record_file_name,
 };
-use super::statement::{Body, GENESIS_PREV};
+use super::statement::{Body, CountersignVerdict, GENESIS_PREV};
 use super::trust::{Anchors, Distrust, ExpectKey};
 use super::{dsse, is_sha256_hex, sha256_hex, sshsig};
 use crate::diagnostic::SourceError;
@@ -125,10 +125,13 @@ pub enum Check {
     Timestamps,
     /// `--expect-head`.
     ExpectedHead,
+    /// Each countersignature names an existing sign-off of this ledger, unchanged, that
+    /// verifies, by another operator. Reported only when the ledger holds countersignatures.
+    Countersignatures,
 }
 
 impl Check {
-    pub const ALL: [Check; 10] = [
+    pub const ALL: [Check; 11] = [
         Check::Layout,
         Check::Envelopes,
         Check::Statements,
@@ -139,6 +142,7 @@ impl Check {
         Check::Evidence,
         Check::Timestamps,
         Check::ExpectedHead,
+        Check::Countersignatures,
     ];
 
     pub fn title(self) -> &'static str {
@@ -153,6 +157,7 @@ impl Check {
             Check::Evidence => "evidence",
             Check::Timestamps => "timestamps",
             Check::ExpectedHead => "expected head",
+            Check::Countersignatures => "countersignatures",
         }
     }
 }
@@ -203,6 +208,44 @@ pub struct RecordSummary {
     pub sha256: Option<String>,
     /// Operator and keyid, when the envelope verified with a trusted key.
     pub signer: Option<(String, String)>,
+    /// What the record is, when its statement was read.
+    pub kind: Option<RecordKind>,
+}
+
+/// The kinds of ledger record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordKind {
+    SignOff,
+    Rotation,
+    Countersign,
+}
+
+impl RecordKind {
+    fn of(body: &Body) -> RecordKind {
+        match body {
+            Body::SignOff(_) => RecordKind::SignOff,
+            Body::Rotation(_) => RecordKind::Rotation,
+            Body::Countersign(_) => RecordKind::Countersign,
+        }
+    }
+}
+
+/// A countersignature record whose signature verified, and whether what it names holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountersignInfo {
+    /// The countersignature record's own sequence number.
+    pub seq: u64,
+    /// The countersigned record's sequence number.
+    pub record: u64,
+    /// The countersigner and their key (`SHA256:...`).
+    pub operator: String,
+    pub keyid: String,
+    pub verdict: CountersignVerdict,
+    pub note: String,
+    pub signed_at: String,
+    /// Why the countersignature does not stand (the record it names is missing, altered, not
+    /// a sign-off, does not verify, or is the countersigner's own); `None` when it stands.
+    pub problem: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -220,8 +263,11 @@ pub struct VerifyReport {
     /// Operator → the keyid they sign with at the head (their first key, moved only by
     /// key-rotation records).
     pub pinned: BTreeMap<String, String>,
-    /// One result per [`Check`], in [`Check::ALL`] order.
+    /// One result per [`Check`], in [`Check::ALL`] order ([`Check::Countersignatures`] only
+    /// when the ledger holds countersignatures).
     pub checks: Vec<CheckResult>,
+    /// Every countersignature record that verified, in ledger order.
+    pub countersigns: Vec<CountersignInfo>,
 }
 
 impl VerifyReport {
@@ -302,6 +348,51 @@ impl VerifyReport {
             }
         }
         out.push('\n');
+        let signoffs = self
+            .record_summaries
+            .iter()
+            .filter(|r| r.kind == Some(RecordKind::SignOff))
+            .count();
+        if self.countersigns.is_empty() && signoffs > 0 {
+            let _ = writeln!(
+                out,
+                "Sign-offs       {signoffs}, none countersigned (a second person: stationward countersign RECORD --operator ID)\n"
+            );
+        }
+        if !self.countersigns.is_empty() {
+            let _ = writeln!(out, "Sign-offs");
+            for r in self
+                .record_summaries
+                .iter()
+                .filter(|r| r.kind == Some(RecordKind::SignOff))
+            {
+                let by: Vec<&CountersignInfo> = self
+                    .countersigns
+                    .iter()
+                    .filter(|c| c.record == r.seq)
+                    .collect();
+                if by.is_empty() {
+                    let _ = writeln!(out, "  {}  not countersigned", record_file_name(r.seq));
+                }
+                for c in by {
+                    let _ = writeln!(
+                        out,
+                        "  {}  {} by {} ({}) at {} in {}{}",
+                        record_file_name(r.seq),
+                        c.verdict.as_str(),
+                        t(&c.operator),
+                        t(&c.keyid),
+                        t(&c.signed_at),
+                        record_file_name(c.seq),
+                        match &c.problem {
+                            None => String::new(),
+                            Some(why) => format!(": DOES NOT STAND: {}", t(why)),
+                        }
+                    );
+                }
+            }
+            out.push('\n');
+        }
         if let Some((check, p)) = self.first_broken() {
             let _ = writeln!(
                 out,
@@ -407,9 +498,11 @@ pub fn verify_with_anchors(
             seq: a.seq,
             sha256: a.sha256.clone(),
             signer: trusted(a).map(|b| (b.operator().id.clone(), b.operator().keyid.clone())),
+            kind: trusted(a).map(RecordKind::of),
         })
         .collect();
-    let checks = vec![
+    let countersigns = countersign_infos(&analyses);
+    let mut checks = vec![
         check_layout(&listing),
         check_envelopes(&analyses),
         check_statements(&analyses),
@@ -421,6 +514,9 @@ pub fn verify_with_anchors(
         check_timestamps(&analyses),
         check_expected_head(options.expect_head.as_ref(), &analyses),
     ];
+    if !countersigns.is_empty() {
+        checks.push(check_countersigns(&countersigns, &analyses));
+    }
     Ok(VerifyReport {
         ledger_dir: dir.clone(),
         trust: anchors.describe(),
@@ -430,7 +526,90 @@ pub fn verify_with_anchors(
         record_summaries,
         pinned: trusting.pinned.clone(),
         checks,
+        countersigns,
     })
+}
+
+/// The countersignatures that verified, each judged against the record it names.
+fn countersign_infos(analyses: &[RecordAnalysis]) -> Vec<CountersignInfo> {
+    let mut out = Vec::new();
+    for a in analyses {
+        let Some(Body::Countersign(c)) = trusted(a) else {
+            continue;
+        };
+        let p = &c.predicate;
+        let named = record_file_name(p.record.seq);
+        let problem = if p.record.seq >= a.seq {
+            Some(format!(
+                "names {named}, which is not an earlier record of this ledger"
+            ))
+        } else {
+            match analyses.iter().find(|t| t.seq == p.record.seq) {
+                None => Some(format!("names {named}, which is missing from the ledger")),
+                Some(t) => match (&t.sha256, trusted(t)) {
+                    (Some(h), _) if *h != p.record.sha256 => Some(format!(
+                        "names {named} with SHA-256 {}, but that record's SHA-256 is {h} (altered or replaced)",
+                        p.record.sha256
+                    )),
+                    (None, _) => Some(format!("names {named}, which cannot be read")),
+                    (_, None) => Some(format!("names {named}, which does not verify")),
+                    (_, Some(Body::SignOff(s))) if s.predicate.operator.id == p.operator.id => {
+                        Some(format!(
+                            "countersigns {named} by its own operator \"{}\" (a second person must countersign)",
+                            p.operator.id
+                        ))
+                    }
+                    (_, Some(Body::SignOff(_))) => None,
+                    (_, Some(_)) => Some(format!("names {named}, which is not a sign-off")),
+                },
+            }
+        };
+        out.push(CountersignInfo {
+            seq: a.seq,
+            record: p.record.seq,
+            operator: p.operator.id.clone(),
+            keyid: p.operator.keyid.clone(),
+            verdict: p.verdict,
+            note: p.note.clone(),
+            signed_at: p.signed_at.clone(),
+            problem,
+        });
+    }
+    out
+}
+
+fn check_countersigns(infos: &[CountersignInfo], analyses: &[RecordAnalysis]) -> CheckResult {
+    let problems: Vec<Problem> = infos
+        .iter()
+        .filter_map(|c| {
+            c.problem
+                .as_ref()
+                .map(|why| problem(&record_file_name(c.seq), Some(c.seq), why.clone()))
+        })
+        .collect();
+    let signoffs = analyses
+        .iter()
+        .filter(|a| matches!(trusted(a), Some(Body::SignOff(_))))
+        .collect::<Vec<_>>();
+    let countersigned = signoffs
+        .iter()
+        .filter(|a| {
+            infos
+                .iter()
+                .any(|c| c.record == a.seq && c.problem.is_none())
+        })
+        .count();
+    let n = infos.len();
+    result(
+        Check::Countersignatures,
+        problems,
+        true,
+        format!(
+            "{n} verify, each naming an unchanged sign-off by another operator; {countersigned} of {} sign-offs countersigned",
+            signoffs.len()
+        ),
+        format!("{n} countersignatures; see below"),
+    )
 }
 
 /// A key worth trying on an envelope, decoded once.
@@ -853,7 +1032,9 @@ fn check_statements(analyses: &[RecordAnalysis]) -> CheckResult {
         Check::Statements,
         problems,
         true,
-        format!("{ok} of {n} are stationward sign-off statements{note}"),
+        format!(
+            "{ok} of {n} are stationward statements (sign-off, key rotation or countersignature){note}"
+        ),
         format!("{ok} of {n} are valid{note}"),
     )
 }
@@ -1155,6 +1336,29 @@ fn check_evidence(evidence_dir: &Path, analyses: &[RecordAnalysis]) -> CheckResu
         let Some(statement) = trusted(a) else {
             continue;
         };
+        // Every attachment a control names is a subject (so it is re-hashed below and by
+        // `sha256sum`): an entry without one would be a digest nobody checks.
+        if let Body::SignOff(signoff) = statement {
+            for c in &signoff.predicate.controls {
+                for at in &c.attachments {
+                    let name = format!("{}/{}", c.id, at.name);
+                    let listed = statement
+                        .subject()
+                        .iter()
+                        .any(|s| s.name == name && s.digest.sha256 == at.sha256);
+                    if !listed {
+                        problems.push(problem(
+                            &a.name,
+                            Some(a.seq),
+                            format!(
+                                "attachment \"{name}\" (SHA-256 {}) is not in the statement's subject list",
+                                at.sha256
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
         for subject in statement.subject() {
             count += 1;
             let hex = &subject.digest.sha256;

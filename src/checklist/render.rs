@@ -21,7 +21,8 @@ pub fn list_text(list: &Checklist, width: usize) -> String {
             truncate(&c.title, title_width)
         );
     }
-    out
+    // Site files are untrusted text: escape controls and bidi overrides for the terminal.
+    crate::text::for_terminal_lines(&out).into_owned()
 }
 
 /// The whole control, wrapped to `width`.
@@ -72,7 +73,8 @@ pub fn control_text(list: &Checklist, c: &Control, width: usize) -> String {
             false,
         );
     }
-    out
+    // Site files are untrusted text: escape controls and bidi overrides for the terminal.
+    crate::text::for_terminal_lines(&out).into_owned()
 }
 
 fn section(out: &mut String, heading: &str, items: &[&str], width: usize, bullets: bool) {

@@ -6,7 +6,6 @@ use super::{
 use super::{Evidence, Oversize, ProcessInfo, file_text};
 use crate::fsread::{self, Follow};
 use std::io::Read;
-use std::os::unix::fs::MetadataExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -98,7 +97,7 @@ impl Host for Live {
                     .iter()
                     .map(|a| a.to_string_lossy().into_owned())
                     .collect(),
-                uid: p.user_id().map(|u| **u),
+                uid: process_uid(p),
             })
             .collect();
         list.sort_by_key(|p| p.pid);
@@ -168,6 +167,12 @@ pub(super) fn meta_of(real: &std::path::Path, shown: &str) -> Result<FileMeta, H
     } else {
         FileKind::Other
     };
+    unix_meta(kind, &m, shown)
+}
+
+#[cfg(unix)]
+fn unix_meta(kind: FileKind, m: &std::fs::Metadata, _shown: &str) -> Result<FileMeta, HostError> {
+    use std::os::unix::fs::MetadataExt;
     Ok(FileMeta {
         kind,
         mode: m.mode(),
@@ -176,6 +181,19 @@ pub(super) fn meta_of(real: &std::path::Path, shown: &str) -> Result<FileMeta, H
         size: m.size(),
         mtime: m.mtime(),
     })
+}
+
+/// Owner and mode bits of a Linux tree do not survive on a Windows file system: a check that
+/// needs them cannot see, rather than reading "root, 0000".
+#[cfg(not(unix))]
+fn unix_meta(_kind: FileKind, _m: &std::fs::Metadata, shown: &str) -> Result<FileMeta, HostError> {
+    Err(HostError::from_io(
+        shown,
+        &std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "owner and mode bits are not available on this operating system",
+        ),
+    ))
 }
 
 /// How long the pipes may stay open after the command ended (or was killed): a grandchild
@@ -208,6 +226,10 @@ pub fn running_commands() -> usize {
     RUNNING.lock().map(|g| g.len()).unwrap_or(0)
 }
 
+#[cfg(not(unix))]
+fn kill_group(_pgid: i32) {}
+
+#[cfg(unix)]
 fn kill_group(pgid: i32) {
     if let Some(pid) = rustix::process::Pid::from_raw(pgid) {
         let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
@@ -242,7 +264,6 @@ struct Drained {
 }
 
 fn run_command(argv: &[&str], timeout: Duration) -> CommandRun {
-    use std::os::unix::process::CommandExt;
     let owned: Vec<String> = argv.iter().map(|s| (*s).to_string()).collect();
     let done = |status, stdout: Vec<u8>, stderr: Vec<u8>| CommandRun {
         argv: owned.clone(),
@@ -264,18 +285,20 @@ fn run_command(argv: &[&str], timeout: Duration) -> CommandRun {
             Vec::new(),
         );
     }
-    let child = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(args)
         .env("LC_ALL", "C")
         .env("LANG", "C")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // Its own process group: at the timeout (and when the tool exits) the command is
-        // killed together with whatever it started, and a Ctrl-C meant for the tool's
-        // terminal does not reach it half-way.
-        .process_group(0)
-        .spawn();
+        .stderr(Stdio::piped());
+    // Its own process group: at the timeout (and when the tool exits) the command is killed
+    // together with whatever it started, and a Ctrl-C meant for the tool's terminal does not
+    // reach it half-way.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let child = command.spawn();
     let mut child = match child {
         Ok(c) => c,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -372,6 +395,17 @@ fn join_within(handle: std::thread::JoinHandle<Drained>, grace: Duration) -> Opt
         std::thread::sleep(Duration::from_millis(1));
     }
     handle.join().ok()
+}
+
+#[cfg(unix)]
+fn process_uid(p: &sysinfo::Process) -> Option<u32> {
+    p.user_id().map(|u| **u)
+}
+
+/// Windows identifies a process's owner by SID, not by a numeric UID.
+#[cfg(not(unix))]
+fn process_uid(_p: &sysinfo::Process) -> Option<u32> {
+    None
 }
 
 #[cfg(test)]

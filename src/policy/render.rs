@@ -9,6 +9,12 @@ pub fn policy_text(p: &Policy, today: Date, width: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Site policy: {} ({})", p.name, p.role.as_str());
     let _ = writeln!(out, "  from {}", p.origin.display());
+    if p.require_countersign {
+        let _ = writeln!(
+            out,
+            "  sign-offs need a countersignature by another operator (require_countersign)"
+        );
+    }
 
     let _ = writeln!(out, "\nAllowed listeners");
     if p.allowed_listeners.is_empty() {
@@ -112,7 +118,8 @@ pub fn policy_text(p: &Policy, today: Date, width: usize) -> String {
             let _ = writeln!(out, "{line}");
         }
     }
-    out
+    // Site files are untrusted text: escape controls and bidi overrides for the terminal.
+    crate::text::for_terminal_lines(&out).into_owned()
 }
 
 /// The `[windows]` keys, shown only when a policy sets any of them.

@@ -9,7 +9,10 @@ use crate::walkthrough::Verdict;
 use std::fmt::Write;
 
 /// Escapes text for HTML element content and double-quoted attributes.
+/// Control characters and bidi overrides are first shown escaped (`\x1b`) as on the terminal:
+/// the file may be printed to one, and a browser must not reorder what a signer saw either.
 pub fn esc(s: &str) -> String {
+    let s = crate::text::for_terminal_lines(s);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -166,6 +169,9 @@ pub fn render_html(s: &Summary) -> String {
         if let Some(notice) = &a.notice {
             let _ = writeln!(out, "<div class=\"banner\">{}</div>", esc(notice));
         }
+        if let Some(review) = &a.review {
+            let _ = writeln!(out, "<div class=\"banner\">{}</div>", esc(review));
+        }
         let _ = writeln!(
             out,
             "<div class=\"signed\">✔ Signed record #{} — {}</div>",
@@ -249,6 +255,7 @@ pub fn render_html(s: &Summary) -> String {
     verdicts(s, &mut out);
     findings(s, &mut out);
     waivers(s, &mut out);
+    attachments(s, &mut out);
     attestation(s, &mut out);
     // The sign-off block and the footer print together: never a last page with only the
     // footer on it.
@@ -493,6 +500,33 @@ fn waivers(s: &Summary, out: &mut String) {
     out.push_str("</tbody>\n</table>\n</section>\n");
 }
 
+/// The attached files with their digests. Never fetched, embedded or rendered: an
+/// attachment is untrusted bytes, and the page must print the same wherever it is opened.
+fn attachments(s: &Summary, out: &mut String) {
+    let attached: Vec<_> = s
+        .controls
+        .iter()
+        .flat_map(|c| c.attachments.iter().map(move |a| (&c.id, a)))
+        .collect();
+    if attached.is_empty() {
+        return;
+    }
+    out.push_str("<section id=\"attachments\">\n<h2>Attachments</h2>\n<p>Each file is <code>evidence/sha256/&lt;SHA-256&gt;</code> in the data directory.</p>\n");
+    out.push_str("<table>\n<thead><tr><th>Control</th><th>File</th><th>Type</th><th>Bytes</th><th>SHA-256</th></tr></thead>\n<tbody>\n");
+    for (id, a) in attached {
+        let _ = writeln!(
+            out,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td><code class=\"digest\">{}</code></td></tr>",
+            esc(id),
+            esc(&a.name),
+            esc(&a.media_type),
+            a.size,
+            esc(&a.sha256)
+        );
+    }
+    out.push_str("</tbody>\n</table>\n</section>\n");
+}
+
 fn attestation(s: &Summary, out: &mut String) {
     out.push_str("<section id=\"attestation\">\n<h2>Attestation</h2>\n");
     let Some(a) = &s.attestation else {
@@ -541,7 +575,30 @@ fn signoff(s: &Summary, out: &mut String) {
         let _ = writeln!(out, "<div class=\"banner\">{DRAFT_MARK}</div>");
     }
     out.push_str("<table>\n<tbody>\n");
+    let countersigned = s
+        .attestation
+        .as_ref()
+        .map_or(&[][..], |a| &a.countersignatures[..]);
     for who in ["Technician", "Supervisor"] {
+        if who == "Supervisor" && !countersigned.is_empty() {
+            for c in countersigned {
+                let _ = writeln!(
+                    out,
+                    "<tr class=\"countersign\"><td class=\"who\">{who}</td><td colspan=\"4\">{} by {} (key <code>{}</code>) at {}, countersignature {}{}</td></tr>",
+                    esc(&c.verdict),
+                    esc(&c.operator),
+                    esc(&c.keyid),
+                    esc(&c.signed_at),
+                    esc(&c.record_file),
+                    if c.note.is_empty() {
+                        String::new()
+                    } else {
+                        format!("<br>Note: {}", esc(&c.note))
+                    }
+                );
+            }
+            continue;
+        }
         let _ = writeln!(
             out,
             "<tr><td class=\"who\">{who}</td><td class=\"cap\">name</td><td class=\"line\"></td><td class=\"cap\">signature</td><td class=\"line\"></td></tr>\n\
@@ -560,6 +617,14 @@ mod tests {
         assert_eq!(
             esc("<a href=\"x\">'&'</a>"),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn escapes_terminal_controls_and_bidi_overrides_but_keeps_lines() {
+        assert_eq!(
+            esc("cs\x1b]0;pwn\x07\u{202e}x\ny"),
+            "cs\\x1b]0;pwn\\x07\\u{202e}x\ny"
         );
     }
 }

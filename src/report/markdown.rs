@@ -190,6 +190,29 @@ pub fn render_markdown(s: &Summary) -> String {
         }
     }
 
+    let attached: Vec<_> = s
+        .controls
+        .iter()
+        .flat_map(|c| c.attachments.iter().map(move |a| (&c.id, a)))
+        .collect();
+    if !attached.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Attachments\n\nEach file is `evidence/sha256/<SHA-256>` in the data directory.\n\n| Control | File | Type | Bytes | SHA-256 |\n|---|---|---|---|---|"
+        );
+        for (id, a) in attached {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                code(id),
+                md_inline(&a.name),
+                md_inline(&a.media_type),
+                a.size,
+                code(&a.sha256)
+            );
+        }
+    }
+
     let _ = writeln!(out, "\n## Waivers\n");
     if s.waivers.is_empty() {
         let _ = writeln!(out, "No waivers.");
@@ -229,6 +252,9 @@ pub fn render_markdown(s: &Summary) -> String {
             if let Some(notice) = &a.notice {
                 let _ = writeln!(out, "> **{}**\n", md_inline(notice));
             }
+            if let Some(review) = &a.review {
+                let _ = writeln!(out, "> **{}**\n", md_inline(review));
+            }
             let _ = writeln!(out, "| | |\n|---|---|");
             let _ = writeln!(out, "| Record | {} |", code(r.file_name()));
             let _ = writeln!(out, "| Signed by | {} |", md_inline(&r.operator));
@@ -251,7 +277,30 @@ pub fn render_markdown(s: &Summary) -> String {
     }
 
     let _ = writeln!(out, "\n## Sign-off\n");
+    let countersigned = s
+        .attestation
+        .as_ref()
+        .map_or(&[][..], |a| &a.countersignatures[..]);
     for who in ["Technician", "Supervisor"] {
+        if who == "Supervisor" && !countersigned.is_empty() {
+            for c in countersigned {
+                let _ = writeln!(
+                    out,
+                    "**{who}** — {} by {} (key {}) at {}, countersignature {}{}\n",
+                    md_inline(&c.verdict),
+                    md_inline(&c.operator),
+                    code(&c.keyid),
+                    md_inline(&c.signed_at),
+                    code(&c.record_file),
+                    if c.note.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" — note: {}", md_inline(&c.note))
+                    }
+                );
+            }
+            continue;
+        }
         let _ = writeln!(
             out,
             "**{who}** — name: \\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_ \

@@ -3,7 +3,8 @@
 //! beside the record): every signature, the chain, key continuity, the manifest, evidence.
 
 use super::summary::{
-    RecordControl, RecordParts, RecordWaiver, SignedRecordInfo, Summary, parse_status,
+    AttachmentRow, Countersignature, RecordControl, RecordParts, RecordWaiver, SignedRecordInfo,
+    Summary, parse_status,
 };
 use crate::attest::allowed_signers::AllowedSigners;
 use crate::attest::dsse;
@@ -113,6 +114,15 @@ pub fn summary_of_ledger_record(
                 r.predicate.new_key.keyid
             )));
         }
+        Body::Countersign(c) => {
+            return Err(invalid(format!(
+                "a countersignature ({} of {} by \"{}\"), not a sign-off; print the summary of {} to see it",
+                c.predicate.verdict.as_str(),
+                ledger::record_file_name(c.predicate.record.seq),
+                crate::text::for_terminal(&c.predicate.operator.id),
+                ledger::record_file_name(c.predicate.record.seq),
+            )));
+        }
     };
     let p = &statement.predicate;
     let operator = p.operator.id.clone();
@@ -149,7 +159,28 @@ pub fn summary_of_ledger_record(
     let mut summary = Summary::from_parts(parts, checklist, Some(info));
     if let Some(a) = summary.attestation.as_mut() {
         a.trust = Some(report.trust.clone());
-        if let Some(head) = report.head.as_ref().filter(|h| h.seq != seq) {
+        a.countersignatures = report
+            .countersigns
+            .iter()
+            .filter(|c| c.record == seq && c.problem.is_none())
+            .map(|c| Countersignature {
+                record_file: ledger::record_file_name(c.seq),
+                operator: c.operator.clone(),
+                keyid: c.keyid.clone(),
+                verdict: c.verdict.as_str().to_string(),
+                note: c.note.clone(),
+                signed_at: c.signed_at.clone(),
+            })
+            .collect();
+        // Countersignatures of this record after it do not make it stale.
+        let newer_other = report.record_summaries.iter().any(|r| {
+            r.seq > seq
+                && !report
+                    .countersigns
+                    .iter()
+                    .any(|c| c.seq == r.seq && c.record == seq)
+        });
+        if let Some(head) = report.head.as_ref().filter(|h| h.seq != seq && newer_other) {
             a.notice = Some(format!(
                 "NOT THE NEWEST RECORD: this is record {seq} of a ledger whose head is {head}; newer records exist"
             ));
@@ -178,6 +209,16 @@ fn control(c: &statement::ControlRecord) -> RecordControl {
                     summary: f.summary.clone(),
                     waived: false,
                 })
+            })
+            .collect(),
+        attachments: c
+            .attachments
+            .iter()
+            .map(|a| AttachmentRow {
+                name: a.name.clone(),
+                media_type: a.media_type.clone(),
+                size: a.size,
+                sha256: a.sha256.clone(),
             })
             .collect(),
         waiver: c.waiver.as_ref().map(|w| RecordWaiver {

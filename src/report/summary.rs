@@ -149,6 +149,19 @@ pub struct ControlRow {
     /// The automated findings behind the verdict.
     #[serde(default)]
     pub findings: Vec<FindingSnapshot>,
+    /// Files attached as evidence, listed with their digests (never opened or rendered).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentRow>,
+}
+
+/// An attached file as the summary lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentRow {
+    pub name: String,
+    pub media_type: String,
+    pub size: u64,
+    /// Lowercase hex SHA-256: the file is `evidence/sha256/<sha256>` in the data directory.
+    pub sha256: String,
 }
 
 impl ControlRow {
@@ -323,6 +336,49 @@ pub struct Attestation {
     /// Which trust anchors vouched for the signing key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trust: Option<String>,
+    /// Verified countersignatures of this record, oldest first (printed in place of the blank
+    /// supervisor line).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub countersignatures: Vec<Countersignature>,
+    /// Set when the site requires a countersignature and this record has no approving one:
+    /// the sign-off is pending review (or rejected), not complete (printed as a banner).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<String>,
+}
+
+impl Attestation {
+    /// Applies the site's `require_countersign`: without an `APPROVED` countersignature the
+    /// record is pending review (or rejected), and [`Attestation::review`] says so.
+    pub fn require_countersign(&mut self) {
+        if self
+            .countersignatures
+            .iter()
+            .any(|c| c.verdict == "APPROVED")
+        {
+            return;
+        }
+        self.review = Some(match self.countersignatures.last() {
+            Some(c) => format!(
+                "REJECTED IN REVIEW by {} ({}); the site requires an approving countersignature, so this sign-off is not complete",
+                c.operator, c.signed_at
+            ),
+            None => "PENDING REVIEW: the site requires a countersignature by a second person (stationward countersign); this sign-off is not complete".to_string(),
+        });
+    }
+}
+
+/// A countersignature of the record, as verified in its ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Countersignature {
+    /// The countersignature's own record file name.
+    pub record_file: String,
+    pub operator: String,
+    /// `SHA256:<fingerprint>` of the countersigner's key.
+    pub keyid: String,
+    /// `APPROVED` or `REJECTED`.
+    pub verdict: String,
+    pub note: String,
+    pub signed_at: String,
 }
 
 /// A control as recorded: what a record's predicate (or a walkthrough) holds.
@@ -335,6 +391,8 @@ pub struct RecordControl {
     pub findings: Vec<FindingSnapshot>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiver: Option<RecordWaiver>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentRow>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -431,6 +489,16 @@ impl Summary {
                     None => c.findings.clone(),
                 },
                 waiver: None,
+                attachments: c
+                    .attachments
+                    .iter()
+                    .map(|a| AttachmentRow {
+                        name: a.name.clone(),
+                        media_type: a.media_type.clone(),
+                        size: a.size,
+                        sha256: a.sha256.clone(),
+                    })
+                    .collect(),
             })
             .collect();
         let parts = RecordParts {
@@ -516,6 +584,7 @@ impl Summary {
                     verdict: c.verdict,
                     note: c.note.clone(),
                     findings: c.findings.clone(),
+                    attachments: c.attachments.clone(),
                 }
             })
             .collect();
@@ -569,6 +638,8 @@ impl Summary {
             record: r,
             notice: None,
             trust: None,
+            countersignatures: Vec::new(),
+            review: None,
         });
         let operator = parts
             .operator
@@ -739,6 +810,7 @@ mod tests {
             verdict: Verdict::Passed,
             note: "\n  \n  first line \nsecond".into(),
             findings: Vec::new(),
+            attachments: Vec::new(),
         };
         assert_eq!(row.note_first_line(), "first line");
     }

@@ -48,6 +48,7 @@ pub fn render_text(s: &Summary, opts: &TextOptions) -> String {
     controls(s, &mut blocks);
     findings(s, &mut blocks);
     waivers(s, &mut blocks);
+    attachments(s, &mut blocks);
     attestation(s, &mut blocks);
     signatures(s, &mut blocks);
 
@@ -481,6 +482,29 @@ fn waivers(s: &Summary, blocks: &mut Vec<Block>) {
     blocks.push(Block::keep(vec![String::new()]));
 }
 
+/// Every attached file with its digest (printed only when there are any). The file itself
+/// is `evidence/sha256/<sha256>` in the data directory; the summary never opens it.
+fn attachments(s: &Summary, blocks: &mut Vec<Block>) {
+    let mut pending = Some(vec![
+        "ATTACHMENTS (each is evidence/sha256/<SHA-256> in the data directory)".to_string(),
+    ]);
+    for c in &s.controls {
+        for a in &c.attachments {
+            let mut lines = pending.take().unwrap_or_default();
+            lines.extend(wrap(
+                &format!("{}: {} ({}, {} bytes)", c.id, a.name, a.media_type, a.size),
+                WIDTH,
+                "    ",
+            ));
+            lines.push(format!("    SHA-256 {}", a.sha256));
+            blocks.push(Block::keep(lines));
+        }
+    }
+    if pending.is_none() {
+        blocks.push(Block::keep(vec![String::new()]));
+    }
+}
+
 /// Splits at spaces outside single quotes (the only quoting `shell_quote` produces).
 fn shell_words(cmd: &str) -> Vec<String> {
     let mut words = Vec::new();
@@ -569,6 +593,9 @@ fn attestation(s: &Summary, blocks: &mut Vec<Block>) {
     if let Some(notice) = &a.notice {
         lines.extend(wrap(&format!("*** {notice} ***"), WIDTH, "  "));
     }
+    if let Some(review) = &a.review {
+        lines.extend(wrap(&format!("*** {review} ***"), WIDTH, "  "));
+    }
     lines.extend(field("Record", r.file_name()));
     lines.extend(field("Signed by", &r.operator));
     lines.extend(field("Signer key", &r.keyid));
@@ -604,7 +631,27 @@ fn signatures(s: &Summary, blocks: &mut Vec<Block>) {
         lines.push(draft_banner());
     }
     lines.push(String::new());
+    let countersigned = s
+        .attestation
+        .as_ref()
+        .map_or(&[][..], |a| &a.countersignatures[..]);
     for who in ["Technician", "Supervisor"] {
+        if who == "Supervisor" && !countersigned.is_empty() {
+            // Name, verdict, key and time on lines of their own: the key never wraps.
+            for c in countersigned {
+                lines.push(format!(
+                    "  {who:<12}{} by {}, countersignature {}",
+                    c.verdict, c.operator, c.record_file
+                ));
+                lines.push(format!("  {:<12}key {}", "", c.keyid));
+                lines.push(format!("  {:<12}at {}", "", c.signed_at));
+                if !c.note.is_empty() {
+                    lines.extend(wrap(&format!("Note: {}", c.note), WIDTH, &" ".repeat(14)));
+                }
+                lines.push(String::new());
+            }
+            continue;
+        }
         lines.push(format!(
             "  {who:<12}name {}  signature {}",
             "_".repeat(26),

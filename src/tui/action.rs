@@ -76,6 +76,16 @@ pub enum Action {
     OpenControl,
     /// Sign-off: make an operator key (operator id, passphrase twice).
     GenerateKey,
+    /// Controls: attach a file (asks for its path) to the selected control.
+    Attach,
+    /// Controls: remove one of the selected control's attachments (asks for its number).
+    Detach,
+    /// The event loop's answer to an attach request: what was attached, or why not.
+    Attached(Result<String, String>),
+    /// Sign-off, signed walkthrough: a second person countersigns the record.
+    Countersign,
+    /// The countersign worker's answer: what was recorded, or why not.
+    Countersigned(Result<String, String>),
     /// The key worker's answer: (operator, fingerprint), or why not.
     KeyGenerated(Result<(String, String), String>),
     /// Where the copied text went, or why not.

@@ -36,6 +36,24 @@ pub enum Focus {
         first: zeroize::Zeroizing<String>,
         field: TextField,
     },
+    /// Controls: the path of a file to attach to the selected control.
+    AttachPath(TextField),
+    /// Controls: the number of the attachment to remove.
+    DetachNumber(TextField),
+    /// Sign-off, signed: who countersigns.
+    CountersignOperator(TextField),
+    /// Countersigning: the note (Enter approves with it; Ctrl-R rejects with it as reason).
+    CountersignNote {
+        operator: String,
+        field: TextField,
+    },
+    /// Countersigning: the countersigner's passphrase (drawn masked).
+    CountersignPassphrase {
+        operator: String,
+        verdict: crate::attest::statement::CountersignVerdict,
+        note: String,
+        field: TextField,
+    },
 }
 
 impl Focus {
@@ -43,7 +61,10 @@ impl Focus {
     fn is_secret(&self) -> bool {
         matches!(
             self,
-            Focus::Passphrase(_) | Focus::NewPassphrase { .. } | Focus::RepeatPassphrase { .. }
+            Focus::Passphrase(_)
+                | Focus::NewPassphrase { .. }
+                | Focus::RepeatPassphrase { .. }
+                | Focus::CountersignPassphrase { .. }
         )
     }
 
@@ -56,9 +77,26 @@ impl Focus {
             | Focus::Passphrase(f)
             | Focus::NewOperator(f)
             | Focus::NewPassphrase { field: f, .. }
-            | Focus::RepeatPassphrase { field: f, .. } => Some(f),
+            | Focus::RepeatPassphrase { field: f, .. }
+            | Focus::AttachPath(f)
+            | Focus::DetachNumber(f)
+            | Focus::CountersignOperator(f)
+            | Focus::CountersignNote { field: f, .. }
+            | Focus::CountersignPassphrase { field: f, .. } => Some(f),
         }
     }
+}
+
+/// A path as typed or dropped into the terminal: one pair of surrounding quotes removed.
+fn unquote(s: &str) -> &str {
+    for q in ['\'', '"'] {
+        if s.len() >= 2
+            && let Some(inner) = s.strip_prefix(q).and_then(|r| r.strip_suffix(q))
+        {
+            return inner;
+        }
+    }
+    s
 }
 
 /// A yes/no question that owns the keyboard until answered.
@@ -92,6 +130,24 @@ pub struct SignRequest {
 pub struct KeyRequest {
     pub operator: String,
     pub passphrase: zeroize::Zeroizing<String>,
+}
+
+/// A file the event loop must attach (reading and storing it is I/O; the library does it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachRequest {
+    pub control: String,
+    pub path: std::path::PathBuf,
+}
+
+/// A countersignature the event loop must make (key loading and the ledger are I/O).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountersignRequest {
+    /// The signed record countersigned.
+    pub seq: u64,
+    pub operator: String,
+    pub passphrase: zeroize::Zeroizing<String>,
+    pub verdict: crate::attest::statement::CountersignVerdict,
+    pub note: String,
 }
 
 /// The inspection as the TUI sees it.
@@ -163,6 +219,12 @@ pub struct App {
     pub copy_request: Option<String>,
     /// Set by `update`, taken by the event loop.
     pub export_request: bool,
+    /// Set by `update`, taken by the event loop.
+    pub attach_request: Option<AttachRequest>,
+    /// Set by `update`, taken by the event loop.
+    pub countersign_request: Option<CountersignRequest>,
+    /// Countersignatures made in this session, as shown on the Sign-off screen.
+    pub countersigns: Vec<String>,
 }
 
 impl App {
@@ -218,6 +280,9 @@ impl App {
             key_request: None,
             copy_request: None,
             export_request: false,
+            attach_request: None,
+            countersign_request: None,
+            countersigns: Vec::new(),
         }
     }
 
@@ -297,7 +362,15 @@ impl App {
             Action::Enter if b.scope == keymap::Scope::On(Screen::Findings) => {
                 self.selected_check().is_some()
             }
-            Action::GenerateKey => !self.signed(),
+            Action::GenerateKey | Action::Attach => !self.signed(),
+            Action::Detach => {
+                !self.signed()
+                    && self
+                        .current_control_id()
+                        .and_then(|id| self.walkthrough.control(&id))
+                        .is_some_and(|c| !c.attachments.is_empty())
+            }
+            Action::Countersign => self.signed() && !self.operators.is_empty(),
             Action::StartFilter => match self.screen {
                 Screen::Controls => true,
                 Screen::Findings => has_tables,
@@ -400,6 +473,19 @@ impl App {
             Action::Copied(Ok(msg)) | Action::Copied(Err(msg)) => self.status = msg,
             Action::OpenControl => self.open_control(),
             Action::GenerateKey => self.start_key_generation(),
+            Action::Attach => self.start_attach(),
+            Action::Detach => self.start_detach(),
+            Action::Attached(Ok(msg)) => {
+                self.dirty = true;
+                self.status = msg;
+            }
+            Action::Attached(Err(e)) => self.status = format!("NOT attached: {e}"),
+            Action::Countersign => self.start_countersign(),
+            Action::Countersigned(Ok(msg)) => {
+                self.status = msg.clone();
+                self.countersigns.push(msg);
+            }
+            Action::Countersigned(Err(e)) => self.status = format!("NOT countersigned: {e}"),
             Action::KeyGenerated(Ok((operator, fingerprint))) => {
                 if !self.operators.contains(&operator) {
                     self.operators.push(operator.clone());
@@ -827,6 +913,69 @@ impl App {
         }
     }
 
+    fn start_attach(&mut self) {
+        if self.screen != Screen::Controls {
+            return;
+        }
+        if self.signed() {
+            self.status = VerdictError::Signed.to_string();
+            return;
+        }
+        if self.signing == Signing::InProgress {
+            self.status = "Signing is under way: nothing is attached now.".into();
+            return;
+        }
+        if let Some(id) = self.current_control_id() {
+            self.focus = Focus::AttachPath(TextField::new("", false));
+            self.status = format!(
+                "{id}: path of the file to attach (Enter attaches a copy, Esc cancels; at most {} MiB).",
+                crate::walkthrough::MAX_ATTACHMENT_BYTES / (1024 * 1024)
+            );
+        }
+    }
+
+    fn start_detach(&mut self) {
+        if self.screen != Screen::Controls {
+            return;
+        }
+        if self.signed() {
+            self.status = VerdictError::Signed.to_string();
+            return;
+        }
+        let Some(id) = self.current_control_id() else {
+            return;
+        };
+        let n = self
+            .walkthrough
+            .control(&id)
+            .map_or(0, |c| c.attachments.len());
+        if n == 0 {
+            self.status = format!("{id} has no attachments.");
+            return;
+        }
+        let suggested = if n == 1 { "1" } else { "" };
+        self.focus = Focus::DetachNumber(TextField::new(suggested, false));
+        self.status = format!(
+            "{id}: number of the attachment to remove (1-{n}), Enter removes, Esc cancels."
+        );
+    }
+
+    fn start_countersign(&mut self) {
+        if self.screen != Screen::SignOff {
+            return;
+        }
+        if !self.signed() {
+            self.status = "Only a signed walkthrough is countersigned: sign it first.".into();
+            return;
+        }
+        if self.operators.is_empty() {
+            self.status = "No key in this data directory: the countersigner needs one (`stationward key generate`).".into();
+            return;
+        }
+        self.focus = Focus::CountersignOperator(TextField::new("", false));
+        self.status = "Countersign: the reviewer's operator id (not the technician who signed), Enter continues, Esc cancels.".into();
+    }
+
     fn start_filter(&mut self) {
         let current = match self.screen {
             Screen::Controls => self.controls_filter.clone(),
@@ -1056,6 +1205,150 @@ impl App {
                 Edit::Leave => {
                     self.focus = Focus::Keys;
                     self.status = "No key made.".into();
+                }
+                _ => {}
+            },
+            Focus::AttachPath(field) => match field.handle(key) {
+                Edit::Leave if enter => {
+                    let path = unquote(field.text().trim()).to_string();
+                    self.focus = Focus::Keys;
+                    let Some(control) = self.current_control_id() else {
+                        return;
+                    };
+                    if path.is_empty() {
+                        self.status = "Nothing attached: no path given.".into();
+                        return;
+                    }
+                    self.status = format!("{control}: attaching {path}…");
+                    self.attach_request = Some(AttachRequest {
+                        control,
+                        path: std::path::PathBuf::from(path),
+                    });
+                }
+                Edit::Leave => {
+                    self.focus = Focus::Keys;
+                    self.status = "Nothing attached.".into();
+                }
+                _ => {}
+            },
+            Focus::DetachNumber(field) => match field.handle(key) {
+                Edit::Leave if enter => {
+                    let text = field.text();
+                    self.focus = Focus::Keys;
+                    let Some(control) = self.current_control_id() else {
+                        return;
+                    };
+                    let Ok(number) = text.trim().parse::<usize>() else {
+                        self.status = format!(
+                            "Nothing removed: \"{}\" is not a number.",
+                            crate::text::for_terminal(text.trim())
+                        );
+                        return;
+                    };
+                    match self.walkthrough.remove_attachment(&control, number) {
+                        Ok(a) => {
+                            self.dirty = true;
+                            self.status = format!(
+                                "{control}: removed attachment {number} ({}); it will not be signed.",
+                                crate::text::for_terminal(&a.name)
+                            );
+                        }
+                        Err(e) => self.status = format!("Nothing removed: {e}"),
+                    }
+                }
+                Edit::Leave => {
+                    self.focus = Focus::Keys;
+                    self.status = "Nothing removed.".into();
+                }
+                _ => {}
+            },
+            Focus::CountersignOperator(field) => match field.handle(key) {
+                Edit::Leave if enter => {
+                    let op = field.text().trim().to_string();
+                    if !self.operators.contains(&op) {
+                        self.status = format!(
+                            "No usable key for \"{}\" in this data directory (have: {}).",
+                            crate::text::for_terminal(&op),
+                            self.operators.join(", ")
+                        );
+                        return;
+                    }
+                    self.status = format!(
+                        "Countersign as {op}: a note, then Enter APPROVES; or the reason, then Ctrl-R REJECTS. Esc cancels."
+                    );
+                    self.focus = Focus::CountersignNote {
+                        operator: op,
+                        field: TextField::new("", false),
+                    };
+                }
+                Edit::Leave => {
+                    self.focus = Focus::Keys;
+                    self.status = "Not countersigned.".into();
+                }
+                _ => {}
+            },
+            Focus::CountersignNote { operator, field } => {
+                use crate::attest::statement::CountersignVerdict;
+                let reject =
+                    key.code == KeyCode::Char('r') && key.modifiers.contains(KeyModifiers::CONTROL);
+                let verdict = if reject {
+                    Some(CountersignVerdict::Rejected)
+                } else {
+                    match field.handle(key) {
+                        Edit::Leave if enter => Some(CountersignVerdict::Approved),
+                        Edit::Leave => {
+                            self.focus = Focus::Keys;
+                            self.status = "Not countersigned.".into();
+                            return;
+                        }
+                        _ => None,
+                    }
+                };
+                let Some(verdict) = verdict else {
+                    return;
+                };
+                let note = field.text().trim().to_string();
+                if verdict == CountersignVerdict::Rejected && note.is_empty() {
+                    self.status = "A rejection needs a reason: write it, then Ctrl-R.".into();
+                    return;
+                }
+                let operator = std::mem::take(operator);
+                self.status = format!(
+                    "{} as {operator}: passphrase of {operator}'s key (Enter countersigns, Esc cancels).",
+                    verdict.as_str()
+                );
+                self.focus = Focus::CountersignPassphrase {
+                    operator,
+                    verdict,
+                    note,
+                    field: TextField::new("", false),
+                };
+            }
+            Focus::CountersignPassphrase {
+                operator,
+                verdict,
+                note,
+                field,
+            } => match field.handle(key) {
+                Edit::Leave if enter => {
+                    let Stage::Signed { seq } = self.walkthrough.stage else {
+                        self.focus = Focus::Keys;
+                        return;
+                    };
+                    let request = CountersignRequest {
+                        seq,
+                        operator: std::mem::take(operator),
+                        passphrase: zeroize::Zeroizing::new(field.text()),
+                        verdict: *verdict,
+                        note: std::mem::take(note),
+                    };
+                    self.status = format!("Countersigning as {}…", request.operator);
+                    self.countersign_request = Some(request);
+                    self.focus = Focus::Keys;
+                }
+                Edit::Leave => {
+                    self.focus = Focus::Keys;
+                    self.status = "Not countersigned.".into();
                 }
                 _ => {}
             },

@@ -249,6 +249,33 @@ pub fn table() -> Vec<Binding> {
             true
         ),
         bind!(
+            &[(KeyCode::Char('a'), NONE)],
+            "a",
+            "attach a file as evidence (its path)",
+            "attach",
+            On(Controls),
+            Action::Attach,
+            true
+        ),
+        bind!(
+            &[(KeyCode::Char('d'), NONE)],
+            "d",
+            "remove an attachment (its number)",
+            "detach",
+            On(Controls),
+            Action::Detach,
+            false
+        ),
+        bind!(
+            &[(KeyCode::Char('c'), NONE)],
+            "c",
+            "countersign the signed record (another operator)",
+            "countersign",
+            On(SignOff),
+            Action::Countersign,
+            true
+        ),
+        bind!(
             &[(KeyCode::Enter, NONE)],
             "Enter",
             "sign the walkthrough",

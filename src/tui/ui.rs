@@ -87,10 +87,13 @@ fn render_header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         &app.walkthrough.host.hostname
     };
     let signed = if app.signed() { "SIGNED · " } else { "" };
-    let right = format!(
+    // The hostname is read from the inspected host: escaped, so a bidi override cannot reorder
+    // the header.
+    let right = crate::text::for_terminal(&format!(
         "{signed}{host} · {} {}",
         app.checklist.id, app.checklist.version
-    );
+    ))
+    .into_owned();
     let room = (area.width as usize).saturating_sub(used + 1);
     let right = truncate(&right, room);
     let pad = room.saturating_sub(width(&right));
@@ -144,9 +147,18 @@ fn render_footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         | Focus::Passphrase(_)
         | Focus::NewOperator(_)
         | Focus::NewPassphrase { .. }
-        | Focus::RepeatPassphrase { .. } => {
+        | Focus::RepeatPassphrase { .. }
+        | Focus::AttachPath(_)
+        | Focus::DetachNumber(_)
+        | Focus::CountersignOperator(_)
+        | Focus::CountersignPassphrase { .. } => {
             vec![("Enter", "continue"), ("Esc", "cancel"), ("C-c", "quit")]
         }
+        Focus::CountersignNote { .. } => vec![
+            ("Enter", "approve"),
+            ("C-r", "reject (note = reason)"),
+            ("Esc", "cancel"),
+        ],
         Focus::Keys => keymap::footer(&app.keymap, app.context(), |b| app.enabled(b)),
     };
     let mut spans = Vec::new();

@@ -16,6 +16,9 @@ pub struct Answer {
     pub control: String,
     pub verdict: Verdict,
     pub note: String,
+    /// Files to attach to the control as evidence, as written (a relative path is relative
+    /// to the answers file's directory, see [`Answers::resolve`]), each with its position.
+    pub attachments: Vec<(String, Range<usize>)>,
     /// Where the answer's control id sits in the file, for later errors.
     pub span: Range<usize>,
 }
@@ -41,6 +44,8 @@ struct RawAnswer {
     verdict: Spanned<String>,
     #[serde(default)]
     note: String,
+    #[serde(default)]
+    attachments: Vec<Spanned<String>>,
 }
 
 impl Answers {
@@ -91,6 +96,11 @@ impl Answers {
                 control,
                 verdict,
                 note: a.note.trim().to_string(),
+                attachments: a
+                    .attachments
+                    .iter()
+                    .map(|p| (p.get_ref().clone(), p.span()))
+                    .collect(),
                 span: a.control.span(),
             });
         }
@@ -99,6 +109,24 @@ impl Answers {
             path: path.to_path_buf(),
             text: text.to_string(),
         })
+    }
+
+    /// Where an attachment path of this file points: relative paths are taken from the
+    /// answers file's directory, so the file and its evidence can travel together.
+    pub fn resolve(&self, written: &str) -> std::path::PathBuf {
+        let p = Path::new(written);
+        if p.is_absolute() {
+            return p.to_path_buf();
+        }
+        match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.join(p),
+            _ => p.to_path_buf(),
+        }
+    }
+
+    /// A one-line error at `span` of this file.
+    pub fn error_at(&self, span: Range<usize>, message: impl Into<String>) -> SourceError {
+        SourceError::at(&self.path, &self.text, Some(span), message)
     }
 
     /// Records every answer in `walkthrough`, by the same rules as the TUI: an unknown control

@@ -345,6 +345,7 @@ fn reconcile(mut w: Walkthrough, checklist: &Checklist) -> Walkthrough {
                 method: c.method,
                 findings: Vec::new(),
                 updated_at: None,
+                attachments: Vec::new(),
             }),
         }
     }

@@ -26,8 +26,42 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             render_detail(app, theme, frame, top);
             render_editor(field, theme, frame, editor);
         }
+        Focus::AttachPath(field) | Focus::DetachNumber(field) => {
+            let title = if matches!(app.focus, Focus::AttachPath(_)) {
+                " Attach a file: its path — Enter attaches a copy, Esc cancels "
+            } else {
+                " Remove attachment number — Enter removes, Esc cancels "
+            };
+            let [top, prompt] =
+                Layout::vertical([Constraint::Min(3), Constraint::Length(3)]).areas(detail);
+            render_detail(app, theme, frame, top);
+            render_prompt(field, title, theme, frame, prompt);
+        }
         _ => render_detail(app, theme, frame, detail),
     }
+}
+
+/// A one-line text field in a box (the attachment prompts).
+fn render_prompt(
+    field: &crate::tui::editor::TextField,
+    title: &str,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    frame.render_widget(Clear, area);
+    let block = Block::bordered()
+        .border_style(theme.editor)
+        .title(Span::styled(title.to_string(), theme.editor));
+    let inner = block.inner(area);
+    let text = crate::text::for_terminal(&field.text()).into_owned();
+    let width = inner.width.saturating_sub(1) as usize;
+    let col = field.cursor().1;
+    // Keep the cursor in view on a long path: show the tail.
+    let skip = col.saturating_sub(width);
+    let shown: String = text.chars().skip(skip).collect();
+    frame.render_widget(Paragraph::new(Line::raw(shown)).block(block), area);
+    frame.set_cursor_position(Position::new(inner.x + (col - skip) as u16, inner.y));
 }
 
 fn render_list(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -122,10 +156,12 @@ fn render_detail(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         )
         .is_empty();
     if flagged {
-        lines.push(Line::styled(
+        push_wrapped(
+            &mut lines,
             "✘ PASSED over a failing or unknown check: the note says how it was verified.",
+            "  ",
             theme.fail,
-        ));
+        );
     }
     if note.trim().is_empty() {
         let hint = if app.signed() {
@@ -139,6 +175,38 @@ fn render_detail(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         let note = crate::text::for_terminal_lines(note);
         for para in note.lines() {
             push_wrapped(&mut lines, para, "  ", theme.base);
+        }
+    }
+
+    let attachments = record.map_or(&[][..], |r| &r.attachments[..]);
+    if attachments.is_empty() {
+        if !app.signed() {
+            lines.push(Line::styled(
+                "Attachments: none (a attaches a file)",
+                theme.dim,
+            ));
+        }
+    } else {
+        let hint = if app.signed() {
+            ""
+        } else {
+            " (a attaches another, d removes one)"
+        };
+        lines.push(Line::styled(format!("Attachments{hint}:"), theme.title));
+        for (i, a) in attachments.iter().enumerate() {
+            push_wrapped(
+                &mut lines,
+                &format!(
+                    "{}. {} · {} · {} bytes · sha256 {}",
+                    i + 1,
+                    crate::text::for_terminal(&a.name),
+                    crate::text::for_terminal(&a.media_type),
+                    a.size,
+                    crate::text::for_terminal(&a.sha256)
+                ),
+                "     ",
+                theme.base,
+            );
         }
     }
 

@@ -52,11 +52,12 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
 fn render_station(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let block = Block::bordered().title(Span::styled(" Station ", theme.title));
     let mut lines = Vec::new();
+    // Host facts come from the inspected files: controls and bidi overrides shown escaped.
     let dash = |s: &str| {
         if s.is_empty() {
             "-".to_string()
         } else {
-            s.to_string()
+            crate::text::for_terminal(s).into_owned()
         }
     };
     match app.scan() {
@@ -72,7 +73,11 @@ fn render_station(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 dash(&h.hostname),
                 dash(&h.os)
             )));
-            lines.push(Line::from(format!("kernel {} · {source}", dash(&h.kernel))));
+            lines.push(Line::from(format!(
+                "kernel {} · {}",
+                dash(&h.kernel),
+                crate::text::for_terminal(&source)
+            )));
             let privilege = match (&scan.root, scan.privileged) {
                 (Some(_), _) => "files as stored; live-only facts unknown",
                 (None, true) => "read with full privileges",

@@ -137,7 +137,54 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             ]));
             cursor = Some((lines.len() - 1, 14 + field.cursor().1));
         }
-        Focus::Keys | Focus::Note(_) | Focus::Filter(_) => {}
+        Focus::CountersignOperator(field) => {
+            lines.push(Line::styled("  Countersign the signed record", theme.title));
+            lines.push(Line::from(vec![
+                Span::raw("  Reviewer:   "),
+                Span::styled(field.text(), theme.editor),
+            ]));
+            cursor = Some((lines.len() - 1, 14 + field.cursor().1));
+        }
+        Focus::CountersignNote { operator, field } => {
+            lines.push(Line::styled("  Countersign the signed record", theme.title));
+            lines.push(Line::raw(format!("  Reviewer:   {operator}")));
+            lines.push(Line::from(vec![
+                Span::raw("  Note:       "),
+                Span::styled(
+                    crate::text::for_terminal(&field.text()).into_owned(),
+                    theme.editor,
+                ),
+            ]));
+            cursor = Some((lines.len() - 1, 14 + field.cursor().1));
+        }
+        Focus::CountersignPassphrase {
+            operator,
+            verdict,
+            field,
+            ..
+        } => {
+            lines.push(Line::styled(
+                format!("  Countersign: {}", verdict.as_str()),
+                theme.title,
+            ));
+            lines.push(Line::raw(format!("  Reviewer:   {operator}")));
+            let masked = "•".repeat(field.text().chars().count());
+            lines.push(Line::from(vec![
+                Span::raw("  Passphrase: "),
+                Span::styled(masked, theme.editor),
+            ]));
+            cursor = Some((lines.len() - 1, 14 + field.cursor().1));
+        }
+        Focus::Keys
+        | Focus::Note(_)
+        | Focus::Filter(_)
+        | Focus::AttachPath(_)
+        | Focus::DetachNumber(_) => {}
+    }
+    for c in &app.countersigns {
+        for l in wrap(&format!("✔ {c}"), width, "  ") {
+            lines.push(Line::styled(l, theme.pass));
+        }
     }
     match &app.signing {
         Signing::Done(rec) => {
