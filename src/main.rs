@@ -32,13 +32,32 @@ const EXIT_BROKEN_PIPE: u8 = 141;
 fn emit(args: std::fmt::Arguments<'_>) {
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
-        stationward::host::kill_running_commands();
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(i32::from(EXIT_BROKEN_PIPE));
-        }
-        emit_err(format_args!("stationward: cannot write the output: {e}\n"));
-        std::process::exit(i32::from(EXIT_INTERNAL));
+        output_failed(&e);
     }
+}
+
+/// Writes `value` to stdout as pretty JSON as it is encoded, never as one string in memory
+/// (a scan of 500,000 accounts is hundreds of MB of JSON); a closed pipe ends as in `emit`.
+fn emit_json(value: &impl serde::Serialize) {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    if let Err(e) = written {
+        output_failed(&e);
+    }
+}
+
+/// Output could not be written: kill our commands and exit, quietly with 141 when the
+/// reader has gone.
+fn output_failed(e: &std::io::Error) -> ! {
+    stationward::host::kill_running_commands();
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(i32::from(EXIT_BROKEN_PIPE));
+    }
+    emit_err(format_args!("stationward: cannot write the output: {e}\n"));
+    std::process::exit(i32::from(EXIT_INTERNAL));
 }
 
 /// Writes to stderr; a closed stderr is not worth a panic.
@@ -547,12 +566,23 @@ fn tui(
     })?;
     if let Some(unsaved) = outcome.unsaved {
         // Never "saved" when it was not: say so, and where the work went instead.
-        let rescued = match &unsaved.rescued_to {
-            Some(p) => format!(
+        let rescued = match (&unsaved.rescue, &unsaved.json) {
+            (Ok(p), _) => format!(
                 " Your verdicts and notes were written to {} instead.",
                 p.display()
             ),
-            None => " It could not be written anywhere else either.".to_string(),
+            (Err(e), Some(json)) => {
+                // Nowhere in the data directory takes it: the work goes to stderr, the only
+                // place left that is not outside the data directory; the message says so.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "--- unsaved walkthrough (JSON), begin ---\n{json}\n--- unsaved walkthrough (JSON), end ---"
+                );
+                format!(
+                    " It could not be written in the data directory either ({e}); the walkthrough is printed above as JSON: copy it into a file to keep your verdicts and notes."
+                )
+            }
+            (Err(e), None) => format!(" It could not be written anywhere else either ({e})."),
         };
         return Err(Failure {
             code: EXIT_INTERNAL,
@@ -621,11 +651,7 @@ fn scan(
         (None, None) => stationward::scan::run(&stationward::host::Live::new(), &policy, &wanted),
     };
     if format == "json" {
-        let json = serde_json::to_string_pretty(&result).map_err(|e| Failure {
-            code: EXIT_INTERNAL,
-            message: format!("cannot encode the scan as JSON: {e}"),
-        })?;
-        println!("{json}");
+        emit_json(&result);
     } else {
         let colour = if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
             Colour::Ansi
