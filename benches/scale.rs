@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark code: a panic is the failure report
-//! Scale figures for docs/reliability.md: `stationward scan --root` of a synthetic tree with
-//! 100,000 unit files, 500,000 accounts and a 1 GB log (sparse), at a quarter, half and full
-//! size, printing wall time and the tool's peak RSS, so growth can be seen to be linear.
+//! Scale figures for the README (Guarantees, Scale): `stationward scan --root` of a synthetic
+//! tree with 100,000 unit files, 500,000 accounts and a 1 GB log (sparse), at a quarter, half
+//! and full size, printing wall time and the tool's peak RSS, so growth can be seen to be
+//! linear.
 //! Targets: 100k units under 5 s, peak RSS under 300 MB.
 //!
 //! `cargo bench --bench scale` (the tree is invented here, in a temporary directory).

@@ -12,7 +12,7 @@ pub use root::Root;
 
 pub use crate::fsread::Oversize;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -286,19 +286,44 @@ pub struct EvidenceLog {
 #[derive(Debug, Default)]
 struct EvidenceItems {
     order: Vec<Evidence>,
-    /// Hashes of what `order` holds: a scan of 100,000 unit files records as many items, and
-    /// a linear `contains` per push made the scan quadratic.
-    seen: HashSet<Evidence>,
+    /// Where in `order` the item with this hash is: a scan of 100,000 unit files records as
+    /// many items, and a linear `contains` per push made the scan quadratic, while a set of
+    /// clones held every item twice.
+    seen: HashMap<u64, usize>,
+    /// Further items whose hash equals an earlier, different item's (in practice never).
+    collided: HashMap<u64, Vec<usize>>,
 }
 
 impl EvidenceLog {
     pub fn push(&self, e: Evidence) {
-        if let Ok(mut items) = self.items.lock()
-            && !items.seen.contains(&e)
-        {
-            items.seen.insert(e.clone());
-            items.order.push(e);
+        let Ok(mut items) = self.items.lock() else {
+            return;
+        };
+        let EvidenceItems {
+            order,
+            seen,
+            collided,
+        } = &mut *items;
+        let hash = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            e.hash(&mut h);
+            h.finish()
+        };
+        match seen.get(&hash) {
+            Some(&i) if order.get(i) == Some(&e) => return,
+            Some(_) => {
+                let more = collided.entry(hash).or_default();
+                if more.iter().any(|&j| order.get(j) == Some(&e)) {
+                    return;
+                }
+                more.push(order.len());
+            }
+            None => {
+                seen.insert(hash, order.len());
+            }
         }
+        order.push(e);
     }
 
     pub fn snapshot(&self) -> Vec<Evidence> {

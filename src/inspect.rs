@@ -64,12 +64,18 @@ impl Facts {
         let Some(all) = self.evidence.get(&area) else {
             return Vec::new();
         };
+        // Exact subjects by hash, directories (few) by prefix: a check naming every one of
+        // 100,000 units against as many pieces of evidence stays linear, not a product.
+        let exact: std::collections::HashSet<&str> = subjects.iter().copied().collect();
+        let dirs: Vec<&str> = subjects
+            .iter()
+            .copied()
+            .filter(|want| want.ends_with('/'))
+            .collect();
         all.iter()
             .filter(|e| {
                 let s = e.subject();
-                subjects
-                    .iter()
-                    .any(|want| s == *want || (want.ends_with('/') && s.starts_with(want)))
+                exact.contains(s) || dirs.iter().any(|dir| s.starts_with(dir))
             })
             .cloned()
             .collect()
@@ -371,4 +377,119 @@ impl Host for Recorder<'_> {
 /// True when the inspected system is the running one (commands and /proc reflect it).
 pub fn is_live(host: &dyn Host) -> bool {
     host.kind() == HostKind::Live
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::{FileMeta, HostError, RunStatus};
+    use std::sync::Mutex;
+
+    /// Every command hangs until its timeout; nothing else exists.
+    struct Hanging {
+        given: Mutex<Vec<Duration>>,
+    }
+
+    impl Host for Hanging {
+        fn kind(&self) -> HostKind {
+            HostKind::Live
+        }
+        fn read_limited(&self, path: &str, _: u64, _: Oversize) -> Result<FileText, HostError> {
+            Err(HostError::NotFound(path.into()))
+        }
+        fn read_dir(&self, path: &str) -> Result<Vec<String>, HostError> {
+            Err(HostError::NotFound(path.into()))
+        }
+        fn metadata(&self, path: &str) -> Result<FileMeta, HostError> {
+            Err(HostError::NotFound(path.into()))
+        }
+        fn read_link(&self, path: &str) -> Result<String, HostError> {
+            Err(HostError::NotFound(path.into()))
+        }
+        fn run(&self, argv: &[&str], timeout: Duration) -> CommandRun {
+            if let Ok(mut given) = self.given.lock() {
+                given.push(timeout);
+            }
+            std::thread::sleep(timeout);
+            CommandRun {
+                argv: argv.iter().map(|s| (*s).to_string()).collect(),
+                status: RunStatus::TimedOut(timeout),
+                stdout: String::new(),
+                stderr: String::new(),
+            }
+        }
+        fn evidence(&self) -> Vec<Evidence> {
+            Vec::new()
+        }
+        fn privileged(&self) -> bool {
+            true
+        }
+        fn processes(&self) -> Result<Vec<ProcessInfo>, HostError> {
+            Ok(Vec::new())
+        }
+    }
+
+    #[test]
+    fn evidence_for_many_subjects_is_linear_not_a_product() {
+        // services.unexpected names every unexpected unit: 50,000 subjects against 50,000
+        // pieces of evidence was 2.5e9 comparisons (minutes); by hash it is well under 1 s.
+        let n = 50_000;
+        let path = |i: usize| format!("/lib/systemd/system/bench-{i:06}.service");
+        let mut facts = Facts::default();
+        let mut all: Vec<Evidence> = (0..n)
+            .map(|i| Evidence::File {
+                path: path(i),
+                sha256: "0".repeat(64),
+                truncated: false,
+            })
+            .collect();
+        all.push(Evidence::File {
+            path: "/etc/systemd/system/multi-user.target.wants/x.service".into(),
+            sha256: "0".repeat(64),
+            truncated: false,
+        });
+        facts.evidence.insert(Area::Services, all);
+        let wanted: Vec<String> = (0..n).step_by(2).map(path).collect();
+        let mut subjects: Vec<&str> = wanted.iter().map(String::as_str).collect();
+        subjects.push("/etc/systemd/system/");
+        let start = Instant::now();
+        let got = facts.evidence_for(Area::Services, &subjects);
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+        // Exact subjects and everything under a directory subject, in the evidence's order.
+        assert_eq!(got.len(), n / 2 + 1);
+        assert_eq!(got[1].subject(), path(2));
+        assert!(
+            got.last()
+                .is_some_and(|e| e.subject().ends_with("/x.service"))
+        );
+        assert!(facts.evidence_for(Area::Network, &subjects).is_empty());
+    }
+
+    #[test]
+    fn an_areas_commands_are_held_to_its_budget_not_the_sum_of_their_timeouts() {
+        let host = Hanging {
+            given: Mutex::new(Vec::new()),
+        };
+        let rec = Recorder::with_budget(&host, Duration::from_millis(300));
+        let start = Instant::now();
+        let runs: Vec<CommandRun> = (0..4)
+            .map(|_| rec.run(&["iptables-save"], Duration::from_secs(10)))
+            .collect();
+        let took = start.elapsed();
+        // Four 10 s timeouts would be 40 s; the budget cuts the first short and runs no more.
+        assert!(took < Duration::from_secs(2), "took {took:?}");
+        let given = host.given.lock().map(|g| g.clone()).unwrap_or_default();
+        assert_eq!(given.len(), 1, "{given:?}");
+        assert!(given[0] <= Duration::from_millis(300), "{given:?}");
+        for r in &runs[1..] {
+            match &r.status {
+                RunStatus::Failed(why) => assert!(why.contains("time budget"), "{why}"),
+                other => panic!("a command past the budget ran: {other:?}"),
+            }
+        }
+    }
 }

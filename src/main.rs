@@ -26,13 +26,32 @@ const EXIT_BROKEN_PIPE: u8 = 141;
 fn emit(args: std::fmt::Arguments<'_>) {
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
-        stationward::host::kill_running_commands();
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(i32::from(EXIT_BROKEN_PIPE));
-        }
-        emit_err(format_args!("stationward: cannot write the output: {e}\n"));
-        std::process::exit(i32::from(cli::EXIT_INTERNAL));
+        output_failed(&e);
     }
+}
+
+/// Writes `value` to stdout as pretty JSON as it is encoded, never as one string in memory
+/// (a scan of 500,000 accounts is hundreds of MB of JSON); a closed pipe ends as in `emit`.
+fn emit_json(value: &impl serde::Serialize) {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    if let Err(e) = written {
+        output_failed(&e);
+    }
+}
+
+/// Output could not be written: kill our commands and exit, quietly with 141 when the
+/// reader has gone.
+fn output_failed(e: &std::io::Error) -> ! {
+    stationward::host::kill_running_commands();
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(i32::from(EXIT_BROKEN_PIPE));
+    }
+    emit_err(format_args!("stationward: cannot write the output: {e}\n"));
+    std::process::exit(i32::from(cli::EXIT_INTERNAL));
 }
 
 /// Writes to stderr; a closed stderr is not worth a panic.

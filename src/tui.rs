@@ -65,7 +65,12 @@ pub struct Outcome {
 /// A walkthrough that could not be saved where it belongs.
 pub struct Unsaved {
     pub reason: String,
-    pub rescued_to: Option<PathBuf>,
+    /// Where the walkthrough was written instead (inside the data directory), or why that
+    /// failed too.
+    pub rescue: Result<PathBuf, String>,
+    /// When the rescue failed: the walkthrough as JSON (ASCII only, safe for a terminal), for
+    /// the front end to print so the work is not lost with the process.
+    pub json: Option<String>,
 }
 
 pub fn run(opts: TuiOptions) -> Result<Outcome, TuiError> {
@@ -194,20 +199,22 @@ fn copy_to_clipboard(data_dir: &std::path::Path, text: &str) -> Result<String, S
 }
 
 /// The last chance on the way out: retry the save; if it still fails, write the walkthrough
-/// to the temporary directory so the technician's verdicts and notes survive, and say where.
+/// to a new file in the data directory (never anywhere else, never over a file) so the
+/// technician's verdicts and notes survive, and say where; if not even that works, hand the
+/// JSON back for the front end to print.
 fn finish_saving(app: &mut App, store: &Store, path: &mut PathBuf) -> Option<Unsaved> {
     save_if_dirty(app, store, path);
     let reason = app.save_error.clone()?;
-    let rescue = std::env::temp_dir().join(format!(
-        "stationward-unsaved-{}-{}.json",
-        std::process::id(),
-        crate::date::unix_now_secs()
-    ));
-    let rescued_to = serde_json::to_vec_pretty(&app.walkthrough)
-        .ok()
-        .and_then(|bytes| std::fs::write(&rescue, bytes).ok())
-        .map(|()| rescue);
-    Some(Unsaved { reason, rescued_to })
+    let rescue = store.rescue(&app.walkthrough).map_err(|e| e.to_string());
+    let json = match &rescue {
+        Ok(_) => None,
+        Err(_) => crate::walkthrough::store::ascii_json(&app.walkthrough).ok(),
+    };
+    Some(Unsaved {
+        reason,
+        rescue,
+        json,
+    })
 }
 
 /// What the event loop needs besides the app: where to save, how to sign, when to stop.
@@ -592,14 +599,31 @@ mod tests {
             .map(ratatui::buffer::Cell::symbol)
             .collect();
         assert!(screen.contains("NOT SAVED"), "{screen}");
-        // On the way out the retry fails too: the outcome says so and the work is rescued.
+        // On the way out the retry fails too, and so does every place in that data
+        // directory: the outcome says so and carries the work as JSON to print.
         let unsaved = finish_saving(&mut app, &failing, &mut path).expect("reported unsaved");
-        let rescued = unsaved.rescued_to.expect("rescued");
+        assert!(unsaved.rescue.is_err());
+        let json = unsaved.json.expect("the walkthrough to print");
+        assert!(json.contains("vendor ticket 12") && json.is_ascii());
+        // Where only the walkthrough's own file refuses (here: a directory in its place), the
+        // rescue lands in the data directory, beside it, and nowhere else.
+        let (_, working, _) = app_and_store(dir.path());
+        let own = working.path_for(&app.walkthrough);
+        let _ = std::fs::remove_file(&own);
+        std::fs::create_dir_all(own.join("in-the-way")).unwrap();
+        let unsaved = finish_saving(&mut app, &working, &mut path).expect("reported unsaved");
+        let rescued = unsaved.rescue.expect("rescued");
+        assert!(unsaved.json.is_none());
+        assert_eq!(
+            rescued.parent(),
+            Some(working.dir()),
+            "{}",
+            rescued.display()
+        );
         let text = std::fs::read_to_string(&rescued).unwrap();
         assert!(text.contains("vendor ticket 12"));
-        std::fs::remove_file(rescued).unwrap();
+        std::fs::remove_dir_all(&own).unwrap();
         // Once the disk takes it again, the retry succeeds and the warning goes.
-        let (_, working, _) = app_and_store(dir.path());
         save_if_dirty(&mut app, &working, &mut path);
         assert!(!app.dirty && app.save_error.is_none());
         assert!(finish_saving(&mut app, &working, &mut path).is_none());

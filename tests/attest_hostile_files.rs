@@ -181,6 +181,61 @@ fn every_slot(what: Hostile) {
             ],
         ),
     );
+    // The key store: a public key (key list, export-pub) and a private key (attest).
+    let os_args =
+        |args: &[&str]| -> Vec<std::ffi::OsString> { args.iter().map(|a| os(a)).collect() };
+    for (slot, commands) in [
+        (
+            "keys/alice.pub",
+            vec![vec!["key", "list"], vec!["key", "export-pub", "alice"]],
+        ),
+        (
+            "keys/alice",
+            vec![vec![
+                "attest",
+                "--answers",
+                "assets/answers/example.toml",
+                "--operator",
+                "alice",
+                "--root",
+                "tests/fixtures/hosts/debian12",
+            ]],
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        let generate = os_args(&[
+            "key",
+            "generate",
+            "--operator",
+            "alice",
+            "--kdf-rounds",
+            "16",
+        ]);
+        let (code, _, out) = run(
+            &data,
+            &generate
+                .iter()
+                .map(std::ffi::OsString::as_os_str)
+                .collect::<Vec<_>>(),
+        );
+        assert_eq!(code, Some(0), "{out}");
+        plant(&data.join(slot), what);
+        for command in commands {
+            let args = os_args(&command);
+            assert_refused(
+                &format!("{} with {slot}", command.join(" ")),
+                what,
+                run(
+                    &data,
+                    &args
+                        .iter()
+                        .map(std::ffi::OsString::as_os_str)
+                        .collect::<Vec<_>>(),
+                ),
+            );
+        }
+    }
 }
 
 #[test]

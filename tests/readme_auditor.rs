@@ -196,6 +196,39 @@ fn the_readme_auditor_script_refuses_edited_evidence_and_a_deleted_tail() {
     assert!(out.contains("FAIL: head 4:"), "{out}");
 }
 
+#[test]
+#[ignore = "needs bash, ssh-keygen, openssl, jq and coreutils (run by CI with --include-ignored)"]
+fn the_readme_auditor_script_checks_every_signature_of_the_envelope() {
+    support::require(&TOOLS, false);
+    let s = station();
+    // The head's envelope gains a second signature under the same keyid that does not hold
+    // (its bytes flipped); the SSH signature and the manifest are made anew by the key's
+    // holder, so only a check of every DSSE signature catches it.
+    let dir = ledger::ledger_dir(&s.data);
+    let path = ledger::record_path(&s.data, 4);
+    let mut envelope: serde_json::Value =
+        serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    let mut extra = envelope["signatures"][0].clone();
+    let sig = extra["sig"].as_str().unwrap().to_string();
+    let flipped = if sig.starts_with('A') { "B" } else { "A" };
+    extra["sig"] = serde_json::Value::String(format!("{flipped}{}", &sig[1..]));
+    envelope["signatures"].as_array_mut().unwrap().push(extra);
+    let record = serde_json::to_vec(&envelope).unwrap();
+    fs::write(&path, &record).unwrap();
+    fs::write(
+        dir.join("000004.dsse.json.sig"),
+        s.alice.sign_sshsig(&record).unwrap(),
+    )
+    .unwrap();
+    rebuild_manifest(&dir, &s.alice).unwrap();
+    let head = LedgerHead {
+        seq: 4,
+        sha256: sha256_hex(&record),
+    };
+    let (ok, out) = audit(&s, "two-signatures", &head);
+    assert!(!ok, "a bad second signature passed:\n{out}");
+}
+
 /// The README's recipe for building the auditor's own allowed_signers, dedented.
 fn readme_anchor_recipe() -> String {
     let readme =

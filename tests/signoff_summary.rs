@@ -30,7 +30,7 @@ fn stdout(o: &Output) -> String {
 fn sign_verify_and_print_the_summary() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path();
-    stdout(&run(
+    let generated = stdout(&run(
         data,
         &[
             "key",
@@ -41,6 +41,12 @@ fn sign_verify_and_print_the_summary() {
             "16",
         ],
     ));
+    let fingerprint = generated
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("fingerprint"))
+        .map(|f| f.trim().to_string())
+        .unwrap();
+    assert!(fingerprint.starts_with("SHA256:"), "{generated}");
     let signed = stdout(&run(
         data,
         &[
@@ -70,6 +76,14 @@ fn sign_verify_and_print_the_summary() {
         "the summary shows the head verify checked:\n{text}"
     );
     assert!(!text.contains("DRAFT"), "a signed record is not a draft");
+    // The paper form carries the anchors an auditor checks later: the head and the signing
+    // key's fingerprint, in print and in the HTML.
+    assert!(
+        text.contains(&fingerprint),
+        "the summary shows the key fingerprint {fingerprint}:\n{text}"
+    );
+    let html = stdout(&run(data, &["summary", "--latest", "--format", "html"]));
+    assert!(html.contains(&fingerprint) && html.contains(sha), "{html}");
     for line in text.lines() {
         assert!(
             line.chars().count() <= 80,

@@ -1358,7 +1358,7 @@ mod tests {
     fn with_passwd(text: &str) -> Facts {
         let mut facts = facts_for("debian12");
         let p = crate::inspect::accounts::passwd::parse_passwd(PASSWD, text);
-        facts.accounts.users = accounts::join_users(&p.entries, None, &mut Vec::new());
+        facts.accounts.users = accounts::join_users(p.entries, None, &mut Vec::new());
         facts
     }
 

@@ -29,9 +29,7 @@ pub fn run(
     let result = session::scan(target, &policy, &wanted).map_err(session_failure)?;
     match format {
         ScanFormat::Json => {
-            let json = serde_json::to_string_pretty(&result)
-                .map_err(|e| Failure::internal(format!("cannot encode the scan as JSON: {e}")))?;
-            println!("{json}");
+            crate::emit_json(&result);
         }
         ScanFormat::Text => {
             let colour =

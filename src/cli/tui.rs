@@ -43,12 +43,23 @@ pub fn run(dirs: &Dirs, command: Option<Command>) -> Result<u8, Failure> {
     })?;
     if let Some(unsaved) = outcome.unsaved {
         // Never "saved" when it was not: say so, and where the work went instead.
-        let rescued = match &unsaved.rescued_to {
-            Some(p) => format!(
+        let rescued = match (&unsaved.rescue, &unsaved.json) {
+            (Ok(p), _) => format!(
                 " Your verdicts and notes were written to {} instead.",
                 p.display()
             ),
-            None => " It could not be written anywhere else either.".to_string(),
+            (Err(e), Some(json)) => {
+                // Nowhere in the data directory takes it: the work goes to stderr, the only
+                // place left that is not outside the data directory; the message says so.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "--- unsaved walkthrough (JSON), begin ---\n{json}\n--- unsaved walkthrough (JSON), end ---"
+                );
+                format!(
+                    " It could not be written in the data directory either ({e}); the walkthrough is printed above as JSON: copy it into a file to keep your verdicts and notes."
+                )
+            }
+            (Err(e), None) => format!(" It could not be written anywhere else either ({e})."),
         };
         return Err(Failure::internal(format!(
             "walkthrough NOT saved ({} of {} controls assessed): {}.{rescued}",

@@ -156,6 +156,56 @@ impl Store {
         Ok(path)
     }
 
+    /// The last resort when `save` keeps failing: the walkthrough goes to a new file,
+    /// `unsaved-<time>.json`, in the walkthroughs directory or else in the data directory
+    /// itself. Never over an existing file (`create_new`), and never outside the data
+    /// directory: the tool writes nowhere else. The name does not look like a walkthrough of
+    /// any host, so it is never resumed by accident; the technician is told where it is.
+    pub fn rescue(&self, w: &Walkthrough) -> Result<PathBuf, StoreError> {
+        let stamp: String = crate::date::rfc3339_utc(crate::date::unix_now_secs())
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
+        self.rescue_as(w, &stamp)
+    }
+
+    fn rescue_as(&self, w: &Walkthrough, stamp: &str) -> Result<PathBuf, StoreError> {
+        let mut bytes = serde_json::to_vec_pretty(w).map_err(|e| StoreError::Encode {
+            path: self.dir.clone(),
+            reason: e.to_string(),
+        })?;
+        bytes.push(b'\n');
+        let mut failure = None;
+        for dir in [Some(self.dir.as_path()), self.dir.parent()]
+            .into_iter()
+            .flatten()
+        {
+            // Two rescues in the same second get -2, -3, …; a directory full of them stops.
+            for n in 1..=100 {
+                let name = if n == 1 {
+                    format!("unsaved-{stamp}.json")
+                } else {
+                    format!("unsaved-{stamp}-{n}.json")
+                };
+                let path = dir.join(name);
+                match write_new(&path, &bytes) {
+                    Ok(()) => return Ok(path),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        failure = Some(io_err(&path, &e));
+                    }
+                    Err(e) => {
+                        failure = Some(io_err(&path, &e));
+                        break;
+                    }
+                }
+            }
+        }
+        Err(failure.unwrap_or_else(|| StoreError::Io {
+            path: self.dir.clone(),
+            reason: "no directory to write to".into(),
+        }))
+    }
+
     pub fn load(path: &Path) -> Result<Walkthrough, String> {
         let text = crate::input::read_text_file(path).map_err(|e| e.to_string())?;
         let w: Walkthrough = serde_json::from_str(&text).map_err(|e| {
@@ -302,6 +352,41 @@ fn reconcile(mut w: Walkthrough, checklist: &Checklist) -> Walkthrough {
     w
 }
 
+/// Creates `path` (refusing one that exists), writes `bytes` and syncs; a partly written
+/// file is removed.
+fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(path);
+        })
+}
+
+/// The walkthrough as JSON in ASCII only (everything else as `\uXXXX`), for printing where
+/// it could not be saved: the text stays valid JSON to load back, and nothing typed into a
+/// note can reach the terminal as a control sequence.
+pub fn ascii_json(w: &Walkthrough) -> Result<String, serde_json::Error> {
+    let json = serde_json::to_string_pretty(w)?;
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        // serde_json already escapes C0 controls; DEL and every non-ASCII character (C1
+        // controls, bidi overrides) only occur inside strings, where `\u` is valid.
+        if c.is_ascii() && c != '\x7f' {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn lock_path_of(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".lock");
@@ -431,6 +516,55 @@ mod tests {
             "{names:?}"
         );
         assert!(!first.path.exists() || first.path == next.path);
+    }
+
+    #[test]
+    fn a_rescue_stays_in_the_data_directory_and_never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let list = Checklist::builtin().unwrap();
+        let mut w = store.open(&list, host(), false).unwrap().walkthrough;
+        w.set_note("ICS-02", "vendor ticket 12").unwrap();
+        // Someone else's file (or an earlier rescue) with the same name is kept.
+        let taken = store.dir().join("unsaved-20261201T050000Z.json");
+        std::fs::write(&taken, "earlier").unwrap();
+        let first = store.rescue_as(&w, "20261201T050000Z").unwrap();
+        assert_eq!(first, store.dir().join("unsaved-20261201T050000Z-2.json"));
+        assert_eq!(std::fs::read_to_string(&taken).unwrap(), "earlier");
+        assert_eq!(Store::load(&first).unwrap(), w);
+        // Not a walkthrough of any host: the next start does not resume it.
+        let next = store.open(&list, host(), false).unwrap();
+        assert_ne!(next.path, first);
+        // The walkthroughs directory refuses (here: a file in its place): the data directory
+        // itself takes it.
+        let data = dir.path().join("other");
+        std::fs::create_dir(&data).unwrap();
+        std::fs::write(data.join("walkthroughs"), "").unwrap();
+        let blocked = Store::new(&data);
+        let second = blocked.rescue_as(&w, "20261201T050000Z").unwrap();
+        assert_eq!(second, data.join("unsaved-20261201T050000Z.json"));
+        // Neither can take it: an error naming the path, and nothing written anywhere.
+        let file = dir.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let err = Store::new(&file).rescue(&w).unwrap_err().to_string();
+        assert!(err.contains(&file.display().to_string()), "{err}");
+    }
+
+    #[test]
+    fn ascii_json_loads_back_and_carries_no_control_characters() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let list = Checklist::builtin().unwrap();
+        let mut w = store.open(&list, host(), false).unwrap().walkthrough;
+        w.set_note(
+            "ICS-02",
+            "\u{1b}]0;pwned\u{7}\u{9b}2J \u{202e}txt.exe \u{7f} 🩺 Überwachung",
+        )
+        .unwrap();
+        let json = ascii_json(&w).unwrap();
+        assert!(json.is_ascii() && !json.contains('\x7f') && !json.contains('\x1b'));
+        let back: Walkthrough = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, w);
     }
 
     #[test]

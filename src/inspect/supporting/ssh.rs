@@ -1200,8 +1200,11 @@ fn is_sshd(program: &str) -> bool {
 }
 
 /// Where a unit's file lives (first unit directory that has it) and whether it is masked.
-fn unit_file(host: &dyn Host, name: &str) -> Option<(String, bool)> {
-    for dir in UNIT_DIRS {
+fn unit_file(host: &dyn Host, name: &str, listings: &Listings) -> Option<(String, bool)> {
+    for (dir, listing) in listings {
+        if listing.as_ref().is_some_and(|l| !l.contains(name)) {
+            continue;
+        }
         let p = format!("{dir}/{name}");
         if let Ok(m) = host.metadata(&p) {
             if m.kind == FileKind::Symlink {
@@ -1225,6 +1228,10 @@ fn unit_file(host: &dyn Host, name: &str) -> Option<(String, bool)> {
     None
 }
 
+/// The unit directories with what each holds (`None`: it could not be listed, so every name
+/// is asked for as before).
+type Listings = Vec<(&'static str, Option<BTreeSet<String>>)>;
+
 /// Whether a `.wants`/`.requires` link for the unit exists in any unit directory.
 fn unit_enabled(host: &dyn Host, name: &str) -> bool {
     UNIT_DIRS.iter().any(|dir| {
@@ -1235,14 +1242,18 @@ fn unit_enabled(host: &dyn Host, name: &str) -> bool {
     })
 }
 
-fn unit_exec(host: &dyn Host, name: &str, path: &str) -> UnitExec {
+fn unit_exec(host: &dyn Host, name: &str, path: &str, listings: &Listings) -> UnitExec {
     let mut ue = UnitExec::default();
     if let Ok(f) = host.read(path) {
         parse_unit_exec(path, &f.text, &mut ue);
     }
     let mut dropins: BTreeMap<String, String> = BTreeMap::new();
-    for dir in UNIT_DIRS.iter().rev() {
-        let d = format!("{dir}/{name}.d");
+    let dropin_dir = format!("{name}.d");
+    for (dir, listing) in listings.iter().rev() {
+        if listing.as_ref().is_some_and(|l| !l.contains(&dropin_dir)) {
+            continue;
+        }
+        let d = format!("{dir}/{dropin_dir}");
         for n in host.read_dir(&d).unwrap_or_default() {
             if n.ends_with(".conf") {
                 // Earlier directories win for the same name.
@@ -1261,23 +1272,29 @@ fn unit_exec(host: &dyn Host, name: &str, path: &str) -> UnitExec {
 /// The daemons to judge: (name, command-line arguments, where they came from).
 fn daemons(host: &dyn Host, unknown: &mut Unseen) -> Vec<(String, Vec<String>, Vec<String>)> {
     let mut out = Vec::new();
+    // Each unit directory is listed once: with 100,000 units, asking the tree for every
+    // unit's file and drop-in directory in every unit directory costs seconds.
+    let listings: Listings = UNIT_DIRS
+        .iter()
+        .map(|dir| (*dir, host.read_dir(dir).ok().map(BTreeSet::from_iter)))
+        .collect();
     let mut names: BTreeSet<String> = BTreeSet::new();
-    for dir in UNIT_DIRS {
-        for n in host.read_dir(dir).unwrap_or_default() {
+    for listing in listings.iter().filter_map(|(_, l)| l.as_ref()) {
+        for n in listing {
             if n.ends_with(".service") && !n.contains('@') {
-                names.insert(n);
+                names.insert(n.clone());
             }
         }
     }
     let mut main_found = false;
     for name in &names {
-        let Some((path, masked)) = unit_file(host, name) else {
+        let Some((path, masked)) = unit_file(host, name, &listings) else {
             continue;
         };
         if masked {
             continue;
         }
-        let ue = unit_exec(host, name, &path);
+        let ue = unit_exec(host, name, &path, &listings);
         let Some((exec, exec_origin)) = &ue.exec_start else {
             continue;
         };
