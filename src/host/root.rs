@@ -29,6 +29,11 @@ enum Last {
 pub struct Root {
     dir: PathBuf,
     log: EvidenceLog,
+    /// What `readlink` said of each intermediate directory already walked through (`None`: not
+    /// a link, or absent), by its path inside the tree. A scan reads tens of thousands of files
+    /// under the same few directories; asking again for each was most of an offline scan's
+    /// time. The tree is scanned at rest (README, Guarantees), so the answer does not change.
+    dir_links: std::sync::Mutex<std::collections::HashMap<String, Option<PathBuf>>>,
 }
 
 impl Root {
@@ -36,7 +41,44 @@ impl Root {
         Root {
             dir: dir.into(),
             log: EvidenceLog::default(),
+            dir_links: std::sync::Mutex::default(),
         }
+    }
+
+    /// `readlink` of a path inside the tree: `Ok(None)` when it is not a link or does not
+    /// exist (the open that follows reports that, naming the path as the system names it).
+    /// Intermediate directories are asked once per scan.
+    fn link_of(&self, inner: &str, intermediate: bool) -> std::io::Result<Option<PathBuf>> {
+        if intermediate {
+            if let Some(known) = self
+                .dir_links
+                .lock()
+                .ok()
+                .and_then(|m| m.get(inner).cloned())
+            {
+                return Ok(known);
+            }
+        }
+        let answer = match std::fs::read_link(self.dir.join(inner)) {
+            Ok(t) => Some(t),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::InvalidInput
+                        | std::io::ErrorKind::NotFound
+                        | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        if intermediate {
+            if let Ok(mut m) = self.dir_links.lock() {
+                m.insert(inner.to_string(), answer.clone());
+            }
+        }
+        Ok(answer)
     }
 
     /// Resolves `path` inside the tree, following every symlink with the tree as `/`
@@ -62,20 +104,9 @@ impl Root {
                 break;
             }
             done.push(part);
-            let here = self.dir.join(done.join("/"));
-            let target = match std::fs::read_link(&here) {
-                Ok(t) => t,
-                // Not a link (EINVAL), or absent / not a directory: the open that follows
-                // reports it with the path as the inspected system names it.
-                Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => continue,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
-                    ) =>
-                {
-                    continue;
-                }
+            let target = match self.link_of(&done.join("/"), !pending.is_empty()) {
+                Ok(Some(t)) => t,
+                Ok(None) => continue,
                 Err(e) => return Err(HostError::from_io(path, &e)),
             };
             links += 1;
