@@ -116,7 +116,7 @@ fn describe(u: &UserAccount) -> String {
     } else {
         &u.shell
     };
-    let hash = match u.hash_scheme.as_str() {
+    let hash = match &*u.hash_scheme {
         "none" | "unknown" => String::new(),
         s => format!(", {s} hash"),
     };
@@ -380,7 +380,7 @@ fn strong_hashes(facts: &Facts, a: &AccountsFacts) -> Finding {
     }));
     let mut schemes: BTreeSet<&str> = BTreeSet::new();
     for u in &usable {
-        schemes.insert(u.hash_scheme.as_str());
+        schemes.insert(&*u.hash_scheme);
     }
     for u in a
         .users

@@ -49,15 +49,14 @@ impl Root {
     /// exist (the open that follows reports that, naming the path as the system names it).
     /// Intermediate directories are asked once per scan.
     fn link_of(&self, inner: &str, intermediate: bool) -> std::io::Result<Option<PathBuf>> {
-        if intermediate {
-            if let Some(known) = self
+        if intermediate
+            && let Some(known) = self
                 .dir_links
                 .lock()
                 .ok()
                 .and_then(|m| m.get(inner).cloned())
-            {
-                return Ok(known);
-            }
+        {
+            return Ok(known);
         }
         let answer = match std::fs::read_link(self.dir.join(inner)) {
             Ok(t) => Some(t),
@@ -73,10 +72,8 @@ impl Root {
             }
             Err(e) => return Err(e),
         };
-        if intermediate {
-            if let Ok(mut m) = self.dir_links.lock() {
-                m.insert(inner.to_string(), answer.clone());
-            }
+        if intermediate && let Ok(mut m) = self.dir_links.lock() {
+            m.insert(inner.to_string(), answer.clone());
         }
         Ok(answer)
     }

@@ -4,6 +4,7 @@
 //! out and described in `skipped` as `path:line: reason`, so a check can say what it ignored.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// What the password field allows, as `pam_unix` would see it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,61 +115,80 @@ fn glibc_line(raw: &str) -> &str {
 }
 
 pub fn parse_passwd(path: &str, text: &str) -> Parsed<PasswdEntry> {
-    let mut out = Parsed {
-        entries: Vec::new(),
-        skipped: Vec::new(),
-    };
-    for (i, raw) in text.lines().enumerate() {
-        let line = i + 1;
+    let mut skipped = Vec::new();
+    let entries = passwd_entries(path, text, &mut skipped).collect();
+    Parsed { entries, skipped }
+}
+
+/// The entries of /etc/passwd one at a time, lines left out described in `skipped` as they
+/// pass: the collector joins each entry as it comes, so 500,000 accounts are never held as
+/// parsed entries and as joined accounts at once.
+pub fn passwd_entries<'a>(
+    path: &'a str,
+    text: &'a str,
+    skipped: &'a mut Vec<String>,
+) -> impl Iterator<Item = PasswdEntry> + 'a {
+    text.lines()
+        .enumerate()
+        .filter_map(move |(i, raw)| passwd_line(path, i + 1, raw, skipped))
+}
+
+fn passwd_line(
+    path: &str,
+    line: usize,
+    raw: &str,
+    skipped: &mut Vec<String>,
+) -> Option<PasswdEntry> {
+    {
         let raw = glibc_line(raw);
         if raw.is_empty() || raw.starts_with('#') {
-            continue;
+            return None;
         }
         if is_nis_compat(raw) {
-            out.skipped.push(format!("{path}:{line}: NIS compat entry, accounts held in a directory service are not inspected"));
-            continue;
+            skipped.push(format!("{path}:{line}: NIS compat entry, accounts held in a directory service are not inspected"));
+            return None;
         }
         // glibc: name, password, UID and GID are needed; missing GECOS, home and shell are
         // empty; the shell is the rest of the line, colons included.
         let fields: Vec<&str> = raw.splitn(7, ':').collect();
         if fields.len() < 4 {
-            out.skipped.push(format!(
+            skipped.push(format!(
                 "{path}:{line}: too few fields ({} of 7; glibc needs at least 4)",
                 fields.len()
             ));
-            continue;
+            return None;
         }
         if fields[0].is_empty() {
-            out.skipped.push(format!("{path}:{line}: empty user name"));
-            continue;
+            skipped.push(format!("{path}:{line}: empty user name"));
+            return None;
         }
         let Some(uid) = glibc_id(fields[2]) else {
-            out.skipped.push(format!(
+            skipped.push(format!(
                 "{path}:{line}: UID {:?} is not a number glibc accepts (line ignored, as glibc does)",
                 fields[2]
             ));
-            continue;
+            return None;
         };
         let Some(gid) = glibc_id(fields[3]) else {
-            out.skipped.push(format!(
+            skipped.push(format!(
                 "{path}:{line}: GID {:?} is not a number glibc accepts (line ignored, as glibc does)",
                 fields[3]
             ));
-            continue;
+            return None;
         };
         if fields.len() < 7 {
-            out.skipped.push(format!(
+            skipped.push(format!(
                 "{path}:{line}: only {} of 7 fields; glibc reads the missing ones as empty",
                 fields.len()
             ));
         }
         let shell = fields.get(6).copied().unwrap_or_default();
         if shell.contains(':') {
-            out.skipped.push(format!(
+            skipped.push(format!(
                 "{path}:{line}: extra fields after the shell; glibc reads them as part of the shell"
             ));
         }
-        out.entries.push(PasswdEntry {
+        Some(PasswdEntry {
             name: fields[0].to_string(),
             password_field: fields[1].to_string(),
             uid,
@@ -177,9 +197,8 @@ pub fn parse_passwd(path: &str, text: &str) -> Parsed<PasswdEntry> {
             home: fields.get(5).copied().unwrap_or_default().to_string(),
             shell: shell.to_string(),
             line,
-        });
+        })
     }
-    out
 }
 
 pub fn parse_shadow(path: &str, text: &str) -> Parsed<ShadowEntry> {
@@ -187,7 +206,8 @@ pub fn parse_shadow(path: &str, text: &str) -> Parsed<ShadowEntry> {
         entries: Vec::new(),
         skipped: Vec::new(),
     };
-    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    // Names borrowed from the text: a copy of 500,000 names was tens of MB at the peak.
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
         if raw.trim().is_empty() || raw.trim_start().starts_with('#') {
@@ -211,7 +231,7 @@ pub fn parse_shadow(path: &str, text: &str) -> Parsed<ShadowEntry> {
             continue;
         }
         // A set of names seen, not a search of the entries: 500,000 accounts were quadratic.
-        if !seen.insert(fields[0].to_string()) {
+        if !seen.insert(fields[0]) {
             out.skipped.push(format!(
                 "{path}:{line}: second entry for {} ignored (the first one counts)",
                 fields[0]
@@ -312,26 +332,27 @@ pub fn parse_group(path: &str, text: &str) -> Parsed<GroupEntry> {
 
 /// Password state and hash scheme of a password field (from shadow, or from passwd when it
 /// holds the hash itself).
-pub fn classify_password(field: &str) -> (PasswordState, String) {
+pub fn classify_password(field: &str) -> (PasswordState, Cow<'static, str>) {
     if field.is_empty() {
-        return (PasswordState::Empty, "none".into());
+        return (PasswordState::Empty, Cow::Borrowed("none"));
     }
     if let Some(rest) = field.strip_prefix(['!', '*']) {
         // `!hash` (usermod -L) keeps the old hash: report its scheme; `!`, `*`, `!!`, `!*` none.
         let rest = rest.trim_start_matches(['!', '*']);
         let scheme = if rest.is_empty() {
-            "none".into()
+            "none"
         } else {
             hash_scheme(rest)
         };
-        return (PasswordState::Locked, scheme);
+        return (PasswordState::Locked, Cow::Borrowed(scheme));
     }
-    (PasswordState::Set, hash_scheme(field))
+    (PasswordState::Set, Cow::Borrowed(hash_scheme(field)))
 }
 
 /// The crypt(5) scheme of a hash: yescrypt, gost-yescrypt, scrypt, bcrypt, sha512, sha256,
 /// sha1, sun-md5, md5, bsdi, des, or unknown.
-pub fn hash_scheme(hash: &str) -> String {
+/// A closed set of names: no allocation per account.
+pub fn hash_scheme(hash: &str) -> &'static str {
     const PREFIXES: [(&str, &str); 10] = [
         ("$y$", "yescrypt"),
         ("$gy$", "gost-yescrypt"),
@@ -345,25 +366,25 @@ pub fn hash_scheme(hash: &str) -> String {
         ("$1$", "md5"),
     ];
     if let Some((_, name)) = PREFIXES.iter().find(|(p, _)| hash.starts_with(p)) {
-        return (*name).to_string();
+        return name;
     }
     if hash.starts_with("$2x$") {
-        return "bcrypt".into();
+        return "bcrypt";
     }
     if hash.starts_with("$md5") {
-        return "sun-md5".into();
+        return "sun-md5";
     }
     let crypt64 = |s: &str| {
         s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '/')
     };
     if hash.len() == 20 && hash.starts_with('_') && crypt64(&hash[1..]) {
-        return "bsdi".into();
+        return "bsdi";
     }
     if hash.len() == 13 && crypt64(hash) {
-        return "des".into();
+        return "des";
     }
-    "unknown".into()
+    "unknown"
 }
 
 /// Schemes that must not be used for new or existing passwords.
@@ -447,7 +468,7 @@ mod tests {
         let cloud = s.entries.iter().find(|e| e.name == "cloudsdk");
         assert_eq!(
             cloud.map(|e| classify_password(&e.hash).1),
-            Some("yescrypt".to_string())
+            Some("yescrypt".into())
         );
         let net = s.entries.iter().find(|e| e.name == "systemd-network");
         assert_eq!(
