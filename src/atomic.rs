@@ -113,6 +113,57 @@ pub fn write(
     }
 }
 
+/// Creates `dir`, a directory inside `data_dir`, and checks that every component between
+/// them is a real directory, not a symbolic link: the tool writes only inside its data
+/// directory, and a link planted there by anyone who can write it (a shared account) must not
+/// steer the next write elsewhere. The data directory itself (made if missing) may be a link:
+/// that is the user's choice.
+pub fn create_data_subdir(data_dir: &Path, dir: &Path) -> io::Result<()> {
+    let inner = dir.strip_prefix(data_dir).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not inside {}", dir.display(), data_dir.display()),
+        )
+    })?;
+    fs::create_dir_all(data_dir)?;
+    let mut here = data_dir.to_path_buf();
+    for part in inner.components() {
+        here.push(part);
+        match fs::symlink_metadata(&here) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(io::Error::other(format!(
+                    "{} is a symbolic link; stationward writes only inside its data directory, \
+                     so it will not follow it (remove the link)",
+                    here.display()
+                )));
+            }
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(io::Error::other(format!(
+                    "{} is not a directory",
+                    here.display()
+                )));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => match fs::create_dir(&here) {
+                Ok(()) => {}
+                // Another process made it meanwhile: check it again on the next pass.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    let m = fs::symlink_metadata(&here)?;
+                    if !m.is_dir() || m.file_type().is_symlink() {
+                        return Err(io::Error::other(format!(
+                            "{} is not a directory",
+                            here.display()
+                        )));
+                    }
+                }
+                Err(e) => return Err(e),
+            },
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// Makes a rename or link in `dir` durable.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir).and_then(|d| d.sync_all())

@@ -342,3 +342,29 @@ fn the_same_file_twice_and_a_missing_file_are_refused_with_a_position() {
         all(&o)
     );
 }
+
+/// Anyone who can write the data directory can plant a link in it: a `ledger/` or
+/// `evidence/sha256/` that is a symbolic link to somewhere else is refused, and nothing is
+/// written there (the tool writes only inside its data directory).
+#[test]
+fn a_data_subdirectory_that_is_a_link_is_refused_and_nothing_lands_outside() {
+    for planted in ["ledger", "evidence", "evidence/sha256"] {
+        let (tmp, data) = setup();
+        let outside = tmp.path().join("outside");
+        fs::create_dir(&outside).unwrap();
+        let link = data.join(planted);
+        fs::create_dir_all(link.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(&outside, &link).unwrap();
+        let png = tmp.path().join("diagram.png");
+        fs::write(&png, PNG).unwrap();
+        let out = attest(&data, &answers(tmp.path(), &[png.to_str().unwrap()]));
+        let text = all(&out);
+        assert_ne!(out.status.code(), Some(0), "{planted}: {text}");
+        assert!(text.contains("symbolic link"), "{planted}: {text}");
+        assert_eq!(
+            fs::read_dir(&outside).unwrap().count(),
+            0,
+            "{planted}: something was written outside the data directory"
+        );
+    }
+}

@@ -253,7 +253,7 @@ static EVIDENCE_TMP_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::A
 /// An existing file whose content does not match its name is an error, never overwritten.
 pub fn store_evidence(data_dir: &Path, bytes: &[u8]) -> Result<String, LedgerError> {
     let dir = evidence_dir(data_dir);
-    fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+    crate::atomic::create_data_subdir(data_dir, &dir).map_err(io_error(&dir))?;
     let hex = sha256_hex(bytes);
     let path = dir.join(&hex);
     match fsread::read_small(&path, verify::MAX_EVIDENCE_BYTES, Follow::No) {
@@ -339,7 +339,7 @@ pub fn append_record_reporting(
     }
     let anchors = station_anchors(data_dir, signer, signed_at)?;
     let dir = ledger_dir(data_dir);
-    fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+    crate::atomic::create_data_subdir(data_dir, &dir).map_err(io_error(&dir))?;
     if !dir.is_dir() {
         return Err(LedgerError::NotADirectory { path: dir });
     }
@@ -397,7 +397,7 @@ pub fn append_rotation(
 ) -> Result<Appended, LedgerError> {
     let anchors = station_anchors(data_dir, signer, signed_at)?;
     let dir = ledger_dir(data_dir);
-    fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+    crate::atomic::create_data_subdir(data_dir, &dir).map_err(io_error(&dir))?;
     let mut plain = new_key.clone();
     plain.set_comment("");
     let line = plain.to_openssh().map_err(|e| LedgerError::Encode {

@@ -54,6 +54,13 @@ impl Store {
         }
     }
 
+    /// The walkthroughs directory, made if missing; a link in its place is refused.
+    fn create_dir(&self) -> Result<(), StoreError> {
+        let data_dir = self.dir.parent().unwrap_or(&self.dir);
+        std::fs::create_dir_all(data_dir).map_err(|e| io_err(data_dir, &e))?;
+        crate::atomic::create_data_subdir(data_dir, &self.dir).map_err(|e| io_err(&self.dir, &e))
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -95,7 +102,7 @@ impl Store {
     /// when it is refused. (The walkthrough file itself is replaced by every save, so it
     /// cannot carry the lock.)
     pub fn lock(&self, path: &Path) -> Result<WalkthroughLock, StoreError> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| io_err(&self.dir, &e))?;
+        self.create_dir()?;
         let lock_path = lock_path_of(path);
         let mut file = std::fs::OpenOptions::new()
             .read(true)
@@ -138,7 +145,7 @@ impl Store {
 
     /// Writes atomically: temp file, fsync, rename, fsync of the directory.
     pub fn save(&self, w: &Walkthrough) -> Result<PathBuf, StoreError> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| io_err(&self.dir, &e))?;
+        self.create_dir()?;
         let path = self.path_for(w);
         let mut bytes = serde_json::to_vec_pretty(w).map_err(|e| StoreError::Encode {
             path: path.clone(),
