@@ -9,8 +9,11 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+#[path = "support/measure.rs"]
+mod measure;
+
+use std::process::Command;
+use std::time::Duration;
 
 const UNITS: usize = 100_000;
 const ACCOUNTS: usize = 500_000;
@@ -72,36 +75,16 @@ fn build_tree(root: &Path, units: usize, accounts: usize) {
     }
 }
 
-/// Runs the scan and returns (wall time, peak RSS in KiB), polling the kernel's VmHWM.
+/// Runs the scan and returns (wall time, peak RSS in KiB).
 fn scan(root: &Path, policy: &str) -> (Duration, u64) {
-    let start = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stationward"))
-        .args(["scan", "--format", "json", "--policy", policy, "--root"])
-        .arg(root)
-        .env("STATIONWARD_DATA_DIR", root.join(".bench-data"))
-        .env("STATIONWARD_CONFIG_DIR", root.join(".bench-config"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let status_path = format!("/proc/{}/status", child.id());
-    let mut peak = 0;
-    loop {
-        if let Ok(text) = std::fs::read_to_string(&status_path)
-            && let Some(kib) = text
-                .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse::<u64>().ok())
-        {
-            peak = peak.max(kib);
-        }
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    (start.elapsed(), peak)
+    measure::run_measured(
+        Command::new(env!("CARGO_BIN_EXE_stationward"))
+            .args(["scan", "--format", "json", "--policy", policy, "--root"])
+            .arg(root)
+            .env("STATIONWARD_DATA_DIR", root.join(".bench-data"))
+            .env("STATIONWARD_CONFIG_DIR", root.join(".bench-config")),
+        Duration::from_millis(2),
+    )
 }
 
 fn main() {

@@ -3,6 +3,9 @@
 //! RSS without the patches area (apt's memory is apt's), and Lynis on the same host for scale.
 //! `cargo bench --bench scan` (run as root for a full view).
 
+#[path = "support/measure.rs"]
+mod measure;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -11,34 +14,12 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-/// Runs the command and returns (wall time, peak resident set in KiB) by polling VmHWM, the
-/// kernel's own high-water mark, until the child exits.
+/// Runs stationward with `args` and returns (wall time, peak resident set in KiB).
 fn run_measured(args: &[&str]) -> (Duration, u64) {
-    let start = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stationward"))
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let status_path = format!("/proc/{}/status", child.id());
-    let mut peak = 0;
-    loop {
-        if let Ok(text) = std::fs::read_to_string(&status_path)
-            && let Some(kib) = text
-                .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse::<u64>().ok())
-        {
-            peak = peak.max(kib);
-        }
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_micros(500));
-    }
-    (start.elapsed(), peak)
+    measure::run_measured(
+        Command::new(env!("CARGO_BIN_EXE_stationward")).args(args),
+        Duration::from_micros(500),
+    )
 }
 
 fn main() {
