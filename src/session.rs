@@ -450,15 +450,13 @@ pub fn export_summary(
 ) -> Result<Vec<PathBuf>, SessionError> {
     use crate::report::Format;
     let dir = data_dir.join("summaries");
-    std::fs::create_dir_all(data_dir)
-        .and_then(|()| crate::atomic::create_data_subdir(data_dir, &dir))
-        .map_err(|e| {
-            SessionError::Export(format!(
-                "{}: {}",
-                dir.display(),
-                crate::input::io_reason(&e)
-            ))
-        })?;
+    crate::atomic::create_data_subdir(data_dir, &dir).map_err(|e| {
+        SessionError::Export(format!(
+            "{}: {}",
+            dir.display(),
+            crate::input::io_reason(&e)
+        ))
+    })?;
     let mut host: String = hostname
         .chars()
         .map(|c| {

@@ -615,7 +615,6 @@ impl KeyStore {
         public: &PublicKey,
     ) -> Result<(), KeyError> {
         let dir = self.keys_dir();
-        fs::create_dir_all(&self.data_dir).map_err(io_error(&self.data_dir))?;
         crate::atomic::create_data_subdir(&self.data_dir, &dir).map_err(io_error(&dir))?;
         crate::fsread::set_mode(&dir, 0o700).map_err(io_error(&dir))?;
         let private_path = self.private_key_path(operator);

@@ -57,7 +57,6 @@ impl Store {
     /// The walkthroughs directory, made if missing; a link in its place is refused.
     fn create_dir(&self) -> Result<(), StoreError> {
         let data_dir = self.dir.parent().unwrap_or(&self.dir);
-        std::fs::create_dir_all(data_dir).map_err(|e| io_err(data_dir, &e))?;
         crate::atomic::create_data_subdir(data_dir, &self.dir).map_err(|e| io_err(&self.dir, &e))
     }
 
