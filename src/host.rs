@@ -326,6 +326,15 @@ impl EvidenceLog {
         order.push(e);
     }
 
+    /// The items, without a copy: a scan of 100,000 unit files holds as many, and a clone
+    /// of them was tens of MB at the peak.
+    pub fn into_items(self) -> Vec<Evidence> {
+        self.items
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .order
+    }
+
     pub fn snapshot(&self) -> Vec<Evidence> {
         self.items
             .lock()

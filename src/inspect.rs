@@ -162,7 +162,7 @@ pub fn inspect_with_progress(
                 };
                 (packages::collect(&rec), processes)
             });
-            (got, rec.evidence())
+            (got, rec.into_evidence())
         });
         let spawn_area = |area: Area| {
             move || {
@@ -178,7 +178,7 @@ pub fn inspect_with_progress(
                     Area::Supporting => AreaFacts::Supporting(Box::new(supporting::collect(&rec))),
                 });
                 progress(area);
-                (area, result, rec.log.snapshot())
+                (area, result, rec.into_evidence())
             }
         };
         let handles: Vec<_> = Area::ALL
@@ -300,6 +300,11 @@ impl<'a> Recorder<'a> {
 
     pub fn evidence(&self) -> Vec<Evidence> {
         self.log.snapshot()
+    }
+
+    /// The evidence recorded, without a copy.
+    pub fn into_evidence(self) -> Vec<Evidence> {
+        self.log.into_items()
     }
 }
 

@@ -16,10 +16,9 @@
 use super::{Area, CheckContext, Finding, Status};
 use crate::host::Evidence;
 use crate::inspect::Facts;
-use crate::inspect::accounts::passwd::{is_strong_scheme, is_weak_scheme};
 use crate::inspect::accounts::{
-    AccountsFacts, FAILLOCK_CONF, GROUP, LOGIN_DEFS, PASSWD, PasswordState, SHADOW, SUDOERS,
-    UserAccount,
+    AccountsFacts, FAILLOCK_CONF, GROUP, HashScheme, LOGIN_DEFS, PASSWD, PasswordSource,
+    PasswordState, SHADOW, SUDOERS, UserAccount,
 };
 use crate::policy::Policy;
 use std::collections::BTreeSet;
@@ -116,8 +115,8 @@ fn describe(u: &UserAccount) -> String {
     } else {
         &u.shell
     };
-    let hash = match &*u.hash_scheme {
-        "none" | "unknown" => String::new(),
+    let hash = match u.hash_scheme {
+        HashScheme::None | HashScheme::Unknown => String::new(),
         s => format!(", {s} hash"),
     };
     format!(
@@ -243,7 +242,7 @@ fn no_empty_passwords(facts: &Facts, a: &AccountsFacts) -> Finding {
     let mut details: Vec<String> = empty
         .iter()
         .map(|u| {
-            let place = if u.password_source == "passwd" {
+            let place = if u.password_source == PasswordSource::Passwd {
                 PASSWD
             } else {
                 SHADOW
@@ -353,12 +352,12 @@ fn strong_hashes(facts: &Facts, a: &AccountsFacts) -> Finding {
     let weak: Vec<&UserAccount> = usable
         .iter()
         .copied()
-        .filter(|u| is_weak_scheme(&u.hash_scheme))
+        .filter(|u| u.hash_scheme.is_weak())
         .collect();
     let odd: Vec<&UserAccount> = usable
         .iter()
         .copied()
-        .filter(|u| !is_weak_scheme(&u.hash_scheme) && !is_strong_scheme(&u.hash_scheme))
+        .filter(|u| !u.hash_scheme.is_weak() && !u.hash_scheme.is_strong())
         .collect();
     let unseen: Vec<&UserAccount> = a
         .users
@@ -380,12 +379,12 @@ fn strong_hashes(facts: &Facts, a: &AccountsFacts) -> Finding {
     }));
     let mut schemes: BTreeSet<&str> = BTreeSet::new();
     for u in &usable {
-        schemes.insert(&*u.hash_scheme);
+        schemes.insert(u.hash_scheme.as_str());
     }
     for u in a
         .users
         .iter()
-        .filter(|u| u.password == PasswordState::Locked && is_weak_scheme(&u.hash_scheme))
+        .filter(|u| u.password == PasswordState::Locked && u.hash_scheme.is_weak())
     {
         details.push(format!(
             "{}: locked, but keeps a {} hash that unlocking would restore",
@@ -821,7 +820,7 @@ fn password_aging(facts: &Facts, a: &AccountsFacts, policy: &Policy) -> Finding 
         let people: Vec<&UserAccount> = a.users.iter().filter(|u| a.is_human(u)).collect();
         for u in &people {
             match u.password {
-                PasswordState::Set => match u.max_days {
+                PasswordState::Set => match u.max_days.get() {
                     Some(m) if (0..=limit).contains(&m) => {
                         details.push(format!("{}: expires after {m} days", u.name));
                     }
@@ -1224,8 +1223,8 @@ mod tests {
             .insert("shadow".into(), reason.clone());
         for u in &mut facts.accounts.users {
             u.password = PasswordState::Unknown;
-            u.hash_scheme = "unknown".into();
-            u.max_days = None;
+            u.hash_scheme = HashScheme::Unknown;
+            u.max_days = crate::inspect::accounts::Days::UNSET;
         }
         let fs = run(&facts);
         assert_eq!(status(&fs, "accounts.uid0_only_root"), Status::Pass);
@@ -1261,7 +1260,7 @@ mod tests {
             .accounts
             .users
             .iter_mut()
-            .filter(|u| u.password_source == "shadow")
+            .filter(|u| u.password_source == PasswordSource::Shadow)
         {
             u.password = PasswordState::Unknown;
         }
@@ -1358,7 +1357,7 @@ mod tests {
     fn with_passwd(text: &str) -> Facts {
         let mut facts = facts_for("debian12");
         let p = crate::inspect::accounts::passwd::parse_passwd(PASSWD, text);
-        facts.accounts.users = accounts::join_users(p.entries, None, &mut Vec::new());
+        facts.accounts.users = accounts::join_users(p.entries, None, &mut Vec::new()).collect();
         facts
     }
 

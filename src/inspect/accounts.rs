@@ -13,13 +13,12 @@ pub mod passwd;
 pub mod sudoers;
 
 pub use pam::{PamFacts, PamHit};
-pub use passwd::{GroupEntry, PasswordState};
+pub use passwd::{Days, GroupEntry, HashScheme, PasswordSource, PasswordState};
 pub use sudoers::{SudoFacts, SudoGrant, SudoPasswordless};
 
 use crate::host::Host;
 use crate::inspect::Unseen;
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 pub const PASSWD: &str = "/etc/passwd";
@@ -55,24 +54,25 @@ pub struct UserAccount {
     #[serde(default)]
     pub gecos: String,
     pub home: String,
-    pub shell: String,
+    /// Borrowed when it is a shell most accounts share ([`passwd::shared_shell`]).
+    pub shell: std::borrow::Cow<'static, str>,
     /// The shell lets the account run commands (not nologin/false/sync...; empty = /bin/sh).
     pub login_shell: bool,
     pub password: PasswordState,
     /// yescrypt, sha512, sha256, bcrypt, md5, des, ... ; `none` when no hash; `unknown` when unseen.
-    /// A closed set of names, borrowed (no allocation per account); JSON is the same string.
-    pub hash_scheme: Cow<'static, str>,
+    pub hash_scheme: HashScheme,
     /// Where the password field came from: `shadow`, `passwd` (hash or lock in /etc/passwd
     /// itself), or empty when unseen.
     #[serde(default)]
-    pub password_source: Cow<'static, str>,
+    pub password_source: PasswordSource,
     /// Shadow fields, in days (last change as days since 1970-01-01); `null` when unset/unseen.
-    pub last_change_days: Option<i64>,
-    pub min_days: Option<i64>,
-    pub max_days: Option<i64>,
-    pub warn_days: Option<i64>,
-    pub inactive_days: Option<i64>,
-    pub expire_days: Option<i64>,
+    /// [`Days`], not `Option<i64>`: half the size, for 500,000 accounts.
+    pub last_change_days: Days,
+    pub min_days: Days,
+    pub max_days: Days,
+    pub warn_days: Days,
+    pub inactive_days: Days,
+    pub expire_days: Days,
     /// Line in /etc/passwd.
     pub line: usize,
 }
@@ -156,10 +156,12 @@ pub fn collect(host: &dyn Host) -> AccountsFacts {
     // order as before (passwd, then shadow: the evidence order) and the notes keep theirs:
     // passwd's, shadow's, then the join's.
     let passwd = host.read(PASSWD);
-    let (shadow, shadow_notes) = match host.read(SHADOW) {
+    // The shadow entries borrow from its text, which lives until the join is done.
+    let shadow_file = host.read(SHADOW);
+    let (shadow, shadow_notes) = match &shadow_file {
         Ok(f) => {
-            let s = passwd::parse_shadow(SHADOW, &f.text);
-            (Some(s.entries), s.skipped)
+            let (table, notes) = passwd::index_shadow(SHADOW, &f.text);
+            (Some(table), notes)
         }
         Err(e) => {
             facts.unknown.insert("shadow".into(), e.to_string());
@@ -171,7 +173,15 @@ pub fn collect(host: &dyn Host) -> AccountsFacts {
             let mut passwd_notes = Vec::new();
             let mut join_notes = Vec::new();
             let entries = passwd::passwd_entries(PASSWD, &f.text, &mut passwd_notes);
-            facts.users = join_users(entries, shadow.as_deref(), &mut join_notes);
+            // Sized once from the line count: doubling a vector of 500,000 accounts held the
+            // old and the new one at the peak.
+            facts
+                .users
+                .reserve_exact(f.text.bytes().filter(|b| *b == b'\n').count() + 1);
+            facts
+                .users
+                .extend(join_users(entries, shadow.as_ref(), &mut join_notes));
+            facts.users.shrink_to_fit();
             drop(f);
             facts.skipped.extend(passwd_notes);
             facts.skipped.extend(shadow_notes);
@@ -183,6 +193,7 @@ pub fn collect(host: &dyn Host) -> AccountsFacts {
         }
     }
     drop(shadow);
+    drop(shadow_file);
 
     match host.read(GROUP) {
         Ok(f) => {
@@ -208,7 +219,8 @@ pub fn collect(host: &dyn Host) -> AccountsFacts {
         Ok(mut s) => {
             // Judge %group rules with the station's own group membership.
             if !facts.users.is_empty() {
-                sudoers::judge(&mut s, Some(&membership(&facts)));
+                let m = membership(&facts, sudoers::singled_out(&s));
+                sudoers::judge(&mut s, Some(&m));
             }
             facts.sudo = Box::new(s);
         }
@@ -225,108 +237,126 @@ pub fn collect(host: &dyn Host) -> AccountsFacts {
     facts
 }
 
-/// Account name → the names of its primary and supplementary groups.
-pub fn membership(facts: &AccountsFacts) -> BTreeMap<String, Vec<String>> {
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for u in &facts.users {
-        let mut gs: Vec<String> = Vec::new();
-        if let Some(g) = facts.groups.iter().find(|g| g.gid == u.gid) {
-            gs.push(g.name.clone());
+/// Account name → the names of its primary and supplementary groups, for the accounts `keep`
+/// accepts (given the name and those groups).
+pub fn membership(
+    facts: &AccountsFacts,
+    keep: impl Fn(&str, &[String]) -> bool,
+) -> BTreeMap<String, Vec<String>> {
+    // Groups by GID (the first entry for a GID names it, as getgrgid(3) finds it first) and
+    // supplementary members by account: a search of every group per account was quadratic.
+    let mut by_gid: std::collections::HashMap<u32, &str> = std::collections::HashMap::new();
+    let mut supplementary: std::collections::HashMap<&str, Vec<&str>> =
+        std::collections::HashMap::new();
+    for g in &facts.groups {
+        by_gid.entry(g.gid).or_insert(g.name.as_str());
+        for m in &g.members {
+            supplementary
+                .entry(m.as_str())
+                .or_default()
+                .push(g.name.as_str());
         }
-        for g in &facts.groups {
-            if g.members.contains(&u.name) && !gs.contains(&g.name) {
-                gs.push(g.name.clone());
+    }
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut gs: Vec<String> = Vec::new();
+    for u in &facts.users {
+        if out.contains_key(&u.name) {
+            continue;
+        }
+        gs.clear();
+        if let Some(g) = by_gid.get(&u.gid) {
+            gs.push((*g).to_string());
+        }
+        for g in supplementary.get(u.name.as_str()).into_iter().flatten() {
+            if !gs.iter().any(|have| have == g) {
+                gs.push((*g).to_string());
             }
         }
-        out.entry(u.name.clone()).or_insert(gs);
+        if keep(&u.name, &gs) {
+            out.insert(u.name.clone(), std::mem::take(&mut gs));
+        }
     }
     out
 }
 
-/// Joins passwd entries with shadow entries into accounts. `shadow` is `None` when unreadable.
-pub fn join_users(
-    entries: impl IntoIterator<Item = passwd::PasswdEntry>,
-    shadow: Option<&[passwd::ShadowEntry]>,
-    notes: &mut Vec<String>,
-) -> Vec<UserAccount> {
-    // By name, the first entry winning as in getspnam(3); a linear search per account made
-    // 500,000 accounts quadratic (minutes).
-    let mut by_name: std::collections::HashMap<&str, &passwd::ShadowEntry> =
-        std::collections::HashMap::new();
-    for s in shadow.unwrap_or_default() {
-        by_name.entry(s.name.as_str()).or_insert(s);
-    }
+/// Joins passwd entries with shadow entries into accounts, one by one as `entries` yields
+/// them. `shadow` is `None` when unreadable.
+pub fn join_users<'a>(
+    entries: impl IntoIterator<Item = passwd::PasswdEntry> + 'a,
+    shadow: Option<&'a passwd::ShadowTable<'a>>,
+    notes: &'a mut Vec<String>,
+) -> impl Iterator<Item = UserAccount> + 'a {
+    // By name through the table's sorted index (the first entry winning, as in getspnam(3)):
+    // a linear search per account made 500,000 accounts quadratic (minutes).
+    let find = move |name: &str| shadow.and_then(|t| t.get(name));
     // The entries are consumed, their strings moved: 500,000 accounts held twice over were
     // hundreds of MB at the peak.
-    entries
-        .into_iter()
-        .map(|e| {
-            let s = by_name.get(e.name.as_str()).copied();
-            let login_shell = passwd::is_login_shell(&e.shell);
-            let (line, password_field) = (e.line, e.password_field);
-            let mut u = UserAccount {
-                name: e.name,
-                uid: e.uid,
-                gid: e.gid,
-                gecos: e.gecos,
-                home: e.home,
-                shell: e.shell,
-                login_shell,
-                password: PasswordState::Unknown,
-                hash_scheme: Cow::Borrowed("unknown"),
-                password_source: Cow::Borrowed(""),
-                last_change_days: None,
-                min_days: None,
-                max_days: None,
-                warn_days: None,
-                inactive_days: None,
-                expire_days: None,
-                line,
-            };
-            if let Some(s) = s {
-                u.last_change_days = s.last_change;
-                u.min_days = s.min_days;
-                u.max_days = s.max_days;
-                u.warn_days = s.warn_days;
-                u.inactive_days = s.inactive_days;
-                u.expire_days = s.expire;
-            }
-            // pam_unix looks in shadow only when the passwd field is `x` (or `##name`).
-            if password_field == "x" || password_field.starts_with("##") {
-                match (shadow, s) {
-                    (Some(_), Some(s)) => {
-                        let (state, scheme) = passwd::classify_password(&s.hash);
-                        u.password = state;
-                        u.hash_scheme = scheme;
-                        u.password_source = Cow::Borrowed("shadow");
-                    }
-                    (Some(_), None) => {
-                        // No shadow entry: no password can match, so no password login.
-                        u.password = PasswordState::Locked;
-                        u.hash_scheme = Cow::Borrowed("none");
-                        u.password_source = Cow::Borrowed("shadow");
-                        notes.push(format!(
-                            "{PASSWD}:{}: {} has no /etc/shadow entry",
-                            line, u.name
-                        ));
-                    }
-                    (None, _) => {}
+    entries.into_iter().map(move |e| {
+        let s = find(e.name.as_str());
+        let login_shell = passwd::is_login_shell(&e.shell);
+        let (line, password_field) = (e.line, e.password_field);
+        let mut u = UserAccount {
+            name: e.name,
+            uid: e.uid,
+            gid: e.gid,
+            gecos: e.gecos,
+            home: e.home,
+            shell: e.shell,
+            login_shell,
+            password: PasswordState::Unknown,
+            hash_scheme: HashScheme::Unknown,
+            password_source: PasswordSource::Unseen,
+            last_change_days: Days::UNSET,
+            min_days: Days::UNSET,
+            max_days: Days::UNSET,
+            warn_days: Days::UNSET,
+            inactive_days: Days::UNSET,
+            expire_days: Days::UNSET,
+            line,
+        };
+        if let Some(s) = &s {
+            u.last_change_days = s.last_change;
+            u.min_days = s.min_days;
+            u.max_days = s.max_days;
+            u.warn_days = s.warn_days;
+            u.inactive_days = s.inactive_days;
+            u.expire_days = s.expire;
+        }
+        // pam_unix looks in shadow only when the passwd field is `x` (or `##name`).
+        if password_field == "x" || password_field.starts_with("##") {
+            match (shadow, s) {
+                (Some(_), Some(s)) => {
+                    let (state, scheme) = passwd::classify_password(s.hash);
+                    u.password = state;
+                    u.hash_scheme = scheme;
+                    u.password_source = PasswordSource::Shadow;
                 }
-            } else {
-                let (state, scheme) = passwd::classify_password(&password_field);
-                u.password = state;
-                u.hash_scheme = scheme;
-                u.password_source = Cow::Borrowed("passwd");
-                if state == PasswordState::Set {
+                (Some(_), None) => {
+                    // No shadow entry: no password can match, so no password login.
+                    u.password = PasswordState::Locked;
+                    u.hash_scheme = HashScheme::None;
+                    u.password_source = PasswordSource::Shadow;
                     notes.push(format!(
-                        "{PASSWD}:{}: {} keeps its password hash in the world-readable /etc/passwd",
+                        "{PASSWD}:{}: {} has no /etc/shadow entry",
                         line, u.name
                     ));
                 }
+                (None, _) => {}
             }
-            u
-        })
-        .collect()
+        } else {
+            let (state, scheme) = passwd::classify_password(&password_field);
+            u.password = state;
+            u.hash_scheme = scheme;
+            u.password_source = PasswordSource::Passwd;
+            if state == PasswordState::Set {
+                notes.push(format!(
+                    "{PASSWD}:{}: {} keeps its password hash in the world-readable /etc/passwd",
+                    line, u.name
+                ));
+            }
+        }
+        u
+    })
 }
 
 /// /etc/shells: one absolute path per line; `#` comments.
@@ -447,13 +477,13 @@ mod tests {
         let cloud = f.user("cloudsdk").cloned();
         assert_eq!(cloud.as_ref().map(|u| u.password), Some(PasswordState::Set));
         assert_eq!(
-            cloud.as_ref().map(|u| u.hash_scheme.as_ref()),
+            cloud.as_ref().map(|u| u.hash_scheme.as_str()),
             Some("yescrypt")
         );
         let root = f.user("root").cloned();
         assert_eq!(
-            root.map(|u| (u.password, u.hash_scheme, u.max_days)),
-            Some((PasswordState::Locked, "none".into(), Some(99999)))
+            root.map(|u| (u.password, u.hash_scheme, u.max_days.get())),
+            Some((PasswordState::Locked, HashScheme::None, Some(99999)))
         );
         let pg = f.user("postgres").cloned();
         assert_eq!(
@@ -490,13 +520,12 @@ mod tests {
             Some(PasswordState::Empty)
         );
         assert_eq!(
-            f.user("legacy")
-                .map(|u| (u.password, u.password_source.as_ref())),
-            Some((PasswordState::Empty, "passwd"))
+            f.user("legacy").map(|u| (u.password, u.password_source)),
+            Some((PasswordState::Empty, PasswordSource::Passwd))
         );
-        assert_eq!(f.user("admin").map(|u| u.hash_scheme.as_ref()), Some("des"));
+        assert_eq!(f.user("admin").map(|u| u.hash_scheme.as_str()), Some("des"));
         assert_eq!(
-            f.user("hl7feed").map(|u| u.hash_scheme.as_ref()),
+            f.user("hl7feed").map(|u| u.hash_scheme.as_str()),
             Some("md5")
         );
         assert!(
@@ -565,12 +594,13 @@ mod tests {
         )
         .entries;
         let mut notes = Vec::new();
-        let users = join_users(entries.clone(), None, &mut notes);
+        let users = join_users(entries.clone(), None, &mut notes).collect::<Vec<_>>();
         assert_eq!(users[0].password, PasswordState::Unknown);
         assert_eq!(users[0].hash_scheme, "unknown");
         // A lock in passwd itself is visible without shadow.
         assert_eq!(users[1].password, PasswordState::Locked);
-        let users = join_users(entries, Some(&[]), &mut notes);
+        let users = join_users(entries, Some(&passwd::ShadowTable::default()), &mut notes)
+            .collect::<Vec<_>>();
         assert_eq!(users[0].password, PasswordState::Locked);
         assert_eq!(notes.len(), 1);
     }
@@ -584,6 +614,45 @@ mod tests {
         }
         assert!(!f.sudo.present);
         assert!(!f.unknown.contains_key("sudoers"));
+    }
+
+    #[test]
+    fn sudo_membership_is_looked_up_only_for_those_the_rules_single_out() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let etc = dir.path().join("etc");
+        std::fs::create_dir_all(&etc).unwrap_or_else(|e| panic!("{e}"));
+        let files = [
+            (
+                "passwd",
+                "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/:/bin/sh\nbob:x:1001:1001::/:/bin/sh\ncarol:x:1002:50::/:/bin/sh\ndave:x:1003:1003::/:/bin/sh\n",
+            ),
+            ("group", "root:x:0:\nstaff:x:50:alice\nusers:x:100:dave\n"),
+            (
+                "sudoers",
+                "%staff ALL=(ALL) NOPASSWD: ALL\nbob ALL=(ALL) ALL\nDefaults:dave !authenticate\ndave ALL=(ALL) /usr/bin/id\n",
+            ),
+        ];
+        for (name, text) in files {
+            std::fs::write(etc.join(name), text).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let f = collect(&Root::new(dir.path()));
+        let m = membership(&f, sudoers::singled_out(&f.sudo));
+        // alice (a member of %staff), bob and dave (named), carol (staff is her primary group).
+        let names: Vec<&str> = m.keys().map(String::as_str).collect();
+        assert_eq!(names, ["alice", "bob", "carol", "dave"]);
+        assert_eq!(m["carol"], ["staff"]);
+        assert_eq!(m["dave"], ["users"]);
+        // The same verdicts as with every account's membership.
+        let mut every = f.sudo.as_ref().clone();
+        sudoers::judge(&mut every, Some(&membership(&f, |_, _| true)));
+        assert_eq!(every.passwordless, f.sudo.passwordless);
+        assert!(f.sudo.passwordless.iter().any(|p| p.who == "%staff"));
+        assert!(
+            f.sudo
+                .passwordless
+                .iter()
+                .any(|p| p.kind == "!authenticate")
+        );
     }
 
     #[test]

@@ -361,8 +361,8 @@ pub fn collect(host: &dyn Host) -> ServicesFacts {
 
     let tree = systemd::scan(host, &mut facts.unknown);
     facts.unit_dirs.clone_from(&tree.dirs_found);
-    let mut units = systemd::resolve(&tree);
     let systemd_present = !tree.dirs_found.is_empty();
+    let mut units = systemd::resolve(tree);
 
     facts.systemd_running = systemd_is_pid1(host, live);
     let (sysv_units, init_d_found) = collect_sysv(host, &mut facts.unknown);

@@ -3,7 +3,7 @@
 //! Parsers never fail: a line that cannot be read (too few fields, a non-numeric UID) is left
 //! out and described in `skipped` as `path:line: reason`, so a check can say what it ignored.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::borrow::Cow;
 
 /// What the password field allows, as `pam_unix` would see it.
@@ -32,6 +32,148 @@ impl PasswordState {
     }
 }
 
+/// A shadow day count (days since 1970-01-01, or a span of days), or unset (an empty field):
+/// an `Option<i64>` in 8 bytes instead of 16, because a station's 500,000 accounts carry six
+/// each. `i64::MIN` stands for unset, so that one value cannot be held: the parser reports it
+/// as out of range (shadow-utils' own range is far smaller). JSON: a number or `null`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Days(i64);
+
+impl Days {
+    pub const UNSET: Days = Days(i64::MIN);
+
+    pub fn get(self) -> Option<i64> {
+        (self != Days::UNSET).then_some(self.0)
+    }
+}
+
+impl Default for Days {
+    fn default() -> Days {
+        Days::UNSET
+    }
+}
+
+impl From<Option<i64>> for Days {
+    fn from(v: Option<i64>) -> Days {
+        v.map_or(Days::UNSET, Days)
+    }
+}
+
+impl PartialEq<Option<i64>> for Days {
+    fn eq(&self, other: &Option<i64>) -> bool {
+        self.get() == *other
+    }
+}
+
+impl std::fmt::Debug for Days {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
+impl Serialize for Days {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.get().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Days {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Days, D::Error> {
+        Option::<i64>::deserialize(d).map(Days::from)
+    }
+}
+
+/// The crypt(5) scheme of a password hash (JSON: its name, e.g. `sha512`, `gost-yescrypt`).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum HashScheme {
+    Yescrypt,
+    GostYescrypt,
+    Scrypt,
+    Bcrypt,
+    Sha512,
+    Sha256,
+    Sha1,
+    SunMd5,
+    Md5,
+    Bsdi,
+    Des,
+    /// No hash at all (an empty or bare lock field).
+    None,
+    /// A hash of a form none of these has, or not seen.
+    #[default]
+    Unknown,
+}
+
+impl HashScheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HashScheme::Yescrypt => "yescrypt",
+            HashScheme::GostYescrypt => "gost-yescrypt",
+            HashScheme::Scrypt => "scrypt",
+            HashScheme::Bcrypt => "bcrypt",
+            HashScheme::Sha512 => "sha512",
+            HashScheme::Sha256 => "sha256",
+            HashScheme::Sha1 => "sha1",
+            HashScheme::SunMd5 => "sun-md5",
+            HashScheme::Md5 => "md5",
+            HashScheme::Bsdi => "bsdi",
+            HashScheme::Des => "des",
+            HashScheme::None => "none",
+            HashScheme::Unknown => "unknown",
+        }
+    }
+
+    /// Must not be used for new or existing passwords.
+    pub fn is_weak(self) -> bool {
+        matches!(
+            self,
+            HashScheme::Des | HashScheme::Bsdi | HashScheme::Md5 | HashScheme::SunMd5
+        )
+    }
+
+    /// Accepted by the check.
+    pub fn is_strong(self) -> bool {
+        matches!(
+            self,
+            HashScheme::Yescrypt
+                | HashScheme::GostYescrypt
+                | HashScheme::Scrypt
+                | HashScheme::Bcrypt
+                | HashScheme::Sha512
+                | HashScheme::Sha256
+        )
+    }
+}
+
+impl std::fmt::Display for HashScheme {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for HashScheme {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// Where an account's password field was read (JSON: `shadow`, `passwd`, or empty when it was
+/// not seen).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PasswordSource {
+    #[default]
+    #[serde(rename = "")]
+    Unseen,
+    /// /etc/shadow (the passwd field was `x`).
+    Shadow,
+    /// /etc/passwd itself holds the hash or the lock.
+    Passwd,
+}
+
 /// One line of /etc/passwd.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PasswdEntry {
@@ -42,23 +184,24 @@ pub struct PasswdEntry {
     pub gid: u32,
     pub gecos: String,
     pub home: String,
-    pub shell: String,
+    pub shell: Cow<'static, str>,
     /// 1-based line number.
     pub line: usize,
 }
 
 /// One line of /etc/shadow. Day counts are days since 1970-01-01 or day spans; `None` when
 /// the field is empty (or was not a number: then `skipped` says so).
+/// Borrowed from the file's text: 500,000 entries with their own strings were over 100 MB.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShadowEntry {
-    pub name: String,
-    pub hash: String,
-    pub last_change: Option<i64>,
-    pub min_days: Option<i64>,
-    pub max_days: Option<i64>,
-    pub warn_days: Option<i64>,
-    pub inactive_days: Option<i64>,
-    pub expire: Option<i64>,
+pub struct ShadowEntry<'a> {
+    pub name: &'a str,
+    pub hash: &'a str,
+    pub last_change: Days,
+    pub min_days: Days,
+    pub max_days: Days,
+    pub warn_days: Days,
+    pub inactive_days: Days,
+    pub expire: Days,
     pub line: usize,
 }
 
@@ -195,86 +338,165 @@ fn passwd_line(
             gid,
             gecos: fields.get(4).copied().unwrap_or_default().to_string(),
             home: fields.get(5).copied().unwrap_or_default().to_string(),
-            shell: shell.to_string(),
+            shell: shared_shell(shell),
             line,
         })
     }
 }
 
-pub fn parse_shadow(path: &str, text: &str) -> Parsed<ShadowEntry> {
-    let mut out = Parsed {
-        entries: Vec::new(),
-        skipped: Vec::new(),
+/// /etc/shadow, kept as its lines sorted by account name, each parsed again when it is
+/// looked up: 500,000 parsed entries were 44 MB at a scan's peak, their lines are 12 MB.
+#[derive(Debug, Clone, Default)]
+pub struct ShadowTable<'a> {
+    /// (line text, line number): the first entry of each name only, sorted by name.
+    sorted: Vec<(&'a str, u32)>,
+}
+
+impl<'a> ShadowTable<'a> {
+    /// The entry for `name` (the first one in the file, as getspnam(3) finds it).
+    pub fn get(&self, name: &str) -> Option<ShadowEntry<'a>> {
+        let i = self
+            .sorted
+            .partition_point(|(raw, _)| shadow_name(raw) < name);
+        let (raw, line) = *self.sorted.get(i)?;
+        if shadow_name(raw) != name {
+            return None;
+        }
+        shadow_line("", line as usize, raw, None)
+    }
+
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sorted.is_empty()
+    }
+}
+
+fn shadow_name(raw: &str) -> &str {
+    raw.split(':').next().unwrap_or_default()
+}
+
+/// One line of /etc/shadow; `notes` (when given) receives why it was left out or which field
+/// was read as unset.
+fn shadow_line<'a>(
+    path: &str,
+    line: usize,
+    raw: &'a str,
+    mut notes: Option<&mut Vec<String>>,
+) -> Option<ShadowEntry<'a>> {
+    let mut note = |text: String| {
+        if let Some(n) = notes.as_mut() {
+            n.push(text);
+        }
     };
-    // Names borrowed from the text: a copy of 500,000 names was tens of MB at the peak.
+    if raw.trim().is_empty() || raw.trim_start().starts_with('#') {
+        return None;
+    }
+    if is_nis_compat(raw) {
+        note(format!("{path}:{line}: NIS compat entry ignored"));
+        return None;
+    }
+    let fields: Vec<&str> = raw.split(':').collect();
+    if fields.len() < 2 {
+        note(format!(
+            "{path}:{line}: too few fields ({} of 9)",
+            fields.len()
+        ));
+        return None;
+    }
+    if fields[0].is_empty() {
+        note(format!("{path}:{line}: empty user name"));
+        return None;
+    }
+    const NAMES: [&str; 6] = [
+        "last change",
+        "minimum age",
+        "maximum age",
+        "warning period",
+        "inactivity period",
+        "expiry date",
+    ];
+    let mut numbers = [Days::UNSET; 6];
+    for (k, slot) in numbers.iter_mut().enumerate() {
+        let Some(field) = fields.get(k + 2).map(|f| f.trim()) else {
+            break;
+        };
+        if field.is_empty() {
+            continue;
+        }
+        match field.parse::<i64>() {
+            Ok(n) if n != i64::MIN => *slot = Days(n),
+            Ok(_) => note(format!(
+                "{path}:{line}: {} {field:?} of {} is out of range (treated as unset)",
+                NAMES[k], fields[0]
+            )),
+            Err(_) => note(format!(
+                "{path}:{line}: {} {field:?} of {} is not a number (treated as unset)",
+                NAMES[k], fields[0]
+            )),
+        }
+    }
+    Some(ShadowEntry {
+        name: fields[0],
+        hash: fields[1],
+        last_change: numbers[0],
+        min_days: numbers[1],
+        max_days: numbers[2],
+        warn_days: numbers[3],
+        inactive_days: numbers[4],
+        expire: numbers[5],
+        line,
+    })
+}
+
+/// Indexes /etc/shadow: the lines that hold an entry, the first of each name, and the notes
+/// on every line left out or read in part, in file order.
+pub fn index_shadow<'a>(path: &str, text: &'a str) -> (ShadowTable<'a>, Vec<String>) {
+    let mut skipped = Vec::new();
+    let mut sorted: Vec<(&'a str, u32)> = Vec::new();
+    // Names borrowed from the text: a copy of 500,000 names was tens of MB at the peak; a set
+    // of names seen, not a search of the entries: 500,000 accounts were quadratic.
     let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
-        if raw.trim().is_empty() || raw.trim_start().starts_with('#') {
-            continue;
-        }
-        if is_nis_compat(raw) {
-            out.skipped
-                .push(format!("{path}:{line}: NIS compat entry ignored"));
-            continue;
-        }
-        let fields: Vec<&str> = raw.split(':').collect();
-        if fields.len() < 2 {
-            out.skipped.push(format!(
-                "{path}:{line}: too few fields ({} of 9)",
-                fields.len()
+        let name = shadow_name(raw);
+        // A second entry is noted before its fields are read, and only the first is kept.
+        if !name.is_empty()
+            && !is_nis_compat(raw)
+            && raw.contains(':')
+            && !raw.trim_start().starts_with('#')
+            && seen.contains(name)
+        {
+            skipped.push(format!(
+                "{path}:{line}: second entry for {name} ignored (the first one counts)"
             ));
             continue;
         }
-        if fields[0].is_empty() {
-            out.skipped.push(format!("{path}:{line}: empty user name"));
-            continue;
+        if shadow_line(path, line, raw, Some(&mut skipped)).is_some() {
+            seen.insert(name);
+            // Line numbers past 4 billion cannot occur: the file is capped far below.
+            sorted.push((raw, u32::try_from(line).unwrap_or(u32::MAX)));
         }
-        // A set of names seen, not a search of the entries: 500,000 accounts were quadratic.
-        if !seen.insert(fields[0]) {
-            out.skipped.push(format!(
-                "{path}:{line}: second entry for {} ignored (the first one counts)",
-                fields[0]
-            ));
-            continue;
-        }
-        const NAMES: [&str; 6] = [
-            "last change",
-            "minimum age",
-            "maximum age",
-            "warning period",
-            "inactivity period",
-            "expiry date",
-        ];
-        let mut numbers = [None; 6];
-        for (k, slot) in numbers.iter_mut().enumerate() {
-            let Some(field) = fields.get(k + 2).map(|f| f.trim()) else {
-                break;
-            };
-            if field.is_empty() {
-                continue;
-            }
-            match field.parse::<i64>() {
-                Ok(n) => *slot = Some(n),
-                Err(_) => out.skipped.push(format!(
-                    "{path}:{line}: {} {field:?} of {} is not a number (treated as unset)",
-                    NAMES[k], fields[0]
-                )),
-            }
-        }
-        out.entries.push(ShadowEntry {
-            name: fields[0].to_string(),
-            hash: fields[1].to_string(),
-            last_change: numbers[0],
-            min_days: numbers[1],
-            max_days: numbers[2],
-            warn_days: numbers[3],
-            inactive_days: numbers[4],
-            expire: numbers[5],
-            line,
-        });
     }
-    out
+    drop(seen);
+    sorted.shrink_to_fit();
+    // Names are unique now: an unstable sort needs no buffer.
+    sorted.sort_unstable_by(|a, b| shadow_name(a.0).cmp(shadow_name(b.0)));
+    (ShadowTable { sorted }, skipped)
+}
+
+/// Every entry of /etc/shadow in file order (the first of each name), with the notes.
+pub fn parse_shadow<'a>(path: &str, text: &'a str) -> Parsed<ShadowEntry<'a>> {
+    let (table, skipped) = index_shadow(path, text);
+    let mut entries: Vec<ShadowEntry<'a>> = table
+        .sorted
+        .iter()
+        .filter_map(|(raw, line)| shadow_line(path, *line as usize, raw, None))
+        .collect();
+    entries.sort_by_key(|e| e.line);
+    Parsed { entries, skipped }
 }
 
 pub fn parse_group(path: &str, text: &str) -> Parsed<GroupEntry> {
@@ -332,76 +554,85 @@ pub fn parse_group(path: &str, text: &str) -> Parsed<GroupEntry> {
 
 /// Password state and hash scheme of a password field (from shadow, or from passwd when it
 /// holds the hash itself).
-pub fn classify_password(field: &str) -> (PasswordState, Cow<'static, str>) {
+pub fn classify_password(field: &str) -> (PasswordState, HashScheme) {
     if field.is_empty() {
-        return (PasswordState::Empty, Cow::Borrowed("none"));
+        return (PasswordState::Empty, HashScheme::None);
     }
     if let Some(rest) = field.strip_prefix(['!', '*']) {
         // `!hash` (usermod -L) keeps the old hash: report its scheme; `!`, `*`, `!!`, `!*` none.
         let rest = rest.trim_start_matches(['!', '*']);
         let scheme = if rest.is_empty() {
-            "none"
+            HashScheme::None
         } else {
             hash_scheme(rest)
         };
-        return (PasswordState::Locked, Cow::Borrowed(scheme));
+        return (PasswordState::Locked, scheme);
     }
-    (PasswordState::Set, Cow::Borrowed(hash_scheme(field)))
+    (PasswordState::Set, hash_scheme(field))
 }
 
 /// The crypt(5) scheme of a hash: yescrypt, gost-yescrypt, scrypt, bcrypt, sha512, sha256,
 /// sha1, sun-md5, md5, bsdi, des, or unknown.
-/// A closed set of names: no allocation per account.
-pub fn hash_scheme(hash: &str) -> &'static str {
-    const PREFIXES: [(&str, &str); 10] = [
-        ("$y$", "yescrypt"),
-        ("$gy$", "gost-yescrypt"),
-        ("$7$", "scrypt"),
-        ("$2b$", "bcrypt"),
-        ("$2a$", "bcrypt"),
-        ("$2y$", "bcrypt"),
-        ("$6$", "sha512"),
-        ("$5$", "sha256"),
-        ("$sha1$", "sha1"),
-        ("$1$", "md5"),
+pub fn hash_scheme(hash: &str) -> HashScheme {
+    const PREFIXES: [(&str, HashScheme); 10] = [
+        ("$y$", HashScheme::Yescrypt),
+        ("$gy$", HashScheme::GostYescrypt),
+        ("$7$", HashScheme::Scrypt),
+        ("$2b$", HashScheme::Bcrypt),
+        ("$2a$", HashScheme::Bcrypt),
+        ("$2y$", HashScheme::Bcrypt),
+        ("$6$", HashScheme::Sha512),
+        ("$5$", HashScheme::Sha256),
+        ("$sha1$", HashScheme::Sha1),
+        ("$1$", HashScheme::Md5),
     ];
-    if let Some((_, name)) = PREFIXES.iter().find(|(p, _)| hash.starts_with(p)) {
-        return name;
+    if let Some((_, scheme)) = PREFIXES.iter().find(|(p, _)| hash.starts_with(p)) {
+        return *scheme;
     }
     if hash.starts_with("$2x$") {
-        return "bcrypt";
+        return HashScheme::Bcrypt;
     }
     if hash.starts_with("$md5") {
-        return "sun-md5";
+        return HashScheme::SunMd5;
     }
     let crypt64 = |s: &str| {
         s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '/')
     };
     if hash.len() == 20 && hash.starts_with('_') && crypt64(&hash[1..]) {
-        return "bsdi";
+        return HashScheme::Bsdi;
     }
     if hash.len() == 13 && crypt64(hash) {
-        return "des";
+        return HashScheme::Des;
     }
-    "unknown"
-}
-
-/// Schemes that must not be used for new or existing passwords.
-pub fn is_weak_scheme(scheme: &str) -> bool {
-    matches!(scheme, "des" | "bsdi" | "md5" | "sun-md5")
-}
-
-/// Schemes the check accepts.
-pub fn is_strong_scheme(scheme: &str) -> bool {
-    matches!(
-        scheme,
-        "yescrypt" | "gost-yescrypt" | "scrypt" | "bcrypt" | "sha512" | "sha256"
-    )
+    HashScheme::Unknown
 }
 
 /// Whether a shell lets the account run commands after a login. An empty field means /bin/sh.
 /// Anything not known to refuse a session counts (sshd and login do not consult /etc/shells).
+/// A shell most accounts share is not copied per account (500,000 accounts with
+/// /usr/sbin/nologin were 16 MB of copies).
+pub fn shared_shell(shell: &str) -> Cow<'static, str> {
+    const COMMON: [&str; 12] = [
+        "/usr/sbin/nologin",
+        "/sbin/nologin",
+        "/usr/bin/nologin",
+        "/bin/false",
+        "/usr/bin/false",
+        "/bin/sh",
+        "/bin/bash",
+        "/usr/bin/bash",
+        "/bin/zsh",
+        "/usr/bin/zsh",
+        "/bin/sync",
+        "",
+    ];
+    match COMMON.iter().find(|c| **c == shell) {
+        Some(c) => Cow::Borrowed(c),
+        None => Cow::Owned(shell.to_string()),
+    }
+}
+
 pub fn is_login_shell(shell: &str) -> bool {
     let shell = shell.trim();
     if shell.is_empty() {
@@ -447,7 +678,7 @@ mod tests {
         assert_eq!(p.entries.len(), 24);
         let root = &p.entries[0];
         assert_eq!(
-            (root.name.as_str(), root.uid, root.gid, root.shell.as_str()),
+            (root.name.as_str(), root.uid, root.gid, root.shell.as_ref()),
             ("root", 0, 0, "/bin/bash")
         );
         let pg = p
@@ -455,7 +686,7 @@ mod tests {
             .iter()
             .find(|e| e.name == "postgres")
             .map(|e| (e.uid, e.shell.clone()));
-        assert_eq!(pg, Some((101, "/bin/bash".to_string())));
+        assert_eq!(pg, Some((101, "/bin/bash".into())));
         assert_eq!(p.entries.iter().filter(|e| e.uid == 0).count(), 1);
     }
 
@@ -467,12 +698,12 @@ mod tests {
         assert_eq!(s.entries[0].max_days, Some(99999));
         let cloud = s.entries.iter().find(|e| e.name == "cloudsdk");
         assert_eq!(
-            cloud.map(|e| classify_password(&e.hash).1),
-            Some("yescrypt".into())
+            cloud.map(|e| classify_password(e.hash).1),
+            Some(HashScheme::Yescrypt)
         );
         let net = s.entries.iter().find(|e| e.name == "systemd-network");
         assert_eq!(
-            net.map(|e| (e.last_change, e.max_days)),
+            net.map(|e| (e.last_change.get(), e.max_days.get())),
             Some((Some(20263), None))
         );
 
@@ -564,7 +795,7 @@ mod tests {
         let got: Vec<(&str, u32, &str)> = p
             .entries
             .iter()
-            .map(|e| (e.name.as_str(), e.uid, e.shell.as_str()))
+            .map(|e| (e.name.as_str(), e.uid, e.shell.as_ref()))
             .collect();
         assert_eq!(
             got,
@@ -622,41 +853,71 @@ mod tests {
     }
 
     #[test]
+    fn the_shadow_table_finds_the_first_entry_of_a_name() {
+        let text = "zed:!:1::::::\nbob:$6$x:19000:0:90:7:::\n# c\nbob:*:1::::::\nann:x:abc::::::\n:x:1\n";
+        let (table, notes) = index_shadow("/etc/shadow", text);
+        assert_eq!(table.len(), 3);
+        let bob = table.get("bob").unwrap();
+        assert_eq!((bob.hash, bob.max_days.get(), bob.line), ("$6$x", Some(90), 2));
+        assert_eq!(table.get("ann").map(|e| e.last_change), Some(Days::UNSET));
+        assert!(table.get("carol").is_none() && table.get("").is_none());
+        // Notes in file order: the second bob, ann's last change, the empty name.
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert!(notes[0].starts_with("/etc/shadow:4: second entry for bob"));
+        assert!(notes[1].starts_with("/etc/shadow:5: last change \"abc\""));
+        assert!(notes[2].starts_with("/etc/shadow:6: empty user name"));
+        let parsed = parse_shadow("/etc/shadow", text);
+        let names: Vec<&str> = parsed.entries.iter().map(|e| e.name).collect();
+        assert_eq!(names, ["zed", "bob", "ann"]);
+        assert_eq!(parsed.skipped, notes);
+    }
+
+    #[test]
     fn password_states_and_schemes() {
         let c = |f: &str| {
             let (s, h) = classify_password(f);
-            (s, h)
+            (s, h.as_str())
         };
-        assert_eq!(c(""), (PasswordState::Empty, "none".into()));
-        assert_eq!(c("!"), (PasswordState::Locked, "none".into()));
-        assert_eq!(c("!!"), (PasswordState::Locked, "none".into()));
-        assert_eq!(c("*"), (PasswordState::Locked, "none".into()));
-        assert_eq!(c("!*"), (PasswordState::Locked, "none".into()));
-        assert_eq!(c("!$1$ab$cd"), (PasswordState::Locked, "md5".into()));
+        assert_eq!(c(""), (PasswordState::Empty, "none"));
+        assert_eq!(c("!"), (PasswordState::Locked, "none"));
+        assert_eq!(c("!!"), (PasswordState::Locked, "none"));
+        assert_eq!(c("*"), (PasswordState::Locked, "none"));
+        assert_eq!(c("!*"), (PasswordState::Locked, "none"));
+        assert_eq!(c("!$1$ab$cd"), (PasswordState::Locked, "md5"));
         assert_eq!(
             c("$y$j9T$salt$hash"),
-            (PasswordState::Set, "yescrypt".into())
+            (PasswordState::Set, "yescrypt")
         );
-        assert_eq!(c("$6$salt$hash"), (PasswordState::Set, "sha512".into()));
-        assert_eq!(c("$5$salt$hash"), (PasswordState::Set, "sha256".into()));
-        assert_eq!(c("$2b$12$abc"), (PasswordState::Set, "bcrypt".into()));
-        assert_eq!(c("$1$salt$hash"), (PasswordState::Set, "md5".into()));
-        assert_eq!(c("abCDefGHijKL."), (PasswordState::Set, "des".into()));
+        assert_eq!(c("$6$salt$hash"), (PasswordState::Set, "sha512"));
+        assert_eq!(c("$5$salt$hash"), (PasswordState::Set, "sha256"));
+        assert_eq!(c("$2b$12$abc"), (PasswordState::Set, "bcrypt"));
+        assert_eq!(c("$1$salt$hash"), (PasswordState::Set, "md5"));
+        assert_eq!(c("abCDefGHijKL."), (PasswordState::Set, "des"));
         assert_eq!(
             c("_J9..abcdEFGHijklMNOP"),
-            (PasswordState::Set, "unknown".into())
+            (PasswordState::Set, "unknown")
         );
         assert_eq!(
             c("_J9..abcdEFGHijklMNO"),
-            (PasswordState::Set, "bsdi".into())
+            (PasswordState::Set, "bsdi")
         );
-        assert_eq!(c("x"), (PasswordState::Set, "unknown".into()));
+        assert_eq!(c("x"), (PasswordState::Set, "unknown"));
         assert_eq!(
             c("\u{FFFD}\u{FFFD}"),
-            (PasswordState::Set, "unknown".into())
+            (PasswordState::Set, "unknown")
         );
-        assert!(is_weak_scheme("des") && is_weak_scheme("md5") && !is_weak_scheme("yescrypt"));
-        assert!(is_strong_scheme("sha512") && !is_strong_scheme("unknown"));
+        assert!(HashScheme::Des.is_weak() && HashScheme::Md5.is_weak());
+        assert!(!HashScheme::Yescrypt.is_weak());
+        assert!(HashScheme::Sha512.is_strong() && !HashScheme::Unknown.is_strong());
+        // JSON names are the crypt(5) names.
+        for (scheme, name) in [
+            (HashScheme::GostYescrypt, "gost-yescrypt"),
+            (HashScheme::SunMd5, "sun-md5"),
+            (HashScheme::None, "none"),
+        ] {
+            assert_eq!(serde_json::to_value(scheme).unwrap(), name);
+            assert_eq!(scheme.as_str(), name);
+        }
     }
 
     #[test]

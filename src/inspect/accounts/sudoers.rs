@@ -727,14 +727,17 @@ fn covers(later: &Entry, earlier: &Entry) -> bool {
         && (later.command == "ALL" || later.command == earlier.command)
 }
 
-/// Recomputes `passwordless` with sudo's rules: for each user (named ones, members of the
-/// groups named, a stand-in member of each group, and any other user), the Defaults that
-/// apply in file order decide `authenticate`, and a NOPASSWD command counts only when no
-/// later rule for that user covers it. `membership` maps account names to their groups.
-pub fn judge(
-    facts: &mut SudoFacts,
-    membership: Option<&std::collections::BTreeMap<String, Vec<String>>>,
-) {
+/// What the sudoers rules say about whom: user aliases, user specifications, Defaults with
+/// their authenticate setting, and the users and groups named anywhere.
+struct Gathered {
+    aliases: std::collections::BTreeMap<String, String>,
+    entries: Vec<Entry>,
+    defaults: Vec<(String, usize, String, bool, String)>,
+    names: std::collections::BTreeSet<String>,
+    groups: std::collections::BTreeSet<String>,
+}
+
+fn gather(facts: &SudoFacts) -> Gathered {
     use std::collections::{BTreeMap, BTreeSet};
     let mut aliases: BTreeMap<String, String> = BTreeMap::new();
     let mut entries: Vec<Entry> = Vec::new();
@@ -777,6 +780,39 @@ pub fn judge(
     for members in aliases.values() {
         list_names(members, &mut names, &mut groups);
     }
+    Gathered {
+        aliases,
+        entries,
+        defaults,
+        names,
+        groups,
+    }
+}
+
+/// The accounts [`judge`] asks about by name: those the rules name and the members of the
+/// groups they name. Only their membership needs to be looked up (a map of every account of
+/// a 500,000-account station was tens of MB).
+pub fn singled_out(facts: &SudoFacts) -> impl Fn(&str, &[String]) -> bool {
+    let Gathered { names, groups, .. } = gather(facts);
+    move |user: &str, gs: &[String]| names.contains(user) || gs.iter().any(|g| groups.contains(g))
+}
+
+/// Recomputes `passwordless` with sudo's rules: for each user (named ones, members of the
+/// groups named, a stand-in member of each group, and any other user), the Defaults that
+/// apply in file order decide `authenticate`, and a NOPASSWD command counts only when no
+/// later rule for that user covers it. `membership` maps account names to their groups.
+pub fn judge(
+    facts: &mut SudoFacts,
+    membership: Option<&std::collections::BTreeMap<String, Vec<String>>>,
+) {
+    use std::collections::BTreeSet;
+    let Gathered {
+        aliases,
+        entries,
+        defaults,
+        names,
+        groups,
+    } = gather(facts);
     let groups_of = |n: &str| -> Vec<String> {
         membership
             .and_then(|m| m.get(n).cloned())

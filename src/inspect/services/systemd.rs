@@ -350,10 +350,9 @@ fn masked_state(dir: &str) -> &'static str {
 /// and the type-wide (`service.d`) drop-ins in file-name order. `[Install]` lines of drop-ins
 /// count too: `systemctl is-enabled` reads them (a drop-in `WantedBy=` turns static into
 /// disabled), though only links make the manager start anything.
-pub fn with_dropins(tree: &UnitTree, name: &str, text: &str) -> UnitFile {
+pub fn with_dropins(dropins: &[DropIn], name: &str, text: &str) -> UnitFile {
     let ty = name.rsplit_once('.').map_or("", |(_, t)| t);
-    let mut mine: Vec<&DropIn> = tree
-        .dropins
+    let mut mine: Vec<&DropIn> = dropins
         .iter()
         .filter(|d| d.unit == name || d.unit == ty)
         .collect();
@@ -407,8 +406,34 @@ fn note(unknown: &mut Unseen, key: &str, e: &HostError) {
 enum Kind {
     Masked,
     Alias(String),
-    File(UnitFile),
+    File(Parsed),
     Unreadable,
+}
+
+/// What resolution needs of a parsed unit file (its description, listen addresses and
+/// install lists are let go: 100,000 of them were tens of MB).
+struct Parsed {
+    exec: String,
+    wants: Vec<String>,
+    default_instance: String,
+    service: String,
+    accept: bool,
+    has_install_targets: bool,
+    has_also: bool,
+}
+
+impl From<UnitFile> for Parsed {
+    fn from(u: UnitFile) -> Parsed {
+        Parsed {
+            has_install_targets: u.has_install_targets(),
+            has_also: !u.also.is_empty(),
+            exec: u.exec,
+            wants: u.wants,
+            default_instance: u.default_instance,
+            service: u.service,
+            accept: u.accept,
+        }
+    }
 }
 
 struct Top<'a> {
@@ -418,42 +443,123 @@ struct Top<'a> {
     path: String,
 }
 
+/// The units found, by name: those of the unit files in one vector sorted by name, and the
+/// few added later (instances, links to nothing) in a map. A map of 100,000 units beside
+/// the final list was tens of MB at the scan's peak.
+struct UnitSet {
+    sorted: Vec<ServiceUnit>,
+    extra: BTreeMap<String, ServiceUnit>,
+}
+
+impl UnitSet {
+    fn index(&self, name: &str) -> Option<usize> {
+        self.sorted
+            .binary_search_by(|u| u.name.as_str().cmp(name))
+            .ok()
+    }
+
+    fn get(&self, name: &str) -> Option<&ServiceUnit> {
+        match self.index(name) {
+            Some(i) => self.sorted.get(i),
+            None => self.extra.get(name),
+        }
+    }
+
+    fn get_mut(&mut self, name: &str) -> Option<&mut ServiceUnit> {
+        match self.index(name) {
+            Some(i) => self.sorted.get_mut(i),
+            None => self.extra.get_mut(name),
+        }
+    }
+
+    fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    fn insert(&mut self, name: String, unit: ServiceUnit) {
+        match self.index(&name) {
+            Some(i) => self.sorted[i] = unit,
+            None => {
+                self.extra.insert(name, unit);
+            }
+        }
+    }
+
+    /// Every unit in name order (the order a single map gave, which decides the order of
+    /// `enabled_by` entries added in rounds).
+    fn values(&self) -> Vec<&ServiceUnit> {
+        let mut all: Vec<&ServiceUnit> = self.sorted.iter().chain(self.extra.values()).collect();
+        if !self.extra.is_empty() {
+            all.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        }
+        all
+    }
+
+    /// Every unit, sorted by name.
+    fn into_sorted(self) -> Vec<ServiceUnit> {
+        let UnitSet { mut sorted, extra } = self;
+        if !extra.is_empty() {
+            sorted.reserve_exact(extra.len());
+            sorted.extend(extra.into_values());
+            // Names are unique: an unstable sort needs no buffer.
+            sorted.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        }
+        sorted
+    }
+}
+
 /// Decides every unit's enablement from the tree, as `systemctl list-unit-files` would:
 /// masked, alias, enabled / enabled-runtime, linked, disabled, indirect, static; plus the
 /// enabled instances of templates and `not-found` for enablement links to nothing.
 /// `active` is left `unknown`.
-pub fn resolve(tree: &UnitTree) -> Vec<ServiceUnit> {
-    let mut top: BTreeMap<&str, Top> = BTreeMap::new();
-    for e in &tree.entries {
-        if top.contains_key(e.name.as_str()) {
-            continue;
-        }
+pub fn resolve(mut tree: UnitTree) -> Vec<ServiceUnit> {
+    // The entry that counts for each name is the first (highest precedence). Each is parsed
+    // and its text let go at once: 100,000 unit texts, their parsed forms and the result
+    // alive together were most of a scan's peak memory.
+    let mut order: Vec<usize> = (0..tree.entries.len()).collect();
+    // Stable: of equal names, the earlier (higher-precedence) entry stays first.
+    order.sort_by(|&a, &b| tree.entries[a].name.cmp(&tree.entries[b].name));
+    order.dedup_by(|a, b| tree.entries[*a].name == tree.entries[*b].name);
+    let mut kinds: Vec<(usize, Kind, String)> = Vec::with_capacity(order.len());
+    for i in order {
+        let e = &mut tree.entries[i];
+        let text = e.text.take();
         let here = format!("{}/{}", e.dir, e.name);
-        let (kind, path) = match (&e.link, &e.text) {
+        let (kind, path) = match (&e.link, &text) {
             (Some(t), _) if t == "/dev/null" => (Kind::Masked, here),
             (_, Some(text)) if text.is_empty() => (Kind::Masked, here),
             (Some(t), _) if base_name(t) != e.name => (Kind::Alias(base_name(t).to_string()), here),
             (Some(t), Some(text)) => (
-                Kind::File(with_dropins(tree, &e.name, text)),
+                Kind::File(with_dropins(&tree.dropins, &e.name, text).into()),
                 join(&e.dir, t),
             ),
-            (None, Some(text)) => (Kind::File(with_dropins(tree, &e.name, text)), here),
+            (None, Some(text)) => (
+                Kind::File(with_dropins(&tree.dropins, &e.name, text).into()),
+                here,
+            ),
             (_, None) => (Kind::Unreadable, here),
         };
-        top.insert(
-            e.name.as_str(),
-            Top {
-                entry: e,
-                kind,
-                path,
-            },
-        );
+        kinds.push((i, kind, path));
     }
+    let tree = tree;
+    // Sorted by name, looked up by binary search.
+    let top: Vec<(&str, Top)> = kinds
+        .into_iter()
+        .map(|(i, kind, path)| {
+            let entry = &tree.entries[i];
+            (entry.name.as_str(), Top { entry, kind, path })
+        })
+        .collect();
+    let top_get = |name: &str| -> Option<&Top> {
+        top.binary_search_by(|(n, _)| (*n).cmp(name))
+            .ok()
+            .map(|i| &top[i].1)
+    };
 
     let alias_target = |name: &str| -> String {
         let mut current = name.to_string();
         for _ in 0..8 {
-            match top.get(current.as_str()).map(|t| &t.kind) {
+            match top_get(current.as_str()).map(|t| &t.kind) {
                 Some(Kind::Alias(next)) => current.clone_from(next),
                 _ => break,
             }
@@ -468,7 +574,7 @@ pub fn resolve(tree: &UnitTree) -> Vec<ServiceUnit> {
             && let Some(Top {
                 kind: Kind::File(u),
                 ..
-            }) = top.get(name.as_str())
+            }) = top_get(name.as_str())
             && !u.default_instance.is_empty()
         {
             return name.replacen("@.", &format!("@{}.", u.default_instance), 1);
@@ -503,7 +609,7 @@ pub fn resolve(tree: &UnitTree) -> Vec<ServiceUnit> {
             }
         }
     }
-    for t in top.values() {
+    for (_, t) in &top {
         if let Kind::Alias(_) = t.kind
             && (t.entry.dir == CONFIG_DIR || t.entry.dir == RUNTIME_DIR)
         {
@@ -527,7 +633,10 @@ pub fn resolve(tree: &UnitTree) -> Vec<ServiceUnit> {
         .chain(UNIT_DIRS)
         .collect();
 
-    let mut units: BTreeMap<String, ServiceUnit> = BTreeMap::new();
+    let mut units = UnitSet {
+        sorted: Vec::with_capacity(top.len()),
+        extra: BTreeMap::new(),
+    };
     for (name, t) in &top {
         let links = enabling.get(*name).map(Vec::as_slice).unwrap_or_default();
         let mut unit = ServiceUnit::new(name, "unknown", "unknown", "systemd");
@@ -556,9 +665,9 @@ pub fn resolve(tree: &UnitTree) -> Vec<ServiceUnit> {
                     "enabled"
                 } else if linked {
                     "linked"
-                } else if u.has_install_targets() {
+                } else if u.has_install_targets {
                     "disabled"
-                } else if !u.also.is_empty() {
+                } else if u.has_also {
                     "indirect"
                 } else {
                     "static"
@@ -566,7 +675,8 @@ pub fn resolve(tree: &UnitTree) -> Vec<ServiceUnit> {
                 .into();
             }
         }
-        units.insert((*name).to_string(), unit);
+        // `top` is sorted by name, so this keeps `units.sorted` sorted.
+        units.sorted.push(unit);
     }
 
     // Enabled instances of templates, and links to units that do not exist.
@@ -581,7 +691,7 @@ pub fn resolve(tree: &UnitTree) -> Vec<ServiceUnit> {
             .filter(|tpl| tpl != name);
         match template
             .as_deref()
-            .and_then(|tpl| top.get(tpl).map(|t| (tpl, t)))
+            .and_then(|tpl| top_get(tpl).map(|t| (tpl, t)))
         {
             Some((tpl, t)) => {
                 unit.template = tpl.to_string();
@@ -637,7 +747,7 @@ pub fn resolve(tree: &UnitTree) -> Vec<ServiceUnit> {
                 kind: Kind::File(f),
                 path,
                 ..
-            }) = top.get(tpl.as_str())
+            }) = top_get(tpl.as_str())
             {
                 let mut unit = ServiceUnit::new(name, "static", "unknown", "systemd");
                 unit.template = tpl.clone();
@@ -649,10 +759,8 @@ pub fn resolve(tree: &UnitTree) -> Vec<ServiceUnit> {
             }
         }
         let mut next: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for u in units.values().filter(|u| u.is_enabled()) {
-            let file = top
-                .get(u.name.as_str())
-                .or_else(|| top.get(u.template.as_str()));
+        for u in units.values().into_iter().filter(|u| u.is_enabled()) {
+            let file = top_get(u.name.as_str()).or_else(|| top_get(u.template.as_str()));
             let Some(Top {
                 kind: Kind::File(f),
                 path,
@@ -681,10 +789,11 @@ pub fn resolve(tree: &UnitTree) -> Vec<ServiceUnit> {
     // A socket runs what its service runs.
     let socket_exec: Vec<(String, String)> = units
         .values()
+        .into_iter()
         .filter(|u| u.name.ends_with(".socket") && u.exec.is_empty())
         .filter_map(|u| {
             let stem = u.name.strip_suffix(".socket")?;
-            let service = match top.get(u.name.as_str()).map(|t| &t.kind) {
+            let service = match top_get(u.name.as_str()).map(|t| &t.kind) {
                 Some(Kind::File(f)) if !f.service.is_empty() => f.service.clone(),
                 Some(Kind::File(f)) if f.accept => format!("{stem}@.service"),
                 _ => format!("{stem}.service"),
@@ -698,7 +807,7 @@ pub fn resolve(tree: &UnitTree) -> Vec<ServiceUnit> {
             u.exec = exec;
         }
     }
-    units.into_values().collect()
+    units.into_sorted()
 }
 
 #[cfg(test)]
@@ -778,7 +887,7 @@ mod tests {
             dirs_found: vec![CONFIG_DIR.into(), USR.into()],
             ..UnitTree::default()
         };
-        let units = resolve(&tree);
+        let units = resolve(tree.clone());
         assert_eq!(get(&units, "masked.service").enabled, "masked");
         assert_eq!(get(&units, "empty.service").enabled, "masked");
         assert_eq!(get(&units, "on.service").enabled, "enabled");
@@ -833,7 +942,7 @@ mod tests {
             dirs_found: vec![USR.into()],
             ..UnitTree::default()
         };
-        let units = resolve(&tree);
+        let units = resolve(tree.clone());
         assert_eq!(get(&units, "getty@.service").enabled, "enabled");
         let tty2 = get(&units, "getty@tty2.service");
         assert_eq!(
@@ -885,7 +994,7 @@ mod tests {
             dirs_found: vec![CONFIG_DIR.into(), USR.into()],
             ..UnitTree::default()
         };
-        let units = resolve(&tree);
+        let units = resolve(tree.clone());
         let x = get(&units, "x.service");
         assert_eq!(
             (x.exec.as_str(), x.enabled.as_str(), x.path.as_str()),
@@ -955,7 +1064,7 @@ mod tests {
             dirs_found: vec![RUNTIME_DIR.into(), USR.into()],
             ..UnitTree::default()
         };
-        let units = resolve(&tree);
+        let units = resolve(tree.clone());
         let st = get(&units, "st.service");
         assert_eq!(st.enabled, "static", "systemctl's word stays");
         assert!(st.is_enabled(), "but it starts at boot: {st:?}");
@@ -1020,7 +1129,7 @@ mod tests {
             dirs_found: vec![CONFIG_DIR.into(), USR.into()],
             ..UnitTree::default()
         };
-        let units = resolve(&tree);
+        let units = resolve(tree.clone());
         let vt = get(&units, "vt.service");
         assert_eq!(
             (vt.enabled.as_str(), vt.is_enabled()),
@@ -1080,7 +1189,7 @@ mod tests {
             dirs_found: vec![CONFIG_DIR.into(), USR.into()],
             ..UnitTree::default()
         };
-        let units = resolve(&tree);
+        let units = resolve(tree.clone());
         let vt = get(&units, "vt.socket");
         assert!(
             vt.is_enabled(),
@@ -1137,6 +1246,6 @@ mod tests {
             }],
             ..UnitTree::default()
         };
-        assert_eq!(resolve(&tree)[0].enabled, "unknown");
+        assert_eq!(resolve(tree.clone())[0].enabled, "unknown");
     }
 }

@@ -124,8 +124,10 @@ pub struct SshFacts {
     /// start sshd with another configuration.
     #[serde(default)]
     pub instances: Vec<SshInstance>,
-    /// Supplementary and primary group names per account from /etc/passwd and /etc/group
-    /// (for `Match Group`); None when they could not be read.
+    /// Supplementary and primary group names from /etc/passwd and /etc/group (for `Match
+    /// Group`, `AllowGroups`, `DenyGroups`) of the accounts the configuration singles out: root,
+    /// the users it names and the members of the groups it names; None when they could not be
+    /// read.
     #[serde(default)]
     pub user_groups: Option<BTreeMap<String, Vec<String>>>,
     pub unknown: Unseen,
@@ -749,17 +751,22 @@ fn addr_instances(pattern: &str) -> Vec<String> {
     }
 }
 
-/// The connections worth asking about: for every attribute a Match block looks at, each value
-/// its patterns name plus one that none names; users are root, the users named, members of the
-/// groups named, and "any other user". The first connections (root / any other user from an
-/// unnamed IPv4 or IPv6 address) stand for everyone not singled out.
-/// None when there would be too many to try.
-pub fn connections(
-    inst: &SshInstance,
-    user_groups: Option<&BTreeMap<String, Vec<String>>>,
-) -> Option<Vec<Conn>> {
+/// What a configuration singles out: the users, groups, hosts and addresses its Match blocks
+/// and Allow/Deny lists name (patterns turned into a value they match).
+#[derive(Debug, Default)]
+struct Named {
+    users: BTreeSet<String>,
+    groups: BTreeSet<String>,
+    hosts: BTreeSet<String>,
+    addrs: BTreeSet<String>,
+    laddrs: BTreeSet<String>,
+    lports: BTreeSet<String>,
+    rdomains: BTreeSet<String>,
+}
+
+fn named(inst: &SshInstance) -> Named {
     let mut users: BTreeSet<String> = BTreeSet::new();
-    let mut groups_named: BTreeSet<String> = BTreeSet::new();
+    let mut groups: BTreeSet<String> = BTreeSet::new();
     let mut hosts: BTreeSet<String> = BTreeSet::new();
     let mut addrs: BTreeSet<String> = BTreeSet::new();
     let mut laddrs: BTreeSet<String> = BTreeSet::new();
@@ -794,7 +801,7 @@ pub fn connections(
             match kw.to_ascii_lowercase().as_str() {
                 "user" => users.extend(items.map(|p| instance_of(p.trim_start_matches('!')))),
                 "group" => {
-                    groups_named.extend(items.map(|p| p.trim_start_matches('!').to_string()));
+                    groups.extend(items.map(|p| p.trim_start_matches('!').to_string()));
                 }
                 "host" => hosts.extend(items.map(|p| instance_of(p.trim_start_matches('!')))),
                 "address" => addrs.extend(items.flat_map(addr_instances)),
@@ -811,7 +818,7 @@ pub fn connections(
         }
         for k in ["allowgroups", "denygroups"] {
             if let Some(s) = b.settings.get(k) {
-                groups_named.extend(s.value.split_whitespace().map(str::to_string));
+                groups.extend(s.value.split_whitespace().map(str::to_string));
             }
         }
     }
@@ -823,9 +830,38 @@ pub fn connections(
     // Members of the groups AllowGroups/DenyGroups name are the users they let in or keep out.
     for k in ["allowgroups", "denygroups"] {
         if let Some(s) = inst.settings.get(k) {
-            groups_named.extend(s.value.split_whitespace().map(str::to_string));
+            groups.extend(s.value.split_whitespace().map(str::to_string));
         }
     }
+    Named {
+        users,
+        groups,
+        hosts,
+        addrs,
+        laddrs,
+        lports,
+        rdomains,
+    }
+}
+
+/// The connections worth asking about: for every attribute a Match block looks at, each value
+/// its patterns name plus one that none names; users are root, the users named, members of the
+/// groups named, and "any other user". The first connections (root / any other user from an
+/// unnamed IPv4 or IPv6 address) stand for everyone not singled out.
+/// None when there would be too many to try.
+pub fn connections(
+    inst: &SshInstance,
+    user_groups: Option<&BTreeMap<String, Vec<String>>>,
+) -> Option<Vec<Conn>> {
+    let Named {
+        users,
+        groups: groups_named,
+        hosts,
+        addrs,
+        laddrs,
+        lports,
+        rdomains,
+    } = named(inst);
     // Members of the groups named (sshd asks the system's group database).
     let groups_of = |u: &str| -> Vec<String> {
         user_groups
@@ -1436,43 +1472,71 @@ fn read_instance(
     inst
 }
 
-/// Account name → group names (primary and supplementary) from /etc/passwd and /etc/group.
-fn read_user_groups(host: &dyn Host) -> Option<BTreeMap<String, Vec<String>>> {
+/// Account name → group names (primary and supplementary) from /etc/passwd and /etc/group,
+/// for the accounts `keep` accepts (given the name and its groups).
+///
+/// Only the accounts a configuration singles out are kept: a map of every account built
+/// beside the accounts area's own list was 120 MB of a 500,000-account scan's peak.
+fn read_user_groups(
+    host: &dyn Host,
+    keep: impl Fn(&str, &[String]) -> bool,
+) -> Option<BTreeMap<String, Vec<String>>> {
     let passwd = host.read("/etc/passwd").ok()?.text;
     let group = host.read("/etc/group").ok()?.text;
-    let mut gid_name: BTreeMap<String, String> = BTreeMap::new();
-    let mut members: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // Borrowed from the texts; only the kept accounts' names are copied.
+    let mut gid_name: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut members: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for line in group.lines() {
         let f: Vec<&str> = line.split(':').collect();
         if f.len() < 3 || f[0].is_empty() {
             continue;
         }
-        gid_name.entry(f[2].to_string()).or_insert(f[0].to_string());
+        gid_name.entry(f[2]).or_insert(f[0]);
         for m in f.get(3).unwrap_or(&"").split(',').filter(|m| !m.is_empty()) {
-            members
-                .entry(m.to_string())
-                .or_default()
-                .push(f[0].to_string());
+            members.entry(m).or_default().push(f[0]);
         }
     }
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut gs: Vec<String> = Vec::new();
     for line in passwd.lines() {
         let f: Vec<&str> = line.split(':').collect();
-        if f.len() < 4 || f[0].is_empty() || out.contains_key(f[0]) {
+        // The first entry for a name counts, as in getpwnam(3).
+        if f.len() < 4 || f[0].is_empty() || !seen.insert(f[0]) {
             continue;
         }
-        let mut gs = Vec::new();
+        gs.clear();
         if let Some(g) = gid_name.get(f[3]) {
-            gs.push(g.clone());
+            gs.push((*g).to_string());
         }
         for g in members.get(f[0]).into_iter().flatten() {
-            if !gs.contains(g) {
-                gs.push(g.clone());
+            if !gs.iter().any(|have| have == g) {
+                gs.push((*g).to_string());
             }
         }
-        out.insert(f[0].to_string(), gs);
+        if keep(f[0], &gs) {
+            out.insert(f[0].to_string(), std::mem::take(&mut gs));
+        }
     }
     Some(out)
+}
+
+/// The accounts any instance's configuration singles out: root, the users it names, and the
+/// members of the groups it names ([`connections`] asks about no one else by name).
+fn singled_out(instances: &[SshInstance]) -> impl Fn(&str, &[String]) -> bool {
+    let mut users: BTreeSet<String> = BTreeSet::from(["root".to_string()]);
+    let mut groups: BTreeSet<String> = BTreeSet::new();
+    for inst in instances {
+        let n = named(inst);
+        users.extend(n.users);
+        groups.extend(n.groups);
+    }
+    move |user: &str, gs: &[String]| {
+        users.contains(user)
+            || gs
+                .iter()
+                .any(|g| groups.iter().any(|p| pattern_list(g, p, false)))
+    }
 }
 
 pub fn collect(host: &dyn Host) -> SshFacts {
@@ -1481,12 +1545,12 @@ pub fn collect(host: &dyn Host) -> SshFacts {
             || host.metadata("/usr/bin/sshd").is_ok(),
         ..SshFacts::default()
     };
-    facts.user_groups = read_user_groups(host);
     for (name, args, sources) in daemons(host, &mut facts.unknown) {
         facts
             .instances
             .push(read_instance(host, &name, &args, sources));
     }
+    facts.user_groups = read_user_groups(host, singled_out(&facts.instances));
     // The main instance fills the summary fields the rest of the program reads.
     let Some(main) = facts.instances.first().cloned() else {
         return facts;
@@ -1740,6 +1804,42 @@ mod tests {
         assert!(!user_admitted(&inst, &c).unwrap());
         c.user = "alice".into();
         assert!(user_admitted(&inst, &c).unwrap());
+    }
+
+    #[test]
+    fn only_the_accounts_a_configuration_singles_out_keep_their_groups() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+        let mut passwd = String::from("root:x:0:0::/root:/bin/sh\nvendor:x:900:900::/:/bin/sh\n");
+        passwd.push_str("nurse:x:1001:1001::/:/bin/sh\nclerk:x:1002:100::/:/bin/sh\n");
+        passwd.push_str("nurse:x:1003:1003::/:/bin/sh\n");
+        std::fs::write(dir.path().join("etc/passwd"), passwd).unwrap();
+        std::fs::write(
+            dir.path().join("etc/group"),
+            "root:x:0:\nusers:x:100:\nstaff:x:50:nurse\nvendor:x:900:\n",
+        )
+        .unwrap();
+        let text = "Match User vendor\n PasswordAuthentication yes\nMatch Group sta*\n PermitRootLogin yes\n";
+        let (g, m) = effective_all(&expand_includes("/x", text, &mut no_includes));
+        let inst = SshInstance {
+            settings: g,
+            match_blocks: m,
+            ..SshInstance::default()
+        };
+        let host = crate::host::Root::new(dir.path());
+        let map = read_user_groups(&host, singled_out(std::slice::from_ref(&inst))).unwrap();
+        let names: Vec<&str> = map.keys().map(String::as_str).collect();
+        // clerk is neither named nor in a group named; nurse's first entry counts.
+        assert_eq!(names, ["nurse", "root", "vendor"]);
+        assert_eq!(map["nurse"], ["staff"]);
+        assert_eq!(map["vendor"], ["vendor"]);
+        // The connections asked about are those a full map gives.
+        let full = read_user_groups(&host, |_, _| true).unwrap();
+        assert_eq!(full.len(), 4);
+        assert_eq!(
+            connections(&inst, Some(&map)),
+            connections(&inst, Some(&full))
+        );
     }
 
     #[test]
