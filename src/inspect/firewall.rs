@@ -796,10 +796,16 @@ pub fn parse_port_range(s: &str) -> Option<PortRange> {
 // ---- collection -------------------------------------------------------------------------
 
 pub fn collect(host: &dyn Host) -> FirewallFacts {
+    let (backends, unread) = frontends::detect(host);
     let mut facts = FirewallFacts {
-        backends: frontends::detect(host),
+        backends,
         ..FirewallFacts::default()
     };
+    if !unread.is_empty() {
+        // Offline, the frontends decide the ruleset (see `offline_ruleset`); live, only the
+        // report's list of frontends is short.
+        facts.unknown.insert("frontends".into(), unread.join("; "));
+    }
     let live = host.kind() == HostKind::Live;
     if live {
         facts.ipv6_enabled = Some(ipv6_enabled(host));
@@ -970,6 +976,13 @@ fn legacy_tables(host: &dyn Host, facts: &mut FirewallFacts) {
 /// Offline: each enabled frontend's boot-time configuration.
 fn offline_ruleset(host: &dyn Host, facts: &mut FirewallFacts) {
     let mut skipped = Vec::new();
+    // A frontend not seen, or a file of one not read: what loads at boot is not known.
+    let mut unread: Vec<String> = facts
+        .unknown
+        .get("frontends")
+        .cloned()
+        .into_iter()
+        .collect();
     let backends = facts.backends.clone();
     for b in &backends {
         if b.enabled == Some(false) {
@@ -984,6 +997,7 @@ fn offline_ruleset(host: &dyn Host, facts: &mut FirewallFacts) {
             _ => continue,
         };
         facts.load_errors.extend(loaded.errors);
+        unread.extend(loaded.unread);
         if let Some(first) = loaded.chains.first() {
             facts.sources.push(first.source.clone());
         }
@@ -996,6 +1010,15 @@ fn offline_ruleset(host: &dyn Host, facts: &mut FirewallFacts) {
         facts
             .sources
             .push(format!("offline image: {}", skipped.join(", ")));
+    }
+    if !unread.is_empty() {
+        facts.unknown.insert(
+            "ruleset".into(),
+            format!(
+                "could not read the firewall configuration: {}",
+                unread.join("; ")
+            ),
+        );
     }
 }
 

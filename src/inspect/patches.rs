@@ -162,17 +162,30 @@ pub struct PatchesFacts {
 /// (installed packages, identity); `inspect` calls both.
 pub fn collect(host: &dyn Host) -> PatchesFacts {
     let mut f = PatchesFacts::default();
-    if host.metadata("/var/lib/dpkg/status").is_ok() {
+    // A database that exists and cannot be looked at is not "no database": say why.
+    let mut unseen = Vec::new();
+    let mut exists = |p: &str| match crate::host::metadata_optional(host, p) {
+        Ok(m) => m.is_some(),
+        Err(e) => {
+            unseen.push(e.to_string());
+            false
+        }
+    };
+    if exists("/var/lib/dpkg/status") {
         f.manager = "apt".into();
         collect_apt(host, &mut f);
     } else if ["/var/lib/rpm", "/usr/lib/sysimage/rpm", "/usr/bin/dnf"]
         .iter()
-        .any(|p| host.metadata(p).is_ok())
+        .any(|p| exists(p))
     {
         f.manager = "dnf".into();
         collect_dnf(host, &mut f);
     } else {
-        let why = "no dpkg or rpm package database found".to_string();
+        let why = if unseen.is_empty() {
+            "no dpkg or rpm package database found".to_string()
+        } else {
+            format!("package database not seen: {}", unseen.join("; "))
+        };
         for key in ["pending", "lists_age", "reboot_required", "last_upgrade"] {
             f.unknown.insert(key.into(), why.clone());
         }

@@ -172,8 +172,21 @@ fn configured(
 ) -> Finding {
     let selinux_off = disables.iter().any(|d| d.starts_with("selinux=0"));
     let apparmor_off = disables.iter().any(|d| d.starts_with("apparmor=0"));
+    // Configuration that exists but could not be read: it could switch either module off
+    // (a kernel parameter) or hold what is configured.
+    let boot_unread = facts.supporting.unknown.get("boot_config");
     if let Some(c) = &m.selinux_config {
         match c.mode.as_str() {
+            "enforcing" if !selinux_off && boot_unread.is_some() => {
+                return Finding::unknown(
+                    ID,
+                    format!(
+                        "SELinux is configured enforcing ({}), but the boot configuration could not be read: {}",
+                        c.origin,
+                        boot_unread.map_or("", String::as_str)
+                    ),
+                );
+            }
             "enforcing" if !selinux_off => {
                 return Finding::new(
                     ID,
@@ -197,6 +210,24 @@ fn configured(
             }
             _ => {}
         }
+    }
+    let unread: Vec<&str> = [
+        boot_unread,
+        m.unknown.get("selinux_config"),
+        m.unknown.get("apparmor_profile_dir"),
+    ]
+    .into_iter()
+    .flatten()
+    .map(String::as_str)
+    .collect();
+    if !unread.is_empty() && disables.is_empty() {
+        return Finding::unknown(
+            ID,
+            format!(
+                "could not read the access-control configuration: {}",
+                unread.join("; ")
+            ),
+        );
     }
     let apparmor_pkg = facts.packages.is_installed("apparmor");
     match apparmor_configured(m) {

@@ -41,6 +41,16 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Fin
     let ev = evidence(facts, &subjects, true);
     let daemon = daemon_state(facts, &["openssh-server"], &["sshd"], &["ssh", "sshd"]);
     let installed = daemon.installed == Some(true) || s.sshd_binary;
+    if !installed
+        && (daemon.installed == Some(false) || !s.config_present)
+        && let Some(why) = s.unknown.get("sshd_binary")
+    {
+        let why = format!("could not tell whether sshd is installed: {why}");
+        return vec![
+            Finding::unknown(ROOT, why.clone()).with_evidence(ev.clone()),
+            Finding::unknown(PASSWORD, why).with_evidence(ev),
+        ];
+    }
     if !installed && (daemon.installed == Some(false) || !s.config_present) {
         let why = "OpenSSH server is not installed (no openssh-server package, no sshd program)";
         return vec![
@@ -82,7 +92,13 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Fin
                 .join(", ")
         ));
     }
-    let unread = s.unknown.get("sshd_config_includes");
+    // Includes, and sshd's unit files or EnvironmentFiles, not read: any could set the option.
+    let unread_parts: Vec<&str> = ["sshd_config_includes", "sshd_units"]
+        .iter()
+        .filter_map(|k| s.unknown.get(*k).map(String::as_str))
+        .collect();
+    let unread_text = unread_parts.join("; ");
+    let unread = (!unread_parts.is_empty()).then_some(&unread_text);
     if let Some(p) = unread {
         common.push(format!("not read: {p}"));
     }

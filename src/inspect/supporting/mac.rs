@@ -2,7 +2,7 @@
 //! configured (/etc/apparmor.d, /etc/selinux/config).
 
 use super::origin;
-use crate::host::{FileKind, Host};
+use crate::host::{FileKind, Host, metadata_optional, read_dir_optional, read_optional};
 use crate::inspect::Unseen;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -100,7 +100,8 @@ pub fn parse_selinux_config(path: &str, text: &str) -> Option<SelinuxConfig> {
 
 pub fn collect(host: &dyn Host) -> MacFacts {
     let mut f = MacFacts {
-        sysfs_visible: host.metadata("/sys/module").is_ok(),
+        // Something there that cannot be looked at is still a sysfs: judge the running kernel.
+        sysfs_visible: !matches!(metadata_optional(host, "/sys/module"), Ok(None)),
         ..MacFacts::default()
     };
     match host.read(APPARMOR_ENABLED) {
@@ -125,10 +126,19 @@ pub fn collect(host: &dyn Host) -> MacFacts {
             }
         }
     }
-    if let Ok(names) = host.read_dir(APPARMOR_DIR) {
+    let listing = match read_dir_optional(host, APPARMOR_DIR) {
+        Ok(l) => l,
+        Err(e) => {
+            f.unknown
+                .insert("apparmor_profile_dir".into(), e.to_string());
+            None
+        }
+    };
+    if let Some(names) = listing {
         let mut dir = AppArmorProfileDir::default();
         for name in names {
             let path = format!("{APPARMOR_DIR}/{name}");
+            // Unstatable entries are not counted: that can only lower the count, never pass.
             let is_file = host.metadata(&path).is_ok_and(|m| m.kind == FileKind::File);
             if is_file
                 && !name.starts_with('.')
@@ -138,12 +148,18 @@ pub fn collect(host: &dyn Host) -> MacFacts {
                 dir.profiles.push(name);
             }
         }
-        dir.disabled = host
-            .read_dir(&format!("{APPARMOR_DIR}/disable"))
-            .unwrap_or_default();
-        dir.complain = host
-            .read_dir(&format!("{APPARMOR_DIR}/force-complain"))
-            .unwrap_or_default();
+        // An unreadable disable/ would count disabled profiles as active: not seen, not none.
+        let mut sub = |name: &str| match read_dir_optional(host, &format!("{APPARMOR_DIR}/{name}"))
+        {
+            Ok(l) => l.unwrap_or_default(),
+            Err(e) => {
+                f.unknown
+                    .insert("apparmor_profile_dir".into(), e.to_string());
+                Vec::new()
+            }
+        };
+        dir.disabled = sub("disable");
+        dir.complain = sub("force-complain");
         f.apparmor_profile_dir = Some(dir);
     }
     match host.read(SELINUX_ENFORCE) {
@@ -153,18 +169,29 @@ pub fn collect(host: &dyn Host) -> MacFacts {
             f.unknown.insert("selinux_enforce".into(), e.to_string());
         }
     }
-    if let Ok(t) = host.read(SELINUX_CONFIG) {
-        f.selinux_config = parse_selinux_config(SELINUX_CONFIG, &t.text);
+    match read_optional(host, SELINUX_CONFIG) {
+        Ok(Some(t)) => f.selinux_config = parse_selinux_config(SELINUX_CONFIG, &t.text),
+        Ok(None) => {}
+        Err(e) => {
+            f.unknown.insert("selinux_config".into(), e.to_string());
+        }
     }
-    if let Ok(t) = host.read(LSM_LIST) {
-        f.lsm = Some(
-            t.text
-                .trim()
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect(),
-        );
+    match read_optional(host, LSM_LIST) {
+        Ok(Some(t)) => {
+            f.lsm = Some(
+                t.text
+                    .trim()
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            )
+        }
+        Ok(None) => {}
+        // Shown in the details only; recorded so the report says it was not seen.
+        Err(e) => {
+            f.unknown.insert("lsm".into(), e.to_string());
+        }
     }
     f
 }
