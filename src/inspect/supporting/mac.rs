@@ -185,7 +185,7 @@ pub fn collect(host: &dyn Host) -> MacFacts {
                     .filter(|s| !s.is_empty())
                     .map(str::to_string)
                     .collect(),
-            )
+            );
         }
         Ok(None) => {}
         // Shown in the details only; recorded so the report says it was not seen.
