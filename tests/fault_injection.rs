@@ -189,8 +189,7 @@ fn each_converted_site_makes_its_checks_unknown_when_only_it_is_unreadable() {
         fixtures
             .iter()
             .find(|(n, _)| *n == name)
-            .map(|(_, r)| r)
-            .unwrap_or_else(|| panic!("no fixture {name}"))
+            .map_or_else(|| panic!("no fixture {name}"), |(_, r)| r)
     };
     let table: &[(&str, &str, &[&str])] = &[
         // src/inspect/supporting.rs: GRUB_CMDLINE_LINUX could hold selinux=0.
