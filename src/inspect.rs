@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod firewall;
+pub mod gap;
 pub mod identity;
 pub mod network;
 pub mod packages;
@@ -19,9 +20,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-/// What could not be seen, and why: fact name → reason (e.g. "shadow" → "needs root to read
+/// What could not be seen, and why: fact → reason (e.g. "shadow" → "needs root to read
 /// /etc/shadow"). Checks that depend on a listed fact return `unknown` with that reason.
-pub type Unseen = BTreeMap<String, String>;
+/// Areas key it by their closed set in [`gap`]; those still keyed by strings use the default.
+pub type Unseen<K = String> = BTreeMap<K, String>;
 
 /// Everything the inspection learned, by area.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

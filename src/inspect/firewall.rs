@@ -10,6 +10,7 @@ pub mod nft_text;
 
 use crate::host::{DEFAULT_TIMEOUT, Host, HostKind, RunStatus};
 use crate::inspect::Unseen;
+use crate::inspect::gap::FirewallGap;
 use crate::inspect::network::Proto;
 use serde::{Deserialize, Serialize};
 
@@ -374,7 +375,7 @@ pub struct FirewallFacts {
     /// `iptables-restore` refusing its file). Its rules are then not in `chains`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub load_errors: Vec<String>,
-    pub unknown: Unseen,
+    pub unknown: Unseen<FirewallGap>,
 }
 
 /// How the inbound filter treats new connections to one port, for one IP version.
@@ -804,7 +805,9 @@ pub fn collect(host: &dyn Host) -> FirewallFacts {
     if !unread.is_empty() {
         // Offline, the frontends decide the ruleset (see `offline_ruleset`); live, only the
         // report's list of frontends is short.
-        facts.unknown.insert("frontends".into(), unread.join("; "));
+        facts
+            .unknown
+            .insert(FirewallGap::Frontends, unread.join("; "));
     }
     let live = host.kind() == HostKind::Live;
     if live {
@@ -823,14 +826,14 @@ pub fn collect(host: &dyn Host) -> FirewallFacts {
         }
         (RunStatus::Exited(0), Err(e)) => {
             facts.unknown.insert(
-                "ruleset".into(),
+                FirewallGap::Ruleset,
                 format!("could not parse `nft -j list ruleset` output: {e}"),
             );
             return facts;
         }
         (RunStatus::Exited(_), _) if is_permission_error(&nft.stderr) => {
             facts.unknown.insert(
-                "ruleset".into(),
+                FirewallGap::Ruleset,
                 format!(
                     "needs root to read the firewall ruleset (nft: {})",
                     first_line(&nft.stderr)
@@ -850,7 +853,7 @@ pub fn collect(host: &dyn Host) -> FirewallFacts {
                 let why = nft
                     .unusable_reason()
                     .unwrap_or_else(|| format!("nft failed: {}", first_line(&nft.stderr)));
-                facts.unknown.insert("ruleset".into(), why);
+                facts.unknown.insert(FirewallGap::Ruleset, why);
                 return facts;
             }
         }
@@ -911,7 +914,7 @@ fn iptables_fallback(host: &dyn Host, facts: &mut FirewallFacts, v4: &[&str], v6
             facts.sources.push(source);
         } else if run.status != RunStatus::Missing && is_permission_error(&run.stderr) {
             facts.unknown.insert(
-                "ruleset".into(),
+                FirewallGap::Ruleset,
                 format!(
                     "needs root to read the firewall ruleset ({}: {})",
                     argv.join(" "),
@@ -921,7 +924,7 @@ fn iptables_fallback(host: &dyn Host, facts: &mut FirewallFacts, v4: &[&str], v6
         }
     }
     if any {
-        facts.unknown.remove("ruleset");
+        facts.unknown.remove(&FirewallGap::Ruleset);
         let name = if v4.first().is_some_and(|p| p.contains("legacy")) {
             "iptables-legacy"
         } else {
@@ -979,7 +982,7 @@ fn offline_ruleset(host: &dyn Host, facts: &mut FirewallFacts) {
     // A frontend not seen, or a file of one not read: what loads at boot is not known.
     let mut unread: Vec<String> = facts
         .unknown
-        .get("frontends")
+        .get(&FirewallGap::Frontends)
         .cloned()
         .into_iter()
         .collect();
@@ -1013,7 +1016,7 @@ fn offline_ruleset(host: &dyn Host, facts: &mut FirewallFacts) {
     }
     if !unread.is_empty() {
         facts.unknown.insert(
-            "ruleset".into(),
+            FirewallGap::Ruleset,
             format!(
                 "could not read the firewall configuration: {}",
                 unread.join("; ")

@@ -23,6 +23,7 @@ pub use logs::*;
 
 use crate::date::{Date, rfc3339_utc, unix_now_secs};
 use crate::host::{CommandRun, Host, RunStatus};
+use crate::inspect::gap::{IdentityGap, PatchesGap};
 use crate::inspect::identity::HostIdentity;
 use crate::inspect::packages::{InstalledPackage, PackageFacts};
 use crate::inspect::{Unseen, is_live};
@@ -146,7 +147,7 @@ pub struct PatchesFacts {
     pub notes: Vec<String>,
     /// "pending", "pending_partial", "security", "lists_age", "reboot_required",
     /// "last_upgrade", "kernel", "os_lifecycle" → why it could not be seen.
-    pub unknown: Unseen,
+    pub unknown: Unseen<PatchesGap>,
     /// Offline: what the tree's lists offer, compared with the installed packages in `complete`.
     #[serde(skip)]
     pub(crate) offline_index: Option<AvailableIndex>,
@@ -186,8 +187,13 @@ pub fn collect(host: &dyn Host) -> PatchesFacts {
         } else {
             format!("package database not seen: {}", unseen.join("; "))
         };
-        for key in ["pending", "lists_age", "reboot_required", "last_upgrade"] {
-            f.unknown.insert(key.into(), why.clone());
+        for key in [
+            PatchesGap::Pending,
+            PatchesGap::ListsAge,
+            PatchesGap::RebootRequired,
+            PatchesGap::LastUpgrade,
+        ] {
+            f.unknown.insert(key, why.clone());
         }
     }
     if is_live(host)
@@ -206,7 +212,7 @@ pub fn complete(f: &mut PatchesFacts, identity: &HostIdentity, packages: &Packag
     if let Some(index) = f.offline_index.take() {
         if let Some(why) = packages.unknown.get("packages") {
             f.unknown.insert(
-                "pending".into(),
+                PatchesGap::Pending,
                 format!("installed packages unknown: {why}"),
             );
         } else {
@@ -229,10 +235,10 @@ pub fn complete(f: &mut PatchesFacts, identity: &HostIdentity, packages: &Packag
     let kernel = if identity.kernel.is_empty() {
         let why = identity
             .unknown
-            .get("kernel")
+            .get(&IdentityGap::Kernel)
             .cloned()
             .unwrap_or_else(|| "running kernel unknown".into());
-        f.unknown.insert("kernel".into(), why);
+        f.unknown.insert(PatchesGap::Kernel, why);
         None
     } else if packages.installed.is_empty() {
         let why = packages
@@ -240,8 +246,10 @@ pub fn complete(f: &mut PatchesFacts, identity: &HostIdentity, packages: &Packag
             .get("packages")
             .cloned()
             .unwrap_or_else(|| "no installed packages listed".into());
-        f.unknown
-            .insert("kernel".into(), format!("installed kernels unknown: {why}"));
+        f.unknown.insert(
+            PatchesGap::Kernel,
+            format!("installed kernels unknown: {why}"),
+        );
         None
     } else {
         Some(kernel_status(
@@ -267,7 +275,7 @@ pub fn complete(f: &mut PatchesFacts, identity: &HostIdentity, packages: &Packag
             None => {
                 if reboot == Some(false) {
                     reboot = None;
-                    f.unknown.insert("reboot_required".into(), k.note.clone());
+                    f.unknown.insert(PatchesGap::RebootRequired, k.note.clone());
                 }
             }
         }
@@ -278,7 +286,7 @@ pub fn complete(f: &mut PatchesFacts, identity: &HostIdentity, packages: &Packag
     match lifecycle::lookup(&identity.os_id, &identity.os_version_id) {
         Some(r) => f.os_lifecycle = Some(OsLifecycle::from(r)),
         None => {
-            let why = if let Some(why) = identity.unknown.get("os") {
+            let why = if let Some(why) = identity.unknown.get(&IdentityGap::Os) {
                 format!("operating system unknown: {why}")
             } else if identity.os_id.is_empty() {
                 "os-release has no ID".to_string()
@@ -293,7 +301,7 @@ pub fn complete(f: &mut PatchesFacts, identity: &HostIdentity, packages: &Packag
                     identity.os_id, identity.os_version_id
                 )
             };
-            f.unknown.insert("os_lifecycle".into(), why);
+            f.unknown.insert(PatchesGap::OsLifecycle, why);
         }
     }
 }

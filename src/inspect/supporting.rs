@@ -17,6 +17,7 @@ pub mod time;
 
 use crate::host::{Host, HostError};
 use crate::inspect::Unseen;
+use crate::inspect::gap::SupportingGap;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -33,7 +34,7 @@ pub struct SupportingFacts {
     pub sysctl: sysctl::SysctlFacts,
     /// Kernel command line (running kernel) and the one configured in /etc/default/grub.
     pub boot: BootParams,
-    pub unknown: Unseen,
+    pub unknown: Unseen<SupportingGap>,
 }
 
 /// Kernel parameters as booted (`/proc/cmdline`) and as configured for the next boot.
@@ -88,7 +89,7 @@ pub fn collect(host: &dyn Host) -> SupportingFacts {
 
 /// Unreadable GRUB configuration goes to `unknown["boot_config"]`: a file not read could hold
 /// the `selinux=0` or `apparmor=0` that switches access control off at the next boot.
-fn collect_boot(host: &dyn Host, unknown: &mut Unseen) -> BootParams {
+fn collect_boot(host: &dyn Host, unknown: &mut Unseen<SupportingGap>) -> BootParams {
     let mut boot = BootParams::default();
     if crate::inspect::is_live(host) {
         // Why not an error: `running` is None when unreadable, and readers take None as
@@ -123,7 +124,7 @@ fn collect_boot(host: &dyn Host, unknown: &mut Unseen) -> BootParams {
         }
     }
     if !unread.is_empty() {
-        unknown.insert("boot_config".into(), unread.join("; "));
+        unknown.insert(SupportingGap::BootConfig, unread.join("; "));
     }
     boot.configured = grub_cmdline(&files);
     boot

@@ -4,6 +4,7 @@
 use super::origin;
 use crate::host::{FileKind, Host, metadata_optional, read_dir_optional, read_optional};
 use crate::inspect::Unseen;
+use crate::inspect::gap::MacGap;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -46,7 +47,7 @@ pub struct MacFacts {
     pub lsm: Option<Vec<String>>,
     /// Whether /sys/module was visible at all (a live host or a captured tree with sysfs).
     pub sysfs_visible: bool,
-    pub unknown: Unseen,
+    pub unknown: Unseen<MacGap>,
 }
 
 /// Counts profiles per mode in securityfs's `profiles` list: `name (mode)` per line.
@@ -109,7 +110,7 @@ pub fn collect(host: &dyn Host) -> MacFacts {
         Err(e) if e.is_not_found() && f.sysfs_visible => f.apparmor_enabled = Some(false),
         Err(e) if e.is_not_found() => {}
         Err(e) => {
-            f.unknown.insert("apparmor_enabled".into(), e.to_string());
+            f.unknown.insert(MacGap::ApparmorEnabled, e.to_string());
         }
     }
     if f.apparmor_enabled == Some(true) {
@@ -117,20 +118,19 @@ pub fn collect(host: &dyn Host) -> MacFacts {
             Ok(t) => f.apparmor_modes = Some(parse_apparmor_profiles(&t.text)),
             Err(e) if e.is_not_found() => {
                 f.unknown.insert(
-                    "apparmor_profiles".into(),
+                    MacGap::ApparmorProfiles,
                     format!("{APPARMOR_PROFILES} is not there (securityfs not mounted here)"),
                 );
             }
             Err(e) => {
-                f.unknown.insert("apparmor_profiles".into(), e.to_string());
+                f.unknown.insert(MacGap::ApparmorProfiles, e.to_string());
             }
         }
     }
     let listing = match read_dir_optional(host, APPARMOR_DIR) {
         Ok(l) => l,
         Err(e) => {
-            f.unknown
-                .insert("apparmor_profile_dir".into(), e.to_string());
+            f.unknown.insert(MacGap::ApparmorProfileDir, e.to_string());
             None
         }
     };
@@ -153,8 +153,7 @@ pub fn collect(host: &dyn Host) -> MacFacts {
         {
             Ok(l) => l.unwrap_or_default(),
             Err(e) => {
-                f.unknown
-                    .insert("apparmor_profile_dir".into(), e.to_string());
+                f.unknown.insert(MacGap::ApparmorProfileDir, e.to_string());
                 Vec::new()
             }
         };
@@ -166,14 +165,14 @@ pub fn collect(host: &dyn Host) -> MacFacts {
         Ok(t) => f.selinux_enforce = Some(t.text.trim().to_string()),
         Err(e) if e.is_not_found() => {}
         Err(e) => {
-            f.unknown.insert("selinux_enforce".into(), e.to_string());
+            f.unknown.insert(MacGap::SelinuxEnforce, e.to_string());
         }
     }
     match read_optional(host, SELINUX_CONFIG) {
         Ok(Some(t)) => f.selinux_config = parse_selinux_config(SELINUX_CONFIG, &t.text),
         Ok(None) => {}
         Err(e) => {
-            f.unknown.insert("selinux_config".into(), e.to_string());
+            f.unknown.insert(MacGap::SelinuxConfig, e.to_string());
         }
     }
     match read_optional(host, LSM_LIST) {
@@ -190,7 +189,7 @@ pub fn collect(host: &dyn Host) -> MacFacts {
         Ok(None) => {}
         // Shown in the details only; recorded so the report says it was not seen.
         Err(e) => {
-            f.unknown.insert("lsm".into(), e.to_string());
+            f.unknown.insert(MacGap::Lsm, e.to_string());
         }
     }
     f
