@@ -87,7 +87,7 @@ impl Facts {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessFacts {
     pub list: Vec<ProcessInfo>,
-    pub unknown: Unseen,
+    pub unknown: Unseen<gap::ProcessesGap>,
 }
 
 impl ProcessFacts {
@@ -159,7 +159,7 @@ pub fn inspect_with_progress(
                     },
                     Err(e) => ProcessFacts {
                         list: Vec::new(),
-                        unknown: Unseen::from([("processes".to_string(), e.to_string())]),
+                        unknown: Unseen::from([(gap::ProcessesGap::Processes, e.to_string())]),
                     },
                 };
                 (packages::collect(&rec), processes)

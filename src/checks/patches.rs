@@ -7,7 +7,7 @@
 use super::{Area, CheckContext, Finding, Status};
 use crate::host::Evidence;
 use crate::inspect::Facts;
-use crate::inspect::gap::PatchesGap;
+use crate::inspect::gap::{PackagesGap, PatchesGap};
 use crate::inspect::patches::{PatchesFacts, PendingUpdate, debversion, rpmversion};
 use crate::policy::Policy;
 
@@ -62,7 +62,7 @@ fn effective_pending(facts: &Facts, policy: &Policy) -> Pending {
         return out;
     }
     // Baseline: compare approved versions with what is installed; apt/dnf data only classifies.
-    if let Some(why) = facts.packages.unknown.get("packages") {
+    if let Some(why) = facts.packages.unknown.get(&PackagesGap::Packages) {
         out.unknown = Some(format!("installed packages unknown: {why}"));
         return out;
     }

@@ -162,6 +162,51 @@ gaps! {
     }
 }
 
+gaps! {
+    /// `PackageFacts::unknown`.
+    pub enum PackagesGap {
+        /// The installed package list.
+        Packages => "packages",
+    }
+}
+
+gaps! {
+    /// `ProcessFacts::unknown`.
+    pub enum ProcessesGap {
+        /// The process list.
+        Processes => "processes",
+    }
+}
+
+gaps! {
+    /// `TimeFacts::unknown`.
+    pub enum TimeGap {
+        /// Whether the clock is synchronized now.
+        Synchronized => "synchronized",
+    }
+}
+
+gaps! {
+    /// `StorageFacts::unknown`.
+    pub enum StorageGap {
+        /// /etc/crypttab.
+        Crypttab => "crypttab",
+        /// The block devices under the root filesystem.
+        Layers => "layers",
+        /// The root filesystem itself.
+        Root => "root",
+    }
+}
+
+gaps! {
+    /// `MalwareFacts::unknown`.
+    pub enum MalwareGap {
+        /// ClamAV's signature databases (shown in the details; the verdict rests on the
+        /// scanner running).
+        ClamavSignatures => "clamav_signatures",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,7 +23,7 @@ pub use logs::*;
 
 use crate::date::{Date, rfc3339_utc, unix_now_secs};
 use crate::host::{CommandRun, Host, RunStatus};
-use crate::inspect::gap::{IdentityGap, PatchesGap};
+use crate::inspect::gap::{IdentityGap, PackagesGap, PatchesGap};
 use crate::inspect::identity::HostIdentity;
 use crate::inspect::packages::{InstalledPackage, PackageFacts};
 use crate::inspect::{Unseen, is_live};
@@ -210,7 +210,7 @@ pub fn collect(host: &dyn Host) -> PatchesFacts {
 /// life cycle.
 pub fn complete(f: &mut PatchesFacts, identity: &HostIdentity, packages: &PackageFacts) {
     if let Some(index) = f.offline_index.take() {
-        if let Some(why) = packages.unknown.get("packages") {
+        if let Some(why) = packages.unknown.get(&PackagesGap::Packages) {
             f.unknown.insert(
                 PatchesGap::Pending,
                 format!("installed packages unknown: {why}"),
@@ -243,7 +243,7 @@ pub fn complete(f: &mut PatchesFacts, identity: &HostIdentity, packages: &Packag
     } else if packages.installed.is_empty() {
         let why = packages
             .unknown
-            .get("packages")
+            .get(&PackagesGap::Packages)
             .cloned()
             .unwrap_or_else(|| "no installed packages listed".into());
         f.unknown.insert(

@@ -2,6 +2,7 @@
 
 use super::{drop_in_files, origin};
 use crate::host::{Host, HostError, metadata_optional, read_optional};
+use crate::inspect::gap::RemoteLogGap;
 use crate::inspect::{Unseen, is_live};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -158,7 +159,7 @@ pub struct RemoteLogFacts {
     pub files: Vec<String>,
     /// systemd-journal-upload.service linked into a target's .wants (enabled), from the files.
     pub journal_upload_wanted: bool,
-    pub unknown: Unseen,
+    pub unknown: Unseen<RemoteLogGap>,
 }
 
 /// Lines without whole-line comments, keeping line numbers.
@@ -551,9 +552,9 @@ pub fn parse_journal_upload(path: &str, text: &str) -> Option<LogTarget> {
 pub fn collect_remote(host: &dyn Host) -> RemoteLogFacts {
     let mut f = RemoteLogFacts::default();
     // What exists and could not be read, by daemon: it could hold the forwarding rule.
-    let unread = |f: &mut RemoteLogFacts, key: &str, e: HostError| {
+    let unread = |f: &mut RemoteLogFacts, key: RemoteLogGap, e: HostError| {
         f.unknown
-            .entry(key.to_string())
+            .entry(key)
             .and_modify(|w| {
                 w.push_str("; ");
                 w.push_str(&e.to_string());
@@ -564,7 +565,7 @@ pub fn collect_remote(host: &dyn Host) -> RemoteLogFacts {
     let main = match read_optional(host, RSYSLOG_CONF) {
         Ok(m) => m,
         Err(e) => {
-            unread(&mut f, "rsyslog", e);
+            unread(&mut f, RemoteLogGap::Rsyslog, e);
             None
         }
     };
@@ -578,7 +579,7 @@ pub fn collect_remote(host: &dyn Host) -> RemoteLogFacts {
             let paths = match super::expand_glob_optional(host, &pattern) {
                 Ok(p) => p,
                 Err(e) => {
-                    unread(&mut f, "rsyslog", e);
+                    unread(&mut f, RemoteLogGap::Rsyslog, e);
                     Vec::new()
                 }
             };
@@ -593,7 +594,7 @@ pub fn collect_remote(host: &dyn Host) -> RemoteLogFacts {
                         f.targets.extend(parse_rsyslog(&path, &t.text));
                     }
                     Ok(None) => {}
-                    Err(e) => unread(&mut f, "rsyslog", e),
+                    Err(e) => unread(&mut f, RemoteLogGap::Rsyslog, e),
                 }
             }
         }
@@ -602,14 +603,14 @@ pub fn collect_remote(host: &dyn Host) -> RemoteLogFacts {
     let mut ng = vec![SYSLOG_NG_CONF.to_string()];
     match super::dir_files_optional(host, "/etc/syslog-ng/conf.d", ".conf") {
         Ok(p) => ng.extend(p),
-        Err(e) => unread(&mut f, "syslog_ng", e),
+        Err(e) => unread(&mut f, RemoteLogGap::SyslogNg, e),
     }
     let mut ng_texts: Vec<(String, String)> = Vec::new();
     for p in ng {
         match read_optional(host, &p) {
             Ok(Some(t)) => ng_texts.push((p, t.text)),
             Ok(None) => {}
-            Err(e) => unread(&mut f, "syslog_ng", e),
+            Err(e) => unread(&mut f, RemoteLogGap::SyslogNg, e),
         }
     }
     // Destinations may be defined in one file and used in another: parse them together.
@@ -645,7 +646,7 @@ pub fn collect_remote(host: &dyn Host) -> RemoteLogFacts {
                 }
             }
             Ok(None) => {}
-            Err(e) => unread(&mut f, "journal_upload", e),
+            Err(e) => unread(&mut f, RemoteLogGap::JournalUpload, e),
         }
     }
     f.targets.extend(upload);
@@ -658,7 +659,7 @@ pub fn collect_remote(host: &dyn Host) -> RemoteLogFacts {
         match metadata_optional(host, &link) {
             Ok(Some(_)) => f.journal_upload_wanted = true,
             Ok(None) => {}
-            Err(e) => unread(&mut f, "journal_upload", e),
+            Err(e) => unread(&mut f, RemoteLogGap::JournalUpload, e),
         }
     }
     f
