@@ -207,6 +207,116 @@ gaps! {
     }
 }
 
+/// As [`gaps!`], with one more variant that carries a path: its key is a fixed prefix and the
+/// path (`sshd_env:/etc/sysconfig/sshd`), one entry per file not read.
+macro_rules! gaps_with_path {
+    ($(#[$m:meta])* pub enum $name:ident {
+        $(#[$pm:meta])* $pvar:ident(path) => $prefix:literal;
+        $($(#[$vm:meta])* $var:ident => $key:literal,)+
+    }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vm])* $var,)+
+            $(#[$pm])* $pvar(String),
+        }
+
+        impl $name {
+            /// The key as written in the scan JSON.
+            pub fn key(&self) -> std::borrow::Cow<'static, str> {
+                match self {
+                    $($name::$var => std::borrow::Cow::Borrowed($key),)+
+                    $name::$pvar(path) => std::borrow::Cow::Owned(format!("{}{path}", $prefix)),
+                }
+            }
+
+            pub fn from_key(key: &str) -> Option<$name> {
+                match key {
+                    $($key => Some($name::$var),)+
+                    _ => key
+                        .strip_prefix($prefix)
+                        .map(|path| $name::$pvar(path.to_string())),
+                }
+            }
+        }
+
+        impl Ord for $name {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                self.key().cmp(&other.key())
+            }
+        }
+
+        impl PartialOrd for $name {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.key())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.key())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let key = String::deserialize(d)?;
+                $name::from_key(&key).ok_or_else(|| {
+                    serde::de::Error::custom(format!(
+                        concat!("unknown ", stringify!($name), " key {:?}"),
+                        key
+                    ))
+                })
+            }
+        }
+    };
+}
+
+gaps_with_path! {
+    /// `SshFacts::unknown`.
+    pub enum SshGap {
+        /// A unit's EnvironmentFile (any unit: recorded before knowing it runs sshd; the
+        /// checks read `Units`, which holds those of sshd's own units).
+        Env(path) => "sshd_env:";
+        /// /usr/sbin/sshd or /usr/bin/sshd exists and could not be looked at.
+        Binary => "sshd_binary",
+        /// The main configuration file.
+        Config => "sshd_config",
+        /// A file or directory an Include names (or sshd would refuse the configuration).
+        ConfigIncludes => "sshd_config_includes",
+        /// An sshd unit file, drop-in, enablement link or EnvironmentFile, or /etc/default/ssh.
+        Units => "sshd_units",
+    }
+}
+
+gaps_with_path! {
+    /// `AuditFacts::unknown`.
+    pub enum AuditGap {
+        /// An audit rules file or rules.d.
+        Rules(path) => "audit_rules:";
+        /// The rules loaded in the kernel (`auditctl -l`).
+        Loaded => "audit_loaded",
+        /// /sbin/auditd or /usr/sbin/auditd exists and could not be looked at.
+        DaemonBinary => "daemon_binary",
+    }
+}
+
+gaps_with_path! {
+    /// `UsbStorageFacts::unknown`.
+    pub enum UsbStorageGap {
+        /// A modprobe.d file.
+        Modprobe(path) => "modprobe:";
+        /// Which modules are loaded (/sys/module).
+        Loaded => "loaded",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +340,9 @@ mod tests {
             serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back, m);
         assert!(serde_json::from_str::<BTreeMap<MacGap, String>>(r#"{"nope":""}"#).is_err());
+        let env = SshGap::Env("/etc/sysconfig/sshd".into());
+        assert_eq!(env.key(), "sshd_env:/etc/sysconfig/sshd");
+        assert_eq!(SshGap::from_key(&env.key()), Some(env));
+        assert_eq!(SshGap::from_key("sshd_units"), Some(SshGap::Units));
     }
 }

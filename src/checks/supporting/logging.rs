@@ -88,7 +88,7 @@ pub fn audit(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Finding {
                 d.unseen.join("; ")
             ),
         )
-    } else if let Some(why) = a.unknown.get("daemon_binary") {
+    } else if let Some(why) = a.unknown.get(&crate::inspect::gap::AuditGap::DaemonBinary) {
         Finding::unknown(
             AUDIT,
             format!("could not tell whether auditd is installed: {why}"),

@@ -2,7 +2,7 @@
 
 use super::{drop_in_files, origin};
 use crate::host::{Host, HostError, metadata_optional, read_optional};
-use crate::inspect::gap::RemoteLogGap;
+use crate::inspect::gap::{AuditGap, RemoteLogGap};
 use crate::inspect::{Unseen, is_live};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -31,7 +31,7 @@ pub struct AuditFacts {
     pub rules_files: Vec<AuditRulesFile>,
     /// Rules loaded in the kernel now (`auditctl -l`, live and root only).
     pub loaded_rules: Option<usize>,
-    pub unknown: Unseen,
+    pub unknown: Unseen<AuditGap>,
 }
 
 impl AuditFacts {
@@ -89,7 +89,7 @@ pub fn collect_audit(host: &dyn Host) -> AuditFacts {
             Ok(Some(_)) => f.daemon_binary = true,
             Ok(None) => {}
             Err(e) => {
-                f.unknown.insert("daemon_binary".into(), e.to_string());
+                f.unknown.insert(AuditGap::DaemonBinary, e.to_string());
             }
         }
     }
@@ -97,7 +97,7 @@ pub fn collect_audit(host: &dyn Host) -> AuditFacts {
         Ok(p) => p,
         Err(e) => {
             f.unknown
-                .insert(format!("audit_rules:{AUDIT_RULES_D}"), e.to_string());
+                .insert(AuditGap::Rules(AUDIT_RULES_D.to_string()), e.to_string());
             Vec::new()
         }
     };
@@ -115,7 +115,7 @@ pub fn collect_audit(host: &dyn Host) -> AuditFacts {
             Err(e) if e.is_not_found() => {}
             Err(e) => {
                 f.unknown
-                    .insert(format!("audit_rules:{path}"), e.to_string());
+                    .insert(AuditGap::Rules(path.clone()), e.to_string());
             }
         }
     }
@@ -127,12 +127,12 @@ pub fn collect_audit(host: &dyn Host) -> AuditFacts {
             }
             None => {
                 f.unknown.insert(
-                    "audit_loaded".into(),
+                    AuditGap::Loaded,
                     format!("auditctl -l failed: {}", run.stderr.trim()),
                 );
             }
             Some(why) => {
-                f.unknown.insert("audit_loaded".into(), why);
+                f.unknown.insert(AuditGap::Loaded, why);
             }
         }
     }

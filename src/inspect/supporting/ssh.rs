@@ -6,6 +6,7 @@
 
 use super::origin;
 use crate::host::{FileKind, Host, HostError, metadata_optional, read_dir_optional, read_optional};
+use crate::inspect::gap::SshGap;
 use crate::inspect::{Unseen, is_live};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -128,7 +129,7 @@ pub struct SshFacts {
     /// (for `Match Group`); None when they could not be read.
     #[serde(default)]
     pub user_groups: Option<BTreeMap<String, Vec<String>>>,
-    pub unknown: Unseen,
+    pub unknown: Unseen<SshGap>,
 }
 
 impl SshFacts {
@@ -1210,7 +1211,7 @@ fn unit_file(
     host: &dyn Host,
     name: &str,
     listings: &Listings,
-    unknown: &mut Unseen,
+    unknown: &mut Unseen<SshGap>,
 ) -> Option<(String, bool)> {
     for (dir, listing) in listings {
         if listing.as_ref().is_some_and(|l| !l.contains(name)) {
@@ -1248,9 +1249,9 @@ fn unit_file(
     None
 }
 
-fn note_unit(unknown: &mut Unseen, e: &HostError) {
+fn note_unit(unknown: &mut Unseen<SshGap>, e: &HostError) {
     unknown
-        .entry("sshd_units".to_string())
+        .entry(SshGap::Units)
         .and_modify(|w| {
             w.push_str("; ");
             w.push_str(&e.to_string());
@@ -1263,7 +1264,7 @@ fn note_unit(unknown: &mut Unseen, e: &HostError) {
 type Listings = Vec<(&'static str, Option<BTreeSet<String>>)>;
 
 /// Whether a `.wants`/`.requires` link for the unit exists in any unit directory.
-fn unit_enabled(host: &dyn Host, name: &str, unknown: &mut Unseen) -> bool {
+fn unit_enabled(host: &dyn Host, name: &str, unknown: &mut Unseen<SshGap>) -> bool {
     for dir in UNIT_DIRS {
         let names = match read_dir_optional(host, dir) {
             Ok(n) => n.unwrap_or_default(),
@@ -1291,7 +1292,7 @@ fn unit_exec(
     name: &str,
     path: &str,
     listings: &Listings,
-    unknown: &mut Unseen,
+    unknown: &mut Unseen<SshGap>,
 ) -> UnitExec {
     let mut ue = UnitExec::default();
     match read_optional(host, path) {
@@ -1331,7 +1332,10 @@ fn unit_exec(
 }
 
 /// The daemons to judge: (name, command-line arguments, where they came from).
-fn daemons(host: &dyn Host, unknown: &mut Unseen) -> Vec<(String, Vec<String>, Vec<String>)> {
+fn daemons(
+    host: &dyn Host,
+    unknown: &mut Unseen<SshGap>,
+) -> Vec<(String, Vec<String>, Vec<String>)> {
     let mut out = Vec::new();
     // Each unit directory is listed once: with 100,000 units, asking the tree for every
     // unit's file and drop-in directory in every unit directory costs seconds.
@@ -1384,7 +1388,7 @@ fn daemons(host: &dyn Host, unknown: &mut Unseen) -> Vec<(String, Vec<String>, V
                     if !e.is_not_found() {
                         env_unread.push(e.clone());
                     }
-                    unknown.insert(format!("sshd_env:{f}"), e.to_string());
+                    unknown.insert(SshGap::Env(f.to_string()), e.to_string());
                 }
             }
         }
@@ -1565,7 +1569,7 @@ pub fn collect(host: &dyn Host) -> SshFacts {
             Ok(Some(_)) => facts.sshd_binary = true,
             Ok(None) => {}
             Err(e) => {
-                facts.unknown.insert("sshd_binary".into(), e.to_string());
+                facts.unknown.insert(SshGap::Binary, e.to_string());
             }
         }
     }
@@ -1584,7 +1588,7 @@ pub fn collect(host: &dyn Host) -> SshFacts {
         Err(e) => facts.config_present = !e.is_not_found(),
     }
     if let Some(why) = &main.unreadable {
-        facts.unknown.insert("sshd_config".into(), why.clone());
+        facts.unknown.insert(SshGap::Config, why.clone());
         return facts;
     }
     facts.config_files = main.config_files.clone();
@@ -1596,7 +1600,7 @@ pub fn collect(host: &dyn Host) -> SshFacts {
     if !problems.is_empty() {
         facts
             .unknown
-            .insert("sshd_config_includes".into(), problems.join("; "));
+            .insert(SshGap::ConfigIncludes, problems.join("; "));
     }
     facts.settings = main.settings.clone();
     facts.match_blocks = main
