@@ -167,6 +167,25 @@ pub fn read_dir_optional(host: &dyn Host, path: &str) -> Result<Option<Vec<Strin
     }
 }
 
+/// As [`read_optional`] for metadata: `Ok(None)` only when nothing is at `path`, so an
+/// existence probe never reads "could not look" as "not there".
+pub fn metadata_optional(host: &dyn Host, path: &str) -> Result<Option<FileMeta>, HostError> {
+    match host.metadata(path) {
+        Ok(m) => Ok(Some(m)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// As [`read_optional`] for symbolic links.
+pub fn read_link_optional(host: &dyn Host, path: &str) -> Result<Option<String>, HostError> {
+    match host.read_link(path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// How a command ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunStatus {

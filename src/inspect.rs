@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod firewall;
+pub mod gap;
 pub mod identity;
 pub mod network;
 pub mod packages;
@@ -19,9 +20,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-/// What could not be seen, and why: fact name → reason (e.g. "shadow" → "needs root to read
+/// What could not be seen, and why: fact → reason (e.g. "shadow" → "needs root to read
 /// /etc/shadow"). Checks that depend on a listed fact return `unknown` with that reason.
-pub type Unseen = BTreeMap<String, String>;
+/// Areas key it by their closed set in [`gap`]; those still keyed by strings use the default.
+pub type Unseen<K = String> = BTreeMap<K, String>;
 
 /// Everything the inspection learned, by area.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -85,7 +87,7 @@ impl Facts {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessFacts {
     pub list: Vec<ProcessInfo>,
-    pub unknown: Unseen,
+    pub unknown: Unseen<gap::ProcessesGap>,
 }
 
 impl ProcessFacts {
@@ -157,7 +159,7 @@ pub fn inspect_with_progress(
                     },
                     Err(e) => ProcessFacts {
                         list: Vec::new(),
-                        unknown: Unseen::from([("processes".to_string(), e.to_string())]),
+                        unknown: Unseen::from([(gap::ProcessesGap::Processes, e.to_string())]),
                     },
                 };
                 (packages::collect(&rec), processes)

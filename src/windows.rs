@@ -73,8 +73,10 @@ pub fn identity(w: &WindowsFacts) -> HostIdentity {
             id.kernel = format!("Windows NT {}", clean(&build_label(os)));
             id.arch = clean(&os.architecture);
             if os.machine_guid.trim().is_empty() {
-                id.unknown
-                    .insert("machine_id".into(), "no MachineGuid in os.json".into());
+                id.unknown.insert(
+                    crate::inspect::gap::IdentityGap::MachineId,
+                    "no MachineGuid in os.json".into(),
+                );
             } else {
                 id.machine_id_hmac = machine_id_hmac(os.machine_guid.trim());
             }
@@ -82,7 +84,8 @@ pub fn identity(w: &WindowsFacts) -> HostIdentity {
         Err(why) => {
             id.hostname = clean(&w.snapshot.hostname);
             id.os = "Windows".into();
-            id.unknown.insert("os".into(), why.to_string());
+            id.unknown
+                .insert(crate::inspect::gap::IdentityGap::Os, why.to_string());
         }
     }
     id

@@ -4,7 +4,7 @@
 
 use stationward::checks::{Area, REGISTRY, Status};
 use stationward::host::fake::{Fault, FaultyHost};
-use stationward::host::{HostKind, Root};
+use stationward::host::{Host, HostKind, Root};
 use stationward::policy::Policy;
 
 fn policy() -> Policy {
@@ -156,4 +156,173 @@ fn sound_without(path: &str, check: &str, summary: &str, scan: &stationward::sca
         }
         _ => false,
     }
+}
+
+/// One converted collector site per row: a file or directory that exists in the fixture,
+/// made unreadable (EACCES) on its own. Every check whose verdict rests on it must not pass,
+/// and at least one must be `unknown` with a reason that names the path (a collector that
+/// reads "could not read" as "absent" fails this; issue 11, typed visibility).
+#[test]
+fn each_converted_site_makes_its_checks_unknown_when_only_it_is_unreadable() {
+    const FIREWALL: &[&str] = &[
+        "firewall.active",
+        "firewall.default_deny_inbound",
+        "firewall.ipv6_parity",
+        "firewall.listeners_covered",
+    ];
+    const SSH: &[&str] = &["ssh.root_login", "ssh.password_auth"];
+    let grub = grub_tree();
+    let grub_root = Root::new(grub.path());
+    let apparmor = apparmor_tree();
+    let apparmor_root = Root::new(apparmor.path());
+    let fixtures: [(&str, Root); 3] = [
+        ("debian12", tree_of("debian12")),
+        ("rocky9", tree_of("rocky9")),
+        ("ubuntu2404", tree_of("ubuntu2404")),
+    ];
+    let host = |name: &str| -> &Root {
+        match name {
+            "grub" => return &grub_root,
+            "apparmor" => return &apparmor_root,
+            _ => {}
+        }
+        fixtures
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or_else(|| panic!("no fixture {name}"), |(_, r)| r)
+    };
+    let table: &[(&str, &str, &[&str])] = &[
+        // src/inspect/supporting.rs: GRUB_CMDLINE_LINUX could hold selinux=0.
+        ("grub", "/etc/default/grub", &["mac.enforcing"]),
+        ("grub", "/etc/default/grub.d", &["mac.enforcing"]),
+        // src/inspect/supporting/mac.rs
+        ("rocky9", "/etc/selinux/config", &["mac.enforcing"]),
+        // (ubuntu2404's apparmor.d does not matter: its sysfs shows the loaded profiles.)
+        ("apparmor", "/etc/apparmor.d", &["mac.enforcing"]),
+        ("apparmor", "/etc/apparmor.d/disable", &["mac.enforcing"]),
+        // src/inspect/accounts.rs: deny = 0 there would switch the lockout off.
+        (
+            "rocky9",
+            "/etc/security/faillock.conf",
+            &["accounts.lockout"],
+        ),
+        (
+            "ubuntu2404",
+            "/etc/security/faillock.conf",
+            &["accounts.lockout"],
+        ),
+        // src/inspect/firewall/frontends.rs: offline, the frontends are the ruleset.
+        ("ubuntu2404", "/etc/ufw/ufw.conf", FIREWALL),
+        ("rocky9", "/etc/firewalld/firewalld.conf", FIREWALL),
+        ("rocky9", "/etc/firewalld/zones", FIREWALL),
+        ("debian12", "/etc/nftables.conf", FIREWALL),
+        // src/inspect/supporting/logging.rs: a forwarding rule could be in the file.
+        ("debian12", "/etc/rsyslog.conf", &["logging.remote"]),
+        ("ubuntu2404", "/etc/rsyslog.d", &["logging.remote"]),
+        // src/inspect/supporting/ssh.rs: an Include glob over an unlistable directory.
+        ("rocky9", "/etc/ssh/sshd_config.d", SSH),
+        ("ubuntu2404", "/etc/ssh/sshd_config.d", SSH),
+    ];
+    let policy = policy();
+    let mut bad = Vec::new();
+    for (fixture, path, checks) in table {
+        let inner = host(fixture);
+        assert!(
+            inner.metadata(path).is_ok(),
+            "{fixture}: {path} must exist for the row to mean anything"
+        );
+        let faulty = FaultyHost::only(
+            inner,
+            Fault::PermissionDenied,
+            HostKind::Root("/faulty".into()),
+            path,
+        );
+        let scan = stationward::scan::run(&faulty, &policy, &Area::ALL);
+        let mut named = false;
+        for id in *checks {
+            let Some(f) = scan.finding(id) else {
+                bad.push(format!("{fixture}: {path} denied: {id} has no finding"));
+                continue;
+            };
+            if matches!(f.status, Status::Pass | Status::NotApplicable) {
+                bad.push(format!(
+                    "{fixture}: {path} denied: {id} is {} ({})",
+                    f.status.as_str(),
+                    f.summary
+                ));
+            }
+            named |= f.status == Status::Unknown && f.summary.contains(path);
+        }
+        if !named {
+            bad.push(format!(
+                "{fixture}: {path} denied: none of {checks:?} is unknown naming it ({})",
+                checks
+                    .iter()
+                    .filter_map(|id| scan.finding(id))
+                    .map(|f| format!("{}: {} {}", f.check, f.status.as_str(), f.summary))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            ));
+        }
+    }
+    assert!(bad.is_empty(), "{}:\n{}", bad.len(), bad.join("\n"));
+}
+
+/// A small offline tree (no sysfs: judged from configuration) holding `files`, on which
+/// mac.enforcing passes when everything is read (asserted, so the fault rows are not vacuous).
+fn mac_tree(name: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for (p, text) in files {
+        let full = dir.path().join(p.trim_start_matches('/'));
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("{e}"));
+        }
+        std::fs::write(full, text).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let scan = stationward::scan::run(&Root::new(dir.path()), &policy(), &[Area::Supporting]);
+    let f = scan
+        .finding("mac.enforcing")
+        .unwrap_or_else(|| panic!("no mac.enforcing"));
+    assert_eq!(f.status, Status::Pass, "{name} tree: {}", f.summary);
+    dir
+}
+
+/// SELinux configured enforcing; the kernel command line from /etc/default/grub and grub.d.
+fn grub_tree() -> tempfile::TempDir {
+    mac_tree(
+        "grub",
+        &[
+            ("/etc/hostname", "grub-tree\n"),
+            (
+                "/etc/selinux/config",
+                "SELINUX=enforcing\nSELINUXTYPE=targeted\n",
+            ),
+            ("/etc/default/grub", "GRUB_CMDLINE_LINUX=\"rhgb quiet\"\n"),
+            (
+                "/etc/default/grub.d/40-console.cfg",
+                "GRUB_CMDLINE_LINUX_DEFAULT=\"console=tty0\"\n",
+            ),
+        ],
+    )
+}
+
+/// AppArmor installed with one profile in /etc/apparmor.d, and an (empty) disable/.
+fn apparmor_tree() -> tempfile::TempDir {
+    let dir = mac_tree(
+        "apparmor",
+        &[
+            ("/etc/hostname", "apparmor-tree\n"),
+            (
+                "/var/lib/dpkg/status",
+                "Package: apparmor\nStatus: install ok installed\nVersion: 4.0.1\nArchitecture: amd64\n\n",
+            ),
+            (
+                "/etc/apparmor.d/usr.sbin.clamd",
+                "profile clamd /usr/sbin/clamd {}\n",
+            ),
+        ],
+    );
+    std::fs::create_dir_all(dir.path().join("etc/apparmor.d/disable"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    dir
 }

@@ -37,7 +37,7 @@ fn offline_facts(name: &str, enabled_units: &[&str]) -> Facts {
         ..Facts::default()
     };
     facts.processes.unknown.insert(
-        "processes".into(),
+        stationward::inspect::gap::ProcessesGap::Processes,
         "offline image: no running processes".into(),
     );
     facts.services.units = enabled_units

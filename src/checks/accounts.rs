@@ -950,6 +950,17 @@ fn lockout(facts: &Facts, a: &AccountsFacts) -> Finding {
                 why.into_iter().collect::<Vec<_>>().join("; ")
             ),
         )
+    } else if let Some(why) = a
+        .unknown
+        .get("faillock_conf")
+        .filter(|_| p.auth_lockout().any(|h| h.module.contains("pam_faillock")))
+    {
+        // deny= and unlock_time= left to faillock.conf are not known: `deny = 0` there would
+        // make the lockout a no-op.
+        Finding::unknown(
+            ID,
+            format!("pam_faillock is in the auth stack, but its settings could not be read: {why}"),
+        )
     } else {
         let modules: BTreeSet<&str> = p.auth_lockout().map(|h| h.module.as_str()).collect();
         Finding::new(

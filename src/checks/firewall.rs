@@ -6,6 +6,7 @@ use super::{Area, CheckContext, Finding, Status};
 use crate::host::Evidence;
 use crate::inspect::Facts;
 use crate::inspect::firewall::{FirewallFacts, Inbound, PortFate};
+use crate::inspect::gap::{FirewallGap, NetworkGap};
 use crate::inspect::network::Listener;
 use crate::policy::{Policy, Proto};
 use std::collections::BTreeSet;
@@ -24,7 +25,7 @@ pub fn evaluate(facts: &Facts, policy: &Policy, ctx: &CheckContext) -> Vec<Findi
         .get(&Area::Firewall)
         .cloned()
         .unwrap_or_default();
-    if let Some(why) = fw.unknown.get("ruleset") {
+    if let Some(why) = fw.unknown.get(&FirewallGap::Ruleset) {
         return IDS
             .iter()
             .map(|id| Finding::unknown(id, why.clone()).with_evidence(evidence.clone()))
@@ -367,7 +368,7 @@ fn versions(l: &Listener, fw: &FirewallFacts) -> Vec<u8> {
 
 fn listeners_covered(facts: &Facts, policy: &Policy) -> Finding {
     const ID: &str = "firewall.listeners_covered";
-    if let Some(why) = facts.network.unknown.get("listeners") {
+    if let Some(why) = facts.network.unknown.get(&NetworkGap::Listeners) {
         return Finding::unknown(ID, format!("listeners not known: {why}"));
     }
     let fw = &facts.firewall;
@@ -650,7 +651,7 @@ mod tests {
     fn unreadable_ruleset_is_unknown_with_reason() {
         let mut f = from_nft(fixture!("nft-empty.json"), Vec::new());
         f.firewall.unknown = Unseen::from([(
-            "ruleset".to_string(),
+            FirewallGap::Ruleset,
             "needs root to read the firewall ruleset (nft: Operation not permitted (you must be root))".to_string(),
         )]);
         let out = evaluate(&f, &policy(), &ctx(true));
@@ -665,7 +666,7 @@ mod tests {
     fn unknown_listeners_leave_coverage_unknown() {
         let mut f = from_nft(fixture!("nft-inet-drop.json"), Vec::new());
         f.network.unknown = Unseen::from([(
-            "listeners".to_string(),
+            NetworkGap::Listeners,
             "offline image: no live sockets".to_string(),
         )]);
         let out = evaluate(&f, &policy(), &ctx(false));

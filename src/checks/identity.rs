@@ -2,6 +2,7 @@
 
 use super::{CheckContext, Finding, Status};
 use crate::inspect::Facts;
+use crate::inspect::gap::IdentityGap;
 use crate::policy::Policy;
 
 pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Finding> {
@@ -9,10 +10,10 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Fin
     let evidence = facts.identity_evidence.clone();
     let mut missing: Vec<String> = Vec::new();
     if id.hostname.is_empty() {
-        missing.push(reason(id, "hostname"));
+        missing.push(reason(id, IdentityGap::Hostname));
     }
     if id.os.is_empty() {
-        missing.push(reason(id, "os"));
+        missing.push(reason(id, IdentityGap::Os));
     }
     let details = vec![
         format!("hostname: {}", or_dash(&id.hostname)),
@@ -20,12 +21,15 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Fin
         format!(
             "kernel: {}",
             id.unknown
-                .get("kernel")
+                .get(&IdentityGap::Kernel)
                 .map_or(or_dash(&id.kernel), String::as_str)
         ),
         format!(
             "machine: {}",
-            match (id.machine_id_hmac.get(..16), id.unknown.get("machine_id")) {
+            match (
+                id.machine_id_hmac.get(..16),
+                id.unknown.get(&IdentityGap::MachineId)
+            ) {
                 (Some(short), _) => short.to_string(),
                 (None, Some(why)) => format!("unknown ({why})"),
                 (None, None) => "-".to_string(),
@@ -50,9 +54,9 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Fin
     vec![finding.with_details(details).with_evidence(evidence)]
 }
 
-fn reason(id: &crate::inspect::identity::HostIdentity, key: &str) -> String {
+fn reason(id: &crate::inspect::identity::HostIdentity, key: IdentityGap) -> String {
     id.unknown
-        .get(key)
+        .get(&key)
         .cloned()
         .unwrap_or_else(|| format!("{key} not found"))
 }
@@ -95,8 +99,10 @@ mod tests {
     #[test]
     fn an_unidentified_host_is_unknown_with_the_reason_never_a_pass() {
         let mut id = HostIdentity::default();
-        id.unknown
-            .insert("hostname".into(), "needs root to read /etc/hostname".into());
+        id.unknown.insert(
+            IdentityGap::Hostname,
+            "needs root to read /etc/hostname".into(),
+        );
         let f = run(id);
         assert_eq!(f.status, Status::Unknown);
         assert!(

@@ -3,13 +3,14 @@
 use super::{Area, CheckContext, Finding, Status};
 use crate::host::Evidence;
 use crate::inspect::Facts;
+use crate::inspect::gap::NetworkGap;
 use crate::inspect::network::{Listener, NetworkFacts, PROC_NET_FILES};
 use crate::policy::{AllowedListener, Policy, Proto};
 
 pub fn evaluate(facts: &Facts, policy: &Policy, _ctx: &CheckContext) -> Vec<Finding> {
     let evidence = network_evidence(facts);
     let net = &facts.network;
-    let findings = match net.unknown.get("listeners") {
+    let findings = match net.unknown.get(&NetworkGap::Listeners) {
         Some(why) => vec![
             Finding::unknown("network.listeners", why.clone()),
             Finding::unknown("network.risky_ports", why.clone()),
@@ -102,7 +103,7 @@ fn listeners(net: &NetworkFacts, policy: &Policy) -> Finding {
     } else if !unconfirmed.is_empty() {
         let why = net
             .unknown
-            .get("listener_processes")
+            .get(&NetworkGap::ListenerProcesses)
             .cloned()
             .unwrap_or_else(|| "owning process not visible".into());
         Finding::unknown(
@@ -341,7 +342,7 @@ mod tests {
     fn unseen_owner_of_a_process_pinned_port_is_unknown() {
         let mut f = facts(vec![l(Proto::Tcp, "0.0.0.0", 22, None)]);
         f.network.unknown.insert(
-            "listener_processes".into(),
+            NetworkGap::ListenerProcesses,
             "needs root to see which process owns 1 listening socket(s)".into(),
         );
         let out = evaluate(&f, &policy(), &ctx());
@@ -397,7 +398,7 @@ mod tests {
     fn unseen_sockets_make_every_check_unknown() {
         let mut f = facts(Vec::new());
         f.network.unknown = Unseen::from([(
-            "listeners".to_string(),
+            NetworkGap::Listeners,
             "offline image: no live sockets".to_string(),
         )]);
         let out = evaluate(&f, &policy(), &ctx());

@@ -7,6 +7,7 @@
 use super::{Area, CheckContext, Finding, Status};
 use crate::host::Evidence;
 use crate::inspect::Facts;
+use crate::inspect::gap::{PackagesGap, PatchesGap};
 use crate::inspect::patches::{PatchesFacts, PendingUpdate, debversion, rpmversion};
 use crate::policy::Policy;
 
@@ -47,9 +48,9 @@ fn effective_pending(facts: &Facts, policy: &Policy) -> Pending {
     let p = &facts.patches;
     let mut out = Pending {
         items: Vec::new(),
-        unknown: p.unknown.get("pending").cloned(),
-        partial: p.unknown.get("pending_partial").cloned(),
-        security_unknown: p.unknown.get("security").cloned(),
+        unknown: p.unknown.get(&PatchesGap::Pending).cloned(),
+        partial: p.unknown.get(&PatchesGap::PendingPartial).cloned(),
+        security_unknown: p.unknown.get(&PatchesGap::Security).cloned(),
         unapproved: Vec::new(),
         notes: p.notes.clone(),
         baseline: !policy.patch_baseline.is_empty(),
@@ -61,7 +62,7 @@ fn effective_pending(facts: &Facts, policy: &Policy) -> Pending {
         return out;
     }
     // Baseline: compare approved versions with what is installed; apt/dnf data only classifies.
-    if let Some(why) = facts.packages.unknown.get("packages") {
+    if let Some(why) = facts.packages.unknown.get(&PackagesGap::Packages) {
         out.unknown = Some(format!("installed packages unknown: {why}"));
         return out;
     }
@@ -327,13 +328,13 @@ fn data_fresh(facts: &Facts, policy: &Policy, ctx: &CheckContext) -> Finding {
             Status::Warn,
             "No package lists have ever been downloaded: pending-update counts mean nothing until they are",
         )
-        .with_details(p.unknown.get("lists_age").cloned().into_iter().collect())
+        .with_details(p.unknown.get(&PatchesGap::ListsAge).cloned().into_iter().collect())
         .with_evidence(evidence);
     }
     let Some(updated) = p.lists_updated.as_deref() else {
         let why = p
             .unknown
-            .get("lists_age")
+            .get(&PatchesGap::ListsAge)
             .map_or("package list age not found", String::as_str);
         return Finding::unknown(ID, why.to_string()).with_evidence(evidence);
     };
@@ -417,8 +418,8 @@ fn reboot_required(facts: &Facts) -> Finding {
         None => {
             let why = p
                 .unknown
-                .get("reboot_required")
-                .or_else(|| p.unknown.get("kernel"))
+                .get(&PatchesGap::RebootRequired)
+                .or_else(|| p.unknown.get(&PatchesGap::Kernel))
                 .map_or("reboot state not found", String::as_str);
             Finding::unknown(
                 ID,
@@ -439,7 +440,7 @@ fn last_applied(facts: &Facts, policy: &Policy, ctx: &CheckContext, pending: &Pe
     let Some(last) = p.last_upgrade.as_deref() else {
         let why = p
             .unknown
-            .get("last_upgrade")
+            .get(&PatchesGap::LastUpgrade)
             .map_or("no upgrade found in the package logs", String::as_str);
         if let Some(since) = p.logs_since.as_deref()
             && let Some(days) = age_days(ctx, since).filter(|d| *d > max)
@@ -518,7 +519,7 @@ fn os_supported(facts: &Facts, ctx: &CheckContext) -> Finding {
     let Some(life) = &p.os_lifecycle else {
         let why = p
             .unknown
-            .get("os_lifecycle")
+            .get(&PatchesGap::OsLifecycle)
             .map_or("release not identified", String::as_str);
         return Finding::unknown(ID, why.to_string()).with_evidence(evidence);
     };

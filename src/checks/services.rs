@@ -22,6 +22,7 @@
 use super::{Area, CheckContext, Finding, Status};
 use crate::host::{Evidence, ProcessInfo};
 use crate::inspect::Facts;
+use crate::inspect::gap::ProcessesGap;
 use crate::inspect::services::{INETD_DAEMONS, ServiceUnit, XINETD_DAEMONS, systemd::is_template};
 use crate::policy::Policy;
 
@@ -500,7 +501,7 @@ fn build_legacy(facts: &Facts, ctx: &CheckContext, l: Legacy<'_>) -> Finding {
         .with_evidence(ev);
     }
     if ctx.live
-        && let Some(why) = facts.processes.unknown.get("processes")
+        && let Some(why) = facts.processes.unknown.get(&ProcessesGap::Processes)
     {
         return Finding::unknown(
             ID,
@@ -890,7 +891,7 @@ mod tests {
         facts
             .processes
             .unknown
-            .insert("processes".into(), "cannot list /proc".into());
+            .insert(ProcessesGap::Processes, "cannot list /proc".into());
         let f = find(
             &evaluate(&facts, &policy(), &ctx(true)),
             "services.legacy_cleartext",

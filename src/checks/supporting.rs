@@ -227,7 +227,7 @@ pub(crate) mod testkit {
         let mut f = live(packages, &[], &[]);
         f.processes.list.clear();
         f.processes.unknown.insert(
-            "processes".into(),
+            crate::inspect::gap::ProcessesGap::Processes,
             "offline image: no running processes".into(),
         );
         f.services.units.clear();

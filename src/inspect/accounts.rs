@@ -384,9 +384,15 @@ fn collect_login_defs(host: &dyn Host, facts: &mut AccountsFacts) {
     }
     let mut dropins: BTreeMap<String, String> = BTreeMap::new();
     for dir in ["/usr/etc/login.defs.d", "/etc/login.defs.d"] {
-        if let Ok(names) = host.read_dir(dir) {
-            for name in names.into_iter().filter(|n| n.ends_with(".defs")) {
-                dropins.insert(name.clone(), format!("{dir}/{name}"));
+        match crate::host::read_dir_optional(host, dir) {
+            Ok(names) => {
+                for name in names.into_iter().flatten().filter(|n| n.ends_with(".defs")) {
+                    dropins.insert(name.clone(), format!("{dir}/{name}"));
+                }
+            }
+            // A drop-in not seen could override any setting: login.defs is not known.
+            Err(e) => {
+                facts.unknown.insert("login_defs".into(), e.to_string());
             }
         }
     }
@@ -451,8 +457,12 @@ fn collect_pam(host: &dyn Host, facts: &mut AccountsFacts) {
         };
         facts.unknown.insert("pam".into(), why);
     }
-    if let Ok(f) = host.read(FAILLOCK_CONF) {
-        facts.pam.faillock_conf = pam::parse_faillock_conf(&f.text);
+    match crate::host::read_optional(host, FAILLOCK_CONF) {
+        Ok(Some(f)) => facts.pam.faillock_conf = pam::parse_faillock_conf(&f.text),
+        Ok(None) => {}
+        Err(e) => {
+            facts.unknown.insert("faillock_conf".into(), e.to_string());
+        }
     }
 }
 

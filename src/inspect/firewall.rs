@@ -10,6 +10,7 @@ pub mod nft_text;
 
 use crate::host::{DEFAULT_TIMEOUT, Host, HostKind, RunStatus};
 use crate::inspect::Unseen;
+use crate::inspect::gap::FirewallGap;
 use crate::inspect::network::Proto;
 use serde::{Deserialize, Serialize};
 
@@ -374,7 +375,7 @@ pub struct FirewallFacts {
     /// `iptables-restore` refusing its file). Its rules are then not in `chains`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub load_errors: Vec<String>,
-    pub unknown: Unseen,
+    pub unknown: Unseen<FirewallGap>,
 }
 
 /// How the inbound filter treats new connections to one port, for one IP version.
@@ -796,10 +797,18 @@ pub fn parse_port_range(s: &str) -> Option<PortRange> {
 // ---- collection -------------------------------------------------------------------------
 
 pub fn collect(host: &dyn Host) -> FirewallFacts {
+    let (backends, unread) = frontends::detect(host);
     let mut facts = FirewallFacts {
-        backends: frontends::detect(host),
+        backends,
         ..FirewallFacts::default()
     };
+    if !unread.is_empty() {
+        // Offline, the frontends decide the ruleset (see `offline_ruleset`); live, only the
+        // report's list of frontends is short.
+        facts
+            .unknown
+            .insert(FirewallGap::Frontends, unread.join("; "));
+    }
     let live = host.kind() == HostKind::Live;
     if live {
         facts.ipv6_enabled = Some(ipv6_enabled(host));
@@ -817,14 +826,14 @@ pub fn collect(host: &dyn Host) -> FirewallFacts {
         }
         (RunStatus::Exited(0), Err(e)) => {
             facts.unknown.insert(
-                "ruleset".into(),
+                FirewallGap::Ruleset,
                 format!("could not parse `nft -j list ruleset` output: {e}"),
             );
             return facts;
         }
         (RunStatus::Exited(_), _) if is_permission_error(&nft.stderr) => {
             facts.unknown.insert(
-                "ruleset".into(),
+                FirewallGap::Ruleset,
                 format!(
                     "needs root to read the firewall ruleset (nft: {})",
                     first_line(&nft.stderr)
@@ -844,7 +853,7 @@ pub fn collect(host: &dyn Host) -> FirewallFacts {
                 let why = nft
                     .unusable_reason()
                     .unwrap_or_else(|| format!("nft failed: {}", first_line(&nft.stderr)));
-                facts.unknown.insert("ruleset".into(), why);
+                facts.unknown.insert(FirewallGap::Ruleset, why);
                 return facts;
             }
         }
@@ -905,7 +914,7 @@ fn iptables_fallback(host: &dyn Host, facts: &mut FirewallFacts, v4: &[&str], v6
             facts.sources.push(source);
         } else if run.status != RunStatus::Missing && is_permission_error(&run.stderr) {
             facts.unknown.insert(
-                "ruleset".into(),
+                FirewallGap::Ruleset,
                 format!(
                     "needs root to read the firewall ruleset ({}: {})",
                     argv.join(" "),
@@ -915,7 +924,7 @@ fn iptables_fallback(host: &dyn Host, facts: &mut FirewallFacts, v4: &[&str], v6
         }
     }
     if any {
-        facts.unknown.remove("ruleset");
+        facts.unknown.remove(&FirewallGap::Ruleset);
         let name = if v4.first().is_some_and(|p| p.contains("legacy")) {
             "iptables-legacy"
         } else {
@@ -970,6 +979,13 @@ fn legacy_tables(host: &dyn Host, facts: &mut FirewallFacts) {
 /// Offline: each enabled frontend's boot-time configuration.
 fn offline_ruleset(host: &dyn Host, facts: &mut FirewallFacts) {
     let mut skipped = Vec::new();
+    // A frontend not seen, or a file of one not read: what loads at boot is not known.
+    let mut unread: Vec<String> = facts
+        .unknown
+        .get(&FirewallGap::Frontends)
+        .cloned()
+        .into_iter()
+        .collect();
     let backends = facts.backends.clone();
     for b in &backends {
         if b.enabled == Some(false) {
@@ -984,6 +1000,7 @@ fn offline_ruleset(host: &dyn Host, facts: &mut FirewallFacts) {
             _ => continue,
         };
         facts.load_errors.extend(loaded.errors);
+        unread.extend(loaded.unread);
         if let Some(first) = loaded.chains.first() {
             facts.sources.push(first.source.clone());
         }
@@ -996,6 +1013,15 @@ fn offline_ruleset(host: &dyn Host, facts: &mut FirewallFacts) {
         facts
             .sources
             .push(format!("offline image: {}", skipped.join(", ")));
+    }
+    if !unread.is_empty() {
+        facts.unknown.insert(
+            FirewallGap::Ruleset,
+            format!(
+                "could not read the firewall configuration: {}",
+                unread.join("; ")
+            ),
+        );
     }
 }
 

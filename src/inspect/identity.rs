@@ -1,6 +1,7 @@
 //! Host identity: hostname, OS release, kernel, and an app-specific machine id.
 
 use crate::host::Host;
+use crate::inspect::gap::IdentityGap;
 use crate::inspect::{Unseen, is_live};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -23,7 +24,7 @@ pub struct HostIdentity {
     /// HMAC-SHA256 keyed by /etc/machine-id over "stationward": identifies the machine across
     /// records without disclosing the machine-id itself (as systemd's app-specific ids do).
     pub machine_id_hmac: String,
-    pub unknown: Unseen,
+    pub unknown: Unseen<IdentityGap>,
 }
 
 pub fn collect(host: &dyn Host) -> HostIdentity {
@@ -38,7 +39,7 @@ pub fn collect(host: &dyn Host) -> HostIdentity {
     match host.read(hostname_file) {
         Ok(f) => id.hostname = parse_hostname(&f.text),
         Err(e) => {
-            id.unknown.insert("hostname".into(), e.to_string());
+            id.unknown.insert(IdentityGap::Hostname, e.to_string());
         }
     }
 
@@ -67,7 +68,7 @@ pub fn collect(host: &dyn Host) -> HostIdentity {
             id.os_codename = get("VERSION_CODENAME");
         }
         Err(e) => {
-            id.unknown.insert("os".into(), e.to_string());
+            id.unknown.insert(IdentityGap::Os, e.to_string());
         }
     }
 
@@ -75,23 +76,25 @@ pub fn collect(host: &dyn Host) -> HostIdentity {
         match host.read("/proc/sys/kernel/osrelease") {
             Ok(f) => id.kernel = f.text.trim().to_string(),
             Err(e) => {
-                id.unknown.insert("kernel".into(), e.to_string());
+                id.unknown.insert(IdentityGap::Kernel, e.to_string());
             }
         }
         id.arch = std::env::consts::ARCH.to_string();
     } else {
-        id.unknown
-            .insert("kernel".into(), "offline image: no running kernel".into());
+        id.unknown.insert(
+            IdentityGap::Kernel,
+            "offline image: no running kernel".into(),
+        );
     }
 
     match host.read("/etc/machine-id") {
         Ok(f) if !f.text.trim().is_empty() => id.machine_id_hmac = machine_id_hmac(f.text.trim()),
         Ok(_) => {
             id.unknown
-                .insert("machine_id".into(), "/etc/machine-id is empty".into());
+                .insert(IdentityGap::MachineId, "/etc/machine-id is empty".into());
         }
         Err(e) => {
-            id.unknown.insert("machine_id".into(), e.to_string());
+            id.unknown.insert(IdentityGap::MachineId, e.to_string());
         }
     }
     id

@@ -3,6 +3,7 @@
 
 use crate::host::{Host, HostError, HostKind};
 use crate::inspect::Unseen;
+use crate::inspect::gap::NetworkGap;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -125,7 +126,7 @@ impl Listener {
 pub struct NetworkFacts {
     #[serde(default)]
     pub listeners: Vec<Listener>,
-    pub unknown: Unseen,
+    pub unknown: Unseen<NetworkGap>,
 }
 
 /// One row of a /proc/net socket table.
@@ -287,13 +288,14 @@ pub fn collect(host: &dyn Host) -> NetworkFacts {
                 HostError::to_string,
             )
         };
-        facts.unknown.insert("listeners".into(), reason);
+        facts.unknown.insert(NetworkGap::Listeners, reason);
         return facts;
     }
     if let Some(e) = errors.first() {
-        facts
-            .unknown
-            .insert("listeners".into(), format!("socket table incomplete: {e}"));
+        facts.unknown.insert(
+            NetworkGap::Listeners,
+            format!("socket table incomplete: {e}"),
+        );
     }
     attach_processes(host, &mut facts, offline);
     facts.listeners.sort_by(|a, b| {
@@ -339,7 +341,7 @@ fn attach_processes(host: &dyn Host, facts: &mut NetworkFacts, offline: bool) {
             } else {
                 e.to_string()
             };
-            facts.unknown.insert("listener_processes".into(), why);
+            facts.unknown.insert(NetworkGap::ListenerProcesses, why);
             return;
         }
     };
@@ -408,7 +410,7 @@ fn attach_processes(host: &dyn Host, facts: &mut NetworkFacts, offline: bool) {
                 "{unseen} listening socket(s) belong to no visible process (kernel sockets, or another namespace)"
             )
         };
-        facts.unknown.insert("listener_processes".into(), why);
+        facts.unknown.insert(NetworkGap::ListenerProcesses, why);
     }
 }
 
@@ -533,7 +535,10 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let facts = collect(&crate::host::Root::new(dir.path()));
         assert_eq!(
-            facts.unknown.get("listeners").map(String::as_str),
+            facts
+                .unknown
+                .get(&NetworkGap::Listeners)
+                .map(String::as_str),
             Some("offline image: no live sockets")
         );
         assert!(facts.listeners.is_empty());
@@ -559,7 +564,7 @@ mod tests {
         assert!(
             facts
                 .unknown
-                .get("listener_processes")
+                .get(&NetworkGap::ListenerProcesses)
                 .is_some_and(|r| r.contains("offline"))
         );
         Ok(())

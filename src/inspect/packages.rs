@@ -1,6 +1,7 @@
 //! Installed packages: dpkg's status database and `rpm -qa` output. Shared by several areas
 //! ("package absent" counts as disabled; patches compare installed against candidates).
 
+use crate::inspect::gap::PackagesGap;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,7 +219,7 @@ pub struct PackageFacts {
     /// "dpkg", "rpm", or empty when neither was found.
     pub manager: String,
     pub installed: Vec<InstalledPackage>,
-    pub unknown: crate::inspect::Unseen,
+    pub unknown: crate::inspect::Unseen<PackagesGap>,
 }
 
 impl PackageFacts {
@@ -227,7 +228,7 @@ impl PackageFacts {
     /// this is `None` (the collector records every failure under `packages`, and no package
     /// manager at all is unseen too).
     pub fn unseen(&self) -> Option<&str> {
-        match self.unknown.get("packages") {
+        match self.unknown.get(&PackagesGap::Packages) {
             Some(why) => Some(why),
             None if self.manager.is_empty() => Some("no package database"),
             None => None,
@@ -265,7 +266,7 @@ pub fn collect(host: &dyn crate::host::Host) -> PackageFacts {
             return facts;
         }
         Err(e) if !e.is_not_found() => {
-            facts.unknown.insert("packages".into(), e.to_string());
+            facts.unknown.insert(PackagesGap::Packages, e.to_string());
             return facts;
         }
         Err(_) => {}
@@ -281,18 +282,18 @@ pub fn collect(host: &dyn crate::host::Host) -> PackageFacts {
             None if run.exited_with(&[0]) => facts.installed = parse_rpm_qa(&run.stdout),
             None => {
                 facts.unknown.insert(
-                    "packages".into(),
+                    PackagesGap::Packages,
                     format!("rpm -qa failed: {}", run.stderr.trim()),
                 );
             }
             Some(why) => {
-                facts.unknown.insert("packages".into(), why);
+                facts.unknown.insert(PackagesGap::Packages, why);
             }
         }
         return facts;
     }
     facts.unknown.insert(
-        "packages".into(),
+        PackagesGap::Packages,
         "no dpkg or rpm package database found".into(),
     );
     facts

@@ -23,6 +23,7 @@ pub use logs::*;
 
 use crate::date::{Date, rfc3339_utc, unix_now_secs};
 use crate::host::{CommandRun, Host, RunStatus};
+use crate::inspect::gap::{IdentityGap, PackagesGap, PatchesGap};
 use crate::inspect::identity::HostIdentity;
 use crate::inspect::packages::{InstalledPackage, PackageFacts};
 use crate::inspect::{Unseen, is_live};
@@ -146,7 +147,7 @@ pub struct PatchesFacts {
     pub notes: Vec<String>,
     /// "pending", "pending_partial", "security", "lists_age", "reboot_required",
     /// "last_upgrade", "kernel", "os_lifecycle" → why it could not be seen.
-    pub unknown: Unseen,
+    pub unknown: Unseen<PatchesGap>,
     /// Offline: what the tree's lists offer, compared with the installed packages in `complete`.
     #[serde(skip)]
     pub(crate) offline_index: Option<AvailableIndex>,
@@ -162,19 +163,37 @@ pub struct PatchesFacts {
 /// (installed packages, identity); `inspect` calls both.
 pub fn collect(host: &dyn Host) -> PatchesFacts {
     let mut f = PatchesFacts::default();
-    if host.metadata("/var/lib/dpkg/status").is_ok() {
+    // A database that exists and cannot be looked at is not "no database": say why.
+    let mut unseen = Vec::new();
+    let mut exists = |p: &str| match crate::host::metadata_optional(host, p) {
+        Ok(m) => m.is_some(),
+        Err(e) => {
+            unseen.push(e.to_string());
+            false
+        }
+    };
+    if exists("/var/lib/dpkg/status") {
         f.manager = "apt".into();
         collect_apt(host, &mut f);
     } else if ["/var/lib/rpm", "/usr/lib/sysimage/rpm", "/usr/bin/dnf"]
         .iter()
-        .any(|p| host.metadata(p).is_ok())
+        .any(|p| exists(p))
     {
         f.manager = "dnf".into();
         collect_dnf(host, &mut f);
     } else {
-        let why = "no dpkg or rpm package database found".to_string();
-        for key in ["pending", "lists_age", "reboot_required", "last_upgrade"] {
-            f.unknown.insert(key.into(), why.clone());
+        let why = if unseen.is_empty() {
+            "no dpkg or rpm package database found".to_string()
+        } else {
+            format!("package database not seen: {}", unseen.join("; "))
+        };
+        for key in [
+            PatchesGap::Pending,
+            PatchesGap::ListsAge,
+            PatchesGap::RebootRequired,
+            PatchesGap::LastUpgrade,
+        ] {
+            f.unknown.insert(key, why.clone());
         }
     }
     if is_live(host)
@@ -191,9 +210,9 @@ pub fn collect(host: &dyn Host) -> PatchesFacts {
 /// life cycle.
 pub fn complete(f: &mut PatchesFacts, identity: &HostIdentity, packages: &PackageFacts) {
     if let Some(index) = f.offline_index.take() {
-        if let Some(why) = packages.unknown.get("packages") {
+        if let Some(why) = packages.unknown.get(&PackagesGap::Packages) {
             f.unknown.insert(
-                "pending".into(),
+                PatchesGap::Pending,
                 format!("installed packages unknown: {why}"),
             );
         } else {
@@ -216,19 +235,21 @@ pub fn complete(f: &mut PatchesFacts, identity: &HostIdentity, packages: &Packag
     let kernel = if identity.kernel.is_empty() {
         let why = identity
             .unknown
-            .get("kernel")
+            .get(&IdentityGap::Kernel)
             .cloned()
             .unwrap_or_else(|| "running kernel unknown".into());
-        f.unknown.insert("kernel".into(), why);
+        f.unknown.insert(PatchesGap::Kernel, why);
         None
     } else if packages.installed.is_empty() {
         let why = packages
             .unknown
-            .get("packages")
+            .get(&PackagesGap::Packages)
             .cloned()
             .unwrap_or_else(|| "no installed packages listed".into());
-        f.unknown
-            .insert("kernel".into(), format!("installed kernels unknown: {why}"));
+        f.unknown.insert(
+            PatchesGap::Kernel,
+            format!("installed kernels unknown: {why}"),
+        );
         None
     } else {
         Some(kernel_status(
@@ -254,7 +275,7 @@ pub fn complete(f: &mut PatchesFacts, identity: &HostIdentity, packages: &Packag
             None => {
                 if reboot == Some(false) {
                     reboot = None;
-                    f.unknown.insert("reboot_required".into(), k.note.clone());
+                    f.unknown.insert(PatchesGap::RebootRequired, k.note.clone());
                 }
             }
         }
@@ -265,7 +286,7 @@ pub fn complete(f: &mut PatchesFacts, identity: &HostIdentity, packages: &Packag
     match lifecycle::lookup(&identity.os_id, &identity.os_version_id) {
         Some(r) => f.os_lifecycle = Some(OsLifecycle::from(r)),
         None => {
-            let why = if let Some(why) = identity.unknown.get("os") {
+            let why = if let Some(why) = identity.unknown.get(&IdentityGap::Os) {
                 format!("operating system unknown: {why}")
             } else if identity.os_id.is_empty() {
                 "os-release has no ID".to_string()
@@ -280,7 +301,7 @@ pub fn complete(f: &mut PatchesFacts, identity: &HostIdentity, packages: &Packag
                     identity.os_id, identity.os_version_id
                 )
             };
-            f.unknown.insert("os_lifecycle".into(), why);
+            f.unknown.insert(PatchesGap::OsLifecycle, why);
         }
     }
 }

@@ -438,7 +438,11 @@ fn systemd_is_pid1(host: &dyn Host, live: bool) -> bool {
     match host.read("/proc/1/comm") {
         Ok(f) => f.text.trim() == "systemd",
         // Without /proc/1/comm, sd_booted()'s own test: /run/systemd/system exists.
-        Err(_) if live => host.metadata(systemd::RUNTIME_DIR).is_ok(),
+        // Something there that cannot be looked at still counts as there.
+        Err(_) if live => !matches!(
+            crate::host::metadata_optional(host, systemd::RUNTIME_DIR),
+            Ok(None)
+        ),
         Err(_) => false,
     }
 }
@@ -450,6 +454,7 @@ fn init_is_systemd(host: &dyn Host) -> Option<bool> {
         .iter()
         .find_map(|path| match host.metadata(path) {
             Ok(m) if m.kind == FileKind::Symlink => {
+                // Why not an error: None falls back to whether unit directories exist.
                 let target = host.read_link(path).ok()?;
                 Some(target.trim_end_matches('/').rsplit('/').next() == Some("systemd"))
             }
@@ -588,7 +593,16 @@ fn collect_sysv(host: &dyn Host, unknown: &mut Unseen) -> (Vec<ServiceUnit>, boo
         };
         for name in names {
             let path = format!("{dir}/{name}");
-            let target = host.read_link(&path).unwrap_or_default();
+            let target = match host.read_link(&path) {
+                Ok(t) => t,
+                Err(e) => {
+                    // A plain file in rc?.d (EINVAL) is no link; anything else is not seen.
+                    if !matches!(host.metadata(&path), Ok(m) if m.kind != FileKind::Symlink) {
+                        note(unknown, "sysv", &e);
+                    }
+                    String::new()
+                }
+            };
             if let Some(link) = sysv::parse_rc_link(&name, &target)
                 && link.start
             {

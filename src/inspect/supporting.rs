@@ -15,8 +15,9 @@ pub mod storage;
 pub mod sysctl;
 pub mod time;
 
-use crate::host::Host;
+use crate::host::{Host, HostError};
 use crate::inspect::Unseen;
+use crate::inspect::gap::SupportingGap;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -33,7 +34,7 @@ pub struct SupportingFacts {
     pub sysctl: sysctl::SysctlFacts,
     /// Kernel command line (running kernel) and the one configured in /etc/default/grub.
     pub boot: BootParams,
-    pub unknown: Unseen,
+    pub unknown: Unseen<SupportingGap>,
 }
 
 /// Kernel parameters as booted (`/proc/cmdline`) and as configured for the next boot.
@@ -68,7 +69,8 @@ impl BootParams {
 }
 
 pub fn collect(host: &dyn Host) -> SupportingFacts {
-    let boot = collect_boot(host);
+    let mut unknown = Unseen::new();
+    let boot = collect_boot(host, &mut unknown);
     SupportingFacts {
         ssh: ssh::collect(host),
         remote_tools: remote::collect(host),
@@ -81,13 +83,17 @@ pub fn collect(host: &dyn Host) -> SupportingFacts {
         storage: storage::collect(host),
         sysctl: sysctl::collect(host),
         boot,
-        unknown: Unseen::new(),
+        unknown,
     }
 }
 
-fn collect_boot(host: &dyn Host) -> BootParams {
+/// Unreadable GRUB configuration goes to `unknown["boot_config"]`: a file not read could hold
+/// the `selinux=0` or `apparmor=0` that switches access control off at the next boot.
+fn collect_boot(host: &dyn Host, unknown: &mut Unseen<SupportingGap>) -> BootParams {
     let mut boot = BootParams::default();
     if crate::inspect::is_live(host) {
+        // Why not an error: `running` is None when unreadable, and readers take None as
+        // "not known" (the mac check then judges from sysfs, not from the command line).
         boot.running = host
             .read("/proc/cmdline")
             .ok()
@@ -96,15 +102,29 @@ fn collect_boot(host: &dyn Host) -> BootParams {
     // grub-mkconfig sources /etc/default/grub, then every /etc/default/grub.d/*.cfg in glob
     // (name) order: a later file can add to or replace the command line.
     let mut files: Vec<(String, String)> = Vec::new();
-    if let Ok(f) = host.read("/etc/default/grub") {
-        files.push(("/etc/default/grub".to_string(), f.text));
+    let mut unread = Vec::new();
+    match crate::host::read_optional(host, "/etc/default/grub") {
+        Ok(Some(f)) => files.push(("/etc/default/grub".to_string(), f.text)),
+        Ok(None) => {}
+        Err(e) => unread.push(e.to_string()),
     }
-    let mut cfgs = dir_files(host, "/etc/default/grub.d", ".cfg");
+    let mut cfgs = match dir_files_optional(host, "/etc/default/grub.d", ".cfg") {
+        Ok(c) => c,
+        Err(e) => {
+            unread.push(e.to_string());
+            Vec::new()
+        }
+    };
     cfgs.sort();
     for path in cfgs {
-        if let Ok(f) = host.read(&path) {
-            files.push((path, f.text));
+        match crate::host::read_optional(host, &path) {
+            Ok(Some(f)) => files.push((path, f.text)),
+            Ok(None) => {}
+            Err(e) => unread.push(e.to_string()),
         }
+    }
+    if !unread.is_empty() {
+        unknown.insert(SupportingGap::BootConfig, unread.join("; "));
     }
     boot.configured = grub_cmdline(&files);
     boot
@@ -254,6 +274,20 @@ pub fn dir_files(host: &dyn Host, dir: &str, suffix: &str) -> Vec<String> {
         .collect()
 }
 
+/// As [`dir_files`], but a directory that exists and cannot be listed is an error, not empty.
+pub fn dir_files_optional(
+    host: &dyn Host,
+    dir: &str,
+    suffix: &str,
+) -> Result<Vec<String>, HostError> {
+    Ok(crate::host::read_dir_optional(host, dir)?
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|n| n.ends_with(suffix) && !n.starts_with('.'))
+        .map(|n| format!("{}/{n}", dir.trim_end_matches('/')))
+        .collect())
+}
+
 /// Expands a path whose last component may hold `*`/`?` into existing paths, sorted.
 pub fn expand_glob(host: &dyn Host, pattern: &str) -> Vec<String> {
     let (dir, name) = match pattern.rsplit_once('/') {
@@ -270,6 +304,24 @@ pub fn expand_glob(host: &dyn Host, pattern: &str) -> Vec<String> {
         .filter(|n| (name.starts_with('.') || !n.starts_with('.')) && wildcard(name, n))
         .map(|n| format!("{}/{n}", dir.trim_end_matches('/')))
         .collect()
+}
+
+/// As [`expand_glob`], but a directory that exists and cannot be listed is an error.
+pub fn expand_glob_optional(host: &dyn Host, pattern: &str) -> Result<Vec<String>, HostError> {
+    let (dir, name) = match pattern.rsplit_once('/') {
+        Some(("", n)) => ("/", n),
+        Some((d, n)) => (d, n),
+        None => return Ok(Vec::new()),
+    };
+    if !name.contains(['*', '?']) {
+        return Ok(vec![pattern.to_string()]);
+    }
+    Ok(crate::host::read_dir_optional(host, dir)?
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|n| (name.starts_with('.') || !n.starts_with('.')) && wildcard(name, n))
+        .map(|n| format!("{}/{n}", dir.trim_end_matches('/')))
+        .collect())
 }
 
 /// Configuration files from drop-in directories in precedence order (earlier directory wins

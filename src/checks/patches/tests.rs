@@ -158,7 +158,7 @@ fn unknown_pending_is_never_a_pass() {
     facts
         .patches
         .unknown
-        .insert("pending".into(), "apt is not installed".into());
+        .insert(PatchesGap::Pending, "apt is not installed".into());
     for id in ["patches.pending_security", "patches.pending_all"] {
         let (s, summary) = status_of(&facts, &policy(), id);
         assert_eq!(s, Status::Unknown);
@@ -168,7 +168,7 @@ fn unknown_pending_is_never_a_pass() {
     facts
         .patches
         .unknown
-        .insert("security".into(), "no complete security list".into());
+        .insert(PatchesGap::Security, "no complete security list".into());
     assert_eq!(
         status_of(&facts, &policy(), "patches.pending_security").0,
         Status::Unknown
@@ -181,7 +181,7 @@ fn unknown_pending_is_never_a_pass() {
     facts
         .patches
         .unknown
-        .insert("pending_partial".into(), "lists cut".into());
+        .insert(PatchesGap::PendingPartial, "lists cut".into());
     assert_eq!(
         status_of(&facts, &policy(), "patches.pending_all").0,
         Status::Unknown
@@ -263,7 +263,7 @@ fn stale_or_missing_lists() {
     assert!(summary.contains("counts may be understated"));
     facts.patches.lists_updated = None;
     facts.patches.unknown.insert(
-        "lists_age".into(),
+        PatchesGap::ListsAge,
         "needs root to read /var/lib/apt/lists".into(),
     );
     assert_eq!(
@@ -288,7 +288,7 @@ fn reboot_states() {
     );
     facts.patches.reboot_required = None;
     facts.patches.unknown.insert(
-        "reboot_required".into(),
+        PatchesGap::RebootRequired,
         "offline image: no running system to compare".into(),
     );
     let (s, summary) = status_of(&facts, &policy(), "patches.reboot_required");
@@ -316,7 +316,7 @@ fn last_applied_window() {
     facts
         .patches
         .unknown
-        .insert("last_upgrade".into(), "no upgrade recorded".into());
+        .insert(PatchesGap::LastUpgrade, "no upgrade recorded".into());
     let (s, summary) = status_of(&facts, &policy(), "patches.last_applied");
     assert_eq!(s, Status::Warn);
     assert!(summary.contains("at least 60 days"), "{summary}");
@@ -354,7 +354,7 @@ fn os_support_table() {
     );
     facts.patches.os_lifecycle = None;
     facts.patches.unknown.insert(
-        "os_lifecycle".into(),
+        PatchesGap::OsLifecycle,
         "Plan 9 is not in the shipped end-of-life table".into(),
     );
     let (s, summary) = status_of(&facts, &policy(), "patches.os_supported");

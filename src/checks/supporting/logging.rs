@@ -88,6 +88,11 @@ pub fn audit(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Finding {
                 d.unseen.join("; ")
             ),
         )
+    } else if let Some(why) = a.unknown.get(&crate::inspect::gap::AuditGap::DaemonBinary) {
+        Finding::unknown(
+            AUDIT,
+            format!("could not tell whether auditd is installed: {why}"),
+        )
     } else {
         Finding::new(
             AUDIT,
@@ -198,6 +203,15 @@ pub fn remote(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Finding {
             format!(
                 "Log forwarding is configured to {} but the daemon carrying it is not running or not installed",
                 list(&off)
+            ),
+        )
+    } else if !r.unknown.is_empty() {
+        // Configuration that exists and could not be read could hold the forwarding rule.
+        Finding::unknown(
+            REMOTE,
+            format!(
+                "no forwarding found, but logging configuration could not be read: {}",
+                r.unknown.values().cloned().collect::<Vec<_>>().join("; ")
             ),
         )
     } else {

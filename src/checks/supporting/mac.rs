@@ -3,6 +3,7 @@
 use super::{evidence, plural};
 use crate::checks::{CheckContext, Finding, Status};
 use crate::inspect::Facts;
+use crate::inspect::gap::{MacGap, SupportingGap};
 use crate::inspect::supporting::mac::{
     APPARMOR_DIR, APPARMOR_ENABLED, APPARMOR_PROFILES, LSM_LIST, MacFacts, SELINUX_CONFIG,
     SELINUX_ENFORCE,
@@ -109,7 +110,7 @@ fn observed(m: &MacFacts, ctx: &CheckContext, details: &mut Vec<String>) -> Find
         _ => {}
     }
     if m.apparmor_enabled != Some(true) {
-        if let Some(why) = m.unknown.get("apparmor_enabled") {
+        if let Some(why) = m.unknown.get(&MacGap::ApparmorEnabled) {
             return Finding::unknown(ID, format!("could not read AppArmor's state: {why}"));
         }
         return Finding::new(
@@ -121,7 +122,7 @@ fn observed(m: &MacFacts, ctx: &CheckContext, details: &mut Vec<String>) -> Find
     let Some(modes) = &m.apparmor_modes else {
         let why = m
             .unknown
-            .get("apparmor_profiles")
+            .get(&MacGap::ApparmorProfiles)
             .cloned()
             .unwrap_or_default();
         let reason = if ctx.privileged {
@@ -172,8 +173,21 @@ fn configured(
 ) -> Finding {
     let selinux_off = disables.iter().any(|d| d.starts_with("selinux=0"));
     let apparmor_off = disables.iter().any(|d| d.starts_with("apparmor=0"));
+    // Configuration that exists but could not be read: it could switch either module off
+    // (a kernel parameter) or hold what is configured.
+    let boot_unread = facts.supporting.unknown.get(&SupportingGap::BootConfig);
     if let Some(c) = &m.selinux_config {
         match c.mode.as_str() {
+            "enforcing" if !selinux_off && boot_unread.is_some() => {
+                return Finding::unknown(
+                    ID,
+                    format!(
+                        "SELinux is configured enforcing ({}), but the boot configuration could not be read: {}",
+                        c.origin,
+                        boot_unread.map_or("", String::as_str)
+                    ),
+                );
+            }
             "enforcing" if !selinux_off => {
                 return Finding::new(
                     ID,
@@ -197,6 +211,24 @@ fn configured(
             }
             _ => {}
         }
+    }
+    let unread: Vec<&str> = [
+        boot_unread,
+        m.unknown.get(&MacGap::SelinuxConfig),
+        m.unknown.get(&MacGap::ApparmorProfileDir),
+    ]
+    .into_iter()
+    .flatten()
+    .map(String::as_str)
+    .collect();
+    if !unread.is_empty() && disables.is_empty() {
+        return Finding::unknown(
+            ID,
+            format!(
+                "could not read the access-control configuration: {}",
+                unread.join("; ")
+            ),
+        );
     }
     let apparmor_pkg = facts.packages.is_installed("apparmor");
     match apparmor_configured(m) {
@@ -276,7 +308,7 @@ mod tests {
         f.supporting.mac.sysfs_visible = true;
         f.supporting.mac.apparmor_enabled = Some(true);
         f.supporting.mac.unknown.insert(
-            "apparmor_profiles".into(),
+            MacGap::ApparmorProfiles,
             "needs root to read /sys/kernel/security/apparmor/profiles".into(),
         );
         let r = run(&f, true, false);

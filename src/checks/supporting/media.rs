@@ -3,6 +3,7 @@
 use super::evidence;
 use crate::checks::{CheckContext, Finding, Status};
 use crate::inspect::Facts;
+use crate::inspect::gap::UsbStorageGap;
 use crate::inspect::supporting::media::{
     InstallEffect, MODPROBE_DIRS, ModprobeRule, ModuleState, effective_install,
 };
@@ -96,7 +97,7 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Fin
     let unreadable: Vec<String> = u
         .unknown
         .iter()
-        .filter(|(k, _)| k.starts_with("modprobe:"))
+        .filter(|(k, _)| matches!(k, UsbStorageGap::Modprobe(_)))
         .map(|(_, v)| v.clone())
         .collect();
     let f = if u.usb_storage == Some(ModuleState::BuiltIn) && boot.is_empty() {

@@ -151,7 +151,7 @@ mod tests {
         let mut f = offline(&[]);
         f.packages.manager.clear();
         f.packages.unknown.insert(
-            "packages".into(),
+            crate::inspect::gap::PackagesGap::Packages,
             "no dpkg or rpm package database found".into(),
         );
         let out = evaluate(&f, &policy(&[]), &ctx(false));

@@ -3,6 +3,7 @@
 use super::{daemon_state, evidence};
 use crate::checks::{CheckContext, Finding, Status};
 use crate::inspect::Facts;
+use crate::inspect::gap::SshGap;
 use crate::inspect::supporting::ssh::{
     ANY_ADDR4, ANY_HOST, ANY_LADDR, ANY_LPORT, ANY_RDOMAIN, ANY_USER, Conn, ConnView, Resolved,
     SshFacts, SshInstance, connections, parse_blocks, resolve, user_admitted,
@@ -15,7 +16,7 @@ const PASSWORD: &str = "ssh.password_auth";
 
 pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Finding> {
     let mut owned = facts.supporting.ssh.clone();
-    if owned.instances.is_empty() && !owned.unknown.contains_key("sshd_config") {
+    if owned.instances.is_empty() && !owned.unknown.contains_key(&SshGap::Config) {
         // Facts from an older collector (or built by hand): the summary fields are the main
         // daemon.
         owned.instances.push(SshInstance {
@@ -41,6 +42,16 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Fin
     let ev = evidence(facts, &subjects, true);
     let daemon = daemon_state(facts, &["openssh-server"], &["sshd"], &["ssh", "sshd"]);
     let installed = daemon.installed == Some(true) || s.sshd_binary;
+    if !installed
+        && (daemon.installed == Some(false) || !s.config_present)
+        && let Some(why) = s.unknown.get(&SshGap::Binary)
+    {
+        let why = format!("could not tell whether sshd is installed: {why}");
+        return vec![
+            Finding::unknown(ROOT, why.clone()).with_evidence(ev.clone()),
+            Finding::unknown(PASSWORD, why).with_evidence(ev),
+        ];
+    }
     if !installed && (daemon.installed == Some(false) || !s.config_present) {
         let why = "OpenSSH server is not installed (no openssh-server package, no sshd program)";
         return vec![
@@ -51,7 +62,7 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Fin
     if s.source != "sshd -T"
         && s.settings.is_empty()
         && s.match_blocks.is_empty()
-        && let Some(why) = s.unknown.get("sshd_config")
+        && let Some(why) = s.unknown.get(&SshGap::Config)
     {
         let reason = if s.config_present {
             format!("could not read the SSH server configuration: {why}")
@@ -82,7 +93,13 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Fin
                 .join(", ")
         ));
     }
-    let unread = s.unknown.get("sshd_config_includes");
+    // Includes, and sshd's unit files or EnvironmentFiles, not read: any could set the option.
+    let unread_parts: Vec<&str> = [SshGap::ConfigIncludes, SshGap::Units]
+        .iter()
+        .filter_map(|k| s.unknown.get(k).map(String::as_str))
+        .collect();
+    let unread_text = unread_parts.join("; ");
+    let unread = (!unread_parts.is_empty()).then_some(&unread_text);
     if let Some(p) = unread {
         common.push(format!("not read: {p}"));
     }
@@ -651,7 +668,7 @@ mod tests {
         f.supporting.ssh.sshd_binary = true;
         f.supporting.ssh.config_present = true;
         f.supporting.ssh.unknown.insert(
-            "sshd_config".into(),
+            SshGap::Config,
             "needs root to read /etc/ssh/sshd_config".into(),
         );
         let out = run(&f);

@@ -3,6 +3,7 @@
 use super::evidence;
 use crate::checks::{CheckContext, Finding, Status};
 use crate::inspect::Facts;
+use crate::inspect::gap::StorageGap;
 use crate::policy::Policy;
 
 const ID: &str = "storage.encryption";
@@ -59,7 +60,11 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, ctx: &CheckContext) -> Vec<Find
 }
 
 fn observed(s: &crate::inspect::supporting::storage::StorageFacts) -> Finding {
-    if let Some(why) = s.unknown.get("root").or_else(|| s.unknown.get("layers")) {
+    if let Some(why) = s
+        .unknown
+        .get(&StorageGap::Root)
+        .or_else(|| s.unknown.get(&StorageGap::Layers))
+    {
         return Finding::unknown(ID, why.clone());
     }
     let Some(root) = &s.root else {
@@ -104,7 +109,7 @@ fn configured(s: &crate::inspect::supporting::storage::StorageFacts) -> Finding 
         .flatten()
         .map(|c| c.name.as_str())
         .collect();
-    if let Some(why) = s.unknown.get("crypttab") {
+    if let Some(why) = s.unknown.get(&StorageGap::Crypttab) {
         return Finding::unknown(ID, format!("could not read /etc/crypttab: {why}"));
     }
     let mapper = root.source.strip_prefix("/dev/mapper/");
@@ -217,7 +222,7 @@ mod tests {
         };
         assert_status(&run(s, true), Status::Fail);
         let mut c = StorageFacts::default();
-        c.unknown.insert("layers".into(), "the root filesystem is overlay from overlay (container or network root): its disk cannot be seen from here".into());
+        c.unknown.insert(StorageGap::Layers, "the root filesystem is overlay from overlay (container or network root): its disk cannot be seen from here".into());
         let r = run(c, true);
         assert_status(&r, Status::Unknown);
         assert!(r.summary.contains("container"));

@@ -3,6 +3,7 @@
 use super::{DaemonState, daemon_state, evidence};
 use crate::checks::{CheckContext, Finding, Status};
 use crate::inspect::Facts;
+use crate::inspect::gap::TimeGap;
 use crate::inspect::supporting::time::TimeSource;
 use crate::policy::Policy;
 
@@ -88,7 +89,7 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, ctx: &CheckContext) -> Vec<Find
             }
         ));
     }
-    match (&t.synchronized, t.unknown.get("synchronized")) {
+    match (&t.synchronized, t.unknown.get(&TimeGap::Synchronized)) {
         (Some(_), _) => details.push(t.sync_detail.clone()),
         (None, Some(why)) => details.push(format!("synchronisation state: {why}")),
         (None, None) => {}
@@ -238,7 +239,7 @@ mod tests {
             files: vec!["/etc/systemd/timesyncd.conf".into()],
             ..TimesyncdConfig::default()
         });
-        f.supporting.time.unknown.insert("synchronized".into(), "timedatectl: System has not been booted with systemd as init system (PID 1). Can't operate.".into());
+        f.supporting.time.unknown.insert(TimeGap::Synchronized, "timedatectl: System has not been booted with systemd as init system (PID 1). Can't operate.".into());
         assert_status(&run(&f, true), Status::Fail);
     }
 
@@ -250,7 +251,7 @@ mod tests {
             "server 10.0.0.1 iburst\n",
         ));
         f.supporting.time.unknown.insert(
-            "synchronized".into(),
+            TimeGap::Synchronized,
             "offline image: clock state not observable".into(),
         );
         let r = run(&f, false);

@@ -6,7 +6,7 @@
 //! names that end in `~` or contain a `.` (editor backups, package leftovers such as
 //! `foo.dpkg-old`); an include loop or a too-deep chain is reported, never followed.
 
-use crate::host::{FileKind, Host};
+use crate::host::{FileKind, Host, HostError};
 use serde::{Deserialize, Serialize};
 
 /// One logical line of a sudoers file (continuations joined), 1-based at its first line.
@@ -112,24 +112,28 @@ pub struct SudoFacts {
 
 /// Why sudo would refuse to read an included file (sudo_secure_file: owner UID 0, not
 /// world-writable, group-writable only by GID 0).
-fn insecure(host: &dyn Host, path: &str, check_owner: bool) -> Option<String> {
-    let m = host.metadata(path).ok()?;
+/// An owner and mode that cannot be looked at are an error: whether sudo reads the file is
+/// then not known (the caller records it as unreadable).
+fn insecure(host: &dyn Host, path: &str, check_owner: bool) -> Result<Option<String>, HostError> {
+    let Some(m) = crate::host::metadata_optional(host, path)? else {
+        return Ok(None);
+    };
     if m.kind != FileKind::File || !check_owner {
-        return None;
+        return Ok(None);
     }
     if m.uid != 0 {
-        return Some(format!("owned by UID {}, sudo skips it", m.uid));
+        return Ok(Some(format!("owned by UID {}, sudo skips it", m.uid)));
     }
     if m.mode & 0o002 != 0 {
-        return Some("world-writable, sudo skips it".into());
+        return Ok(Some("world-writable, sudo skips it".into()));
     }
     if m.mode & 0o020 != 0 && m.gid != 0 {
-        return Some(format!(
+        return Ok(Some(format!(
             "writable by group {} (not root's), sudo skips it",
             m.gid
-        ));
+        )));
     }
-    None
+    Ok(None)
 }
 
 const ALIAS_KEYWORDS: [&str; 5] = [
@@ -513,9 +517,18 @@ fn follow(
         ));
         return;
     }
-    if let Some(why) = insecure(host, target, facts.check_owner) {
-        facts.insecure_files.push(format!("{target}: {why}"));
-        return;
+    match insecure(host, target, facts.check_owner) {
+        Ok(None) => {}
+        Ok(Some(why)) => {
+            facts.insecure_files.push(format!("{target}: {why}"));
+            return;
+        }
+        Err(e) => {
+            facts
+                .unreadable
+                .push(format!("{from}:{line}: included {target}: {e}"));
+            return;
+        }
     }
     match host.read(target) {
         Ok(f) => {

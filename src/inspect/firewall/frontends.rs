@@ -4,7 +4,11 @@
 use super::{
     Backend, Chain, PortRange, Reach, Rule, Verdict, iptables_save, nft_text, parse_port_range,
 };
-use crate::host::Host;
+use crate::host::{
+    FileKind, Host, HostError, metadata_optional, read_dir_optional, read_link_optional,
+    read_optional,
+};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 const NFTABLES_CONF: [&str; 2] = ["/etc/nftables.conf", "/etc/sysconfig/nftables.conf"];
@@ -30,29 +34,41 @@ const UNIT_DIRS: [&str; 4] = [
 
 /// Whether a systemd unit is enabled (an enablement link in a `*.wants` directory of any
 /// unit path); a unit masked in /etc or /run (a link to /dev/null) is not, whatever links
-/// remain. None when the host has no /etc/systemd/system to tell.
-pub fn unit_enabled(host: &dyn Host, unit: &str) -> Option<bool> {
+/// remain. None when the host has no /etc/systemd/system to tell; an error when a link or
+/// directory that exists could not be looked at (then whether it is enabled is not known).
+pub fn unit_enabled(host: &dyn Host, unit: &str) -> Result<Option<bool>, HostError> {
     for dir in ["/etc/systemd/system", "/run/systemd/system"] {
-        if host
-            .read_link(&format!("{dir}/{unit}"))
-            .is_ok_and(|t| t == "/dev/null")
+        let p = format!("{dir}/{unit}");
+        if metadata_optional(host, &p)?.is_some_and(|m| m.kind == FileKind::Symlink)
+            && host.read_link(&p)? == "/dev/null"
         {
-            return Some(false);
+            return Ok(Some(false));
         }
     }
     for dir in UNIT_DIRS {
         for target in WANTS {
             let link = format!("{dir}/{target}.target.wants/{unit}");
-            if host.metadata(&link).is_ok() || host.read_link(&link).is_ok() {
-                return Some(true);
+            if metadata_optional(host, &link)?.is_some() {
+                return Ok(Some(true));
             }
         }
     }
-    host.metadata("/etc/systemd/system").ok().map(|_| false)
+    Ok(metadata_optional(host, "/etc/systemd/system")?.map(|_| false))
 }
 
-fn enabled_any(host: &dyn Host, units: &[&str]) -> Option<bool> {
-    let states: Vec<Option<bool>> = units.iter().map(|u| unit_enabled(host, u)).collect();
+/// [`unit_enabled`], an error noted in `unread` and taken as "not known".
+fn enabled_or_note(host: &dyn Host, unit: &str, unread: &mut Vec<String>) -> Option<bool> {
+    unit_enabled(host, unit).unwrap_or_else(|e| {
+        unread.push(e.to_string());
+        None
+    })
+}
+
+fn enabled_any(host: &dyn Host, units: &[&str], unread: &mut Vec<String>) -> Option<bool> {
+    let states: Vec<Option<bool>> = units
+        .iter()
+        .map(|u| enabled_or_note(host, u, unread))
+        .collect();
     if states.contains(&Some(true)) {
         Some(true)
     } else if states.contains(&Some(false)) {
@@ -62,21 +78,59 @@ fn enabled_any(host: &dyn Host, units: &[&str]) -> Option<bool> {
     }
 }
 
-pub fn detect(host: &dyn Host) -> Vec<Backend> {
+/// `read_optional`, an error noted in `unread` and taken as "not there".
+fn read_or_note(host: &dyn Host, path: &str, unread: &mut Vec<String>) -> Option<String> {
+    match read_optional(host, path) {
+        Ok(f) => f.map(|f| f.text),
+        Err(e) => {
+            unread.push(e.to_string());
+            None
+        }
+    }
+}
+
+/// `metadata_optional(..).is_some()`, an error noted in `unread`.
+fn exists_or_note(host: &dyn Host, path: &str, unread: &mut Vec<String>) -> bool {
+    match metadata_optional(host, path) {
+        Ok(m) => m.is_some(),
+        Err(e) => {
+            unread.push(e.to_string());
+            false
+        }
+    }
+}
+
+/// `read_dir_optional`, an error noted in `unread` and taken as empty.
+fn list_or_note(host: &dyn Host, dir: &str, unread: &mut Vec<String>) -> Vec<String> {
+    match read_dir_optional(host, dir) {
+        Ok(n) => n.unwrap_or_default(),
+        Err(e) => {
+            unread.push(e.to_string());
+            Vec::new()
+        }
+    }
+}
+
+/// The frontends present, and what exists but could not be read (each could be a frontend,
+/// or what enables one).
+pub fn detect(host: &dyn Host) -> (Vec<Backend>, Vec<String>) {
     let mut out = Vec::new();
-    if let Some(path) = NFTABLES_CONF.iter().find(|p| host.metadata(p).is_ok()) {
+    let mut unread = Vec::new();
+    let nft_conf = NFTABLES_CONF
+        .iter()
+        .find(|p| exists_or_note(host, p, &mut unread));
+    if let Some(path) = nft_conf {
         out.push(Backend {
             name: "nftables".into(),
             detected_by: vec![(*path).to_string()],
-            enabled: unit_enabled(host, "nftables.service"),
+            enabled: enabled_or_note(host, "nftables.service", &mut unread),
             notes: Vec::new(),
         });
     }
-    if let Ok(f) = host.read(UFW_CONF) {
-        let conf = parse_shell_vars(&f.text);
-        let defaults = host
-            .read(UFW_DEFAULTS)
-            .map(|d| parse_shell_vars(&d.text))
+    if let Some(text) = read_or_note(host, UFW_CONF, &mut unread) {
+        let conf = parse_shell_vars(&text);
+        let defaults = read_or_note(host, UFW_DEFAULTS, &mut unread)
+            .map(|d| parse_shell_vars(&d))
             .unwrap_or_default();
         let mut notes = Vec::new();
         for key in ["DEFAULT_INPUT_POLICY", "IPV6"] {
@@ -92,13 +146,13 @@ pub fn detect(host: &dyn Host) -> Vec<Backend> {
             enabled: Some(
                 conf.get("ENABLED")
                     .is_some_and(|v| v == "yes" || v == "YES")
-                    && unit_enabled(host, "ufw.service") != Some(false),
+                    && enabled_or_note(host, "ufw.service", &mut unread) != Some(false),
             ),
             notes,
         });
     }
-    if let Ok(f) = host.read(FIREWALLD_CONF) {
-        let conf = parse_shell_vars(&f.text);
+    if let Some(text) = read_or_note(host, FIREWALLD_CONF, &mut unread) {
+        let conf = parse_shell_vars(&text);
         let zone = conf
             .get("DefaultZone")
             .cloned()
@@ -110,13 +164,13 @@ pub fn detect(host: &dyn Host) -> Vec<Backend> {
         out.push(Backend {
             name: "firewalld".into(),
             detected_by: vec![FIREWALLD_CONF.into()],
-            enabled: unit_enabled(host, "firewalld.service"),
+            enabled: enabled_or_note(host, "firewalld.service", &mut unread),
             notes,
         });
     }
     let saved: Vec<String> = IPTABLES_FILES
         .iter()
-        .filter(|(p, _)| host.metadata(p).is_ok())
+        .filter(|(p, _)| exists_or_note(host, p, &mut unread))
         .map(|(p, _)| (*p).to_string())
         .collect();
     if !saved.is_empty() {
@@ -130,11 +184,19 @@ pub fn detect(host: &dyn Host) -> Vec<Backend> {
                     "iptables.service",
                     "ip6tables.service",
                 ],
+                &mut unread,
             ),
             notes: Vec::new(),
         });
     }
-    if let Ok(target) = host.read_link("/etc/alternatives/iptables") {
+    let alternative = match read_link_optional(host, "/etc/alternatives/iptables") {
+        Ok(t) => t,
+        Err(e) => {
+            unread.push(e.to_string());
+            None
+        }
+    };
+    if let Some(target) = alternative {
         let name = if target.contains("legacy") {
             "iptables-legacy"
         } else {
@@ -147,7 +209,7 @@ pub fn detect(host: &dyn Host) -> Vec<Backend> {
             notes: Vec::new(),
         });
     }
-    out
+    (out, unread)
 }
 
 /// `KEY=value` / `KEY="value"` lines (ufw.conf, /etc/default/ufw, firewalld.conf).
@@ -176,6 +238,8 @@ pub struct Loaded {
     pub errors: Vec<String>,
     /// Notes worth showing (dormant tables).
     pub notes: Vec<String>,
+    /// Configuration that exists and could not be read: what loads is then not known.
+    pub unread: Vec<String>,
 }
 
 /// nftables.conf with its `include "…"` lines inlined (depth-limited, globs in the last
@@ -186,14 +250,25 @@ pub fn offline_nftables(host: &dyn Host) -> Vec<Chain> {
 }
 
 pub fn offline_nftables_loaded(host: &dyn Host) -> Loaded {
+    let mut unread = Vec::new();
     let Some((path, text)) = NFTABLES_CONF
         .iter()
-        .find_map(|p| host.read(p).ok().map(|f| (*p, f.text)))
+        .find_map(|p| read_or_note(host, p, &mut unread).map(|t| (*p, t)))
     else {
-        return Loaded::default();
+        return Loaded {
+            unread,
+            ..Loaded::default()
+        };
     };
     let mut errors = Vec::new();
-    let text = inline_includes(host, &text, 0, &mut errors);
+    let text = inline_includes(host, &text, 0, &mut errors, &mut unread);
+    if !unread.is_empty() {
+        return Loaded {
+            unread,
+            ..Loaded::default()
+        };
+    }
+    // Why not an error: port names only; one nft could not resolve shows as a parse error.
     let services = host
         .read("/etc/services")
         .map(|f| nft_text::parse_services(&f.text))
@@ -209,6 +284,7 @@ pub fn offline_nftables_loaded(host: &dyn Host) -> Loaded {
                 .iter()
                 .map(|d| format!("dormant table {d} ignored"))
                 .collect(),
+            unread,
         }
     } else {
         Loaded {
@@ -218,7 +294,13 @@ pub fn offline_nftables_loaded(host: &dyn Host) -> Loaded {
     }
 }
 
-fn inline_includes(host: &dyn Host, text: &str, depth: usize, errors: &mut Vec<String>) -> String {
+fn inline_includes(
+    host: &dyn Host,
+    text: &str,
+    depth: usize,
+    errors: &mut Vec<String>,
+    unread: &mut Vec<String>,
+) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
         let t = line.trim();
@@ -235,18 +317,32 @@ fn inline_includes(host: &dyn Host, text: &str, depth: usize, errors: &mut Vec<S
                     format!("/etc/{p}")
                 };
                 let globbed = p.contains(['*', '?', '[']);
-                let files = expand_glob(host, &p);
+                let files = match expand_glob(host, &p) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        unread.push(e.to_string());
+                        Vec::new()
+                    }
+                };
                 for file in files {
                     match host.read(&file) {
                         Ok(f) => {
-                            out.push_str(&inline_includes(host, &f.text, depth + 1, errors));
+                            out.push_str(&inline_includes(
+                                host,
+                                &f.text,
+                                depth + 1,
+                                errors,
+                                unread,
+                            ));
                             out.push('\n');
                         }
                         // nft refuses a missing include; a glob matching nothing is fine.
-                        Err(e) if !globbed => {
+                        Err(e) if e.is_not_found() && !globbed => {
                             errors.push(format!("include \"{p}\": {e}"));
                         }
-                        Err(_) => {}
+                        Err(e) if e.is_not_found() => {}
+                        // nft (as root) may read what we could not: not known, not refused.
+                        Err(e) => unread.push(e.to_string()),
                     }
                 }
             }
@@ -260,17 +356,19 @@ fn inline_includes(host: &dyn Host, text: &str, depth: usize, errors: &mut Vec<S
     out
 }
 
-fn expand_glob(host: &dyn Host, path: &str) -> Vec<String> {
+fn expand_glob(host: &dyn Host, path: &str) -> Result<Vec<String>, HostError> {
     let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
     if !name.contains('*') {
-        return vec![path.to_string()];
+        return Ok(vec![path.to_string()]);
     }
-    host.read_dir(if dir.is_empty() { "/" } else { dir })
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|n| crate::glob::star(name, n))
-        .map(|n| format!("{dir}/{n}"))
-        .collect()
+    Ok(
+        read_dir_optional(host, if dir.is_empty() { "/" } else { dir })?
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|n| crate::glob::star(name, n))
+            .map(|n| format!("{dir}/{n}"))
+            .collect(),
+    )
 }
 
 /// /etc/iptables/rules.v4 and rules.v6 (or RHEL's /etc/sysconfig/iptables).
@@ -293,17 +391,18 @@ fn iptables_loader(path: &str) -> &'static str {
 pub fn offline_iptables_loaded(host: &dyn Host) -> Loaded {
     let mut out = Loaded::default();
     for (path, family) in IPTABLES_FILES {
-        let Ok(f) = host.read(path) else { continue };
+        let Some(text) = read_or_note(host, path, &mut out.unread) else {
+            continue;
+        };
         let unit = iptables_loader(path);
-        if unit_enabled(host, unit) == Some(false) {
+        if enabled_or_note(host, unit, &mut out.unread) == Some(false) {
             out.notes
                 .push(format!("{path} not loaded: {unit} is not enabled"));
             continue;
         }
-        let errors = iptables_save::restore_errors(&f.text);
+        let errors = iptables_save::restore_errors(&text);
         if errors.is_empty() {
-            out.chains
-                .extend(iptables_save::parse(&f.text, family, path));
+            out.chains.extend(iptables_save::parse(&text, family, path));
         } else {
             out.errors
                 .extend(errors.into_iter().map(|e| format!("{path}: {e}")));
@@ -403,9 +502,9 @@ pub fn offline_ufw(host: &dyn Host) -> Vec<Chain> {
 }
 
 pub fn offline_ufw_loaded(host: &dyn Host) -> Loaded {
-    let defaults = host
-        .read(UFW_DEFAULTS)
-        .map(|d| parse_shell_vars(&d.text))
+    let unread = RefCell::new(Vec::new());
+    let defaults = read_or_note(host, UFW_DEFAULTS, &mut unread.borrow_mut())
+        .map(|d| parse_shell_vars(&d))
         .unwrap_or_default();
     let policy = defaults
         .get("DEFAULT_INPUT_POLICY")
@@ -414,7 +513,7 @@ pub fn offline_ufw_loaded(host: &dyn Host) -> Loaded {
     let ipv6 = defaults
         .get("IPV6")
         .is_some_and(|v| v == "yes" || v == "YES");
-    let read = |p: &str| host.read(p).map(|f| f.text).ok();
+    let read = |p: &str| read_or_note(host, p, &mut unread.borrow_mut());
     let mut out = Loaded::default();
     for (family, ty) in [("ip", ""), ("ip6", "6")] {
         if family == "ip6" && !ipv6 {
@@ -445,6 +544,7 @@ pub fn offline_ufw_loaded(host: &dyn Host) -> Loaded {
             &format!("ufw-init (/etc/default/ufw, /etc/ufw/before{ty}.rules, after{ty}.rules, user{ty}.rules)"),
         ));
     }
+    out.unread = unread.into_inner();
     out
 }
 
@@ -979,15 +1079,15 @@ pub fn offline_firewalld(host: &dyn Host) -> Vec<Chain> {
 
 /// A zone or service file under /etc/firewalld that firewalld cannot parse: it then refuses
 /// the whole user configuration (firewalld.conf included) and runs its stock configuration.
-fn firewalld_user_refused(host: &dyn Host) -> Option<String> {
+fn firewalld_user_refused(host: &dyn Host, unread: &mut Vec<String>) -> Option<String> {
     for kind in ["zones", "services"] {
         let dir = format!("/etc/firewalld/{kind}");
-        let mut names = host.read_dir(&dir).unwrap_or_default();
+        let mut names = list_or_note(host, &dir, unread);
         names.sort();
         for name in names.iter().filter(|n| n.ends_with(".xml")) {
             let path = format!("{dir}/{name}");
-            if let Ok(f) = host.read(&path)
-                && let Some(why) = xml_not_well_formed(&f.text)
+            if let Some(text) = read_or_note(host, &path, unread)
+                && let Some(why) = xml_not_well_formed(&text)
             {
                 return Some(format!("{path} is not well-formed XML: {why}"));
             }
@@ -999,7 +1099,8 @@ fn firewalld_user_refused(host: &dyn Host) -> Option<String> {
 /// [`offline_firewalld`], with what firewalld would say about the configuration.
 pub fn offline_firewalld_loaded(host: &dyn Host) -> Loaded {
     let mut notes = Vec::new();
-    let refused = firewalld_user_refused(host);
+    let unread = RefCell::new(Vec::new());
+    let refused = firewalld_user_refused(host, &mut unread.borrow_mut());
     let dirs: &[&str] = match &refused {
         Some(why) => {
             notes.push(format!(
@@ -1011,19 +1112,19 @@ pub fn offline_firewalld_loaded(host: &dyn Host) -> Loaded {
     };
     let conf = match refused {
         Some(_) => BTreeMap::new(),
-        None => host
-            .read(FIREWALLD_CONF)
-            .map(|f| parse_shell_vars(&f.text))
+        None => read_or_note(host, FIREWALLD_CONF, &mut unread.borrow_mut())
+            .map(|t| parse_shell_vars(&t))
             .unwrap_or_default(),
     };
+    // An /etc file that cannot be read must not fall through to the stock /usr/lib one.
     let read_first = |kind: &str, name: &str| {
         dirs.iter()
             .map(|d| format!("{d}/{kind}/{name}.xml"))
-            .find_map(|p| host.read(&p).ok().map(|f| (p, f.text)))
+            .find_map(|p| read_or_note(host, &p, &mut unread.borrow_mut()).map(|t| (p, t)))
     };
     let mut names: Vec<String> = dirs
         .iter()
-        .flat_map(|d| host.read_dir(&format!("{d}/zones")).unwrap_or_default())
+        .flat_map(|d| list_or_note(host, &format!("{d}/zones"), &mut unread.borrow_mut()))
         .filter_map(|n| n.strip_suffix(".xml").map(str::to_string))
         .collect();
     names.sort();
@@ -1039,6 +1140,7 @@ pub fn offline_firewalld_loaded(host: &dyn Host) -> Loaded {
     else {
         return Loaded {
             notes,
+            unread: unread.take(),
             ..Loaded::default()
         };
     };
@@ -1133,6 +1235,7 @@ pub fn offline_firewalld_loaded(host: &dyn Host) -> Loaded {
     Loaded {
         chains: out,
         notes,
+        unread: unread.take(),
         ..Loaded::default()
     }
 }
@@ -1450,13 +1553,13 @@ mod tests {
         for (value, on) in [("yes", true), ("YES", true), ("Yes", false), ("no", false)] {
             let d = ufw_tree(value, "IPV6=yes\n", fixture!("ufw/user.rules"))?;
             let host = crate::host::Root::new(d.path());
-            let b = detect(&host);
+            let b = detect(&host).0;
             assert_eq!(b[0].enabled, Some(on), "{value}");
         }
         let d = ufw_tree("yes", "IPV6=yes\n", fixture!("ufw/user.rules"))?;
         std::os::unix::fs::symlink("/dev/null", d.path().join("etc/systemd/system/ufw.service"))?;
         assert_eq!(
-            detect(&crate::host::Root::new(d.path()))[0].enabled,
+            detect(&crate::host::Root::new(d.path())).0[0].enabled,
             Some(false)
         );
         Ok(())
@@ -1749,7 +1852,7 @@ mod tests {
             fixture!("inet-drop.nft"),
         )?;
         let host = crate::host::Root::new(dir.path());
-        let b = detect(&host);
+        let b = detect(&host).0;
         assert_eq!(b.len(), 1);
         assert_eq!((b[0].name.as_str(), b[0].enabled), ("nftables", Some(true)));
         let chains = offline_nftables(&host);

@@ -40,7 +40,7 @@ pub(super) fn collect_apt(host: &dyn Host, f: &mut PatchesFacts) {
                 && !f.pending.iter().any(|p| p.security)
             {
                 f.unknown.insert(
-                    "security".into(),
+                    PatchesGap::Security,
                     format!("no security suite (such as *-security) among the package lists in {APT_LISTS}: security updates cannot be seen"),
                 );
             }
@@ -52,11 +52,11 @@ pub(super) fn collect_apt(host: &dyn Host, f: &mut PatchesFacts) {
             let why = run.unusable_reason().unwrap_or_else(|| {
                 format!("apt list --upgradable failed: {}", first_line(&run.stderr))
             });
-            f.unknown.insert("pending".into(), why);
+            f.unknown.insert(PatchesGap::Pending, why);
         }
         None => {
             f.unknown.insert(
-                "pending".into(),
+                PatchesGap::Pending,
                 "apt list --upgradable could not be run".into(),
             );
         }
@@ -78,7 +78,7 @@ pub(super) fn collect_apt(host: &dyn Host, f: &mut PatchesFacts) {
                 None => {
                     f.lists_missing = true;
                     f.unknown.insert(
-                        "lists_age".into(),
+                        PatchesGap::ListsAge,
                         "no package lists: apt-get update has never run".into(),
                     );
                 }
@@ -87,17 +87,17 @@ pub(super) fn collect_apt(host: &dyn Host, f: &mut PatchesFacts) {
         Err(e) if e.is_not_found() => {
             f.lists_missing = true;
             f.unknown.insert(
-                "lists_age".into(),
+                PatchesGap::ListsAge,
                 format!("no package lists: {APT_LISTS} does not exist"),
             );
         }
         Err(e) => {
-            f.unknown.insert("lists_age".into(), e.to_string());
+            f.unknown.insert(PatchesGap::ListsAge, e.to_string());
         }
     }
     // Without lists apt knows no candidates: an empty answer is not "nothing pending".
     if f.lists_missing && f.pending.is_empty() {
-        f.unknown.entry("pending".into()).or_insert_with(|| {
+        f.unknown.entry(PatchesGap::Pending).or_insert_with(|| {
             "no package lists: apt has nothing to compare with (apt-get update has never run)"
                 .into()
         });
@@ -163,12 +163,12 @@ pub(super) fn collect_apt(host: &dyn Host, f: &mut PatchesFacts) {
         Err(e) if e.is_not_found() && live => f.reboot_flag = Some(false),
         Err(e) if e.is_not_found() => {
             f.unknown.insert(
-                "reboot_required".into(),
+                PatchesGap::RebootRequired,
                 "offline image: no running system to compare".into(),
             );
         }
         Err(e) => {
-            f.unknown.insert("reboot_required".into(), e.to_string());
+            f.unknown.insert(PatchesGap::RebootRequired, e.to_string());
         }
     }
 }
@@ -203,7 +203,7 @@ pub(super) fn offline_apt(
                 .unusable_reason()
                 .unwrap_or_else(|| "no readable package lists".into())
         };
-        f.unknown.insert("pending".into(), why);
+        f.unknown.insert(PatchesGap::Pending, why);
         return;
     }
     f.source = format!(
@@ -227,11 +227,12 @@ pub(super) fn offline_apt(
                 lists.truncated.join(", ")
             ));
         }
-        f.unknown.insert("pending_partial".into(), parts.join("; "));
+        f.unknown
+            .insert(PatchesGap::PendingPartial, parts.join("; "));
     }
     if !lists.security_complete {
         f.unknown.insert(
-            "security".into(),
+            PatchesGap::Security,
             "no complete security list was readable in the image (security updates may be missed)"
                 .into(),
         );
@@ -274,7 +275,7 @@ pub(super) fn mark_superseded_security(f: &mut PatchesFacts, security: &ListsRea
 pub(super) fn note_skipped(f: &mut PatchesFacts, skipped: usize, what: &str) {
     if skipped > 0 {
         f.unknown.insert(
-            "pending_partial".into(),
+            PatchesGap::PendingPartial,
             format!("{skipped} line(s) of {what} output could not be parsed"),
         );
     }

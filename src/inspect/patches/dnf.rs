@@ -21,7 +21,7 @@ pub(super) fn collect_dnf(host: &dyn Host, f: &mut PatchesFacts) {
             let parsed = parse_dnf_check_update(&run.stdout);
             if run.exited_with(&[100]) && parsed.updates.is_empty() {
                 f.unknown.insert(
-                    "pending".into(),
+                    PatchesGap::Pending,
                     "dnf reported updates but none could be parsed".into(),
                 );
             } else {
@@ -38,11 +38,13 @@ pub(super) fn collect_dnf(host: &dyn Host, f: &mut PatchesFacts) {
             let why = run
                 .unusable_reason()
                 .unwrap_or_else(|| format!("dnf check-update failed: {}", first_line(&run.stderr)));
-            f.unknown.insert("pending".into(), why);
+            f.unknown.insert(PatchesGap::Pending, why);
         }
         None => {
-            f.unknown
-                .insert("pending".into(), "dnf check-update could not be run".into());
+            f.unknown.insert(
+                PatchesGap::Pending,
+                "dnf check-update could not be run".into(),
+            );
         }
     }
     match security {
@@ -65,11 +67,13 @@ pub(super) fn collect_dnf(host: &dyn Host, f: &mut PatchesFacts) {
             let why = run
                 .unusable_reason()
                 .unwrap_or_else(|| format!("dnf updateinfo failed: {}", first_line(&run.stderr)));
-            f.unknown.insert("security".into(), why);
+            f.unknown.insert(PatchesGap::Security, why);
         }
         None => {
-            f.unknown
-                .insert("security".into(), "dnf updateinfo could not be run".into());
+            f.unknown.insert(
+                PatchesGap::Security,
+                "dnf updateinfo could not be run".into(),
+            );
         }
     }
 
@@ -91,7 +95,7 @@ pub(super) fn collect_dnf(host: &dyn Host, f: &mut PatchesFacts) {
         None => {
             f.lists_missing = true;
             f.unknown.insert(
-                "lists_age".into(),
+                PatchesGap::ListsAge,
                 "no dnf repository metadata cached (dnf makecache never ran)".into(),
             );
         }
@@ -132,7 +136,7 @@ pub(super) fn collect_dnf(host: &dyn Host, f: &mut PatchesFacts) {
                 )
             });
             // The kernel comparison may still find a reboot due; it cannot clear one.
-            f.unknown.insert("reboot_required".into(), why);
+            f.unknown.insert(PatchesGap::RebootRequired, why);
         }
     }
 }

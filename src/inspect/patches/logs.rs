@@ -143,7 +143,7 @@ pub(super) fn set_last_upgrade(
             if rotated {
                 why.push_str(" (older logs are compressed and not read)");
             }
-            f.unknown.insert("last_upgrade".into(), why);
+            f.unknown.insert(PatchesGap::LastUpgrade, why);
         }
     }
 }

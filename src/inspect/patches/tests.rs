@@ -435,10 +435,10 @@ fn complete_adds_lifecycle_kernel_and_offline_pending() {
     assert!(h.os_lifecycle.is_none());
     assert!(
         h.unknown
-            .get("os_lifecycle")
+            .get(&PatchesGap::OsLifecycle)
             .is_some_and(|w| w.contains("not in the shipped end-of-life table"))
     );
-    assert!(h.unknown.contains_key("kernel"));
+    assert!(h.unknown.contains_key(&PatchesGap::Kernel));
 }
 
 #[test]

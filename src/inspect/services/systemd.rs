@@ -248,7 +248,7 @@ pub fn scan(host: &dyn Host, unknown: &mut Unseen) -> UnitTree {
             }
             if BOOT_TARGETS.contains(&name.as_str()) {
                 if !tree.targets.iter().any(|t| t.unit == name) {
-                    let text = host.read(&path).ok().map(|f| f.text);
+                    let text = read_noting(host, &path, unknown, dir_key(&dir));
                     tree.targets.push(DropIn {
                         unit: name,
                         path,
@@ -262,13 +262,24 @@ pub fn scan(host: &dyn Host, unknown: &mut Unseen) -> UnitTree {
             }
             let meta = host.metadata(&path);
             let link = match &meta {
-                Ok(m) if m.kind == FileKind::Symlink => host.read_link(&path).ok(),
+                Ok(m) if m.kind == FileKind::Symlink => match host.read_link(&path) {
+                    Ok(t) => Some(t),
+                    Err(e) => {
+                        note(unknown, dir_key(&dir), &e);
+                        None
+                    }
+                },
+                // Gone since the listing (NotFound) is absent; anything else is not seen.
+                Err(e) if !e.is_not_found() => {
+                    note(unknown, dir_key(&dir), e);
+                    None
+                }
                 _ => None,
             };
             let text = match (&link, &meta) {
                 (Some(t), _) if t == "/dev/null" => None,
                 (None, Ok(m)) if m.kind == FileKind::File && m.size == 0 => Some(String::new()),
-                _ => host.read(&path).ok().map(|f| f.text),
+                _ => read_noting(host, &path, unknown, dir_key(&dir)),
             };
             tree.entries.push(UnitEntry {
                 dir: dir.clone(),
@@ -374,6 +385,7 @@ pub fn with_dropins(dropins: &[DropIn], name: &str, text: &str) -> UnitFile {
 /// /usr: the same files twice) or replaced by where /lib really points.
 fn unit_dirs(host: &dyn Host) -> Vec<String> {
     let lib_target = match host.metadata("/lib") {
+        // Why not noted: unreadable, /lib/systemd/system is still scanned through the link.
         Ok(m) if m.kind == FileKind::Symlink => host.read_link("/lib").ok(),
         _ => None,
     };
@@ -395,6 +407,26 @@ fn unit_dirs(host: &dyn Host) -> Vec<String> {
         dirs.push(dir.to_string());
     }
     dirs
+}
+
+/// The `unknown` key for what could not be read in unit directory `dir`.
+fn dir_key(dir: &str) -> &'static str {
+    if dir == CONFIG_DIR {
+        "enablement"
+    } else {
+        "units"
+    }
+}
+
+/// A file's text; NotFound is absent, any other error is noted under `key`.
+fn read_noting(host: &dyn Host, path: &str, unknown: &mut Unseen, key: &str) -> Option<String> {
+    match crate::host::read_optional(host, path) {
+        Ok(f) => f.map(|f| f.text),
+        Err(e) => {
+            note(unknown, key, &e);
+            None
+        }
+    }
 }
 
 fn note(unknown: &mut Unseen, key: &str, e: &HostError) {

@@ -1,7 +1,8 @@
 //! Audit logging (auditd rules) and log forwarding (rsyslog, syslog-ng, systemd-journal-upload).
 
-use super::{drop_in_files, expand_glob, origin};
-use crate::host::Host;
+use super::{drop_in_files, origin};
+use crate::host::{Host, HostError, metadata_optional, read_optional};
+use crate::inspect::gap::{AuditGap, RemoteLogGap};
 use crate::inspect::{Unseen, is_live};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -30,7 +31,7 @@ pub struct AuditFacts {
     pub rules_files: Vec<AuditRulesFile>,
     /// Rules loaded in the kernel now (`auditctl -l`, live and root only).
     pub loaded_rules: Option<usize>,
-    pub unknown: Unseen,
+    pub unknown: Unseen<AuditGap>,
 }
 
 impl AuditFacts {
@@ -82,12 +83,24 @@ pub fn count_auditctl_list(text: &str) -> usize {
 }
 
 pub fn collect_audit(host: &dyn Host) -> AuditFacts {
-    let mut f = AuditFacts {
-        daemon_binary: host.metadata("/sbin/auditd").is_ok()
-            || host.metadata("/usr/sbin/auditd").is_ok(),
-        ..AuditFacts::default()
+    let mut f = AuditFacts::default();
+    for bin in ["/sbin/auditd", "/usr/sbin/auditd"] {
+        match metadata_optional(host, bin) {
+            Ok(Some(_)) => f.daemon_binary = true,
+            Ok(None) => {}
+            Err(e) => {
+                f.unknown.insert(AuditGap::DaemonBinary, e.to_string());
+            }
+        }
+    }
+    let mut paths = match super::dir_files_optional(host, AUDIT_RULES_D, ".rules") {
+        Ok(p) => p,
+        Err(e) => {
+            f.unknown
+                .insert(AuditGap::Rules(AUDIT_RULES_D.to_string()), e.to_string());
+            Vec::new()
+        }
     };
-    let mut paths = super::dir_files(host, AUDIT_RULES_D, ".rules");
     paths.push(AUDIT_RULES.to_string());
     for path in paths {
         match host.read(&path) {
@@ -102,7 +115,7 @@ pub fn collect_audit(host: &dyn Host) -> AuditFacts {
             Err(e) if e.is_not_found() => {}
             Err(e) => {
                 f.unknown
-                    .insert(format!("audit_rules:{path}"), e.to_string());
+                    .insert(AuditGap::Rules(path.clone()), e.to_string());
             }
         }
     }
@@ -114,12 +127,12 @@ pub fn collect_audit(host: &dyn Host) -> AuditFacts {
             }
             None => {
                 f.unknown.insert(
-                    "audit_loaded".into(),
+                    AuditGap::Loaded,
                     format!("auditctl -l failed: {}", run.stderr.trim()),
                 );
             }
             Some(why) => {
-                f.unknown.insert("audit_loaded".into(), why);
+                f.unknown.insert(AuditGap::Loaded, why);
             }
         }
     }
@@ -146,7 +159,7 @@ pub struct RemoteLogFacts {
     pub files: Vec<String>,
     /// systemd-journal-upload.service linked into a target's .wants (enabled), from the files.
     pub journal_upload_wanted: bool,
-    pub unknown: Unseen,
+    pub unknown: Unseen<RemoteLogGap>,
 }
 
 /// Lines without whole-line comments, keeping line numbers.
@@ -538,33 +551,68 @@ pub fn parse_journal_upload(path: &str, text: &str) -> Option<LogTarget> {
 
 pub fn collect_remote(host: &dyn Host) -> RemoteLogFacts {
     let mut f = RemoteLogFacts::default();
+    // What exists and could not be read, by daemon: it could hold the forwarding rule.
+    let unread = |f: &mut RemoteLogFacts, key: RemoteLogGap, e: HostError| {
+        f.unknown
+            .entry(key)
+            .and_modify(|w| {
+                w.push_str("; ");
+                w.push_str(&e.to_string());
+            })
+            .or_insert_with(|| e.to_string());
+    };
     // rsyslog: the main file, what it includes, and the usual drop-in directory.
-    if let Ok(main) = host.read(RSYSLOG_CONF) {
+    let main = match read_optional(host, RSYSLOG_CONF) {
+        Ok(m) => m,
+        Err(e) => {
+            unread(&mut f, RemoteLogGap::Rsyslog, e);
+            None
+        }
+    };
+    if let Some(main) = main {
         f.files.push(RSYSLOG_CONF.into());
         f.targets.extend(parse_rsyslog(RSYSLOG_CONF, &main.text));
         let mut patterns = rsyslog_includes(&main.text);
         patterns.push("/etc/rsyslog.d/*.conf".into());
         let mut seen = vec![RSYSLOG_CONF.to_string()];
         for pattern in patterns {
-            for path in expand_glob(host, &pattern) {
+            let paths = match super::expand_glob_optional(host, &pattern) {
+                Ok(p) => p,
+                Err(e) => {
+                    unread(&mut f, RemoteLogGap::Rsyslog, e);
+                    Vec::new()
+                }
+            };
+            for path in paths {
                 if seen.contains(&path) {
                     continue;
                 }
                 seen.push(path.clone());
-                if let Ok(t) = host.read(&path) {
-                    f.files.push(path.clone());
-                    f.targets.extend(parse_rsyslog(&path, &t.text));
+                match read_optional(host, &path) {
+                    Ok(Some(t)) => {
+                        f.files.push(path.clone());
+                        f.targets.extend(parse_rsyslog(&path, &t.text));
+                    }
+                    Ok(None) => {}
+                    Err(e) => unread(&mut f, RemoteLogGap::Rsyslog, e),
                 }
             }
         }
     }
     // syslog-ng: the main file and conf.d (the Debian layout includes it).
     let mut ng = vec![SYSLOG_NG_CONF.to_string()];
-    ng.extend(super::dir_files(host, "/etc/syslog-ng/conf.d", ".conf"));
-    let ng_texts: Vec<(String, String)> = ng
-        .into_iter()
-        .filter_map(|p| host.read(&p).ok().map(|t| (p, t.text)))
-        .collect();
+    match super::dir_files_optional(host, "/etc/syslog-ng/conf.d", ".conf") {
+        Ok(p) => ng.extend(p),
+        Err(e) => unread(&mut f, RemoteLogGap::SyslogNg, e),
+    }
+    let mut ng_texts: Vec<(String, String)> = Vec::new();
+    for p in ng {
+        match read_optional(host, &p) {
+            Ok(Some(t)) => ng_texts.push((p, t.text)),
+            Ok(None) => {}
+            Err(e) => unread(&mut f, RemoteLogGap::SyslogNg, e),
+        }
+    }
     // Destinations may be defined in one file and used in another: parse them together.
     if !ng_texts.is_empty() {
         let all: String = ng_texts
@@ -590,26 +638,30 @@ pub fn collect_remote(host: &dyn Host) -> RemoteLogFacts {
         ".conf",
     ));
     for path in upload_files {
-        if let Ok(t) = host.read(&path) {
-            f.files.push(path.clone());
-            if let Some(u) = parse_journal_upload(&path, &t.text) {
-                upload = Some(u);
+        match read_optional(host, &path) {
+            Ok(Some(t)) => {
+                f.files.push(path.clone());
+                if let Some(u) = parse_journal_upload(&path, &t.text) {
+                    upload = Some(u);
+                }
             }
+            Ok(None) => {}
+            Err(e) => unread(&mut f, RemoteLogGap::JournalUpload, e),
         }
     }
     f.targets.extend(upload);
-    f.journal_upload_wanted = [
+    for w in [
         "multi-user.target.wants",
         "graphical.target.wants",
         "default.target.wants",
-    ]
-    .iter()
-    .any(|w| {
-        host.metadata(&format!(
-            "/etc/systemd/system/{w}/systemd-journal-upload.service"
-        ))
-        .is_ok()
-    });
+    ] {
+        let link = format!("/etc/systemd/system/{w}/systemd-journal-upload.service");
+        match metadata_optional(host, &link) {
+            Ok(Some(_)) => f.journal_upload_wanted = true,
+            Ok(None) => {}
+            Err(e) => unread(&mut f, RemoteLogGap::JournalUpload, e),
+        }
+    }
     f
 }
 

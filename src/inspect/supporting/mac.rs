@@ -2,8 +2,9 @@
 //! configured (/etc/apparmor.d, /etc/selinux/config).
 
 use super::origin;
-use crate::host::{FileKind, Host};
+use crate::host::{FileKind, Host, metadata_optional, read_dir_optional, read_optional};
 use crate::inspect::Unseen;
+use crate::inspect::gap::MacGap;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -46,7 +47,7 @@ pub struct MacFacts {
     pub lsm: Option<Vec<String>>,
     /// Whether /sys/module was visible at all (a live host or a captured tree with sysfs).
     pub sysfs_visible: bool,
-    pub unknown: Unseen,
+    pub unknown: Unseen<MacGap>,
 }
 
 /// Counts profiles per mode in securityfs's `profiles` list: `name (mode)` per line.
@@ -100,7 +101,8 @@ pub fn parse_selinux_config(path: &str, text: &str) -> Option<SelinuxConfig> {
 
 pub fn collect(host: &dyn Host) -> MacFacts {
     let mut f = MacFacts {
-        sysfs_visible: host.metadata("/sys/module").is_ok(),
+        // Something there that cannot be looked at is still a sysfs: judge the running kernel.
+        sysfs_visible: !matches!(metadata_optional(host, "/sys/module"), Ok(None)),
         ..MacFacts::default()
     };
     match host.read(APPARMOR_ENABLED) {
@@ -108,7 +110,7 @@ pub fn collect(host: &dyn Host) -> MacFacts {
         Err(e) if e.is_not_found() && f.sysfs_visible => f.apparmor_enabled = Some(false),
         Err(e) if e.is_not_found() => {}
         Err(e) => {
-            f.unknown.insert("apparmor_enabled".into(), e.to_string());
+            f.unknown.insert(MacGap::ApparmorEnabled, e.to_string());
         }
     }
     if f.apparmor_enabled == Some(true) {
@@ -116,19 +118,27 @@ pub fn collect(host: &dyn Host) -> MacFacts {
             Ok(t) => f.apparmor_modes = Some(parse_apparmor_profiles(&t.text)),
             Err(e) if e.is_not_found() => {
                 f.unknown.insert(
-                    "apparmor_profiles".into(),
+                    MacGap::ApparmorProfiles,
                     format!("{APPARMOR_PROFILES} is not there (securityfs not mounted here)"),
                 );
             }
             Err(e) => {
-                f.unknown.insert("apparmor_profiles".into(), e.to_string());
+                f.unknown.insert(MacGap::ApparmorProfiles, e.to_string());
             }
         }
     }
-    if let Ok(names) = host.read_dir(APPARMOR_DIR) {
+    let listing = match read_dir_optional(host, APPARMOR_DIR) {
+        Ok(l) => l,
+        Err(e) => {
+            f.unknown.insert(MacGap::ApparmorProfileDir, e.to_string());
+            None
+        }
+    };
+    if let Some(names) = listing {
         let mut dir = AppArmorProfileDir::default();
         for name in names {
             let path = format!("{APPARMOR_DIR}/{name}");
+            // Unstatable entries are not counted: that can only lower the count, never pass.
             let is_file = host.metadata(&path).is_ok_and(|m| m.kind == FileKind::File);
             if is_file
                 && !name.starts_with('.')
@@ -138,33 +148,49 @@ pub fn collect(host: &dyn Host) -> MacFacts {
                 dir.profiles.push(name);
             }
         }
-        dir.disabled = host
-            .read_dir(&format!("{APPARMOR_DIR}/disable"))
-            .unwrap_or_default();
-        dir.complain = host
-            .read_dir(&format!("{APPARMOR_DIR}/force-complain"))
-            .unwrap_or_default();
+        // An unreadable disable/ would count disabled profiles as active: not seen, not none.
+        let mut sub = |name: &str| match read_dir_optional(host, &format!("{APPARMOR_DIR}/{name}"))
+        {
+            Ok(l) => l.unwrap_or_default(),
+            Err(e) => {
+                f.unknown.insert(MacGap::ApparmorProfileDir, e.to_string());
+                Vec::new()
+            }
+        };
+        dir.disabled = sub("disable");
+        dir.complain = sub("force-complain");
         f.apparmor_profile_dir = Some(dir);
     }
     match host.read(SELINUX_ENFORCE) {
         Ok(t) => f.selinux_enforce = Some(t.text.trim().to_string()),
         Err(e) if e.is_not_found() => {}
         Err(e) => {
-            f.unknown.insert("selinux_enforce".into(), e.to_string());
+            f.unknown.insert(MacGap::SelinuxEnforce, e.to_string());
         }
     }
-    if let Ok(t) = host.read(SELINUX_CONFIG) {
-        f.selinux_config = parse_selinux_config(SELINUX_CONFIG, &t.text);
+    match read_optional(host, SELINUX_CONFIG) {
+        Ok(Some(t)) => f.selinux_config = parse_selinux_config(SELINUX_CONFIG, &t.text),
+        Ok(None) => {}
+        Err(e) => {
+            f.unknown.insert(MacGap::SelinuxConfig, e.to_string());
+        }
     }
-    if let Ok(t) = host.read(LSM_LIST) {
-        f.lsm = Some(
-            t.text
-                .trim()
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect(),
-        );
+    match read_optional(host, LSM_LIST) {
+        Ok(Some(t)) => {
+            f.lsm = Some(
+                t.text
+                    .trim()
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            );
+        }
+        Ok(None) => {}
+        // Shown in the details only; recorded so the report says it was not seen.
+        Err(e) => {
+            f.unknown.insert(MacGap::Lsm, e.to_string());
+        }
     }
     f
 }

@@ -4,6 +4,7 @@
 use super::{drop_in_files, origin};
 use crate::host::Host;
 use crate::inspect::Unseen;
+use crate::inspect::gap::UsbStorageGap;
 use serde::{Deserialize, Serialize};
 
 /// modprobe.d(5) directories, highest precedence first (a file name in an earlier directory
@@ -134,7 +135,7 @@ pub struct UsbStorageFacts {
     pub uas: Option<ModuleState>,
     /// /proc/sys/kernel/modules_disabled = 1: no module can be loaded until reboot.
     pub modules_disabled: Option<bool>,
-    pub unknown: Unseen,
+    pub unknown: Unseen<UsbStorageGap>,
 }
 
 /// Normalises a module name as modprobe does.
@@ -210,7 +211,8 @@ pub fn collect(host: &dyn Host) -> UsbStorageFacts {
             // A link to /dev/null masks the same name in later directories: nothing to read.
             Err(_) if host.read_link(&path).is_ok_and(|t| t == "/dev/null") => {}
             Err(e) => {
-                f.unknown.insert(format!("modprobe:{path}"), e.to_string());
+                f.unknown
+                    .insert(UsbStorageGap::Modprobe(path.clone()), e.to_string());
             }
         }
     }
@@ -222,7 +224,7 @@ pub fn collect(host: &dyn Host) -> UsbStorageFacts {
         f.uas = Some(module_state(host, "uas"));
     } else {
         f.unknown.insert(
-            "loaded".into(),
+            UsbStorageGap::Loaded,
             "/sys/module is not visible (offline image)".into(),
         );
     }

@@ -5,7 +5,8 @@
 //! Every enabled sshd instance (`sshd -f other_config`) is its own `SshInstance`.
 
 use super::origin;
-use crate::host::{FileKind, Host};
+use crate::host::{FileKind, Host, HostError, metadata_optional, read_dir_optional, read_optional};
+use crate::inspect::gap::SshGap;
 use crate::inspect::{Unseen, is_live};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -130,7 +131,7 @@ pub struct SshFacts {
     /// read.
     #[serde(default)]
     pub user_groups: Option<BTreeMap<String, Vec<String>>>,
-    pub unknown: Unseen,
+    pub unknown: Unseen<SshGap>,
 }
 
 impl SshFacts {
@@ -996,9 +997,10 @@ impl Conn {
 
 /// Expands a path whose components may hold `*`/`?` (glob(3) as sshd's Include uses it) into
 /// existing paths, sorted.
-pub fn expand_glob_any(host: &dyn Host, pattern: &str) -> Vec<String> {
+/// A directory on the way that exists and cannot be listed is an error, not "no match".
+pub fn expand_glob_any(host: &dyn Host, pattern: &str) -> Result<Vec<String>, HostError> {
     if !pattern.contains(['*', '?']) {
-        return vec![pattern.to_string()];
+        return Ok(vec![pattern.to_string()]);
     }
     let mut current = vec![String::new()];
     let parts: Vec<&str> = pattern.split('/').filter(|p| !p.is_empty()).collect();
@@ -1012,10 +1014,13 @@ pub fn expand_glob_any(host: &dyn Host, pattern: &str) -> Vec<String> {
                 base.clone()
             };
             if part.contains(['*', '?']) {
-                for n in host.read_dir(&dir).unwrap_or_default() {
+                for n in read_dir_optional(host, &dir)?.unwrap_or_default() {
                     if (part.starts_with('.') || !n.starts_with('.')) && super::wildcard(part, &n) {
                         let p = format!("{base}/{n}");
-                        if last || host.metadata(&p).is_ok_and(|m| m.kind != FileKind::File) {
+                        if last
+                            || metadata_optional(host, &p)?
+                                .is_some_and(|m| m.kind != FileKind::File)
+                        {
                             next.push(p);
                         }
                     }
@@ -1027,7 +1032,7 @@ pub fn expand_glob_any(host: &dyn Host, pattern: &str) -> Vec<String> {
         current = next;
     }
     current.sort();
-    current
+    Ok(current)
 }
 
 /// `KEY=value` lines of an EnvironmentFile (quotes removed), as systemd reads them.
@@ -1236,15 +1241,28 @@ fn is_sshd(program: &str) -> bool {
 }
 
 /// Where a unit's file lives (first unit directory that has it) and whether it is masked.
-fn unit_file(host: &dyn Host, name: &str, listings: &Listings) -> Option<(String, bool)> {
+/// What exists and cannot be looked at goes to `unknown["sshd_units"]`: it could start sshd
+/// with options that override the configuration file.
+fn unit_file(
+    host: &dyn Host,
+    name: &str,
+    listings: &Listings,
+    unknown: &mut Unseen<SshGap>,
+) -> Option<(String, bool)> {
     for (dir, listing) in listings {
         if listing.as_ref().is_some_and(|l| !l.contains(name)) {
             continue;
         }
         let p = format!("{dir}/{name}");
-        if let Ok(m) = host.metadata(&p) {
-            if m.kind == FileKind::Symlink {
-                let target = host.read_link(&p).unwrap_or_default();
+        match metadata_optional(host, &p) {
+            Ok(Some(m)) if m.kind == FileKind::Symlink => {
+                let target = match host.read_link(&p) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        note_unit(unknown, &e);
+                        continue;
+                    }
+                };
                 if target == "/dev/null" {
                     return Some((p, true));
                 }
@@ -1253,15 +1271,28 @@ fn unit_file(host: &dyn Host, name: &str, listings: &Listings) -> Option<(String
                 } else {
                     format!("{dir}/{target}")
                 };
-                if host.metadata(&t).is_ok() {
-                    return Some((t, false));
+                match metadata_optional(host, &t) {
+                    Ok(Some(_)) => return Some((t, false)),
+                    Ok(None) => {}
+                    Err(e) => note_unit(unknown, &e),
                 }
-                continue;
             }
-            return Some((p, false));
+            Ok(Some(_)) => return Some((p, false)),
+            Ok(None) => {}
+            Err(e) => note_unit(unknown, &e),
         }
     }
     None
+}
+
+fn note_unit(unknown: &mut Unseen<SshGap>, e: &HostError) {
+    unknown
+        .entry(SshGap::Units)
+        .and_modify(|w| {
+            w.push_str("; ");
+            w.push_str(&e.to_string());
+        })
+        .or_insert_with(|| e.to_string());
 }
 
 /// The unit directories with what each holds (`None`: it could not be listed, so every name
@@ -1269,19 +1300,41 @@ fn unit_file(host: &dyn Host, name: &str, listings: &Listings) -> Option<(String
 type Listings = Vec<(&'static str, Option<BTreeSet<String>>)>;
 
 /// Whether a `.wants`/`.requires` link for the unit exists in any unit directory.
-fn unit_enabled(host: &dyn Host, name: &str) -> bool {
-    UNIT_DIRS.iter().any(|dir| {
-        host.read_dir(dir).unwrap_or_default().iter().any(|d| {
-            (d.ends_with(".wants") || d.ends_with(".requires"))
-                && host.metadata(&format!("{dir}/{d}/{name}")).is_ok()
-        })
-    })
+fn unit_enabled(host: &dyn Host, name: &str, unknown: &mut Unseen<SshGap>) -> bool {
+    for dir in UNIT_DIRS {
+        let names = match read_dir_optional(host, dir) {
+            Ok(n) => n.unwrap_or_default(),
+            Err(e) => {
+                note_unit(unknown, &e);
+                continue;
+            }
+        };
+        for d in names
+            .iter()
+            .filter(|d| d.ends_with(".wants") || d.ends_with(".requires"))
+        {
+            match metadata_optional(host, &format!("{dir}/{d}/{name}")) {
+                Ok(Some(_)) => return true,
+                Ok(None) => {}
+                Err(e) => note_unit(unknown, &e),
+            }
+        }
+    }
+    false
 }
 
-fn unit_exec(host: &dyn Host, name: &str, path: &str, listings: &Listings) -> UnitExec {
+fn unit_exec(
+    host: &dyn Host,
+    name: &str,
+    path: &str,
+    listings: &Listings,
+    unknown: &mut Unseen<SshGap>,
+) -> UnitExec {
     let mut ue = UnitExec::default();
-    if let Ok(f) = host.read(path) {
-        parse_unit_exec(path, &f.text, &mut ue);
+    match read_optional(host, path) {
+        Ok(Some(f)) => parse_unit_exec(path, &f.text, &mut ue),
+        Ok(None) => {}
+        Err(e) => note_unit(unknown, &e),
     }
     let mut dropins: BTreeMap<String, String> = BTreeMap::new();
     let dropin_dir = format!("{name}.d");
@@ -1290,7 +1343,14 @@ fn unit_exec(host: &dyn Host, name: &str, path: &str, listings: &Listings) -> Un
             continue;
         }
         let d = format!("{dir}/{dropin_dir}");
-        for n in host.read_dir(&d).unwrap_or_default() {
+        let names = match read_dir_optional(host, &d) {
+            Ok(n) => n.unwrap_or_default(),
+            Err(e) => {
+                note_unit(unknown, &e);
+                Vec::new()
+            }
+        };
+        for n in names {
             if n.ends_with(".conf") {
                 // Earlier directories win for the same name.
                 dropins.insert(n.clone(), format!("{d}/{n}"));
@@ -1298,21 +1358,33 @@ fn unit_exec(host: &dyn Host, name: &str, path: &str, listings: &Listings) -> Un
         }
     }
     for p in dropins.values() {
-        if let Ok(f) = host.read(p) {
-            parse_unit_exec(p, &f.text, &mut ue);
+        match read_optional(host, p) {
+            Ok(Some(f)) => parse_unit_exec(p, &f.text, &mut ue),
+            Ok(None) => {}
+            Err(e) => note_unit(unknown, &e),
         }
     }
     ue
 }
 
 /// The daemons to judge: (name, command-line arguments, where they came from).
-fn daemons(host: &dyn Host, unknown: &mut Unseen) -> Vec<(String, Vec<String>, Vec<String>)> {
+fn daemons(
+    host: &dyn Host,
+    unknown: &mut Unseen<SshGap>,
+) -> Vec<(String, Vec<String>, Vec<String>)> {
     let mut out = Vec::new();
     // Each unit directory is listed once: with 100,000 units, asking the tree for every
     // unit's file and drop-in directory in every unit directory costs seconds.
     let listings: Listings = UNIT_DIRS
         .iter()
-        .map(|dir| (*dir, host.read_dir(dir).ok().map(BTreeSet::from_iter)))
+        .map(|dir| match read_dir_optional(host, dir) {
+            Ok(l) => (*dir, l.map(BTreeSet::from_iter)),
+            // Its units are not discovered: say so rather than judge without them.
+            Err(e) => {
+                note_unit(unknown, &e);
+                (*dir, None)
+            }
+        })
         .collect();
     let mut names: BTreeSet<String> = BTreeSet::new();
     for listing in listings.iter().filter_map(|(_, l)| l.as_ref()) {
@@ -1324,18 +1396,19 @@ fn daemons(host: &dyn Host, unknown: &mut Unseen) -> Vec<(String, Vec<String>, V
     }
     let mut main_found = false;
     for name in &names {
-        let Some((path, masked)) = unit_file(host, name, &listings) else {
+        let Some((path, masked)) = unit_file(host, name, &listings, unknown) else {
             continue;
         };
         if masked {
             continue;
         }
-        let ue = unit_exec(host, name, &path, &listings);
+        let ue = unit_exec(host, name, &path, &listings, unknown);
         let Some((exec, exec_origin)) = &ue.exec_start else {
             continue;
         };
         let mut env = ue.environment.clone();
         let mut sources = vec![exec_origin.clone()];
+        let mut env_unread = Vec::new();
         for ef in &ue.env_files {
             let (optional, f) = match ef.strip_prefix('-') {
                 Some(f) => (true, f),
@@ -1348,7 +1421,10 @@ fn daemons(host: &dyn Host, unknown: &mut Unseen) -> Vec<(String, Vec<String>, V
                 }
                 Err(e) if optional && e.is_not_found() => {}
                 Err(e) => {
-                    unknown.insert(format!("sshd_env:{f}"), e.to_string());
+                    if !e.is_not_found() {
+                        env_unread.push(e.clone());
+                    }
+                    unknown.insert(SshGap::Env(f.to_string()), e.to_string());
                 }
             }
         }
@@ -1359,13 +1435,17 @@ fn daemons(host: &dyn Host, unknown: &mut Unseen) -> Vec<(String, Vec<String>, V
         if !is_sshd(program) {
             continue;
         }
+        // Options of sshd's own unit not seen: they could override the configuration file.
+        for e in &env_unread {
+            note_unit(unknown, e);
+        }
         let main = MAIN_UNITS.contains(&name.as_str());
         if main {
             if main_found {
                 continue; // sshd.service is usually an alias of ssh.service
             }
             main_found = true;
-        } else if !unit_enabled(host, name) {
+        } else if !unit_enabled(host, name, unknown) {
             continue;
         }
         out.push((name.clone(), words[1..].to_vec(), sources));
@@ -1374,11 +1454,15 @@ fn daemons(host: &dyn Host, unknown: &mut Unseen) -> Vec<(String, Vec<String>, V
         // No unit file: the init script or a plain `sshd` reads /etc/default/ssh's SSHD_OPTS.
         let mut args = Vec::new();
         let mut sources = Vec::new();
-        if let Ok(f) = host.read(DEFAULT_SSH)
-            && let Some(opts) = parse_env_file(&f.text).get("SSHD_OPTS")
-        {
-            args = split_unit_words(opts);
-            sources.push(DEFAULT_SSH.to_string());
+        match read_optional(host, DEFAULT_SSH) {
+            Ok(Some(f)) => {
+                if let Some(opts) = parse_env_file(&f.text).get("SSHD_OPTS") {
+                    args = split_unit_words(opts);
+                    sources.push(DEFAULT_SSH.to_string());
+                }
+            }
+            Ok(None) => {}
+            Err(e) => note_unit(unknown, &e),
         }
         out.insert(0, ("sshd".to_string(), args, sources));
     } else if let Some(pos) = out.iter().position(|d| MAIN_UNITS.contains(&d.0.as_str())) {
@@ -1427,14 +1511,17 @@ fn read_instance(
         }
     };
     let mut read = |pattern: &str| -> Vec<(String, Result<String, String>)> {
-        expand_glob_any(host, pattern)
-            .into_iter()
-            .filter_map(|p| match host.read(&p) {
-                Ok(f) => Some((p, Ok(f.text))),
-                Err(e) if e.is_not_found() => None,
-                Err(e) => Some((p, Err(e.to_string()))),
-            })
-            .collect()
+        match expand_glob_any(host, pattern) {
+            Ok(paths) => paths
+                .into_iter()
+                .filter_map(|p| match host.read(&p) {
+                    Ok(f) => Some((p, Ok(f.text))),
+                    Err(e) if e.is_not_found() => None,
+                    Err(e) => Some((p, Err(e.to_string()))),
+                })
+                .collect(),
+            Err(e) => vec![(pattern.to_string(), Err(e.to_string()))],
+        }
     };
     let cfg = expand_includes(&config, &main.text, &mut read);
     let (global, blocks) = effective_all(&cfg);
@@ -1540,11 +1627,16 @@ fn singled_out(instances: &[SshInstance]) -> impl Fn(&str, &[String]) -> bool {
 }
 
 pub fn collect(host: &dyn Host) -> SshFacts {
-    let mut facts = SshFacts {
-        sshd_binary: host.metadata("/usr/sbin/sshd").is_ok()
-            || host.metadata("/usr/bin/sshd").is_ok(),
-        ..SshFacts::default()
-    };
+    let mut facts = SshFacts::default();
+    for bin in ["/usr/sbin/sshd", "/usr/bin/sshd"] {
+        match metadata_optional(host, bin) {
+            Ok(Some(_)) => facts.sshd_binary = true,
+            Ok(None) => {}
+            Err(e) => {
+                facts.unknown.insert(SshGap::Binary, e.to_string());
+            }
+        }
+    }
     for (name, args, sources) in daemons(host, &mut facts.unknown) {
         facts
             .instances
@@ -1560,7 +1652,7 @@ pub fn collect(host: &dyn Host) -> SshFacts {
         Err(e) => facts.config_present = !e.is_not_found(),
     }
     if let Some(why) = &main.unreadable {
-        facts.unknown.insert("sshd_config".into(), why.clone());
+        facts.unknown.insert(SshGap::Config, why.clone());
         return facts;
     }
     facts.config_files = main.config_files.clone();
@@ -1572,7 +1664,7 @@ pub fn collect(host: &dyn Host) -> SshFacts {
     if !problems.is_empty() {
         facts
             .unknown
-            .insert("sshd_config_includes".into(), problems.join("; "));
+            .insert(SshGap::ConfigIncludes, problems.join("; "));
     }
     facts.settings = main.settings.clone();
     facts.match_blocks = main
@@ -1585,6 +1677,7 @@ pub fn collect(host: &dyn Host) -> SshFacts {
     // The effective global configuration from sshd itself, when we may ask it (needs root to
     // read the host keys; never on an offline tree).
     if is_live(host) && host.privileged() && facts.sshd_binary {
+        // Only which path to run: sshd -T reports its own failure if that one cannot run.
         let program = if host.metadata("/usr/sbin/sshd").is_ok() {
             "/usr/sbin/sshd"
         } else {

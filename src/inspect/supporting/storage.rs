@@ -5,6 +5,7 @@
 use super::origin;
 use crate::host::Host;
 use crate::inspect::Unseen;
+use crate::inspect::gap::StorageGap;
 use serde::{Deserialize, Serialize};
 
 /// The root filesystem as mounted.
@@ -63,7 +64,7 @@ pub struct StorageFacts {
     pub fstab_root: Option<FstabEntry>,
     /// /etc/crypttab entries; `None` when the file does not exist.
     pub crypttab: Option<Vec<CrypttabEntry>>,
-    pub unknown: Unseen,
+    pub unknown: Unseen<StorageGap>,
 }
 
 /// The entry mounted on `/` last in /proc/self/mountinfo (the one in effect).
@@ -259,13 +260,13 @@ pub fn collect(host: &dyn Host) -> StorageFacts {
         match &f.root {
             None => {
                 f.unknown.insert(
-                    "root".into(),
+                    StorageGap::Root,
                     "could not find / in /proc/self/mountinfo or /proc/mounts".into(),
                 );
             }
             Some(root) if is_virtual_root(root) => {
                 f.unknown.insert(
-                    "layers".into(),
+                    StorageGap::Layers,
                     format!(
                         "the root filesystem is {} from {} (container or network root): its disk cannot be seen from here",
                         root.fstype, root.source
@@ -276,7 +277,7 @@ pub fn collect(host: &dyn Host) -> StorageFacts {
                 Some(dev) => f.layers = walk_layers(host, &dev),
                 None => {
                     f.unknown.insert(
-                        "layers".into(),
+                        StorageGap::Layers,
                         format!("could not find {} in /sys/class/block", root.source),
                     );
                 }
@@ -290,7 +291,7 @@ pub fn collect(host: &dyn Host) -> StorageFacts {
         Ok(t) => f.crypttab = Some(parse_crypttab("/etc/crypttab", &t.text)),
         Err(e) if e.is_not_found() => {}
         Err(e) => {
-            f.unknown.insert("crypttab".into(), e.to_string());
+            f.unknown.insert(StorageGap::Crypttab, e.to_string());
         }
     }
     f

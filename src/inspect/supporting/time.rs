@@ -3,6 +3,7 @@
 
 use super::{drop_in_files, expand_glob, origin};
 use crate::host::Host;
+use crate::inspect::gap::TimeGap;
 use crate::inspect::{Unseen, is_live};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -42,7 +43,7 @@ pub struct TimeFacts {
     /// What said so, e.g. "timedatectl: NTPSynchronized=yes".
     pub sync_detail: String,
     pub files: Vec<String>,
-    pub unknown: Unseen,
+    pub unknown: Unseen<TimeGap>,
 }
 
 /// An include-like directive of chrony.conf.
@@ -254,11 +255,11 @@ pub fn collect(host: &dyn Host) -> TimeFacts {
                     }
                 }
             };
-            f.unknown.insert("synchronized".into(), why);
+            f.unknown.insert(TimeGap::Synchronized, why);
         }
     } else {
         f.unknown.insert(
-            "synchronized".into(),
+            TimeGap::Synchronized,
             "offline image: clock state not observable".into(),
         );
     }

@@ -1,0 +1,348 @@
+//! What an area could not see, as closed sets: each area's `unknown` map is keyed by its own
+//! enum, so a key a collector writes and the checks never read (or read and nothing writes)
+//! is a compile error, not a check that passes on what it did not see.
+//!
+//! Each key serializes to the string the scan JSON has always used, and maps order by that
+//! string, so reports are byte-identical to those keyed by strings.
+
+/// Declares a closed set of "could not see" keys: the enum, its JSON string, string order
+/// (as the old `BTreeMap<String, _>` had), and serde through the string.
+macro_rules! gaps {
+    ($(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $var:ident => $key:literal,)+ }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vm])* $var,)+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$var,)+];
+
+            /// The key as written in the scan JSON.
+            pub const fn key(self) -> &'static str {
+                match self {
+                    $($name::$var => $key,)+
+                }
+            }
+
+            pub fn from_key(key: &str) -> Option<$name> {
+                match key {
+                    $($key => Some($name::$var),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl Ord for $name {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                self.key().cmp(other.key())
+            }
+        }
+
+        impl PartialOrd for $name {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.key())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.key())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let key = String::deserialize(d)?;
+                $name::from_key(&key).ok_or_else(|| {
+                    serde::de::Error::custom(format!(
+                        concat!("unknown ", stringify!($name), " key {:?}"),
+                        key
+                    ))
+                })
+            }
+        }
+    };
+}
+
+gaps! {
+    /// `FirewallFacts::unknown`.
+    pub enum FirewallGap {
+        /// A frontend's configuration or enablement link exists and could not be read.
+        Frontends => "frontends",
+        /// The ruleset (live or what loads at boot): every firewall check is unknown.
+        Ruleset => "ruleset",
+    }
+}
+
+gaps! {
+    /// `NetworkFacts::unknown`.
+    pub enum NetworkGap {
+        /// Which process owns a listening socket.
+        ListenerProcesses => "listener_processes",
+        /// The listening sockets themselves.
+        Listeners => "listeners",
+    }
+}
+
+gaps! {
+    /// `HostIdentity::unknown`.
+    pub enum IdentityGap {
+        Hostname => "hostname",
+        Kernel => "kernel",
+        MachineId => "machine_id",
+        Os => "os",
+    }
+}
+
+gaps! {
+    /// `PatchesFacts::unknown`.
+    pub enum PatchesGap {
+        /// Installed kernels.
+        Kernel => "kernel",
+        /// When updates were last applied.
+        LastUpgrade => "last_upgrade",
+        /// How old the package lists are.
+        ListsAge => "lists_age",
+        /// The operating system (for its support status).
+        Os => "os",
+        /// The support status of the operating system.
+        OsLifecycle => "os_lifecycle",
+        /// Installed packages.
+        Packages => "packages",
+        /// Pending updates.
+        Pending => "pending",
+        /// Pending updates, known only in part.
+        PendingPartial => "pending_partial",
+        /// Whether a reboot is pending.
+        RebootRequired => "reboot_required",
+        /// Pending security updates.
+        Security => "security",
+    }
+}
+
+gaps! {
+    /// `SupportingFacts::unknown`.
+    pub enum SupportingGap {
+        /// /etc/default/grub or grub.d exists and could not be read.
+        BootConfig => "boot_config",
+    }
+}
+
+gaps! {
+    /// `MacFacts::unknown`.
+    pub enum MacGap {
+        /// /sys/module/apparmor/parameters/enabled.
+        ApparmorEnabled => "apparmor_enabled",
+        /// /etc/apparmor.d, or its disable/ or force-complain/.
+        ApparmorProfileDir => "apparmor_profile_dir",
+        /// The loaded profiles on securityfs.
+        ApparmorProfiles => "apparmor_profiles",
+        /// The active security module list (details only).
+        Lsm => "lsm",
+        /// /etc/selinux/config.
+        SelinuxConfig => "selinux_config",
+        /// /sys/fs/selinux/enforce.
+        SelinuxEnforce => "selinux_enforce",
+    }
+}
+
+gaps! {
+    /// `RemoteLogFacts::unknown`: configuration of a log forwarder that could not be read.
+    pub enum RemoteLogGap {
+        JournalUpload => "journal_upload",
+        Rsyslog => "rsyslog",
+        SyslogNg => "syslog_ng",
+    }
+}
+
+gaps! {
+    /// `PackageFacts::unknown`.
+    pub enum PackagesGap {
+        /// The installed package list.
+        Packages => "packages",
+    }
+}
+
+gaps! {
+    /// `ProcessFacts::unknown`.
+    pub enum ProcessesGap {
+        /// The process list.
+        Processes => "processes",
+    }
+}
+
+gaps! {
+    /// `TimeFacts::unknown`.
+    pub enum TimeGap {
+        /// Whether the clock is synchronized now.
+        Synchronized => "synchronized",
+    }
+}
+
+gaps! {
+    /// `StorageFacts::unknown`.
+    pub enum StorageGap {
+        /// /etc/crypttab.
+        Crypttab => "crypttab",
+        /// The block devices under the root filesystem.
+        Layers => "layers",
+        /// The root filesystem itself.
+        Root => "root",
+    }
+}
+
+gaps! {
+    /// `MalwareFacts::unknown`.
+    pub enum MalwareGap {
+        /// ClamAV's signature databases (shown in the details; the verdict rests on the
+        /// scanner running).
+        ClamavSignatures => "clamav_signatures",
+    }
+}
+
+/// As [`gaps!`], with one more variant that carries a path: its key is a fixed prefix and the
+/// path (`sshd_env:/etc/sysconfig/sshd`), one entry per file not read.
+macro_rules! gaps_with_path {
+    ($(#[$m:meta])* pub enum $name:ident {
+        $(#[$pm:meta])* $pvar:ident(path) => $prefix:literal;
+        $($(#[$vm:meta])* $var:ident => $key:literal,)+
+    }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vm])* $var,)+
+            $(#[$pm])* $pvar(String),
+        }
+
+        impl $name {
+            /// The key as written in the scan JSON.
+            pub fn key(&self) -> std::borrow::Cow<'static, str> {
+                match self {
+                    $($name::$var => std::borrow::Cow::Borrowed($key),)+
+                    $name::$pvar(path) => std::borrow::Cow::Owned(format!("{}{path}", $prefix)),
+                }
+            }
+
+            pub fn from_key(key: &str) -> Option<$name> {
+                match key {
+                    $($key => Some($name::$var),)+
+                    _ => key
+                        .strip_prefix($prefix)
+                        .map(|path| $name::$pvar(path.to_string())),
+                }
+            }
+        }
+
+        impl Ord for $name {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                self.key().cmp(&other.key())
+            }
+        }
+
+        impl PartialOrd for $name {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.key())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.key())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let key = String::deserialize(d)?;
+                $name::from_key(&key).ok_or_else(|| {
+                    serde::de::Error::custom(format!(
+                        concat!("unknown ", stringify!($name), " key {:?}"),
+                        key
+                    ))
+                })
+            }
+        }
+    };
+}
+
+gaps_with_path! {
+    /// `SshFacts::unknown`.
+    pub enum SshGap {
+        /// A unit's EnvironmentFile (any unit: recorded before knowing it runs sshd; the
+        /// checks read `Units`, which holds those of sshd's own units).
+        Env(path) => "sshd_env:";
+        /// /usr/sbin/sshd or /usr/bin/sshd exists and could not be looked at.
+        Binary => "sshd_binary",
+        /// The main configuration file.
+        Config => "sshd_config",
+        /// A file or directory an Include names (or sshd would refuse the configuration).
+        ConfigIncludes => "sshd_config_includes",
+        /// An sshd unit file, drop-in, enablement link or EnvironmentFile, or /etc/default/ssh.
+        Units => "sshd_units",
+    }
+}
+
+gaps_with_path! {
+    /// `AuditFacts::unknown`.
+    pub enum AuditGap {
+        /// An audit rules file or rules.d.
+        Rules(path) => "audit_rules:";
+        /// The rules loaded in the kernel (`auditctl -l`).
+        Loaded => "audit_loaded",
+        /// /sbin/auditd or /usr/sbin/auditd exists and could not be looked at.
+        DaemonBinary => "daemon_binary",
+    }
+}
+
+gaps_with_path! {
+    /// `UsbStorageFacts::unknown`.
+    pub enum UsbStorageGap {
+        /// A modprobe.d file.
+        Modprobe(path) => "modprobe:";
+        /// Which modules are loaded (/sys/module).
+        Loaded => "loaded",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn keys_round_trip_and_order_as_their_strings() {
+        for g in PatchesGap::ALL {
+            assert_eq!(PatchesGap::from_key(g.key()), Some(*g));
+        }
+        let mut m: BTreeMap<PatchesGap, String> = BTreeMap::new();
+        for g in PatchesGap::ALL.iter().rev() {
+            m.insert(*g, String::new());
+        }
+        let keys: Vec<&str> = m.keys().map(|k| k.key()).collect();
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        assert_eq!(keys, sorted);
+        let json = serde_json::to_string(&m).unwrap_or_else(|e| panic!("{e}"));
+        let back: BTreeMap<PatchesGap, String> =
+            serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, m);
+        assert!(serde_json::from_str::<BTreeMap<MacGap, String>>(r#"{"nope":""}"#).is_err());
+        let env = SshGap::Env("/etc/sysconfig/sshd".into());
+        assert_eq!(env.key(), "sshd_env:/etc/sysconfig/sshd");
+        assert_eq!(SshGap::from_key(&env.key()), Some(env));
+        assert_eq!(SshGap::from_key("sshd_units"), Some(SshGap::Units));
+    }
+}
