@@ -276,8 +276,6 @@ pub trait Host: Sync {
     fn read_link(&self, path: &str) -> Result<String, HostError>;
     /// Runs a program without a shell, `LC_ALL=C`, killed after `timeout`.
     fn run(&self, argv: &[&str], timeout: Duration) -> CommandRun;
-    /// Everything read or run so far.
-    fn evidence(&self) -> Vec<Evidence>;
     /// Whether this process can read root-only files (effective UID 0 on a live host).
     fn privileged(&self) -> bool;
     /// Running processes; an offline tree has none to show (`Err` with the reason).
@@ -374,11 +372,15 @@ impl EvidenceLog {
 pub use crate::digest::{hex, sha256_hex};
 
 /// Turns bytes into text, keeping what is valid and marking what is not.
-pub(crate) fn file_text(path: &str, bytes: &[u8], truncated: bool) -> FileText {
+pub(crate) fn file_text(path: &str, bytes: Vec<u8>, truncated: bool) -> FileText {
+    let sha256 = sha256_hex(&bytes);
+    // Valid UTF-8 (nearly every file) is taken as it is, not copied.
+    let text = String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     FileText {
         path: path.to_string(),
-        text: String::from_utf8_lossy(bytes).into_owned(),
-        sha256: sha256_hex(bytes),
+        text,
+        sha256,
         truncated,
     }
 }

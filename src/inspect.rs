@@ -368,10 +368,6 @@ impl Host for Recorder<'_> {
         r
     }
 
-    fn evidence(&self) -> Vec<Evidence> {
-        self.log.snapshot()
-    }
-
     fn privileged(&self) -> bool {
         self.inner.privileged()
     }
@@ -424,9 +420,6 @@ mod tests {
                 stdout: String::new(),
                 stderr: String::new(),
             }
-        }
-        fn evidence(&self) -> Vec<Evidence> {
-            Vec::new()
         }
         fn privileged(&self) -> bool {
             true

@@ -10,7 +10,7 @@ pub mod snapshot;
 use crate::checks::{Area, CheckContext};
 use crate::date::{Date, rfc3339_utc, unix_now_secs};
 use crate::host::{
-    CommandRun, Evidence, FileMeta, FileText, Host, HostError, HostKind, ProcessInfo, RunStatus,
+    CommandRun, FileMeta, FileText, Host, HostError, HostKind, ProcessInfo, RunStatus,
 };
 use crate::inspect::Facts;
 use crate::inspect::identity::{HostIdentity, machine_id_hmac};
@@ -159,10 +159,6 @@ impl Host for SnapshotHost {
             stdout: String::new(),
             stderr: String::new(),
         }
-    }
-
-    fn evidence(&self) -> Vec<Evidence> {
-        Vec::new()
     }
 
     fn privileged(&self) -> bool {

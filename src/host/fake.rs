@@ -5,8 +5,7 @@
 //! what it could not see.
 
 use super::{
-    CommandRun, Evidence, FileMeta, FileText, Host, HostError, HostKind, Oversize, ProcessInfo,
-    RunStatus,
+    CommandRun, FileMeta, FileText, Host, HostError, HostKind, Oversize, ProcessInfo, RunStatus,
 };
 use std::time::Duration;
 
@@ -147,10 +146,6 @@ impl Host for FaultyHost<'_> {
             stdout: String::new(),
             stderr,
         }
-    }
-
-    fn evidence(&self) -> Vec<Evidence> {
-        self.inner.evidence()
     }
 
     fn privileged(&self) -> bool {

@@ -4,10 +4,9 @@
 //! `DIR/.stationward-capture/commands/<key>.stdout` (and `<key>.exit`, default 0), where `<key>`
 //! is `Root::capture_key(argv)` (the argv joined by `_`, other bytes as `%XX`); without one a command is `NotRun`.
 
-use super::live::{MAX_OUTPUT_BYTES, list_dir, meta_of, read_file, record_read};
+use super::live::{MAX_OUTPUT_BYTES, list_dir, meta_of, read_file};
 use super::{
-    CommandRun, Evidence, EvidenceLog, FileMeta, FileText, Host, HostError, HostKind, Oversize,
-    ProcessInfo, RunStatus,
+    CommandRun, FileMeta, FileText, Host, HostError, HostKind, Oversize, ProcessInfo, RunStatus,
 };
 use crate::fsread::{self, Bytes, Follow};
 use std::path::{Component, Path, PathBuf};
@@ -28,7 +27,6 @@ enum Last {
 #[derive(Debug)]
 pub struct Root {
     dir: PathBuf,
-    log: EvidenceLog,
     /// What `readlink` said of each intermediate directory already walked through (`None`: not
     /// a link, or absent), by its path inside the tree. A scan reads tens of thousands of files
     /// under the same few directories; asking again for each was most of an offline scan's
@@ -40,7 +38,6 @@ impl Root {
     pub fn new(dir: impl Into<PathBuf>) -> Root {
         Root {
             dir: dir.into(),
-            log: EvidenceLog::default(),
             dir_links: std::sync::Mutex::default(),
         }
     }
@@ -178,11 +175,8 @@ impl Host for Root {
         cap: u64,
         oversize: Oversize,
     ) -> Result<FileText, HostError> {
-        let result = self
-            .resolve(path, Last::Follow)
-            .and_then(|real| read_file(&real, path, cap, Follow::No, oversize));
-        record_read(&self.log, path, &result);
-        result
+        self.resolve(path, Last::Follow)
+            .and_then(|real| read_file(&real, path, cap, Follow::No, oversize))
     }
 
     fn read_dir(&self, path: &str) -> Result<Vec<String>, HostError> {
@@ -208,7 +202,7 @@ impl Host for Root {
             stdout: String::from_utf8_lossy(stdout).into_owned(),
             stderr: String::new(),
         };
-        let run = match self.read_capture(&key, "stdout", MAX_OUTPUT_BYTES) {
+        match self.read_capture(&key, "stdout", MAX_OUTPUT_BYTES) {
             Err(HostError::NotFound(_)) => ran(
                 RunStatus::NotRun("offline image: command not run".into()),
                 b"",
@@ -229,13 +223,7 @@ impl Host for Root {
                 Ok(code) => ran(RunStatus::Exited(code), &out.bytes),
                 Err(why) => ran(RunStatus::Failed(why), b""),
             },
-        };
-        self.log.push(run.evidence());
-        run
-    }
-
-    fn evidence(&self) -> Vec<Evidence> {
-        self.log.snapshot()
+        }
     }
 
     fn processes(&self) -> Result<Vec<ProcessInfo>, HostError> {

@@ -854,11 +854,15 @@ mod tests {
 
     #[test]
     fn the_shadow_table_finds_the_first_entry_of_a_name() {
-        let text = "zed:!:1::::::\nbob:$6$x:19000:0:90:7:::\n# c\nbob:*:1::::::\nann:x:abc::::::\n:x:1\n";
+        let text =
+            "zed:!:1::::::\nbob:$6$x:19000:0:90:7:::\n# c\nbob:*:1::::::\nann:x:abc::::::\n:x:1\n";
         let (table, notes) = index_shadow("/etc/shadow", text);
         assert_eq!(table.len(), 3);
         let bob = table.get("bob").unwrap();
-        assert_eq!((bob.hash, bob.max_days.get(), bob.line), ("$6$x", Some(90), 2));
+        assert_eq!(
+            (bob.hash, bob.max_days.get(), bob.line),
+            ("$6$x", Some(90), 2)
+        );
         assert_eq!(table.get("ann").map(|e| e.last_change), Some(Days::UNSET));
         assert!(table.get("carol").is_none() && table.get("").is_none());
         // Notes in file order: the second bob, ann's last change, the empty name.
@@ -884,28 +888,16 @@ mod tests {
         assert_eq!(c("*"), (PasswordState::Locked, "none"));
         assert_eq!(c("!*"), (PasswordState::Locked, "none"));
         assert_eq!(c("!$1$ab$cd"), (PasswordState::Locked, "md5"));
-        assert_eq!(
-            c("$y$j9T$salt$hash"),
-            (PasswordState::Set, "yescrypt")
-        );
+        assert_eq!(c("$y$j9T$salt$hash"), (PasswordState::Set, "yescrypt"));
         assert_eq!(c("$6$salt$hash"), (PasswordState::Set, "sha512"));
         assert_eq!(c("$5$salt$hash"), (PasswordState::Set, "sha256"));
         assert_eq!(c("$2b$12$abc"), (PasswordState::Set, "bcrypt"));
         assert_eq!(c("$1$salt$hash"), (PasswordState::Set, "md5"));
         assert_eq!(c("abCDefGHijKL."), (PasswordState::Set, "des"));
-        assert_eq!(
-            c("_J9..abcdEFGHijklMNOP"),
-            (PasswordState::Set, "unknown")
-        );
-        assert_eq!(
-            c("_J9..abcdEFGHijklMNO"),
-            (PasswordState::Set, "bsdi")
-        );
+        assert_eq!(c("_J9..abcdEFGHijklMNOP"), (PasswordState::Set, "unknown"));
+        assert_eq!(c("_J9..abcdEFGHijklMNO"), (PasswordState::Set, "bsdi"));
         assert_eq!(c("x"), (PasswordState::Set, "unknown"));
-        assert_eq!(
-            c("\u{FFFD}\u{FFFD}"),
-            (PasswordState::Set, "unknown")
-        );
+        assert_eq!(c("\u{FFFD}\u{FFFD}"), (PasswordState::Set, "unknown"));
         assert!(HashScheme::Des.is_weak() && HashScheme::Md5.is_weak());
         assert!(!HashScheme::Yescrypt.is_weak());
         assert!(HashScheme::Sha512.is_strong() && !HashScheme::Unknown.is_strong());
