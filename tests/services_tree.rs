@@ -7,6 +7,7 @@
 use stationward::checks::{Area, CheckContext, Finding, Status, evaluate};
 use stationward::date::Date;
 use stationward::host::Root;
+use stationward::inspect::gap::ServicesGap;
 use stationward::inspect::services::systemctl::{
     LIST_UNIT_FILES, LIST_UNITS, parse_list_unit_files,
 };
@@ -123,7 +124,7 @@ fn station_enablement_agrees_with_systemctl() {
     assert!(
         facts
             .unknown
-            .get("active")
+            .get(&ServicesGap::Active)
             .is_some_and(|r| r.contains("offline image"))
     );
     assert!(facts.units.iter().all(|u| u.active == "unknown"));
@@ -309,7 +310,11 @@ fn captured_live_state_is_merged() {
 
     let facts = collect(&Root::new(dir.path()));
     assert!(facts.systemd_running);
-    assert!(!facts.unknown.contains_key("active"), "{:?}", facts.unknown);
+    assert!(
+        !facts.unknown.contains_key(&ServicesGap::Active),
+        "{:?}",
+        facts.unknown
+    );
     assert_eq!(unit(&facts, "vsftpd.service", "systemd").active, "failed");
     assert_eq!(unit(&facts, "telnet.socket", "systemd").active, "active");
     assert_eq!(
@@ -550,7 +555,12 @@ fn absolute_lib_link_does_not_reach_the_live_system() {
 fn empty_tree_is_unknown_not_pass() {
     let dir = tempfile::tempdir().unwrap();
     let (facts, legacy, unexpected) = findings(dir.path());
-    assert!(facts.services.unknown.contains_key("enablement"));
+    assert!(
+        facts
+            .services
+            .unknown
+            .contains_key(&ServicesGap::Enablement)
+    );
     assert_eq!(legacy.status, Status::Unknown);
     assert_eq!(unexpected.status, Status::Unknown);
     assert!(

@@ -20,6 +20,7 @@ use crate::inspect::accounts::{
     AccountsFacts, FAILLOCK_CONF, GROUP, HashScheme, LOGIN_DEFS, PASSWD, PasswordSource,
     PasswordState, SHADOW, SUDOERS, UserAccount,
 };
+use crate::inspect::gap::AccountsGap;
 use crate::policy::Policy;
 use std::collections::BTreeSet;
 
@@ -96,7 +97,7 @@ fn ladder(
 fn unseen_passwords(a: &AccountsFacts, users: &[&UserAccount]) -> String {
     let why = a
         .unknown
-        .get("shadow")
+        .get(&AccountsGap::Shadow)
         .cloned()
         .unwrap_or_else(|| "no usable /etc/shadow entry".to_string());
     if users.len() <= 5 {
@@ -131,7 +132,7 @@ fn describe(u: &UserAccount) -> String {
 fn uid0_only_root(facts: &Facts, a: &AccountsFacts) -> Finding {
     const ID: &str = "accounts.uid0_only_root";
     let ev = evidence(facts, &[PASSWD]);
-    if let Some(why) = a.unknown.get("passwd") {
+    if let Some(why) = a.unknown.get(&AccountsGap::Passwd) {
         return Finding::unknown(ID, why.clone()).with_evidence(ev);
     }
     // glibc answers a lookup by name with the first line for that name: a later line that
@@ -225,7 +226,7 @@ fn no_empty_passwords(facts: &Facts, a: &AccountsFacts) -> Finding {
     let mut subjects = vec![PASSWD, SHADOW];
     subjects.extend(pam_subjects(a));
     let ev = evidence(facts, &subjects);
-    if let Some(why) = a.unknown.get("passwd") {
+    if let Some(why) = a.unknown.get(&AccountsGap::Passwd) {
         return Finding::unknown(ID, why.clone()).with_evidence(ev);
     }
     let empty: Vec<&UserAccount> = a
@@ -328,7 +329,7 @@ fn new_password_scheme(a: &AccountsFacts) -> Vec<(String, bool)> {
                 weak,
             ));
         }
-        None if !pam_decides && !a.unknown.contains_key("login_defs") => {
+        None if !pam_decides && !a.unknown.contains_key(&AccountsGap::LoginDefs) => {
             out.push((
                 "new passwords: ENCRYPT_METHOD not set in login.defs (tool defaults apply)".into(),
                 false,
@@ -345,7 +346,7 @@ fn strong_hashes(facts: &Facts, a: &AccountsFacts) -> Finding {
     subjects.extend(login_defs_subjects(a));
     subjects.extend(pam_subjects(a));
     let ev = evidence(facts, &subjects);
-    if let Some(why) = a.unknown.get("passwd") {
+    if let Some(why) = a.unknown.get(&AccountsGap::Passwd) {
         return Finding::unknown(ID, why.clone()).with_evidence(ev);
     }
     let usable: Vec<&UserAccount> = a.users.iter().filter(|u| u.usable_password()).collect();
@@ -454,7 +455,7 @@ fn system_no_login(facts: &Facts, a: &AccountsFacts) -> Finding {
     let mut subjects = vec![PASSWD, SHADOW];
     subjects.extend(login_defs_subjects(a));
     let ev = evidence(facts, &subjects);
-    if let Some(why) = a.unknown.get("passwd") {
+    if let Some(why) = a.unknown.get(&AccountsGap::Passwd) {
         return Finding::unknown(ID, why.clone()).with_evidence(ev);
     }
     let candidates: Vec<&UserAccount> = a
@@ -479,7 +480,7 @@ fn system_no_login(facts: &Facts, a: &AccountsFacts) -> Finding {
     details.push(format!(
         "system accounts: {range}, the account named root excluded (root's logins are judged by ssh.root_login and the console policy; other UID 0 accounts count)"
     ));
-    if let Some(why) = a.unknown.get("login_defs") {
+    if let Some(why) = a.unknown.get(&AccountsGap::LoginDefs) {
         details.push(format!(
             "login.defs not read ({why}); default UID_MIN 1000 / UID_MAX 60000 used"
         ));
@@ -519,7 +520,7 @@ fn default_names(facts: &Facts, a: &AccountsFacts, policy: &Policy) -> Finding {
         )
         .with_evidence(ev);
     }
-    if let Some(why) = a.unknown.get("passwd") {
+    if let Some(why) = a.unknown.get(&AccountsGap::Passwd) {
         return Finding::unknown(ID, why.clone()).with_evidence(ev);
     }
     let present: Vec<&UserAccount> = a
@@ -574,7 +575,7 @@ fn sudo_nopasswd(facts: &Facts, a: &AccountsFacts) -> Finding {
     let mut subjects: Vec<&str> = vec![SUDOERS, "/etc/sudoers.d/"];
     subjects.extend(a.sudo.files.iter().map(String::as_str));
     let ev = evidence(facts, &subjects);
-    if let Some(why) = a.unknown.get("sudoers") {
+    if let Some(why) = a.unknown.get(&AccountsGap::Sudoers) {
         return Finding::unknown(ID, why.clone()).with_evidence(ev);
     }
     let s = &a.sudo;
@@ -663,10 +664,10 @@ fn privileged_members(facts: &Facts, a: &AccountsFacts, policy: &Policy) -> Find
     let mut subjects: Vec<&str> = vec![GROUP, PASSWD];
     subjects.extend(a.sudo.files.iter().map(String::as_str));
     let ev = evidence(facts, &subjects);
-    if let Some(why) = a.unknown.get("group") {
+    if let Some(why) = a.unknown.get(&AccountsGap::Group) {
         return Finding::unknown(ID, why.clone()).with_evidence(ev);
     }
-    let passwd_known = !a.unknown.contains_key("passwd");
+    let passwd_known = !a.unknown.contains_key(&AccountsGap::Passwd);
     let mut members: BTreeSet<String> = BTreeSet::new();
     let mut details: Vec<String> = Vec::new();
     for gname in PRIVILEGED_GROUPS {
@@ -740,10 +741,10 @@ fn privileged_members(facts: &Facts, a: &AccountsFacts, policy: &Policy) -> Find
     // /etc/passwd, a grant in sudoers or an unreadable include. Within the limit is then not
     // a pass.
     let mut unseen: Vec<String> = Vec::new();
-    if let Some(why) = a.unknown.get("passwd") {
+    if let Some(why) = a.unknown.get(&AccountsGap::Passwd) {
         unseen.push(why.clone());
     }
-    if let Some(why) = a.unknown.get("sudoers") {
+    if let Some(why) = a.unknown.get(&AccountsGap::Sudoers) {
         unseen.push(why.clone());
     }
     unseen.extend(a.sudo.unreadable.iter().cloned());
@@ -795,7 +796,7 @@ fn password_aging(facts: &Facts, a: &AccountsFacts, policy: &Policy) -> Finding 
     let mut unseen: Vec<String> = Vec::new();
     let mut details: Vec<String> = Vec::new();
 
-    match a.unknown.get("login_defs") {
+    match a.unknown.get(&AccountsGap::LoginDefs) {
         Some(why) => unseen.push(format!("login.defs: {why}")),
         None => {
             let max = a.pass_max_days();
@@ -814,7 +815,7 @@ fn password_aging(facts: &Facts, a: &AccountsFacts, policy: &Policy) -> Finding 
         }
     }
 
-    if let Some(why) = a.unknown.get("passwd") {
+    if let Some(why) = a.unknown.get(&AccountsGap::Passwd) {
         unseen.push(why.clone());
     } else {
         let people: Vec<&UserAccount> = a.users.iter().filter(|u| a.is_human(u)).collect();
@@ -856,7 +857,7 @@ fn password_aging(facts: &Facts, a: &AccountsFacts, policy: &Policy) -> Finding 
             format!("Password maximum age above the policy's {limit} days: {shown}"),
         )
     } else if !unseen.is_empty() {
-        let shadow_why = a.unknown.get("shadow").cloned();
+        let shadow_why = a.unknown.get(&AccountsGap::Shadow).cloned();
         Finding::unknown(ID, shadow_why.unwrap_or_else(|| unseen.join("; ")))
     } else {
         Finding::new(
@@ -877,7 +878,7 @@ fn lockout(facts: &Facts, a: &AccountsFacts) -> Finding {
     let mut subjects = pam_subjects(a);
     subjects.push(FAILLOCK_CONF);
     let ev = evidence(facts, &subjects);
-    if let Some(why) = a.unknown.get("pam") {
+    if let Some(why) = a.unknown.get(&AccountsGap::Pam) {
         return Finding::unknown(ID, why.clone()).with_evidence(ev);
     }
     let p = &a.pam;
@@ -952,7 +953,7 @@ fn lockout(facts: &Facts, a: &AccountsFacts) -> Finding {
         )
     } else if let Some(why) = a
         .unknown
-        .get("faillock_conf")
+        .get(&AccountsGap::FaillockConf)
         .filter(|_| p.auth_lockout().any(|h| h.module.contains("pam_faillock")))
     {
         // deny= and unlock_time= left to faillock.conf are not known: `deny = 0` there would
@@ -1231,7 +1232,7 @@ mod tests {
         facts
             .accounts
             .unknown
-            .insert("shadow".into(), reason.clone());
+            .insert(AccountsGap::Shadow, reason.clone());
         for u in &mut facts.accounts.users {
             u.password = PasswordState::Unknown;
             u.hash_scheme = HashScheme::Unknown;
@@ -1266,7 +1267,7 @@ mod tests {
         facts
             .accounts
             .unknown
-            .insert("shadow".into(), "needs root to read /etc/shadow".into());
+            .insert(AccountsGap::Shadow, "needs root to read /etc/shadow".into());
         for u in facts
             .accounts
             .users
@@ -1307,17 +1308,17 @@ mod tests {
     #[test]
     fn sudoers_unreadable_is_unknown() {
         let mut facts = facts_for("debian12");
-        facts
-            .accounts
-            .unknown
-            .insert("sudoers".into(), "needs root to read /etc/sudoers".into());
+        facts.accounts.unknown.insert(
+            AccountsGap::Sudoers,
+            "needs root to read /etc/sudoers".into(),
+        );
         let fs = run(&facts);
         let f = get(&fs, "accounts.sudo_nopasswd");
         assert_eq!(
             (f.status, f.summary.as_str()),
             (Status::Unknown, "needs root to read /etc/sudoers")
         );
-        facts.accounts.unknown.remove("sudoers");
+        facts.accounts.unknown.remove(&AccountsGap::Sudoers);
         facts
             .accounts
             .sudo

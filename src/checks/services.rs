@@ -22,7 +22,7 @@
 use super::{Area, CheckContext, Finding, Status};
 use crate::host::{Evidence, ProcessInfo};
 use crate::inspect::Facts;
-use crate::inspect::gap::ProcessesGap;
+use crate::inspect::gap::{ProcessesGap, ServicesGap};
 use crate::inspect::services::{INETD_DAEMONS, ServiceUnit, XINETD_DAEMONS, systemd::is_template};
 use crate::policy::Policy;
 
@@ -611,9 +611,8 @@ fn unexpected(facts: &Facts, policy: &Policy) -> Finding {
         .collect();
     if !s.systemd_running {
         let why = s
-            .unknown
-            .get("active")
-            .map_or("systemd is not running", String::as_str);
+            .unseen(ServicesGap::Active)
+            .unwrap_or("systemd is not running");
         details.push(format!("judged from enablement only: {why}"));
     }
     if outside.is_empty() {
@@ -880,7 +879,7 @@ mod tests {
     fn unknowns_are_never_passes() {
         let mut facts = facts_with(vec![]);
         facts.services.unknown.insert(
-            "enablement".into(),
+            ServicesGap::Enablement,
             "needs root to read /etc/systemd/system".into(),
         );
         for f in evaluate(&facts, &policy(), &ctx(true)) {

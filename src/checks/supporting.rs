@@ -232,9 +232,7 @@ pub(crate) mod testkit {
         );
         f.services.units.clear();
         f.services.unknown.insert(
-            crate::inspect::services::ServicesUnseen::Enablement
-                .key()
-                .into(),
+            crate::inspect::gap::ServicesGap::Enablement,
             "not inspected by this build".into(),
         );
         f

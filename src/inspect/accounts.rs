@@ -18,6 +18,7 @@ pub use sudoers::{SudoFacts, SudoGrant, SudoPasswordless};
 
 use crate::host::Host;
 use crate::inspect::Unseen;
+use crate::inspect::gap::AccountsGap;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -101,7 +102,7 @@ pub struct AccountsFacts {
     pub pam: Box<PamFacts>,
     /// Lines left out of passwd/shadow/group, and other oddities, as `path:line: reason`.
     pub skipped: Vec<String>,
-    pub unknown: Unseen,
+    pub unknown: Unseen<AccountsGap>,
 }
 
 impl AccountsFacts {
@@ -164,7 +165,7 @@ pub fn collect(host: &dyn Host) -> AccountsFacts {
             (Some(table), notes)
         }
         Err(e) => {
-            facts.unknown.insert("shadow".into(), e.to_string());
+            facts.unknown.insert(AccountsGap::Shadow, e.to_string());
             (None, Vec::new())
         }
     };
@@ -188,7 +189,7 @@ pub fn collect(host: &dyn Host) -> AccountsFacts {
             facts.skipped.extend(join_notes);
         }
         Err(e) => {
-            facts.unknown.insert("passwd".into(), e.to_string());
+            facts.unknown.insert(AccountsGap::Passwd, e.to_string());
             facts.skipped.extend(shadow_notes);
         }
     }
@@ -202,7 +203,7 @@ pub fn collect(host: &dyn Host) -> AccountsFacts {
             facts.groups = g.entries;
         }
         Err(e) => {
-            facts.unknown.insert("group".into(), e.to_string());
+            facts.unknown.insert(AccountsGap::Group, e.to_string());
         }
     }
 
@@ -211,7 +212,7 @@ pub fn collect(host: &dyn Host) -> AccountsFacts {
     match host.read(SHELLS) {
         Ok(f) => facts.shells = parse_shells(&f.text),
         Err(e) => {
-            facts.unknown.insert("shells".into(), e.to_string());
+            facts.unknown.insert(AccountsGap::Shells, e.to_string());
         }
     }
 
@@ -229,7 +230,7 @@ pub fn collect(host: &dyn Host) -> AccountsFacts {
             facts.sudo = Box::default();
         }
         Err(e) => {
-            facts.unknown.insert("sudoers".into(), e.to_string());
+            facts.unknown.insert(AccountsGap::Sudoers, e.to_string());
         }
     }
 
@@ -392,7 +393,7 @@ fn collect_login_defs(host: &dyn Host, facts: &mut AccountsFacts) {
             }
             // A drop-in not seen could override any setting: login.defs is not known.
             Err(e) => {
-                facts.unknown.insert("login_defs".into(), e.to_string());
+                facts.unknown.insert(AccountsGap::LoginDefs, e.to_string());
             }
         }
     }
@@ -406,7 +407,7 @@ fn collect_login_defs(host: &dyn Host, facts: &mut AccountsFacts) {
     if sources.is_empty() {
         facts
             .unknown
-            .insert("login_defs".into(), reasons.join("; "));
+            .insert(AccountsGap::LoginDefs, reasons.join("; "));
         return;
     }
     for (path, text) in sources {
@@ -455,13 +456,15 @@ fn collect_pam(host: &dyn Host, facts: &mut AccountsFacts) {
         } else {
             reasons.join("; ")
         };
-        facts.unknown.insert("pam".into(), why);
+        facts.unknown.insert(AccountsGap::Pam, why);
     }
     match crate::host::read_optional(host, FAILLOCK_CONF) {
         Ok(Some(f)) => facts.pam.faillock_conf = pam::parse_faillock_conf(&f.text),
         Ok(None) => {}
         Err(e) => {
-            facts.unknown.insert("faillock_conf".into(), e.to_string());
+            facts
+                .unknown
+                .insert(AccountsGap::FaillockConf, e.to_string());
         }
     }
 }
@@ -619,11 +622,18 @@ mod tests {
     fn missing_everything_is_unknown_not_empty() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let f = collect(&Root::new(dir.path()));
-        for key in ["passwd", "shadow", "group", "login_defs", "shells", "pam"] {
-            assert!(f.unknown.contains_key(key), "{key}: {:?}", f.unknown);
+        for key in [
+            AccountsGap::Passwd,
+            AccountsGap::Shadow,
+            AccountsGap::Group,
+            AccountsGap::LoginDefs,
+            AccountsGap::Shells,
+            AccountsGap::Pam,
+        ] {
+            assert!(f.unknown.contains_key(&key), "{key}: {:?}", f.unknown);
         }
         assert!(!f.sudo.present);
-        assert!(!f.unknown.contains_key("sudoers"));
+        assert!(!f.unknown.contains_key(&AccountsGap::Sudoers));
     }
 
     #[test]

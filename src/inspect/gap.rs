@@ -207,6 +207,60 @@ gaps! {
     }
 }
 
+gaps! {
+    /// `ServicesFacts::unknown`. Readers name these rather than strings: the checks once read
+    /// "services", which nothing wrote, while "sysv", "inetd", "xinetd" and "units" were
+    /// written and read by nothing (an unreadable /etc/inetd.conf passed
+    /// `services.legacy_cleartext`).
+    pub enum ServicesGap {
+        /// /etc/systemd/system (what is enabled), or no init system found at all.
+        Enablement => "enablement",
+        /// A unit directory other than /etc/systemd/system.
+        Units => "units",
+        /// Whether units are running (systemctl).
+        Active => "active",
+        /// /etc/init.d and /etc/rc?.d.
+        Sysv => "sysv",
+        /// /etc/inetd.conf and /etc/inetd.d.
+        Inetd => "inetd",
+        /// /etc/xinetd.conf and /etc/xinetd.d.
+        Xinetd => "xinetd",
+    }
+}
+
+impl ServicesGap {
+    /// Everything that decides what is enabled at boot.
+    pub const ENABLEMENT: [ServicesGap; 5] = [
+        ServicesGap::Enablement,
+        ServicesGap::Units,
+        ServicesGap::Sysv,
+        ServicesGap::Inetd,
+        ServicesGap::Xinetd,
+    ];
+}
+
+gaps! {
+    /// `AccountsFacts::unknown`: an accounts source that could not be read.
+    pub enum AccountsGap {
+        /// /etc/passwd.
+        Passwd => "passwd",
+        /// /etc/shadow (root only).
+        Shadow => "shadow",
+        /// /etc/group.
+        Group => "group",
+        /// /etc/shells.
+        Shells => "shells",
+        /// /etc/sudoers or a file it includes.
+        Sudoers => "sudoers",
+        /// login.defs, or a login.defs.d directory whose drop-ins could override any setting.
+        LoginDefs => "login_defs",
+        /// The PAM configuration (none of `PAM_FILES` read).
+        Pam => "pam",
+        /// /etc/security/faillock.conf.
+        FaillockConf => "faillock_conf",
+    }
+}
+
 /// As [`gaps!`], with one more variant that carries a path: its key is a fixed prefix and the
 /// path (`sshd_env:/etc/sysconfig/sshd`), one entry per file not read.
 macro_rules! gaps_with_path {
@@ -344,5 +398,65 @@ mod tests {
         assert_eq!(env.key(), "sshd_env:/etc/sysconfig/sshd");
         assert_eq!(SshGap::from_key(&env.key()), Some(env));
         assert_eq!(SshGap::from_key("sshd_units"), Some(SshGap::Units));
+    }
+
+    /// Every key of the services and accounts sets reads back as itself, through `from_key`
+    /// and through serde, and the JSON keeps the strings the scans have always had; a key
+    /// outside the set is refused, not carried.
+    #[test]
+    fn services_and_accounts_keys_round_trip_and_refuse_strangers() {
+        fn round_trip<K>(all: &[K], strings: &[&str], from_key: fn(&str) -> Option<K>)
+        where
+            K: Copy + Ord + std::fmt::Debug + std::fmt::Display,
+            K: serde::Serialize + serde::de::DeserializeOwned,
+        {
+            let keys: Vec<String> = all.iter().map(ToString::to_string).collect();
+            assert_eq!(keys, strings);
+            for k in all {
+                assert_eq!(from_key(&k.to_string()), Some(*k));
+                let json = serde_json::to_string(k).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(json, format!("\"{k}\""));
+                let back: K = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(back, *k);
+            }
+            let m: BTreeMap<K, String> = all.iter().map(|k| (*k, k.to_string())).collect();
+            let json = serde_json::to_string(&m).unwrap_or_else(|e| panic!("{e}"));
+            let mut sorted: Vec<&str> = strings.to_vec();
+            sorted.sort_unstable();
+            let expected: Vec<String> = sorted.iter().map(|s| format!("\"{s}\":\"{s}\"")).collect();
+            assert_eq!(json, format!("{{{}}}", expected.join(",")));
+            let back: BTreeMap<K, String> =
+                serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(back, m);
+            assert_eq!(from_key("services"), None);
+            assert!(serde_json::from_str::<K>(r#""services""#).is_err());
+            assert!(serde_json::from_str::<BTreeMap<K, String>>(r#"{"services":""}"#).is_err());
+        }
+        round_trip(
+            ServicesGap::ALL,
+            &["enablement", "units", "active", "sysv", "inetd", "xinetd"],
+            ServicesGap::from_key,
+        );
+        round_trip(
+            AccountsGap::ALL,
+            &[
+                "passwd",
+                "shadow",
+                "group",
+                "shells",
+                "sudoers",
+                "login_defs",
+                "pam",
+                "faillock_conf",
+            ],
+            AccountsGap::from_key,
+        );
+        // What decides enablement is every services key but whether units run now.
+        let enablement: Vec<_> = ServicesGap::ALL
+            .iter()
+            .filter(|k| **k != ServicesGap::Active)
+            .copied()
+            .collect();
+        assert_eq!(ServicesGap::ENABLEMENT.to_vec(), enablement);
     }
 }

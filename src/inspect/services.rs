@@ -11,6 +11,7 @@ pub mod sysv;
 pub mod unit_file;
 
 use crate::host::{FileKind, Host, HostError};
+use crate::inspect::gap::ServicesGap;
 use crate::inspect::{Unseen, is_live};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -264,7 +265,7 @@ pub struct ServicesFacts {
     /// Unit directories that exist on the inspected system, in precedence order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unit_dirs: Vec<String>,
-    pub unknown: Unseen,
+    pub unknown: Unseen<ServicesGap>,
 }
 
 impl ServicesFacts {
@@ -287,64 +288,12 @@ impl ServicesFacts {
     /// Why enablement could not be read (wholly or in part: an unreadable unit directory,
     /// /etc/init.d, inetd or xinetd configuration hides what it would enable), if it could not.
     pub fn enablement_unknown(&self) -> Option<&str> {
-        ServicesUnseen::ENABLEMENT
-            .iter()
-            .find_map(|k| self.unseen(*k))
+        ServicesGap::ENABLEMENT.iter().find_map(|k| self.unseen(*k))
     }
 
     /// Why `what` could not be seen, if it could not.
-    pub fn unseen(&self, what: ServicesUnseen) -> Option<&str> {
-        self.unknown.get(what.key()).map(String::as_str)
-    }
-}
-
-/// The closed set of keys of `ServicesFacts::unknown`: readers name them by this enum, so a
-/// key the collector writes cannot drift from the one the checks read (the checks read
-/// "services", which nothing wrote, while "sysv", "inetd", "xinetd" and "units" were written
-/// and read by nothing: an unreadable /etc/inetd.conf passed `services.legacy_cleartext`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ServicesUnseen {
-    /// /etc/systemd/system (what is enabled), or no init system found at all.
-    Enablement,
-    /// A unit directory other than /etc/systemd/system.
-    Units,
-    /// Whether units are running (systemctl).
-    Active,
-    /// /etc/init.d and /etc/rc?.d.
-    Sysv,
-    /// /etc/inetd.conf and /etc/inetd.d.
-    Inetd,
-    /// /etc/xinetd.conf and /etc/xinetd.d.
-    Xinetd,
-}
-
-impl ServicesUnseen {
-    pub const ALL: [ServicesUnseen; 6] = [
-        ServicesUnseen::Enablement,
-        ServicesUnseen::Units,
-        ServicesUnseen::Active,
-        ServicesUnseen::Sysv,
-        ServicesUnseen::Inetd,
-        ServicesUnseen::Xinetd,
-    ];
-    /// Everything that decides what is enabled at boot.
-    pub const ENABLEMENT: [ServicesUnseen; 5] = [
-        ServicesUnseen::Enablement,
-        ServicesUnseen::Units,
-        ServicesUnseen::Sysv,
-        ServicesUnseen::Inetd,
-        ServicesUnseen::Xinetd,
-    ];
-
-    pub const fn key(self) -> &'static str {
-        match self {
-            ServicesUnseen::Enablement => "enablement",
-            ServicesUnseen::Units => "units",
-            ServicesUnseen::Active => "active",
-            ServicesUnseen::Sysv => "sysv",
-            ServicesUnseen::Inetd => "inetd",
-            ServicesUnseen::Xinetd => "xinetd",
-        }
+    pub fn unseen(&self, what: ServicesGap) -> Option<&str> {
+        self.unknown.get(&what).map(String::as_str)
     }
 }
 
@@ -379,14 +328,14 @@ pub fn collect(host: &dyn Host) -> ServicesFacts {
         let loaded = host.run(systemctl::LIST_UNITS, SYSTEMCTL_TIMEOUT);
         match loaded.unusable_reason() {
             Some(why) => {
-                facts.unknown.insert("active".into(), why);
+                facts.unknown.insert(ServicesGap::Active, why);
             }
             None if !loaded.exited_with(&[0]) => {
                 let why = format!(
                     "systemctl list-units failed: {}",
                     first_line(&loaded.stderr)
                 );
-                facts.unknown.insert("active".into(), why);
+                facts.unknown.insert(ServicesGap::Active, why);
             }
             None => {
                 let files = host.run(systemctl::LIST_UNIT_FILES, SYSTEMCTL_TIMEOUT);
@@ -405,7 +354,7 @@ pub fn collect(host: &dyn Host) -> ServicesFacts {
         } else {
             "offline image: whether services are running is unknown"
         };
-        facts.unknown.insert("active".into(), why.into());
+        facts.unknown.insert(ServicesGap::Active, why.into());
     }
 
     let init_found = systemd_present || init_d_found;
@@ -419,9 +368,13 @@ pub fn collect(host: &dyn Host) -> ServicesFacts {
         &superserver(&units, XINETD_DAEMONS, init_found),
     ));
 
-    if !init_found && !inetd_found && !xinetd_found && !facts.unknown.contains_key("enablement") {
+    if !init_found
+        && !inetd_found
+        && !xinetd_found
+        && !facts.unknown.contains_key(&ServicesGap::Enablement)
+    {
         facts.unknown.insert(
-            "enablement".into(),
+            ServicesGap::Enablement,
             "no systemd unit directories, /etc/init.d, inetd or xinetd configuration found".into(),
         );
     }
@@ -568,12 +521,12 @@ fn sysv_unit_name(u: &ServiceUnit) -> String {
 
 /// SysV init scripts, enabled when an `S` link for them is in /etc/rc[2-5].d. Returns the
 /// scripts and whether /etc/init.d exists.
-fn collect_sysv(host: &dyn Host, unknown: &mut Unseen) -> (Vec<ServiceUnit>, bool) {
+fn collect_sysv(host: &dyn Host, unknown: &mut Unseen<ServicesGap>) -> (Vec<ServiceUnit>, bool) {
     let scripts = match host.read_dir("/etc/init.d") {
         Ok(s) => s,
         Err(e) => {
             if !e.is_not_found() {
-                unknown.insert("sysv".into(), e.to_string());
+                unknown.insert(ServicesGap::Sysv, e.to_string());
             }
             return (Vec::new(), false);
         }
@@ -586,7 +539,7 @@ fn collect_sysv(host: &dyn Host, unknown: &mut Unseen) -> (Vec<ServiceUnit>, boo
             Err(e) if e.is_not_found() => continue,
             Err(e) => {
                 unknown
-                    .entry("sysv".into())
+                    .entry(ServicesGap::Sysv)
                     .or_insert_with(|| e.to_string());
                 continue;
             }
@@ -598,7 +551,7 @@ fn collect_sysv(host: &dyn Host, unknown: &mut Unseen) -> (Vec<ServiceUnit>, boo
                 Err(e) => {
                     // A plain file in rc?.d (EINVAL) is no link; anything else is not seen.
                     if !matches!(host.metadata(&path), Ok(m) if m.kind != FileKind::Symlink) {
-                        note(unknown, "sysv", &e);
+                        note(unknown, ServicesGap::Sysv, &e);
                     }
                     String::new()
                 }
@@ -679,7 +632,7 @@ struct SuperserverEntry {
     on_by: Option<String>,
 }
 
-fn collect_inetd(host: &dyn Host, unknown: &mut Unseen) -> Vec<SuperserverEntry> {
+fn collect_inetd(host: &dyn Host, unknown: &mut Unseen<ServicesGap>) -> Vec<SuperserverEntry> {
     let mut files = vec!["/etc/inetd.conf".to_string()];
     match host.read_dir("/etc/inetd.d") {
         Ok(names) => files.extend(
@@ -689,7 +642,7 @@ fn collect_inetd(host: &dyn Host, unknown: &mut Unseen) -> Vec<SuperserverEntry>
                 .map(|n| format!("/etc/inetd.d/{n}")),
         ),
         Err(e) if e.is_not_found() => {}
-        Err(e) => note(unknown, "inetd", &e),
+        Err(e) => note(unknown, ServicesGap::Inetd, &e),
     }
     let mut out = Vec::new();
     for file in files {
@@ -697,7 +650,7 @@ fn collect_inetd(host: &dyn Host, unknown: &mut Unseen) -> Vec<SuperserverEntry>
             Ok(f) => f.text,
             Err(e) if e.is_not_found() => continue,
             Err(e) => {
-                note(unknown, "inetd", &e);
+                note(unknown, ServicesGap::Inetd, &e);
                 continue;
             }
         };
@@ -715,7 +668,7 @@ fn collect_inetd(host: &dyn Host, unknown: &mut Unseen) -> Vec<SuperserverEntry>
     out
 }
 
-fn collect_xinetd(host: &dyn Host, unknown: &mut Unseen) -> Vec<SuperserverEntry> {
+fn collect_xinetd(host: &dyn Host, unknown: &mut Unseen<ServicesGap>) -> Vec<SuperserverEntry> {
     let mut conf = inetd::XinetdFile::default();
     let mut services: Vec<(String, inetd::XinetdService)> = Vec::new();
     let mut pending: Vec<(String, usize)> = vec![("/etc/xinetd.conf".to_string(), 0)];
@@ -730,7 +683,7 @@ fn collect_xinetd(host: &dyn Host, unknown: &mut Unseen) -> Vec<SuperserverEntry
             Ok(f) => f.text,
             Err(e) if e.is_not_found() => continue,
             Err(e) => {
-                note(unknown, "xinetd", &e);
+                note(unknown, ServicesGap::Xinetd, &e);
                 continue;
             }
         };
@@ -747,7 +700,7 @@ fn collect_xinetd(host: &dyn Host, unknown: &mut Unseen) -> Vec<SuperserverEntry
                             .map(|n| (format!("{}/{n}", dir.trim_end_matches('/')), depth + 1)),
                     ),
                     Err(e) if e.is_not_found() => {}
-                    Err(e) => note(unknown, "xinetd", &e),
+                    Err(e) => note(unknown, ServicesGap::Xinetd, &e),
                 }
             }
             pending.extend(parsed.includes.drain(..).map(|f| (f, depth + 1)));
@@ -791,10 +744,8 @@ fn collect_xinetd(host: &dyn Host, unknown: &mut Unseen) -> Vec<SuperserverEntry
     out
 }
 
-fn note(unknown: &mut Unseen, key: &str, e: &HostError) {
-    unknown
-        .entry(key.to_string())
-        .or_insert_with(|| e.to_string());
+fn note(unknown: &mut Unseen<ServicesGap>, key: ServicesGap, e: &HostError) {
+    unknown.entry(key).or_insert_with(|| e.to_string());
 }
 
 /// Whether the super-server that reads a configuration is itself on.

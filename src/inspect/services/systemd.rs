@@ -8,6 +8,7 @@ use super::ServiceUnit;
 use super::unit_file::{UnitFile, parse_unit_file};
 use crate::host::{FileKind, Host, HostError};
 use crate::inspect::Unseen;
+use crate::inspect::gap::ServicesGap;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Administrator configuration: enablement links here count (`/run` only on a live host).
@@ -197,7 +198,7 @@ fn join(dir: &str, target: &str) -> String {
 /// tree's /run too, and on a live host it holds this boot's runtime enablement and masks. A
 /// directory that exists but cannot be read is recorded in `unknown` (`enablement` for /etc,
 /// else `units`).
-pub fn scan(host: &dyn Host, unknown: &mut Unseen) -> UnitTree {
+pub fn scan(host: &dyn Host, unknown: &mut Unseen<ServicesGap>) -> UnitTree {
     let mut tree = UnitTree::default();
     // (unit, file name) -> drop-in: the first directory (highest precedence) keeps a name.
     let mut dropins: BTreeMap<(String, String), DropIn> = BTreeMap::new();
@@ -207,12 +208,7 @@ pub fn scan(host: &dyn Host, unknown: &mut Unseen) -> UnitTree {
             Ok(n) => n,
             Err(e) if e.is_not_found() => continue,
             Err(e) => {
-                let key = if dir == CONFIG_DIR {
-                    "enablement"
-                } else {
-                    "units"
-                };
-                note(unknown, key, &e);
+                note(unknown, dir_key(&dir), &e);
                 continue;
             }
         };
@@ -236,7 +232,7 @@ pub fn scan(host: &dyn Host, unknown: &mut Unseen) -> UnitTree {
                             }));
                     }
                     Err(e) if e.is_not_found() => {}
-                    Err(e) => note(unknown, "enablement", &e),
+                    Err(e) => note(unknown, ServicesGap::Enablement, &e),
                 }
                 continue;
             }
@@ -307,12 +303,12 @@ fn scan_dropins(
     dir: &str,
     unit: &str,
     out: &mut BTreeMap<(String, String), DropIn>,
-    unknown: &mut Unseen,
+    unknown: &mut Unseen<ServicesGap>,
 ) {
     let names = match host.read_dir(dir) {
         Ok(n) => n,
         Err(e) if e.is_not_found() => return,
-        Err(e) => return note(unknown, "units", &e),
+        Err(e) => return note(unknown, ServicesGap::Units, &e),
     };
     for name in names.into_iter().filter(|n| n.ends_with(".conf")) {
         let key = (unit.to_string(), name.clone());
@@ -332,7 +328,7 @@ fn scan_dropins(
             match host.read(&path) {
                 Ok(f) => Some(f.text),
                 Err(e) => {
-                    note(unknown, "units", &e);
+                    note(unknown, ServicesGap::Units, &e);
                     None
                 }
             }
@@ -410,16 +406,21 @@ fn unit_dirs(host: &dyn Host) -> Vec<String> {
 }
 
 /// The `unknown` key for what could not be read in unit directory `dir`.
-fn dir_key(dir: &str) -> &'static str {
+fn dir_key(dir: &str) -> ServicesGap {
     if dir == CONFIG_DIR {
-        "enablement"
+        ServicesGap::Enablement
     } else {
-        "units"
+        ServicesGap::Units
     }
 }
 
 /// A file's text; NotFound is absent, any other error is noted under `key`.
-fn read_noting(host: &dyn Host, path: &str, unknown: &mut Unseen, key: &str) -> Option<String> {
+fn read_noting(
+    host: &dyn Host,
+    path: &str,
+    unknown: &mut Unseen<ServicesGap>,
+    key: ServicesGap,
+) -> Option<String> {
     match crate::host::read_optional(host, path) {
         Ok(f) => f.map(|f| f.text),
         Err(e) => {
@@ -429,10 +430,8 @@ fn read_noting(host: &dyn Host, path: &str, unknown: &mut Unseen, key: &str) -> 
     }
 }
 
-fn note(unknown: &mut Unseen, key: &str, e: &HostError) {
-    unknown
-        .entry(key.to_string())
-        .or_insert_with(|| e.to_string());
+fn note(unknown: &mut Unseen<ServicesGap>, key: ServicesGap, e: &HostError) {
+    unknown.entry(key).or_insert_with(|| e.to_string());
 }
 
 enum Kind {

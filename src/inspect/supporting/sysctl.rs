@@ -145,6 +145,8 @@ pub struct SysctlFacts {
     pub configured: BTreeMap<String, SysctlSetting>,
     /// Files applied, in order.
     pub files: Vec<String>,
+    /// Kept as strings, not a gap enum: keys are the sysctl names of `RULES` (data, read by
+    /// the checks through the same table) and `file:PATH` for any sysctl.d file not read.
     pub unknown: Unseen,
 }
 
