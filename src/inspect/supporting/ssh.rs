@@ -1568,7 +1568,7 @@ fn read_instance(
 /// beside the accounts area's own list was 120 MB of a 500,000-account scan's peak.
 fn read_user_groups(
     host: &dyn Host,
-    keep: impl Fn(&str, &[String]) -> bool,
+    keep: impl Fn(&str, &[&str]) -> bool,
 ) -> Option<BTreeMap<String, Vec<String>>> {
     let passwd = host.read("/etc/passwd").ok()?.text;
     let group = host.read("/etc/group").ok()?.text;
@@ -1585,26 +1585,54 @@ fn read_user_groups(
             members.entry(m).or_default().push(f[0]);
         }
     }
-    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut gs: Vec<String> = Vec::new();
-    for line in passwd.lines() {
-        let f: Vec<&str> = line.split(':').collect();
-        // The first entry for a name counts, as in getpwnam(3).
-        if f.len() < 4 || f[0].is_empty() || !seen.insert(f[0]) {
-            continue;
-        }
+    // (name, primary GID) of a passwd line with at least four fields, without a vector per
+    // line: this runs over every account.
+    fn fields(line: &str) -> Option<(&str, &str)> {
+        let mut f = line.splitn(5, ':');
+        let name = f.next().filter(|n| !n.is_empty())?;
+        let (_, _, gid) = (f.next()?, f.next()?, f.next()?);
+        Some((name, gid))
+    }
+    fn groups_of<'t>(
+        gid_name: &BTreeMap<&'t str, &'t str>,
+        members: &BTreeMap<&'t str, Vec<&'t str>>,
+        name: &str,
+        gid: &str,
+        gs: &mut Vec<&'t str>,
+    ) {
         gs.clear();
-        if let Some(g) = gid_name.get(f[3]) {
-            gs.push((*g).to_string());
+        if let Some(g) = gid_name.get(gid) {
+            gs.push(g);
         }
-        for g in members.get(f[0]).into_iter().flatten() {
-            if !gs.iter().any(|have| have == g) {
-                gs.push((*g).to_string());
+        for g in members.get(name).into_iter().flatten() {
+            if !gs.contains(g) {
+                gs.push(g);
             }
         }
-        if keep(f[0], &gs) {
-            out.insert(f[0].to_string(), std::mem::take(&mut gs));
+    }
+    // Two passes, so that no set of every name is built: the accounts some entry of which
+    // `keep` accepts, then, for those few, the first entry of each (the one getpwnam(3)
+    // returns) decides.
+    let mut gs: Vec<&str> = Vec::new();
+    let mut candidates: BTreeSet<&str> = BTreeSet::new();
+    for (name, gid) in passwd.lines().filter_map(fields) {
+        groups_of(&gid_name, &members, name, gid, &mut gs);
+        if keep(name, &gs) {
+            candidates.insert(name);
+        }
+    }
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut decided: BTreeSet<&str> = BTreeSet::new();
+    for (name, gid) in passwd.lines().filter_map(fields) {
+        if !candidates.contains(name) || !decided.insert(name) {
+            continue;
+        }
+        groups_of(&gid_name, &members, name, gid, &mut gs);
+        if keep(name, &gs) {
+            out.insert(
+                name.to_string(),
+                gs.iter().map(|g| (*g).to_string()).collect(),
+            );
         }
     }
     Some(out)
@@ -1612,7 +1640,7 @@ fn read_user_groups(
 
 /// The accounts any instance's configuration singles out: root, the users it names, and the
 /// members of the groups it names ([`connections`] asks about no one else by name).
-fn singled_out(instances: &[SshInstance]) -> impl Fn(&str, &[String]) -> bool {
+fn singled_out(instances: &[SshInstance]) -> impl Fn(&str, &[&str]) -> bool {
     let mut users: BTreeSet<String> = BTreeSet::from(["root".to_string()]);
     let mut groups: BTreeSet<String> = BTreeSet::new();
     for inst in instances {
@@ -1620,7 +1648,7 @@ fn singled_out(instances: &[SshInstance]) -> impl Fn(&str, &[String]) -> bool {
         users.extend(n.users);
         groups.extend(n.groups);
     }
-    move |user: &str, gs: &[String]| {
+    move |user: &str, gs: &[&str]| {
         users.contains(user)
             || gs
                 .iter()
