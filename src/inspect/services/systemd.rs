@@ -551,10 +551,14 @@ pub fn resolve(mut tree: UnitTree) -> Vec<ServiceUnit> {
     // Stable: of equal names, the earlier (higher-precedence) entry stays first.
     order.sort_by(|&a, &b| tree.entries[a].name.cmp(&tree.entries[b].name));
     order.dedup_by(|a, b| tree.entries[*a].name == tree.entries[*b].name);
-    let mut kinds: Vec<(usize, Kind, String)> = Vec::with_capacity(order.len());
+    // The texts are taken out first, so the entries can be borrowed while each is parsed.
+    let mut texts: Vec<Option<String>> = tree.entries.iter_mut().map(|e| e.text.take()).collect();
+    let tree = tree;
+    // Sorted by name, looked up by binary search.
+    let mut top: Vec<(&str, Top)> = Vec::with_capacity(order.len());
     for i in order {
-        let e = &mut tree.entries[i];
-        let text = e.text.take();
+        let e = &tree.entries[i];
+        let text = texts.get_mut(i).and_then(Option::take);
         let here = format!("{}/{}", e.dir, e.name);
         let (kind, path) = match (&e.link, &text) {
             (Some(t), _) if t == "/dev/null" => (Kind::Masked, here),
@@ -570,17 +574,16 @@ pub fn resolve(mut tree: UnitTree) -> Vec<ServiceUnit> {
             ),
             (_, None) => (Kind::Unreadable, here),
         };
-        kinds.push((i, kind, path));
+        top.push((
+            e.name.as_str(),
+            Top {
+                entry: e,
+                kind,
+                path,
+            },
+        ));
     }
-    let tree = tree;
-    // Sorted by name, looked up by binary search.
-    let top: Vec<(&str, Top)> = kinds
-        .into_iter()
-        .map(|(i, kind, path)| {
-            let entry = &tree.entries[i];
-            (entry.name.as_str(), Top { entry, kind, path })
-        })
-        .collect();
+    drop(texts);
     let top_get = |name: &str| -> Option<&Top> {
         top.binary_search_by(|(n, _)| (*n).cmp(name))
             .ok()
