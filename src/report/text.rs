@@ -30,11 +30,32 @@ impl Default for TextOptions {
 struct Block {
     lines: Vec<String>,
     keep: bool,
+    /// A table's column headings, repeated at the top of a page this block's rows start or
+    /// continue on, so no page shows rows without saying what the columns are.
+    columns: Vec<String>,
+    /// The block begins with its table's own heading (the first row's block): moved whole to
+    /// a new page it brings the heading along, so the columns are not added twice.
+    heads_table: bool,
 }
 
 impl Block {
     fn keep(lines: Vec<String>) -> Block {
-        Block { lines, keep: true }
+        Block {
+            lines,
+            keep: true,
+            columns: Vec::new(),
+            heads_table: false,
+        }
+    }
+
+    /// A table row kept whole, under `columns`.
+    fn row(lines: Vec<String>, columns: &[String], heads_table: bool) -> Block {
+        Block {
+            lines,
+            keep: true,
+            columns: columns.to_vec(),
+            heads_table,
+        }
     }
 }
 
@@ -101,14 +122,18 @@ fn paginate(blocks: Vec<Block>, page_lines: usize) -> Vec<Vec<String>> {
     let capacity = |n: usize| if n == 0 { page_lines } else { page_lines - 2 };
     for block in blocks {
         let mut lines = block.lines;
+        let columns = block.columns;
         let room = capacity(pages.len() - 1) - pages[pages.len() - 1].len();
-        if block.keep && lines.len() > room && lines.len() <= capacity(1) {
-            pages.push(Vec::new());
+        let moved = !block.heads_table && !columns.is_empty();
+        let needed = lines.len() + if moved { columns.len() } else { 0 };
+        if block.keep && lines.len() > room && needed <= capacity(1) {
+            pages.push(if moved { columns.clone() } else { Vec::new() });
         }
         for line in lines.drain(..) {
             let n = pages.len() - 1;
             if pages[n].len() >= capacity(n) {
-                pages.push(Vec::new());
+                // A row continued on the next page comes under the columns again.
+                pages.push(columns.clone());
             }
             let n = pages.len() - 1;
             // No page starts with a blank line.
@@ -296,9 +321,11 @@ fn controls(s: &Summary, blocks: &mut Vec<Block>) {
             "-".repeat(WIDTH - id_w - verdict_w)
         ),
     ];
+    let columns = heading[1..].to_vec();
     let mut first = true;
     for c in &s.controls {
         let mut lines = if first { heading.clone() } else { Vec::new() };
+        let heads_table = first;
         first = false;
         let title = wrap(&c.title, WIDTH, &indent);
         for (i, t) in title.iter().enumerate() {
@@ -333,7 +360,7 @@ fn controls(s: &Summary, blocks: &mut Vec<Block>) {
             };
             lines.extend(wrap(&text, WIDTH, &indent));
         }
-        blocks.push(Block::keep(lines));
+        blocks.push(Block::row(lines, &columns, heads_table));
     }
     blocks.push(Block::keep(vec![String::new()]));
 }
@@ -703,6 +730,54 @@ mod tests {
         assert!(pages.iter().skip(1).all(|p| p.len() <= 58));
         // 4 blocks of 15 fit the first page, 3 fit each later page.
         assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [60, 45, 45]);
+    }
+
+    #[test]
+    fn table_columns_head_every_page_a_row_lands_on() {
+        let columns = vec!["ID  VERDICT".to_string(), "--  -------".to_string()];
+        let mut blocks = vec![Block::keep(vec!["intro".to_string(); 5])];
+        let mut first = vec!["CONTROLS".to_string()];
+        first.extend(columns.clone());
+        first.push("r0".into());
+        blocks.push(Block::row(first, &columns, true));
+        for i in 1..30 {
+            blocks.push(Block::row(
+                vec![format!("r{i}"), format!("  r{i} note")],
+                &columns,
+                false,
+            ));
+        }
+        // One row longer than a page: it continues under the columns.
+        blocks.push(Block::row(vec!["long".to_string(); 25], &columns, false));
+        let pages = paginate(blocks, 12);
+        assert_eq!(pages[0][5..8], ["CONTROLS", "ID  VERDICT", "--  -------"]);
+        for (n, page) in pages.iter().enumerate().skip(1) {
+            assert_eq!(page[..2], columns[..], "page {}: {page:?}", n + 1);
+            assert!(page.len() <= 10, "page {}: {page:?}", n + 1);
+            assert_eq!(page.iter().filter(|l| **l == columns[0]).count(), 1);
+        }
+        // Every row is there once.
+        let rows: usize = pages
+            .iter()
+            .flatten()
+            .filter(|l| l.starts_with('r'))
+            .count();
+        assert_eq!(rows, 30);
+    }
+
+    #[test]
+    fn a_table_that_starts_a_page_brings_its_own_heading() {
+        let columns = vec!["ID".to_string()];
+        let blocks = vec![
+            Block::keep(vec!["x".to_string(); 9]),
+            Block::row(
+                vec!["CONTROLS".into(), "ID".into(), "r0".into()],
+                &columns,
+                true,
+            ),
+        ];
+        let pages = paginate(blocks, 10);
+        assert_eq!(pages[1], ["CONTROLS", "ID", "r0"]);
     }
 
     #[test]
