@@ -219,6 +219,24 @@ fn each_converted_site_makes_its_checks_unknown_when_only_it_is_unreadable() {
         // src/inspect/supporting/logging.rs: a forwarding rule could be in the file.
         ("debian12", "/etc/rsyslog.conf", &["logging.remote"]),
         ("ubuntu2404", "/etc/rsyslog.d", &["logging.remote"]),
+        // src/inspect/supporting/time.rs: the servers (or their absence) are in the file.
+        ("rocky9", "/etc/chrony.conf", &["time.sync"]),
+        ("debian12", "/etc/systemd/timesyncd.conf", &["time.sync"]),
+        // src/inspect/supporting/sysctl.rs: offline, a sysctl.d file may set any value.
+        ("ubuntu2404", "/etc/sysctl.d", &["kernel.sysctl"]),
+        // src/inspect/supporting/media.rs: the rule that disables usb-storage may be there.
+        ("debian12", "/etc/modprobe.d", &["media.usb_storage"]),
+        // src/inspect/patches/apt.rs: a later update may be in the log not read.
+        (
+            "debian12",
+            "/var/log/apt/history.log",
+            &["patches.last_applied"],
+        ),
+        ("ubuntu2404", "/var/log/apt", &["patches.last_applied"]),
+        // src/inspect/accounts.rs: the vendor login.defs does not apply when /etc's exists.
+        ("rocky9", "/etc/login.defs", &["accounts.password_aging"]),
+        // src/inspect/supporting/storage.rs: offline, fstab is the way to the root's device.
+        ("rocky9", "/etc/fstab", &["storage.encryption"]),
         // src/inspect/supporting/ssh.rs: an Include glob over an unlistable directory.
         ("rocky9", "/etc/ssh/sshd_config.d", SSH),
         ("ubuntu2404", "/etc/ssh/sshd_config.d", SSH),
@@ -325,4 +343,39 @@ fn apparmor_tree() -> tempfile::TempDir {
     std::fs::create_dir_all(dir.path().join("etc/apparmor.d/disable"))
         .unwrap_or_else(|e| panic!("{e}"));
     dir
+}
+
+/// /etc/login.defs exists and cannot be read: shadow-utils would read it, not the vendor
+/// file, so the vendor's stricter PASS_MAX_DAYS must not decide the verdict.
+#[test]
+fn an_unreadable_etc_login_defs_is_not_replaced_by_the_vendor_file() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for (p, text) in [
+        ("etc/hostname", "defs-tree\n"),
+        ("etc/passwd", "root:x:0:0:root:/root:/bin/bash\n"),
+        ("etc/shadow", "root:!:19000:0:30:7:::\n"),
+        ("etc/group", "root:x:0:\n"),
+        ("etc/login.defs", "PASS_MAX_DAYS 99999\n"),
+        ("usr/etc/login.defs", "PASS_MAX_DAYS 30\n"),
+    ] {
+        let full = dir.path().join(p);
+        std::fs::create_dir_all(full.parent().unwrap_or_else(|| panic!("{p}")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(full, text).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let inner = Root::new(dir.path());
+    let policy = policy();
+    let id = "accounts.password_aging";
+    let readable = stationward::scan::run(&inner, &policy, &[Area::Accounts]);
+    let f = readable.finding(id).unwrap_or_else(|| panic!("no {id}"));
+    assert_eq!(f.status, Status::Warn, "{}", f.summary);
+    let faulty = FaultyHost::only(
+        &inner,
+        Fault::PermissionDenied,
+        HostKind::Root("/faulty".into()),
+        "/etc/login.defs",
+    );
+    let blind = stationward::scan::run(&faulty, &policy, &[Area::Accounts]);
+    let f = blind.finding(id).unwrap_or_else(|| panic!("no {id}"));
+    assert_eq!(f.status, Status::Unknown, "{}", f.summary);
 }

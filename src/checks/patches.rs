@@ -437,11 +437,22 @@ fn last_applied(facts: &Facts, policy: &Policy, ctx: &CheckContext, pending: &Pe
     let evidence = facts.evidence_for(Area::Patches, &["/var/log/"]);
     let max = i64::from(policy.max_days_since_upgrade);
     let policy_line = format!("policy: within {max} days");
+    // A log that could not be read may record a later update: what was read is only a
+    // lower bound, enough to pass, never to say "not applied for N days".
+    let logs_unread = p.unknown.get(&PatchesGap::Logs);
     let Some(last) = p.last_upgrade.as_deref() else {
         let why = p
             .unknown
             .get(&PatchesGap::LastUpgrade)
             .map_or("no upgrade found in the package logs", String::as_str);
+        if let Some(unread) = logs_unread {
+            return Finding::unknown(
+                ID,
+                format!("last update time unknown: could not read {unread}"),
+            )
+            .with_details(vec![why.to_string(), policy_line])
+            .with_evidence(evidence);
+        }
         if let Some(since) = p.logs_since.as_deref()
             && let Some(days) = age_days(ctx, since).filter(|d| *d > max)
         {
@@ -494,6 +505,16 @@ fn last_applied(facts: &Facts, policy: &Policy, ctx: &CheckContext, pending: &Pe
             ID,
             Status::Pass,
             format!("Updates last applied {days} days ago, and none are pending"),
+        )
+        .with_details(details)
+        .with_evidence(evidence);
+    }
+    if let Some(unread) = logs_unread {
+        return Finding::unknown(
+            ID,
+            format!(
+                "the last update found was {days} days ago, but a later one may be recorded where it could not be read: {unread}"
+            ),
         )
         .with_details(details)
         .with_evidence(evidence);

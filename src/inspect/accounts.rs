@@ -380,7 +380,12 @@ fn collect_login_defs(host: &dyn Host, facts: &mut AccountsFacts) {
                 base = Some((path.to_string(), f.text));
                 break;
             }
-            Err(e) => reasons.push(e.to_string()),
+            Err(e) if e.is_not_found() => reasons.push(e.to_string()),
+            // /etc/login.defs exists: it, not the vendor file, is what applies.
+            Err(e) => {
+                facts.unknown.insert(AccountsGap::LoginDefs, e.to_string());
+                return;
+            }
         }
     }
     let mut dropins: BTreeMap<String, String> = BTreeMap::new();
@@ -401,7 +406,11 @@ fn collect_login_defs(host: &dyn Host, facts: &mut AccountsFacts) {
     for path in dropins.into_values() {
         match host.read(&path) {
             Ok(f) => sources.push((path, f.text)),
-            Err(e) => facts.skipped.push(format!("{path}: {e}")),
+            // A drop-in not read could override any setting (libeconf skips only the absent).
+            Err(e) if e.is_not_found() => {}
+            Err(e) => {
+                facts.unknown.insert(AccountsGap::LoginDefs, e.to_string());
+            }
         }
     }
     if sources.is_empty() {

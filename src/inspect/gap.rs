@@ -108,6 +108,9 @@ gaps! {
         Kernel => "kernel",
         /// When updates were last applied.
         LastUpgrade => "last_upgrade",
+        /// A package log (or its directory) exists and could not be read: a later update may
+        /// be recorded there.
+        Logs => "logs",
         /// How old the package lists are.
         ListsAge => "lists_age",
         /// The operating system (for its support status).
@@ -163,6 +166,14 @@ gaps! {
 }
 
 gaps! {
+    /// `RemoteToolFacts::unknown`.
+    pub enum RemoteToolsGap {
+        /// A remote-access tool's install path (or /opt) exists and could not be looked at.
+        InstallPaths => "install_paths",
+    }
+}
+
+gaps! {
     /// `PackageFacts::unknown`.
     pub enum PackagesGap {
         /// The installed package list.
@@ -181,6 +192,9 @@ gaps! {
 gaps! {
     /// `TimeFacts::unknown`.
     pub enum TimeGap {
+        /// A time daemon's configuration (its file, an include or a drop-in directory)
+        /// exists and could not be read: its servers are not known.
+        Config => "config",
         /// Whether the clock is synchronized now.
         Synchronized => "synchronized",
     }
@@ -191,6 +205,8 @@ gaps! {
     pub enum StorageGap {
         /// /etc/crypttab.
         Crypttab => "crypttab",
+        /// /etc/fstab (offline, the way to the root's device).
+        Fstab => "fstab",
         /// The block devices under the root filesystem.
         Layers => "layers",
         /// The root filesystem itself.

@@ -22,7 +22,7 @@ pub use kernel::*;
 pub use logs::*;
 
 use crate::date::{Date, rfc3339_utc, unix_now_secs};
-use crate::host::{CommandRun, Host, RunStatus};
+use crate::host::{CommandRun, Host, HostError, RunStatus, read_dir_optional, read_optional};
 use crate::inspect::gap::{IdentityGap, PackagesGap, PatchesGap};
 use crate::inspect::identity::HostIdentity;
 use crate::inspect::packages::{InstalledPackage, PackageFacts};

@@ -108,7 +108,7 @@ fn collect_boot(host: &dyn Host, unknown: &mut Unseen<SupportingGap>) -> BootPar
         Ok(None) => {}
         Err(e) => unread.push(e.to_string()),
     }
-    let mut cfgs = match dir_files_optional(host, "/etc/default/grub.d", ".cfg") {
+    let mut cfgs = match dir_files(host, "/etc/default/grub.d", ".cfg") {
         Ok(c) => c,
         Err(e) => {
             unread.push(e.to_string());
@@ -263,23 +263,9 @@ pub fn origin(path: &str, line: usize) -> String {
 /// Shell-style wildcard match with `*` and `?` (no character classes).
 pub use crate::glob::wildcard;
 
-/// Files of `dir` whose names end with `suffix`, as full paths sorted by name. An absent or
-/// unreadable directory gives none (the caller records why when it matters).
-pub fn dir_files(host: &dyn Host, dir: &str, suffix: &str) -> Vec<String> {
-    host.read_dir(dir)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|n| n.ends_with(suffix) && !n.starts_with('.'))
-        .map(|n| format!("{}/{n}", dir.trim_end_matches('/')))
-        .collect()
-}
-
-/// As [`dir_files`], but a directory that exists and cannot be listed is an error, not empty.
-pub fn dir_files_optional(
-    host: &dyn Host,
-    dir: &str,
-    suffix: &str,
-) -> Result<Vec<String>, HostError> {
+/// Files of `dir` whose names end with `suffix`, as full paths sorted by name. An absent
+/// directory has none; one that exists and cannot be listed is an error, never "empty".
+pub fn dir_files(host: &dyn Host, dir: &str, suffix: &str) -> Result<Vec<String>, HostError> {
     Ok(crate::host::read_dir_optional(host, dir)?
         .unwrap_or_default()
         .into_iter()
@@ -288,26 +274,9 @@ pub fn dir_files_optional(
         .collect())
 }
 
-/// Expands a path whose last component may hold `*`/`?` into existing paths, sorted.
-pub fn expand_glob(host: &dyn Host, pattern: &str) -> Vec<String> {
-    let (dir, name) = match pattern.rsplit_once('/') {
-        Some(("", n)) => ("/", n),
-        Some((d, n)) => (d, n),
-        None => return Vec::new(),
-    };
-    if !name.contains(['*', '?']) {
-        return vec![pattern.to_string()];
-    }
-    host.read_dir(dir)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|n| (name.starts_with('.') || !n.starts_with('.')) && wildcard(name, n))
-        .map(|n| format!("{}/{n}", dir.trim_end_matches('/')))
-        .collect()
-}
-
-/// As [`expand_glob`], but a directory that exists and cannot be listed is an error.
-pub fn expand_glob_optional(host: &dyn Host, pattern: &str) -> Result<Vec<String>, HostError> {
+/// Expands a path whose last component may hold `*`/`?` into existing paths, sorted. A
+/// directory that exists and cannot be listed is an error, never "no match".
+pub fn expand_glob(host: &dyn Host, pattern: &str) -> Result<Vec<String>, HostError> {
     let (dir, name) = match pattern.rsplit_once('/') {
         Some(("", n)) => ("/", n),
         Some((d, n)) => (d, n),
@@ -324,17 +293,34 @@ pub fn expand_glob_optional(host: &dyn Host, pattern: &str) -> Result<Vec<String
         .collect())
 }
 
+/// What [`drop_in_files`] found: the files, and the directories that exist and could not be
+/// listed (any of which may hold a file that overrides the rest).
+#[derive(Debug, Default)]
+pub struct DropIns {
+    pub files: Vec<String>,
+    pub unlisted: Vec<(String, HostError)>,
+}
+
 /// Configuration files from drop-in directories in precedence order (earlier directory wins
 /// for the same file name, as systemd, kmod and sysctl do), then sorted by file name.
-pub fn drop_in_files(host: &dyn Host, dirs: &[&str], suffix: &str) -> Vec<String> {
+pub fn drop_in_files(host: &dyn Host, dirs: &[&str], suffix: &str) -> DropIns {
     let mut by_name: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    let mut unlisted = Vec::new();
     for dir in dirs {
-        for path in dir_files(host, dir, suffix) {
-            let name = path.rsplit('/').next().unwrap_or_default().to_string();
-            by_name.entry(name).or_insert(path);
+        match dir_files(host, dir, suffix) {
+            Ok(paths) => {
+                for path in paths {
+                    let name = path.rsplit('/').next().unwrap_or_default().to_string();
+                    by_name.entry(name).or_insert(path);
+                }
+            }
+            Err(e) => unlisted.push(((*dir).to_string(), e)),
         }
     }
-    by_name.into_values().collect()
+    DropIns {
+        files: by_name.into_values().collect(),
+        unlisted,
+    }
 }
 
 #[cfg(test)]

@@ -328,6 +328,32 @@ fn last_applied_window() {
 }
 
 #[test]
+fn a_log_not_read_is_no_evidence_of_an_old_update() {
+    let mut facts = clean();
+    facts.patches.pending = vec![update("bash", "1", "2", false)];
+    facts.patches.unknown.insert(
+        PatchesGap::Logs,
+        "/var/log/apt/history.log: permission denied".into(),
+    );
+    // What was read is recent: a later update can only be more recent.
+    facts.patches.last_upgrade = Some(days_ago(3));
+    assert_eq!(
+        status_of(&facts, &policy(), "patches.last_applied").0,
+        Status::Pass
+    );
+    // What was read is old: the unread log may hold a later one.
+    facts.patches.last_upgrade = Some(days_ago(100));
+    let (s, summary) = status_of(&facts, &policy(), "patches.last_applied");
+    assert_eq!(s, Status::Unknown, "{summary}");
+    // Nothing read at all: unknown, naming the log, not "at least N days".
+    facts.patches.last_upgrade = None;
+    facts.patches.logs_since = Some(days_ago(60));
+    let (s, summary) = status_of(&facts, &policy(), "patches.last_applied");
+    assert_eq!(s, Status::Unknown);
+    assert!(summary.contains("history.log"), "{summary}");
+}
+
+#[test]
 fn os_support_table() {
     let mut facts = clean();
     facts.patches.os_lifecycle = lookup("debian", "10").map(OsLifecycle::from);

@@ -76,17 +76,26 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, _ctx: &CheckContext) -> Vec<Fin
         })
         .collect();
     details.extend(boot.iter().map(|b| format!("kernel parameter {b}")));
+    // Offline the reason is "/sys/module is not visible (offline image)"; live, the error.
+    let unseen = u
+        .unknown
+        .get(&UsbStorageGap::Loaded)
+        .map_or("not observed", String::as_str);
     let state = |s: Option<ModuleState>| match s {
         Some(ModuleState::Loaded) => "loaded now",
         Some(ModuleState::BuiltIn) => "built into the kernel",
         Some(ModuleState::NotLoaded) => "not loaded",
-        None => "not observed (offline image)",
+        None => unseen,
     };
-    details.push(format!(
-        "usb_storage: {}; uas: {}",
-        state(u.usb_storage),
-        state(u.uas)
-    ));
+    details.push(if u.usb_storage.is_none() && u.uas.is_none() {
+        format!("loaded modules: {unseen}")
+    } else {
+        format!(
+            "usb_storage: {}; uas: {}",
+            state(u.usb_storage),
+            state(u.uas)
+        )
+    });
     if !u.uas.is_some_and(|s| s == ModuleState::NotLoaded) || !rules_for("uas").is_empty() {
         details.push(
             "uas (USB Attached SCSI) needs usb_storage, so disabling usb_storage stops it too"

@@ -3,6 +3,7 @@
 use super::evidence;
 use crate::checks::{CheckContext, Finding, Status};
 use crate::inspect::Facts;
+use crate::inspect::gap::RemoteToolsGap;
 use crate::inspect::supporting::products::{Detected, detect};
 use crate::inspect::supporting::remote::REMOTE_TOOLS;
 use crate::policy::Policy;
@@ -47,7 +48,15 @@ pub fn evaluate(facts: &Facts, policy: &Policy, _ctx: &CheckContext) -> Vec<Find
     if services_seen {
         looked.push("service units".into());
     }
-    let looked = format!("looked at: {}", looked.join(", "));
+    let mut looked = format!("looked at: {}", looked.join(", "));
+    let paths_unseen = facts
+        .supporting
+        .remote_tools
+        .unknown
+        .get(&RemoteToolsGap::InstallPaths);
+    if let Some(why) = paths_unseen {
+        looked.push_str(&format!("; install paths not all seen: {why}"));
+    }
     let (ok, bad): (Vec<&Detected>, Vec<&Detected>) =
         found.iter().partition(|d| approved(d, policy));
     let line = |d: &Detected| format!("{}: {}", d.name, d.signs.join("; "));
@@ -92,6 +101,12 @@ pub fn evaluate(facts: &Facts, policy: &Policy, _ctx: &CheckContext) -> Vec<Find
             format!(
                 "could not look for remote-access tools: neither packages nor processes were visible ({why})"
             ),
+        )
+    } else if let Some(why) = paths_unseen {
+        // A tool installed outside the package manager and not running shows only by its path.
+        Finding::unknown(
+            ID,
+            format!("no remote-access tool found, but install paths could not be looked at: {why}"),
         )
     } else {
         Finding::new(
@@ -156,5 +171,22 @@ mod tests {
         );
         let out = evaluate(&f, &policy(&[]), &ctx(false));
         assert_status(only(&out, ID), Status::Unknown);
+    }
+
+    #[test]
+    fn install_paths_not_seen_are_unknown_not_none_found() {
+        let mut f = live(&[], &[], &[]);
+        assert_status(
+            only(&evaluate(&f, &policy(&[]), &ctx(true)), ID),
+            Status::Pass,
+        );
+        f.supporting.remote_tools.unknown.insert(
+            RemoteToolsGap::InstallPaths,
+            "/opt: permission denied".into(),
+        );
+        let out = evaluate(&f, &policy(&[]), &ctx(true));
+        let r = only(&out, ID);
+        assert_status(r, Status::Unknown);
+        assert!(r.summary.contains("/opt"), "{}", r.summary);
     }
 }

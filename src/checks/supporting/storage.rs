@@ -101,6 +101,12 @@ fn observed(s: &crate::inspect::supporting::storage::StorageFacts) -> Finding {
 
 fn configured(s: &crate::inspect::supporting::storage::StorageFacts) -> Finding {
     let Some(root) = &s.fstab_root else {
+        if let Some(why) = s.unknown.get(&StorageGap::Fstab) {
+            return Finding::unknown(
+                ID,
+                format!("offline image: could not read /etc/fstab: {why}"),
+            );
+        }
         return Finding::unknown(ID, "offline image: /etc/fstab has no entry for / to follow");
     };
     let crypt: Vec<&str> = s

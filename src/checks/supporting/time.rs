@@ -72,6 +72,8 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, ctx: &CheckContext) -> Vec<Find
             configured: t.timesyncd.is_some(),
         },
     ];
+    // Without a package list, "present" rests on the configuration alone.
+    let no_package_list = cands.iter().any(|c| c.state.installed.is_none());
     // Present: installed (package) or, without a package list, configured.
     cands.retain(|c| {
         c.state.installed == Some(true) || (c.state.installed.is_none() && c.configured)
@@ -99,6 +101,10 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, ctx: &CheckContext) -> Vec<Find
         .filter(|c| c.state.on() == Some(true))
         .collect();
     let unobserved: Vec<&Candidate> = cands.iter().filter(|c| c.state.on().is_none()).collect();
+    let blind = t.unknown.get(&TimeGap::Config);
+    if let Some(why) = blind {
+        details.push(format!("configuration not read: {why}"));
+    }
     let names = |v: &[&Candidate]| v.iter().map(|c| c.name).collect::<Vec<_>>().join(", ");
     let f = if t.synchronized == Some(true) {
         let by = if on.is_empty() {
@@ -110,6 +116,13 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, ctx: &CheckContext) -> Vec<Find
             ID,
             Status::Pass,
             format!("Clock is synchronised{by} ({})", t.sync_detail),
+        )
+    } else if let (true, true, Some(why)) = (cands.is_empty(), no_package_list, blind) {
+        // No package list, and nothing configured as far as could be read: the unreadable
+        // configuration may be a daemon's.
+        Finding::unknown(
+            ID,
+            format!("No time daemon seen, and a time configuration could not be read: {why}"),
         )
     } else if cands.is_empty() {
         Finding::new(
@@ -137,6 +150,16 @@ pub fn evaluate(facts: &Facts, _policy: &Policy, ctx: &CheckContext) -> Vec<Find
                 ),
             )
         }
+    } else if let (Some(why), false) = (blind, on.is_empty() && unobserved.is_empty()) {
+        // Which servers are configured (or that none are) rests on what could not be read.
+        let up: Vec<&Candidate> = on.iter().chain(unobserved.iter()).copied().collect();
+        Finding::unknown(
+            ID,
+            format!(
+                "{} is set up, but its configuration could not be read: {why}",
+                names(&up)
+            ),
+        )
     } else if let Some(c) = on
         .iter()
         .chain(unobserved.iter())
@@ -259,5 +282,36 @@ mod tests {
         assert!(r.summary.contains("configured, not observed"));
         f.supporting.time.chrony_sources = Some(Vec::new());
         assert_status(&run(&f, false), Status::Warn);
+    }
+
+    #[test]
+    fn an_unreadable_configuration_is_unknown_not_configured_servers() {
+        // timesyncd's compiled-in fallback would pass; the unreadable file might set none.
+        let mut f = offline(&["systemd-timesyncd"]);
+        f.supporting.time.timesyncd = Some(TimesyncdConfig::default());
+        assert_status(&run(&f, false), Status::Pass);
+        f.supporting.time.unknown.insert(
+            TimeGap::Config,
+            "/etc/systemd/timesyncd.conf: permission denied".into(),
+        );
+        let r = run(&f, false);
+        assert_status(&r, Status::Unknown);
+        assert!(r.summary.contains("timesyncd.conf"), "{}", r.summary);
+        // Nothing installed by the package list: the unreadable file cannot change that...
+        let mut none = live(&[], &[], &[]);
+        none.supporting
+            .time
+            .unknown
+            .insert(TimeGap::Config, "x".into());
+        assert_status(&run(&none, true), Status::Fail);
+        // ...but an observed synchronised clock passes whatever the files say.
+        let mut synced = chrony_facts();
+        synced.supporting.time.synchronized = Some(true);
+        synced
+            .supporting
+            .time
+            .unknown
+            .insert(TimeGap::Config, "x".into());
+        assert_status(&run(&synced, true), Status::Pass);
     }
 }

@@ -105,8 +105,16 @@ pub(super) fn collect_apt(host: &dyn Host, f: &mut PatchesFacts) {
 
     let mut logs = LogSummary::default();
     let mut sources = Vec::new();
-    let apt_logs = host.read_dir("/var/log/apt").unwrap_or_default();
-    let var_log = host.read_dir("/var/log").unwrap_or_default();
+    let mut unread = Vec::new();
+    let mut listing = |dir: &str| match read_dir_optional(host, dir) {
+        Ok(names) => names.unwrap_or_default(),
+        Err(e) => {
+            unread.push(e);
+            Vec::new()
+        }
+    };
+    let apt_logs = listing("/var/log/apt");
+    let var_log = listing("/var/log");
     for (dir, file, listing, parse) in [
         (
             "/var/log/apt",
@@ -127,12 +135,16 @@ pub(super) fn collect_apt(host: &dyn Host, f: &mut PatchesFacts) {
             continue;
         }
         let path = format!("{dir}/{file}");
-        if let Ok(t) = host.read(&path) {
-            let s = parse(&t.text);
-            if s.newest_upgrade.is_some() && s.newest_upgrade >= logs.newest_upgrade {
-                sources.push(path.clone());
+        match read_optional(host, &path) {
+            Ok(Some(t)) => {
+                let s = parse(&t.text);
+                if s.newest_upgrade.is_some() && s.newest_upgrade >= logs.newest_upgrade {
+                    sources.push(path.clone());
+                }
+                logs.merge(s);
             }
-            logs.merge(s);
+            Ok(None) => {}
+            Err(e) => unread.push(e),
         }
     }
     let rotated = apt_logs.iter().chain(var_log.iter()).any(|n| {
@@ -144,6 +156,7 @@ pub(super) fn collect_apt(host: &dyn Host, f: &mut PatchesFacts) {
         sources.last().map_or("", String::as_str),
         rotated,
         "/var/log/apt/history.log or /var/log/dpkg.log",
+        &unread,
     );
 
     // /run/reboot-required is written by packages that need a reboot (kernel, libc, ...).

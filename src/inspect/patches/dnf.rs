@@ -81,8 +81,16 @@ pub(super) fn collect_dnf(host: &dyn Host, f: &mut PatchesFacts) {
     // (a few KB) so that it is recorded as evidence for patches.data_fresh; metadata() alone
     // records nothing.
     let mut newest = None;
+    let mut caches_unread = Vec::new();
     for cache in DNF_CACHES {
-        for repo in host.read_dir(cache).unwrap_or_default() {
+        let repos = match read_dir_optional(host, cache) {
+            Ok(names) => names.unwrap_or_default(),
+            Err(e) => {
+                caches_unread.push(e.to_string());
+                Vec::new()
+            }
+        };
+        for repo in repos {
             let repomd = format!("{cache}/{repo}/repodata/repomd.xml");
             if let Ok(m) = host.metadata(&repomd) {
                 newest = newest.max(Some(m.mtime));
@@ -92,6 +100,11 @@ pub(super) fn collect_dnf(host: &dyn Host, f: &mut PatchesFacts) {
     }
     match newest {
         Some(t) => set_lists_time(f, t),
+        // Not "never ran": the cache could not be looked at.
+        None if !caches_unread.is_empty() => {
+            f.unknown
+                .insert(PatchesGap::ListsAge, caches_unread.join("; "));
+        }
         None => {
             f.lists_missing = true;
             f.unknown.insert(
@@ -103,21 +116,32 @@ pub(super) fn collect_dnf(host: &dyn Host, f: &mut PatchesFacts) {
 
     let mut logs = LogSummary::default();
     let mut source = String::new();
-    let var_log = host.read_dir("/var/log").unwrap_or_default();
+    let mut unread = Vec::new();
+    let var_log = match read_dir_optional(host, "/var/log") {
+        Ok(names) => names.unwrap_or_default(),
+        Err(e) => {
+            unread.push(e);
+            Vec::new()
+        }
+    };
     for name in var_log
         .iter()
         .filter(|n| n.starts_with("dnf.rpm.log") && !n.ends_with(".gz"))
     {
         let path = format!("/var/log/{name}");
-        if let Ok(t) = host.read(&path) {
-            let s = parse_dnf_rpm_log(&t.text);
-            if s.newest_upgrade.is_some() && s.newest_upgrade >= logs.newest_upgrade {
-                source = path;
+        match read_optional(host, &path) {
+            Ok(Some(t)) => {
+                let s = parse_dnf_rpm_log(&t.text);
+                if s.newest_upgrade.is_some() && s.newest_upgrade >= logs.newest_upgrade {
+                    source = path;
+                }
+                logs.merge(s);
             }
-            logs.merge(s);
+            Ok(None) => {}
+            Err(e) => unread.push(e),
         }
     }
-    set_last_upgrade(f, &logs, &source, false, "/var/log/dnf.rpm.log");
+    set_last_upgrade(f, &logs, &source, false, "/var/log/dnf.rpm.log", &unread);
 
     // needs-restarting -r: exit 1 = reboot needed, 0 = not.
     match restart.status {

@@ -131,7 +131,12 @@ pub(super) fn set_last_upgrade(
     source: &str,
     rotated: bool,
     looked_in: &str,
+    unread: &[HostError],
 ) {
+    if !unread.is_empty() {
+        let why: Vec<String> = unread.iter().map(ToString::to_string).collect();
+        f.unknown.insert(PatchesGap::Logs, why.join("; "));
+    }
     f.logs_since = logs.oldest_entry.map(rfc3339_utc);
     match logs.newest_upgrade {
         Some(t) => {

@@ -93,7 +93,7 @@ pub fn collect_audit(host: &dyn Host) -> AuditFacts {
             }
         }
     }
-    let mut paths = match super::dir_files_optional(host, AUDIT_RULES_D, ".rules") {
+    let mut paths = match super::dir_files(host, AUDIT_RULES_D, ".rules") {
         Ok(p) => p,
         Err(e) => {
             f.unknown
@@ -576,7 +576,7 @@ pub fn collect_remote(host: &dyn Host) -> RemoteLogFacts {
         patterns.push("/etc/rsyslog.d/*.conf".into());
         let mut seen = vec![RSYSLOG_CONF.to_string()];
         for pattern in patterns {
-            let paths = match super::expand_glob_optional(host, &pattern) {
+            let paths = match super::expand_glob(host, &pattern) {
                 Ok(p) => p,
                 Err(e) => {
                     unread(&mut f, RemoteLogGap::Rsyslog, e);
@@ -601,7 +601,7 @@ pub fn collect_remote(host: &dyn Host) -> RemoteLogFacts {
     }
     // syslog-ng: the main file and conf.d (the Debian layout includes it).
     let mut ng = vec![SYSLOG_NG_CONF.to_string()];
-    match super::dir_files_optional(host, "/etc/syslog-ng/conf.d", ".conf") {
+    match super::dir_files(host, "/etc/syslog-ng/conf.d", ".conf") {
         Ok(p) => ng.extend(p),
         Err(e) => unread(&mut f, RemoteLogGap::SyslogNg, e),
     }
@@ -628,7 +628,7 @@ pub fn collect_remote(host: &dyn Host) -> RemoteLogFacts {
     // systemd-journal-upload: the main file then drop-ins; the last URL= wins.
     let mut upload: Option<LogTarget> = None;
     let mut upload_files = vec![JOURNAL_UPLOAD_CONF.to_string()];
-    upload_files.extend(drop_in_files(
+    let drop_ins = drop_in_files(
         host,
         &[
             "/etc/systemd/journal-upload.conf.d",
@@ -636,7 +636,11 @@ pub fn collect_remote(host: &dyn Host) -> RemoteLogFacts {
             "/usr/lib/systemd/journal-upload.conf.d",
         ],
         ".conf",
-    ));
+    );
+    upload_files.extend(drop_ins.files);
+    for (_, e) in drop_ins.unlisted {
+        unread(&mut f, RemoteLogGap::JournalUpload, e);
+    }
     for path in upload_files {
         match read_optional(host, &path) {
             Ok(Some(t)) => {

@@ -2,7 +2,7 @@
 //! loaded or built in.
 
 use super::{drop_in_files, origin};
-use crate::host::Host;
+use crate::host::{Host, HostError, metadata_optional};
 use crate::inspect::Unseen;
 use crate::inspect::gap::UsbStorageGap;
 use serde::{Deserialize, Serialize};
@@ -187,24 +187,34 @@ pub fn parse_modprobe(path: &str, text: &str) -> Vec<ModprobeRule> {
     out
 }
 
-fn module_state(host: &dyn Host, name: &str) -> ModuleState {
+/// Whether a module is loaded, built in or absent; a /sys/module entry that exists and
+/// cannot be examined is an error, not "not loaded".
+fn module_state(host: &dyn Host, name: &str) -> Result<ModuleState, HostError> {
     let dir = format!("/sys/module/{name}");
-    if host.metadata(&dir).is_err() {
-        return ModuleState::NotLoaded;
+    if metadata_optional(host, &dir)?.is_none() {
+        return Ok(ModuleState::NotLoaded);
     }
     // Loadable modules have `initstate`; built-in ones with parameters only have `parameters`.
-    if host.metadata(&format!("{dir}/initstate")).is_ok() {
-        ModuleState::Loaded
-    } else {
-        ModuleState::BuiltIn
-    }
+    Ok(
+        if metadata_optional(host, &format!("{dir}/initstate"))?.is_some() {
+            ModuleState::Loaded
+        } else {
+            ModuleState::BuiltIn
+        },
+    )
 }
 
 pub fn collect(host: &dyn Host) -> UsbStorageFacts {
+    let drop_ins = drop_in_files(host, MODPROBE_DIRS, ".conf");
     let mut f = UsbStorageFacts {
-        files: drop_in_files(host, MODPROBE_DIRS, ".conf"),
+        files: drop_ins.files,
         ..UsbStorageFacts::default()
     };
+    // A directory that could not be listed may hold the rule that decides.
+    for (dir, e) in drop_ins.unlisted {
+        f.unknown
+            .insert(UsbStorageGap::Modprobe(dir), e.to_string());
+    }
     for path in f.files.clone() {
         match host.read(&path) {
             Ok(t) => f.rules.extend(parse_modprobe(&path, &t.text)),
@@ -220,8 +230,15 @@ pub fn collect(host: &dyn Host) -> UsbStorageFacts {
         f.modules_disabled = Some(t.text.trim() == "1");
     }
     if host.metadata("/sys/module").is_ok() {
-        f.usb_storage = Some(module_state(host, "usb_storage"));
-        f.uas = Some(module_state(host, "uas"));
+        match (module_state(host, "usb_storage"), module_state(host, "uas")) {
+            (Ok(usb), Ok(uas)) => {
+                f.usb_storage = Some(usb);
+                f.uas = Some(uas);
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                f.unknown.insert(UsbStorageGap::Loaded, e.to_string());
+            }
+        }
     } else {
         f.unknown.insert(
             UsbStorageGap::Loaded,

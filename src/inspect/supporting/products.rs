@@ -2,7 +2,7 @@
 //! from the shared package, process and service facts plus a few well-known install paths.
 
 use crate::glob::star as glob_match;
-use crate::host::{Host, ProcessInfo};
+use crate::host::{Host, HostError, ProcessInfo, metadata_optional};
 use crate::inspect::packages::PackageFacts;
 use crate::inspect::services::ServiceUnit;
 use serde::{Deserialize, Serialize};
@@ -112,17 +112,25 @@ pub fn detect(
     out
 }
 
-/// The install paths of `products` that exist on the host.
-pub fn find_paths(host: &dyn Host, products: &[Product]) -> Vec<String> {
-    let mut out: Vec<String> = products
+/// The install paths of `products` that exist on the host, and the errors of those that
+/// could not be looked at (a path whose directory cannot be searched is not "absent").
+pub fn find_paths(host: &dyn Host, products: &[Product]) -> (Vec<String>, Vec<HostError>) {
+    let mut out = Vec::new();
+    let mut unseen = Vec::new();
+    for path in products
         .iter()
         .flat_map(|p| p.paths.iter())
-        .filter(|path| !path.contains('*') && host.metadata(path).is_ok())
-        .map(|p| (*p).to_string())
-        .collect();
+        .filter(|path| !path.contains('*'))
+    {
+        match metadata_optional(host, path) {
+            Ok(Some(_)) => out.push((*path).to_string()),
+            Ok(None) => {}
+            Err(e) => unseen.push(e),
+        }
+    }
     out.sort();
     out.dedup();
-    out
+    (out, unseen)
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 
 use super::products::{Product, find_paths};
 use crate::host::Host;
+use crate::host::read_dir_optional;
 use crate::inspect::Unseen;
+use crate::inspect::gap::RemoteToolsGap;
 use serde::{Deserialize, Serialize};
 
 /// Remote desktop and remote support products, recognised by package, process, service or path.
@@ -190,20 +192,30 @@ pub const REMOTE_TOOLS: &[Product] = &[
 pub struct RemoteToolFacts {
     /// Install paths of known remote-access tools that exist on the host.
     pub paths_found: Vec<String>,
-    pub unknown: Unseen,
+    pub unknown: Unseen<RemoteToolsGap>,
 }
 
 pub fn collect(host: &dyn Host) -> RemoteToolFacts {
-    let mut paths_found = find_paths(host, REMOTE_TOOLS);
+    let (mut paths_found, unseen) = find_paths(host, REMOTE_TOOLS);
+    let mut why: Vec<String> = unseen.iter().map(ToString::to_string).collect();
     // ScreenConnect installs as /opt/screenconnect-<instance id> (older: connectwisecontrol-).
-    for name in host.read_dir("/opt").unwrap_or_default() {
-        let lower = name.to_ascii_lowercase();
-        if lower.starts_with("screenconnect-") || lower.starts_with("connectwisecontrol-") {
-            paths_found.push(format!("/opt/{name}"));
+    match read_dir_optional(host, "/opt") {
+        Ok(names) => {
+            for name in names.unwrap_or_default() {
+                let lower = name.to_ascii_lowercase();
+                if lower.starts_with("screenconnect-") || lower.starts_with("connectwisecontrol-") {
+                    paths_found.push(format!("/opt/{name}"));
+                }
+            }
         }
+        Err(e) => why.push(e.to_string()),
+    }
+    let mut unknown = Unseen::new();
+    if !why.is_empty() {
+        unknown.insert(RemoteToolsGap::InstallPaths, why.join("; "));
     }
     RemoteToolFacts {
         paths_found,
-        unknown: Unseen::new(),
+        unknown,
     }
 }

@@ -284,8 +284,12 @@ pub fn collect(host: &dyn Host) -> StorageFacts {
             },
         }
     }
-    if let Ok(t) = host.read("/etc/fstab") {
-        f.fstab_root = parse_fstab_root("/etc/fstab", &t.text);
+    match host.read("/etc/fstab") {
+        Ok(t) => f.fstab_root = parse_fstab_root("/etc/fstab", &t.text),
+        Err(e) if e.is_not_found() => {}
+        Err(e) => {
+            f.unknown.insert(StorageGap::Fstab, e.to_string());
+        }
     }
     match host.read("/etc/crypttab") {
         Ok(t) => f.crypttab = Some(parse_crypttab("/etc/crypttab", &t.text)),

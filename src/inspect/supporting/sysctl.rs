@@ -382,7 +382,12 @@ pub fn collect(host: &dyn Host) -> SysctlFacts {
     // /etc/sysctl.conf counts through Debian's /etc/sysctl.d/99-sysctl.conf link, where that
     // link exists. A file masked by a /dev/null link is not read (fsread refuses devices).
     let mut options = SysctlOptions::default();
-    for path in drop_in_files(host, SYSCTL_DIRS, ".conf") {
+    let drop_ins = drop_in_files(host, SYSCTL_DIRS, ".conf");
+    // A directory that could not be listed may hold any setting: keyed as a file not read.
+    for (dir, e) in drop_ins.unlisted {
+        f.unknown.insert(format!("file:{dir}"), e.to_string());
+    }
+    for path in drop_ins.files {
         match host.read(&path) {
             Ok(t) => {
                 options.add(parse_sysctl_conf(&path, &t.text));

@@ -2,7 +2,7 @@
 //! host whether the clock is synchronised now (`timedatectl`, `chronyc tracking`).
 
 use super::{drop_in_files, expand_glob, origin};
-use crate::host::Host;
+use crate::host::{Host, HostError, metadata_optional, read_optional};
 use crate::inspect::gap::TimeGap;
 use crate::inspect::{Unseen, is_live};
 use serde::{Deserialize, Serialize};
@@ -158,42 +158,80 @@ pub fn parse_chronyc_tracking(text: &str) -> Option<bool> {
     None
 }
 
+/// The first of `paths` that exists, read; one that exists and cannot be read is reported to
+/// `unread` and the search goes on (a later one may be the configuration in use).
+fn first_existing<'p>(
+    host: &dyn Host,
+    paths: &[&'p str],
+    unread: &mut impl FnMut(HostError),
+) -> Option<(&'p str, String)> {
+    for path in paths {
+        match read_optional(host, path) {
+            Ok(Some(t)) => return Some((path, t.text)),
+            Ok(None) => {}
+            Err(e) => unread(e),
+        }
+    }
+    None
+}
+
 pub fn collect(host: &dyn Host) -> TimeFacts {
     let mut f = TimeFacts::default();
+    // A file or directory that exists and cannot be read hides servers (or their absence):
+    // each such read is recorded, never taken as "not configured".
+    let mut unread = |e: HostError| {
+        f.unknown
+            .entry(TimeGap::Config)
+            .and_modify(|w| {
+                w.push_str("; ");
+                w.push_str(&e.to_string());
+            })
+            .or_insert_with(|| e.to_string());
+    };
+    let mut files = Vec::new();
     // chrony: the first configuration that exists, with confdir/sourcedir/include.
-    if let Some((path, text)) = CHRONY_CONFS
-        .iter()
-        .find_map(|p| host.read(p).ok().map(|t| (*p, t.text)))
-    {
-        f.files.push(path.to_string());
+    let mut chrony_sources = None;
+    if let Some((path, text)) = first_existing(host, CHRONY_CONFS, &mut unread) {
+        files.push(path.to_string());
         let mut sources = parse_sources(path, &text);
         for inc in chrony_includes(&text) {
-            let files = match &inc {
+            let listed = match &inc {
                 ChronyInclude::ConfDir(d) => super::dir_files(host, d, ".conf"),
                 ChronyInclude::SourceDir(d) => super::dir_files(host, d, ".sources"),
                 ChronyInclude::Include(p) => expand_glob(host, p),
             };
-            for file in files {
-                if let Ok(t) = host.read(&file) {
-                    f.files.push(file.clone());
-                    sources.extend(parse_sources(&file, &t.text));
+            let listed = match listed {
+                Ok(l) => l,
+                Err(e) => {
+                    unread(e);
+                    continue;
+                }
+            };
+            for file in listed {
+                match read_optional(host, &file) {
+                    Ok(Some(t)) => {
+                        sources.extend(parse_sources(&file, &t.text));
+                        files.push(file);
+                    }
+                    Ok(None) => {}
+                    Err(e) => unread(e),
                 }
             }
         }
-        f.chrony_sources = Some(sources);
+        chrony_sources = Some(sources);
     }
-    if let Some((path, text)) = NTP_CONFS
-        .iter()
-        .find_map(|p| host.read(p).ok().map(|t| (*p, t.text)))
-    {
-        f.files.push(path.to_string());
-        f.ntp_sources = Some(parse_sources(path, &text));
+    let mut ntp_sources = None;
+    if let Some((path, text)) = first_existing(host, NTP_CONFS, &mut unread) {
+        files.push(path.to_string());
+        ntp_sources = Some(parse_sources(path, &text));
     }
     let mut timesyncd_files = Vec::new();
-    if host.metadata(TIMESYNCD_CONF).is_ok() {
-        timesyncd_files.push(TIMESYNCD_CONF.to_string());
+    match metadata_optional(host, TIMESYNCD_CONF) {
+        Ok(Some(_)) => timesyncd_files.push(TIMESYNCD_CONF.to_string()),
+        Ok(None) => {}
+        Err(e) => unread(e),
     }
-    timesyncd_files.extend(drop_in_files(
+    let drop_ins = drop_in_files(
         host,
         &[
             "/etc/systemd/timesyncd.conf.d",
@@ -201,17 +239,30 @@ pub fn collect(host: &dyn Host) -> TimeFacts {
             "/usr/lib/systemd/timesyncd.conf.d",
         ],
         ".conf",
-    ));
+    );
+    timesyncd_files.extend(drop_ins.files);
+    for (_, e) in drop_ins.unlisted {
+        unread(e);
+    }
+    let mut timesyncd = None;
     if !timesyncd_files.is_empty() {
         let mut cfg = TimesyncdConfig::default();
         for path in timesyncd_files {
-            if let Ok(t) = host.read(&path) {
-                f.files.push(path.clone());
-                apply_timesyncd(&mut cfg, &path, &t.text);
+            match read_optional(host, &path) {
+                Ok(Some(t)) => {
+                    apply_timesyncd(&mut cfg, &path, &t.text);
+                    files.push(path);
+                }
+                Ok(None) => {}
+                Err(e) => unread(e),
             }
         }
-        f.timesyncd = Some(cfg);
+        timesyncd = Some(cfg);
     }
+    f.files = files;
+    f.chrony_sources = chrony_sources;
+    f.ntp_sources = ntp_sources;
+    f.timesyncd = timesyncd;
     if is_live(host) {
         let run = host.run(
             &["timedatectl", "show", "-p", "NTPSynchronized", "--value"],
