@@ -175,8 +175,17 @@ impl Host for Root {
         cap: u64,
         oversize: Oversize,
     ) -> Result<FileText, HostError> {
-        self.resolve(path, Last::Follow)
-            .and_then(|real| read_file(&real, path, cap, Follow::No, oversize))
+        // Most files are not links: open the final component as named, never following it,
+        // and resolve it only when it turns out to be a link. A scan reads every unit file of
+        // the tree; this spares a readlink for each.
+        let named = self.resolve(path, Last::Keep)?;
+        match fsread::read_regular(&named, cap, Follow::No, oversize) {
+            Err(fsread::ReadError::Symlink) => self
+                .resolve(path, Last::Follow)
+                .and_then(|real| read_file(&real, path, cap, Follow::No, oversize)),
+            Err(e) => Err(HostError::from_read(path, e)),
+            Ok(b) => Ok(super::file_text(path, b.bytes, b.truncated)),
+        }
     }
 
     fn read_dir(&self, path: &str) -> Result<Vec<String>, HostError> {
