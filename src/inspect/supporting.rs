@@ -293,6 +293,12 @@ pub fn expand_glob(host: &dyn Host, pattern: &str) -> Result<Vec<String>, HostEr
         .collect())
 }
 
+/// A drop-in masked with a link to /dev/null (systemd's convention, kept by sysctl.d,
+/// modprobe.d and the `*.conf.d` directories): not read, and not a read that failed.
+pub fn is_masked(host: &dyn Host, path: &str) -> bool {
+    host.read_link(path).is_ok_and(|t| t == "/dev/null")
+}
+
 /// What [`drop_in_files`] found: the files, and the directories that exist and could not be
 /// listed (any of which may hold a file that overrides the rest).
 #[derive(Debug, Default)]

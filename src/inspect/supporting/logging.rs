@@ -1,6 +1,6 @@
 //! Audit logging (auditd rules) and log forwarding (rsyslog, syslog-ng, systemd-journal-upload).
 
-use super::{drop_in_files, origin};
+use super::{drop_in_files, is_masked, origin};
 use crate::host::{Host, HostError, metadata_optional, read_optional};
 use crate::inspect::gap::{AuditGap, RemoteLogGap};
 use crate::inspect::{Unseen, is_live};
@@ -650,6 +650,7 @@ pub fn collect_remote(host: &dyn Host) -> RemoteLogFacts {
                 }
             }
             Ok(None) => {}
+            Err(_) if is_masked(host, &path) => {}
             Err(e) => unread(&mut f, RemoteLogGap::JournalUpload, e),
         }
     }

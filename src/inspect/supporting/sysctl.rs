@@ -1,7 +1,7 @@
 //! Kernel hardening settings: running values from /proc/sys, and the configured values from
 //! sysctl.d(5) files in the order the boot applies them.
 
-use super::{drop_in_files, origin, wildcard};
+use super::{drop_in_files, is_masked, origin, wildcard};
 use crate::host::Host;
 use crate::inspect::Unseen;
 use serde::{Deserialize, Serialize};
@@ -347,11 +347,6 @@ fn kernel_write(
             },
         );
     }
-}
-
-/// A drop-in masked with a link to /dev/null.
-fn is_masked(host: &dyn Host, path: &str) -> bool {
-    host.read_link(path).is_ok_and(|t| t == "/dev/null")
 }
 
 pub fn proc_path(key: &str) -> String {

@@ -1,7 +1,7 @@
 //! Time synchronisation: chrony, ntpd/ntpsec and systemd-timesyncd configuration, and on a live
 //! host whether the clock is synchronised now (`timedatectl`, `chronyc tracking`).
 
-use super::{drop_in_files, expand_glob, origin};
+use super::{drop_in_files, expand_glob, is_masked, origin};
 use crate::host::{Host, HostError, metadata_optional, read_optional};
 use crate::inspect::gap::TimeGap;
 use crate::inspect::{Unseen, is_live};
@@ -254,6 +254,7 @@ pub fn collect(host: &dyn Host) -> TimeFacts {
                     files.push(path);
                 }
                 Ok(None) => {}
+                Err(_) if is_masked(host, &path) => {}
                 Err(e) => unread(e),
             }
         }
@@ -320,6 +321,41 @@ pub fn collect(host: &dyn Host) -> TimeFacts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A drop-in masked with a link to /dev/null is skipped, as systemd skips it; one that
+    /// cannot be read leaves the servers unknown.
+    #[test]
+    fn masked_drop_ins_are_skipped_and_unreadable_ones_are_gaps() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let d = dir.path().join("etc/systemd/timesyncd.conf.d");
+        std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(
+            dir.path().join("etc/systemd/timesyncd.conf"),
+            "[Time]\nNTP=10.0.0.1\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        std::os::unix::fs::symlink("/dev/null", d.join("50-vendor.conf"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let root = crate::host::Root::new(dir.path());
+        let f = collect(&root);
+        assert!(!f.unknown.contains_key(&TimeGap::Config), "{:?}", f.unknown);
+        assert_eq!(
+            f.timesyncd.map(|c| c.ntp),
+            Some(vec!["10.0.0.1".to_string()])
+        );
+        // Not a regular file where a drop-in should be: not read, and not taken as "no
+        // servers set".
+        std::fs::remove_file(d.join("50-vendor.conf")).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::create_dir(d.join("50-vendor.conf")).unwrap_or_else(|e| panic!("{e}"));
+        let f = collect(&root);
+        assert!(
+            f.unknown
+                .get(&TimeGap::Config)
+                .is_some_and(|w| w.contains("50-vendor.conf")),
+            "{:?}",
+            f.unknown
+        );
+    }
 
     fn fixture(name: &str) -> String {
         let path = format!(
