@@ -68,7 +68,7 @@ fn names(users: &[&UserAccount]) -> String {
     let mut out = users
         .iter()
         .take(SHOWN)
-        .map(|u| u.name.as_str())
+        .map(|u| &*u.name)
         .collect::<Vec<_>>()
         .join(", ");
     if users.len() > SHOWN {
@@ -143,7 +143,7 @@ fn uid0_only_root(facts: &Facts, a: &AccountsFacts) -> Finding {
     let others: Vec<&UserAccount> = a
         .users
         .iter()
-        .filter(|u| u.uid == 0 && u.name != "root" && !is_repeat(u))
+        .filter(|u| u.uid == 0 && &*u.name != "root" && !is_repeat(u))
         .collect();
     let repeats: Vec<String> = a
         .users
@@ -163,7 +163,7 @@ fn uid0_only_root(facts: &Facts, a: &AccountsFacts) -> Finding {
         .collect();
     let mut details: Vec<String> = others.iter().map(|u| describe(u)).collect();
     details.extend(repeats.iter().cloned());
-    if !a.users.iter().any(|u| u.uid == 0 && u.name == "root") {
+    if !a.users.iter().any(|u| u.uid == 0 && &*u.name == "root") {
         details.push("no account named root has UID 0".into());
     }
     details.extend(skipped_in(a, &[PASSWD]));
@@ -685,9 +685,9 @@ fn privileged_members(facts: &Facts, a: &AccountsFacts, policy: &Policy) -> Find
         for u in a
             .users
             .iter()
-            .filter(|u| u.gid == g.gid && u.name != "root")
+            .filter(|u| u.gid == g.gid && &*u.name != "root")
         {
-            if !listed.contains(&u.name) {
+            if !listed.iter().any(|l| **l == *u.name) {
                 listed.push(format!("{} (primary group)", u.name));
             }
         }

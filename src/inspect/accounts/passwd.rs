@@ -345,24 +345,47 @@ fn passwd_line(
 }
 
 /// /etc/shadow, kept as its lines sorted by account name, each parsed again when it is
-/// looked up: 500,000 parsed entries were 44 MB at a scan's peak, their lines are 12 MB.
+/// looked up: 500,000 parsed entries were 44 MB at a scan's peak; their lines as slices were
+/// 12 MB, as offsets into the text 6 MB.
 #[derive(Debug, Clone, Default)]
 pub struct ShadowTable<'a> {
-    /// (line text, line number): the first entry of each name only, sorted by name.
-    sorted: Vec<(&'a str, u32)>,
+    text: &'a str,
+    /// The first entry of each name only, sorted by name.
+    sorted: Vec<ShadowLine>,
+}
+
+/// Where a line of /etc/shadow is in its text (the file is capped far below 4 GiB).
+#[derive(Debug, Clone, Copy)]
+struct ShadowLine {
+    start: u32,
+    len: u32,
+    number: u32,
+}
+
+impl ShadowLine {
+    fn in_text(self, text: &str) -> &str {
+        let start = self.start as usize;
+        text.get(start..start + self.len as usize)
+            .unwrap_or_default()
+    }
 }
 
 impl<'a> ShadowTable<'a> {
+    fn raw(&self, l: ShadowLine) -> &'a str {
+        l.in_text(self.text)
+    }
+
     /// The entry for `name` (the first one in the file, as getspnam(3) finds it).
     pub fn get(&self, name: &str) -> Option<ShadowEntry<'a>> {
         let i = self
             .sorted
-            .partition_point(|(raw, _)| shadow_name(raw) < name);
-        let (raw, line) = *self.sorted.get(i)?;
+            .partition_point(|l| shadow_name(self.raw(*l)) < name);
+        let l = *self.sorted.get(i)?;
+        let raw = self.raw(l);
         if shadow_name(raw) != name {
             return None;
         }
-        shadow_line("", line as usize, raw, None)
+        shadow_line("", l.number as usize, raw, None)
     }
 
     pub fn len(&self) -> usize {
@@ -458,31 +481,37 @@ pub fn index_shadow<'a>(path: &str, text: &'a str) -> (ShadowTable<'a>, Vec<Stri
     // put back in file order.
     let mut notes: Vec<(u32, bool, String)> = Vec::new();
     let mut line_notes: Vec<String> = Vec::new();
-    let mut sorted: Vec<(&'a str, u32)> = Vec::new();
-    // Line numbers past 4 billion cannot occur: the file is capped far below.
-    let number = |i: usize| u32::try_from(i + 1).unwrap_or(u32::MAX);
+    let mut sorted: Vec<ShadowLine> = Vec::new();
+    // Offsets and line numbers past 4 billion cannot occur: the file is capped far below.
+    let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let base = text.as_ptr() as usize;
     for (i, raw) in text.lines().enumerate() {
         if shadow_line(path, i + 1, raw, Some(&mut line_notes)).is_some() {
-            sorted.push((raw, number(i)));
+            sorted.push(ShadowLine {
+                start: small(raw.as_ptr() as usize - base),
+                len: small(raw.len()),
+                number: small(i + 1),
+            });
         }
-        notes.extend(line_notes.drain(..).map(|n| (number(i), false, n)));
+        notes.extend(line_notes.drain(..).map(|n| (small(i + 1), false, n)));
     }
     sorted.shrink_to_fit();
+    let name_of = |l: &ShadowLine| shadow_name(l.in_text(text));
     // By name, then line: the first entry of each name leads its run. A sort, not a set of
     // names seen: hashing 500,000 names was a tenth of the accounts' time.
-    sorted.sort_unstable_by(|a, b| shadow_name(a.0).cmp(shadow_name(b.0)).then(a.1.cmp(&b.1)));
+    sorted.sort_unstable_by(|a, b| name_of(a).cmp(name_of(b)).then(a.number.cmp(&b.number)));
     let mut second: Vec<u32> = Vec::new();
     sorted.dedup_by(|later, first| {
-        let same = shadow_name(later.0) == shadow_name(first.0);
+        let same = name_of(later) == name_of(first);
         if same {
-            second.push(later.1);
+            second.push(later.number);
             notes.push((
-                later.1,
+                later.number,
                 true,
                 format!(
                     "{path}:{}: second entry for {} ignored (the first one counts)",
-                    later.1,
-                    shadow_name(later.0)
+                    later.number,
+                    name_of(later)
                 ),
             ));
         }
@@ -493,7 +522,7 @@ pub fn index_shadow<'a>(path: &str, text: &'a str) -> (ShadowTable<'a>, Vec<Stri
     notes.retain(|(line, dup, _)| *dup || second.binary_search(line).is_err());
     notes.sort_by_key(|(line, _, _)| *line);
     (
-        ShadowTable { sorted },
+        ShadowTable { text, sorted },
         notes.into_iter().map(|(_, _, n)| n).collect(),
     )
 }
@@ -504,7 +533,7 @@ pub fn parse_shadow<'a>(path: &str, text: &'a str) -> Parsed<ShadowEntry<'a>> {
     let mut entries: Vec<ShadowEntry<'a>> = table
         .sorted
         .iter()
-        .filter_map(|(raw, line)| shadow_line(path, *line as usize, raw, None))
+        .filter_map(|l| shadow_line(path, l.number as usize, table.raw(*l), None))
         .collect();
     entries.sort_by_key(|e| e.line);
     Parsed { entries, skipped }
