@@ -259,6 +259,13 @@ pub enum HostKind {
 /// The inspected system. Paths are absolute as seen on that system (`/etc/passwd`).
 pub trait Host: Sync {
     fn kind(&self) -> HostKind;
+    /// The host underneath a recorder, for reads made only to find what matters (the ssh
+    /// collector reads every unit file to learn which run sshd): they are not evidence, and
+    /// 100,000 of them were a tenth of a large scan's memory. `None`: this host records
+    /// nothing.
+    fn unrecorded(&self) -> Option<&dyn Host> {
+        None
+    }
     /// The whole file, refused when it is not a regular file or is larger than
     /// `read_cap(path)` ([`HostError::TooLarge`]).
     fn read(&self, path: &str) -> Result<FileText, HostError> {

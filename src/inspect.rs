@@ -315,6 +315,10 @@ impl Host for Recorder<'_> {
         self.inner.kind()
     }
 
+    fn unrecorded(&self) -> Option<&dyn Host> {
+        Some(self.inner)
+    }
+
     fn read_limited(
         &self,
         path: &str,

@@ -317,3 +317,38 @@ fn sysctl_order_and_usb_storage_of_a_tree_as_the_boot_applies_them() {
         Status::Pass,
     );
 }
+
+/// The ssh collector reads every unit file to learn which run sshd; only sshd's own are its
+/// evidence (the services area records every unit file as its own).
+#[test]
+fn ssh_evidence_is_sshd_units_not_every_unit_read() {
+    let root =
+        Root::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hosts/debian12"));
+    let facts = inspect::inspect(&root, &[Area::Supporting]);
+    let subjects: Vec<&str> = facts
+        .evidence
+        .get(&Area::Supporting)
+        .map(|v| v.iter().map(stationward::host::Evidence::subject).collect())
+        .unwrap_or_default();
+    assert!(
+        subjects.contains(&"/lib/systemd/system/ssh.service"),
+        "{subjects:?}"
+    );
+    assert!(
+        !subjects
+            .iter()
+            .any(|s| s.ends_with("/e2scrub_reap.service")),
+        "{subjects:?}"
+    );
+    let services: Vec<&str> = facts
+        .evidence
+        .get(&Area::Services)
+        .map(|v| v.iter().map(stationward::host::Evidence::subject).collect())
+        .unwrap_or_default();
+    assert!(
+        services
+            .iter()
+            .any(|s| s.ends_with("/e2scrub_reap.service")),
+        "{services:?}"
+    );
+}

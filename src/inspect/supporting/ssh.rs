@@ -1396,15 +1396,21 @@ fn daemons(
             }
         }
     }
+    // Every unit is read to learn whether it runs sshd; only sshd's are evidence (read again
+    // through the recorder below). Services records the unit files as its own evidence.
+    let (probe, probing_unrecorded) = match host.unrecorded() {
+        Some(inner) => (inner, true),
+        None => (host, false),
+    };
     let mut main_found = false;
     for name in &names {
-        let Some((path, masked)) = unit_file(host, name, &listings, unknown) else {
+        let Some((path, masked)) = unit_file(probe, name, &listings, unknown) else {
             continue;
         };
         if masked {
             continue;
         }
-        let ue = unit_exec(host, name, &path, &listings, unknown);
+        let ue = unit_exec(probe, name, &path, &listings, unknown);
         let Some((exec, exec_origin)) = &ue.exec_start else {
             continue;
         };
@@ -1436,6 +1442,11 @@ fn daemons(
         };
         if !is_sshd(program) {
             continue;
+        }
+        if probing_unrecorded {
+            // The same files again, recorded: what the verdicts rest on. (What could not be
+            // read was noted by the first reading.)
+            let _ = unit_exec(host, name, &path, &listings, &mut Unseen::new());
         }
         // Options of sshd's own unit not seen: they could override the configuration file.
         for e in &env_unread {
