@@ -325,11 +325,14 @@ fn ssh_evidence_is_sshd_units_not_every_unit_read() {
     let root =
         Root::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hosts/debian12"));
     let facts = inspect::inspect(&root, &[Area::Supporting]);
-    let subjects: Vec<&str> = facts
-        .evidence
-        .get(&Area::Supporting)
-        .map(|v| v.iter().map(stationward::host::Evidence::subject).collect())
-        .unwrap_or_default();
+    let subjects_of = |area: Area| -> Vec<&str> {
+        facts
+            .evidence
+            .get(&area)
+            .map(|v| v.iter().map(stationward::host::Evidence::subject).collect())
+            .unwrap_or_default()
+    };
+    let subjects = subjects_of(Area::Supporting);
     assert!(
         subjects.contains(&"/lib/systemd/system/ssh.service"),
         "{subjects:?}"
@@ -340,11 +343,7 @@ fn ssh_evidence_is_sshd_units_not_every_unit_read() {
             .any(|s| s.ends_with("/e2scrub_reap.service")),
         "{subjects:?}"
     );
-    let services: Vec<&str> = facts
-        .evidence
-        .get(&Area::Services)
-        .map(|v| v.iter().map(stationward::host::Evidence::subject).collect())
-        .unwrap_or_default();
+    let services = subjects_of(Area::Services);
     assert!(
         services
             .iter()

@@ -484,6 +484,7 @@ fn collect_pam(host: &dyn Host, facts: &mut AccountsFacts) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::Root;
 
     /// A scan keeps every account (500,000 in the scale benchmark): the record's size is
     /// the scan's memory, so it does not grow unnoticed.
@@ -495,7 +496,6 @@ mod tests {
             std::mem::size_of::<UserAccount>()
         );
     }
-    use crate::host::Root;
 
     fn fixture(name: &str) -> Root {
         Root::new(format!(

@@ -106,15 +106,8 @@ pub(super) fn collect_apt(host: &dyn Host, f: &mut PatchesFacts) {
     let mut logs = LogSummary::default();
     let mut sources = Vec::new();
     let mut unread = Vec::new();
-    let mut listing = |dir: &str| match read_dir_optional(host, dir) {
-        Ok(names) => names.unwrap_or_default(),
-        Err(e) => {
-            unread.push(e);
-            Vec::new()
-        }
-    };
-    let apt_logs = listing("/var/log/apt");
-    let var_log = listing("/var/log");
+    let apt_logs = list_or_note(host, "/var/log/apt", &mut unread);
+    let var_log = list_or_note(host, "/var/log", &mut unread);
     for (dir, file, listing, parse) in [
         (
             "/var/log/apt",

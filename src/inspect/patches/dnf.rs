@@ -83,14 +83,7 @@ pub(super) fn collect_dnf(host: &dyn Host, f: &mut PatchesFacts) {
     let mut newest = None;
     let mut caches_unread = Vec::new();
     for cache in DNF_CACHES {
-        let repos = match read_dir_optional(host, cache) {
-            Ok(names) => names.unwrap_or_default(),
-            Err(e) => {
-                caches_unread.push(e.to_string());
-                Vec::new()
-            }
-        };
-        for repo in repos {
+        for repo in list_or_note(host, cache, &mut caches_unread) {
             let repomd = format!("{cache}/{repo}/repodata/repomd.xml");
             if let Ok(m) = host.metadata(&repomd) {
                 newest = newest.max(Some(m.mtime));
@@ -102,8 +95,8 @@ pub(super) fn collect_dnf(host: &dyn Host, f: &mut PatchesFacts) {
         Some(t) => set_lists_time(f, t),
         // Not "never ran": the cache could not be looked at.
         None if !caches_unread.is_empty() => {
-            f.unknown
-                .insert(PatchesGap::ListsAge, caches_unread.join("; "));
+            let why: Vec<String> = caches_unread.iter().map(ToString::to_string).collect();
+            f.unknown.insert(PatchesGap::ListsAge, why.join("; "));
         }
         None => {
             f.lists_missing = true;
@@ -117,13 +110,7 @@ pub(super) fn collect_dnf(host: &dyn Host, f: &mut PatchesFacts) {
     let mut logs = LogSummary::default();
     let mut source = String::new();
     let mut unread = Vec::new();
-    let var_log = match read_dir_optional(host, "/var/log") {
-        Ok(names) => names.unwrap_or_default(),
-        Err(e) => {
-            unread.push(e);
-            Vec::new()
-        }
-    };
+    let var_log = list_or_note(host, "/var/log", &mut unread);
     for name in var_log
         .iter()
         .filter(|n| n.starts_with("dnf.rpm.log") && !n.ends_with(".gz"))

@@ -125,6 +125,18 @@ pub(super) fn dnf_time(stamp: &str) -> Option<i64> {
     Some(local - offset_secs)
 }
 
+/// The names in a directory of package logs or metadata; one that exists and cannot be
+/// listed goes to `unread` (a later update may be recorded there), never reads as empty.
+pub(super) fn list_or_note(host: &dyn Host, dir: &str, unread: &mut Vec<HostError>) -> Vec<String> {
+    match read_dir_optional(host, dir) {
+        Ok(names) => names.unwrap_or_default(),
+        Err(e) => {
+            unread.push(e);
+            Vec::new()
+        }
+    }
+}
+
 pub(super) fn set_last_upgrade(
     f: &mut PatchesFacts,
     logs: &LogSummary,
