@@ -89,6 +89,9 @@ pub enum FileKind {
     Other,
 }
 
+/// A directory entry's name and kind (see [`Host::read_dir_kinds`]).
+pub type DirEntryKind = (String, Result<FileKind, HostError>);
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileMeta {
     pub kind: FileKind,
@@ -277,6 +280,21 @@ pub trait Host: Sync {
     -> Result<FileText, HostError>;
     /// Entry names (not paths), sorted.
     fn read_dir(&self, path: &str) -> Result<Vec<String>, HostError>;
+    /// Entry names with what each is (links not followed), sorted by name; `Err` for an
+    /// entry whose kind could not be learned. Trees and the live host take the kinds from
+    /// the listing itself (d_type): a metadata call for each of 100,000 unit files was a
+    /// tenth of a large scan's system time.
+    fn read_dir_kinds(&self, path: &str) -> Result<Vec<DirEntryKind>, HostError> {
+        let dir = path.trim_end_matches('/');
+        Ok(self
+            .read_dir(path)?
+            .into_iter()
+            .map(|name| {
+                let kind = self.metadata(&format!("{dir}/{name}")).map(|m| m.kind);
+                (name, kind)
+            })
+            .collect())
+    }
     /// Metadata of the path itself (symlinks not followed).
     fn metadata(&self, path: &str) -> Result<FileMeta, HostError>;
     /// Target of a symlink, as stored.

@@ -124,8 +124,8 @@ pub fn inspect(host: &dyn Host, areas: &[Area]) -> Facts {
 }
 
 /// As `inspect`, calling `progress(area)` as each area finishes (for the TUI's progress line).
-pub fn inspect_with_progress(
-    host: &dyn Host,
+pub fn inspect_with_progress<'a>(
+    host: &'a dyn Host,
     areas: &[Area],
     progress: &(dyn Fn(Area) + Sync),
 ) -> Facts {
@@ -166,28 +166,72 @@ pub fn inspect_with_progress(
             });
             (got, rec.into_evidence())
         });
-        let spawn_area = |area: Area| {
+        let spawn_area = |area: Area, rec: Recorder<'a>, input: Input| {
             move || {
-                let rec = Recorder::new(host);
                 // A panicking collector is a bug; it must cost that area's checks (unknown,
                 // with the reason), never the scan, and never read as empty facts.
-                let result = guarded(|| match area {
-                    Area::Services => AreaFacts::Services(services::collect(&rec)),
-                    Area::Network => AreaFacts::Network(network::collect(&rec)),
-                    Area::Accounts => AreaFacts::Accounts(accounts::collect(&rec)),
-                    Area::Patches => AreaFacts::Patches(Box::new(patches::collect(&rec))),
-                    Area::Firewall => AreaFacts::Firewall(firewall::collect(&rec)),
-                    Area::Supporting => AreaFacts::Supporting(Box::new(supporting::collect(&rec))),
-                });
+                let result = match input {
+                    Input::Units(Err(why)) => Err(why),
+                    input => guarded(|| match (area, input) {
+                        (Area::Services, Input::Units(Ok((tree, unknown)))) => {
+                            AreaFacts::Services(services::collect_scanned(&rec, tree, unknown))
+                        }
+                        (Area::Services, _) => AreaFacts::Services(services::collect(&rec)),
+                        (Area::Supporting, Input::Sshd(units)) => {
+                            AreaFacts::Supporting(Box::new(supporting::collect_with(&rec, &units)))
+                        }
+                        (Area::Supporting, _) => {
+                            AreaFacts::Supporting(Box::new(supporting::collect(&rec)))
+                        }
+                        (Area::Network, _) => AreaFacts::Network(network::collect(&rec)),
+                        (Area::Accounts, _) => AreaFacts::Accounts(accounts::collect(&rec)),
+                        (Area::Patches, _) => AreaFacts::Patches(Box::new(patches::collect(&rec))),
+                        (Area::Firewall, _) => AreaFacts::Firewall(firewall::collect(&rec)),
+                    }),
+                };
                 progress(area);
                 (area, result, rec.into_evidence())
             }
         };
-        let handles: Vec<_> = Area::ALL
+        let reads_units = |a: Area| matches!(a, Area::Services | Area::Supporting);
+        let mut handles: Vec<_> = Area::ALL
             .into_iter()
-            .filter(|a| want(*a))
-            .map(|a| (a, scope.spawn(spawn_area(a))))
+            .filter(|a| want(*a) && !reads_units(*a))
+            .map(|a| {
+                (
+                    a,
+                    scope.spawn(spawn_area(a, Recorder::new(host), Input::Own)),
+                )
+            })
             .collect();
+        if want(Area::Services) {
+            // Services and the ssh collector (supporting) read the same unit files: 100,000
+            // of them read twice were a quarter of a large scan's work. They are read once
+            // here, through the services recorder (its evidence), while the other areas run.
+            let rec = Recorder::new(host);
+            let scanned = guarded(|| {
+                let mut unknown = Unseen::new();
+                let tree = services::systemd::scan(&rec, &mut unknown);
+                let sshd = want(Area::Supporting)
+                    .then(|| supporting::ssh::SshdUnits::from_tree(&tree, &unknown));
+                (tree, unknown, sshd)
+            });
+            let (units, sshd) = match scanned {
+                Ok((tree, unknown, sshd)) => (Ok((tree, unknown)), sshd.unwrap_or_default()),
+                Err(why) => {
+                    let sshd = supporting::ssh::SshdUnits::failed(&why);
+                    (Err(why), sshd)
+                }
+            };
+            let services = scope.spawn(spawn_area(Area::Services, rec, Input::Units(units)));
+            handles.push((Area::Services, services));
+            if want(Area::Supporting) {
+                let input = Input::Sshd(sshd);
+                let supporting =
+                    scope.spawn(spawn_area(Area::Supporting, Recorder::new(host), input));
+                handles.push((Area::Supporting, supporting));
+            }
+        }
         match shared.join() {
             Ok((Ok((pkgs, procs)), evidence)) => {
                 facts.packages = pkgs;
@@ -261,6 +305,17 @@ pub fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
             .unwrap_or_else(|| "unknown panic".to_string());
         format!("a bug in stationward ({msg})")
     })
+}
+
+/// What an area's collector starts from.
+enum Input {
+    /// Nothing: it reads everything itself.
+    Own,
+    /// Services: the unit directories as scanned (or why the scan failed) and what could
+    /// not be read.
+    Units(Result<(services::systemd::UnitTree, Unseen<gap::ServicesGap>), String>),
+    /// Supporting: the units that may start sshd, from the same scan.
+    Sshd(supporting::ssh::SshdUnits),
 }
 
 enum AreaFacts {
@@ -342,6 +397,10 @@ impl Host for Recorder<'_> {
 
     fn read_dir(&self, path: &str) -> Result<Vec<String>, HostError> {
         self.inner.read_dir(path)
+    }
+
+    fn read_dir_kinds(&self, path: &str) -> Result<Vec<crate::host::DirEntryKind>, HostError> {
+        self.inner.read_dir_kinds(path)
     }
 
     fn metadata(&self, path: &str) -> Result<FileMeta, HostError> {

@@ -318,8 +318,9 @@ fn sysctl_order_and_usb_storage_of_a_tree_as_the_boot_applies_them() {
     );
 }
 
-/// The ssh collector reads every unit file to learn which run sshd; only sshd's own are its
-/// evidence (the services area records every unit file as its own).
+/// The ssh collector learns which units run sshd from the services area's scan of the unit
+/// files; only sshd's own are its evidence (services records every unit file as its own).
+/// /lib is a link to usr/lib in this tree: the unit is named where it really is.
 #[test]
 fn ssh_evidence_is_sshd_units_not_every_unit_read() {
     let root =
@@ -334,7 +335,7 @@ fn ssh_evidence_is_sshd_units_not_every_unit_read() {
     };
     let subjects = subjects_of(Area::Supporting);
     assert!(
-        subjects.contains(&"/lib/systemd/system/ssh.service"),
+        subjects.contains(&"/usr/lib/systemd/system/ssh.service"),
         "{subjects:?}"
     );
     assert!(
@@ -350,4 +351,125 @@ fn ssh_evidence_is_sshd_units_not_every_unit_read() {
             .any(|s| s.ends_with("/e2scrub_reap.service")),
         "{services:?}"
     );
+}
+
+/// Every unit that starts sshd, as the manager loads it (invented tree): a site instance in
+/// /usr/local/lib/systemd/system (a unit directory systemd searches), the main unit's
+/// command line from its drop-in, and neither the Debian alias sshd.service, a masked unit,
+/// nor one that nothing enables counted as another daemon. The scan the whole inspection
+/// shares with services and the ssh collector's own give the same facts.
+#[test]
+fn ssh_instances_are_the_units_systemd_would_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sshd = |args: &str| format!("[Service]\nExecStart=/usr/sbin/sshd -D {args}\n");
+    write(d, "/usr/sbin/sshd", "");
+    write(d, "/etc/ssh/sshd_config", "PermitRootLogin no\n");
+    write(d, "/etc/ssh/sshd_config_hl7", "PermitRootLogin no\n");
+    write(
+        d,
+        "/usr/lib/systemd/system/ssh.service",
+        &sshd("$SSHD_OPTS"),
+    );
+    write(
+        d,
+        "/etc/systemd/system/ssh.service.d/override.conf",
+        "[Service]\nExecStart=\nExecStart=/usr/sbin/sshd -D -p 2222\n",
+    );
+    link(
+        d,
+        "/etc/systemd/system/sshd.service",
+        "/usr/lib/systemd/system/ssh.service",
+    );
+    link(
+        d,
+        "/etc/systemd/system/multi-user.target.wants/ssh.service",
+        "/usr/lib/systemd/system/ssh.service",
+    );
+    let hl7 = "/usr/local/lib/systemd/system/hl7-sshd.service";
+    write(d, hl7, &sshd("-f /etc/ssh/sshd_config_hl7"));
+    link(
+        d,
+        "/etc/systemd/system/multi-user.target.wants/hl7-sshd.service",
+        hl7,
+    );
+    write(
+        d,
+        "/usr/lib/systemd/system/spare-sshd.service",
+        &sshd("-p 2223"),
+    );
+    write(
+        d,
+        "/usr/lib/systemd/system/masked-sshd.service",
+        &sshd("-p 2224"),
+    );
+    link(d, "/etc/systemd/system/masked-sshd.service", "/dev/null");
+    link(
+        d,
+        "/etc/systemd/system/multi-user.target.wants/masked-sshd.service",
+        "/usr/lib/systemd/system/masked-sshd.service",
+    );
+    let root = Root::new(d);
+
+    let own = supporting::ssh::collect(&root);
+    let names: Vec<(&str, &str, &[String])> = own
+        .instances
+        .iter()
+        .map(|i| (i.name.as_str(), i.config.as_str(), i.args.as_slice()))
+        .collect();
+    let args = |a: &[&str]| a.iter().map(ToString::to_string).collect::<Vec<_>>();
+    assert_eq!(
+        names,
+        vec![
+            (
+                "ssh.service",
+                "/etc/ssh/sshd_config",
+                &args(&["-D", "-p", "2222"])[..]
+            ),
+            (
+                "hl7-sshd.service",
+                "/etc/ssh/sshd_config_hl7",
+                &args(&["-D", "-f", "/etc/ssh/sshd_config_hl7"])[..]
+            ),
+        ]
+    );
+    assert_eq!(
+        own.instances[0].command_line,
+        vec!["/etc/systemd/system/ssh.service.d/override.conf:3".to_string()]
+    );
+    assert!(own.unknown.is_empty(), "{:?}", own.unknown);
+
+    let shared = inspect::inspect(&root, &[Area::Supporting]);
+    assert_eq!(shared.supporting.ssh, own);
+}
+
+/// A unit directory that cannot be listed hides units that may start sshd: the ssh collector
+/// says so instead of judging without them.
+#[test]
+fn an_unlistable_unit_directory_is_an_ssh_gap() {
+    use stationward::host::HostKind;
+    use stationward::host::fake::{Fault, FaultyHost};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "/etc/ssh/sshd_config", "PermitRootLogin no\n");
+    let units = "/usr/local/lib/systemd/system";
+    write(
+        d,
+        &format!("{units}/hl7-sshd.service"),
+        "[Service]\nExecStart=/usr/sbin/sshd -D -p 2200\n",
+    );
+    let root = Root::new(d);
+    assert!(supporting::ssh::collect(&root).unknown.is_empty());
+    let denied = FaultyHost::only(
+        &root,
+        Fault::PermissionDenied,
+        HostKind::Root("/faulty".into()),
+        units,
+    );
+    let facts = supporting::ssh::collect(&denied);
+    let why = facts
+        .unknown
+        .get(&stationward::inspect::gap::SshGap::Units)
+        .expect("units gap");
+    assert!(why.contains(units), "{why}");
 }

@@ -1,6 +1,8 @@
 //! The running system.
 
-use super::{CommandRun, FileKind, FileMeta, FileText, Host, HostError, HostKind, RunStatus};
+use super::{
+    CommandRun, DirEntryKind, FileKind, FileMeta, FileText, Host, HostError, HostKind, RunStatus,
+};
 use super::{Oversize, ProcessInfo, file_text};
 use crate::fsread::{self, Follow};
 use std::io::Read;
@@ -41,6 +43,10 @@ impl Host for Live {
 
     fn read_dir(&self, path: &str) -> Result<Vec<String>, HostError> {
         list_dir(std::path::Path::new(path), path)
+    }
+
+    fn read_dir_kinds(&self, path: &str) -> Result<Vec<DirEntryKind>, HostError> {
+        list_dir_kinds(std::path::Path::new(path), path)
     }
 
     fn metadata(&self, path: &str) -> Result<FileMeta, HostError> {
@@ -124,18 +130,41 @@ pub(super) fn read_file(
 
 pub(super) fn list_dir(real: &std::path::Path, shown: &str) -> Result<Vec<String>, HostError> {
     let entries = std::fs::read_dir(real).map_err(|e| HostError::from_io(shown, &e))?;
-    let mut names: Vec<String> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
+    // An entry the listing could not return is an error of the listing, not an absence.
+    let mut names = entries
+        .map(|e| {
+            e.map(|e| e.file_name().to_string_lossy().into_owned())
+                .map_err(|e| HostError::from_io(shown, &e))
+        })
+        .collect::<Result<Vec<String>, HostError>>()?;
     names.sort();
     Ok(names)
 }
 
-pub(super) fn meta_of(real: &std::path::Path, shown: &str) -> Result<FileMeta, HostError> {
-    let m = std::fs::symlink_metadata(real).map_err(|e| HostError::from_io(shown, &e))?;
-    let ft = m.file_type();
-    let kind = if ft.is_symlink() {
+/// [`list_dir`] with each entry's kind from the listing (std asks the file system only where
+/// the listing does not say).
+pub(super) fn list_dir_kinds(
+    real: &std::path::Path,
+    shown: &str,
+) -> Result<Vec<DirEntryKind>, HostError> {
+    let entries = std::fs::read_dir(real).map_err(|e| HostError::from_io(shown, &e))?;
+    let dir = shown.trim_end_matches('/');
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| HostError::from_io(shown, &e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let kind = entry
+            .file_type()
+            .map(kind_of)
+            .map_err(|e| HostError::from_io(&format!("{dir}/{name}"), &e));
+        out.push((name, kind));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+fn kind_of(ft: std::fs::FileType) -> FileKind {
+    if ft.is_symlink() {
         FileKind::Symlink
     } else if ft.is_dir() {
         FileKind::Dir
@@ -143,8 +172,12 @@ pub(super) fn meta_of(real: &std::path::Path, shown: &str) -> Result<FileMeta, H
         FileKind::File
     } else {
         FileKind::Other
-    };
-    unix_meta(kind, &m, shown)
+    }
+}
+
+pub(super) fn meta_of(real: &std::path::Path, shown: &str) -> Result<FileMeta, HostError> {
+    let m = std::fs::symlink_metadata(real).map_err(|e| HostError::from_io(shown, &e))?;
+    unix_meta(kind_of(m.file_type()), &m, shown)
 }
 
 #[cfg(unix)]

@@ -4,9 +4,10 @@
 //! `DIR/.stationward-capture/commands/<key>.stdout` (and `<key>.exit`, default 0), where `<key>`
 //! is `Root::capture_key(argv)` (the argv joined by `_`, other bytes as `%XX`); without one a command is `NotRun`.
 
-use super::live::{MAX_OUTPUT_BYTES, list_dir, meta_of, read_file};
+use super::live::{MAX_OUTPUT_BYTES, list_dir, list_dir_kinds, meta_of, read_file};
 use super::{
-    CommandRun, FileMeta, FileText, Host, HostError, HostKind, Oversize, ProcessInfo, RunStatus,
+    CommandRun, DirEntryKind, FileMeta, FileText, Host, HostError, HostKind, Oversize, ProcessInfo,
+    RunStatus,
 };
 use crate::fsread::{self, Bytes, Follow};
 use std::path::{Component, Path, PathBuf};
@@ -190,6 +191,10 @@ impl Host for Root {
 
     fn read_dir(&self, path: &str) -> Result<Vec<String>, HostError> {
         list_dir(&self.resolve(path, Last::Follow)?, path)
+    }
+
+    fn read_dir_kinds(&self, path: &str) -> Result<Vec<DirEntryKind>, HostError> {
+        list_dir_kinds(&self.resolve(path, Last::Follow)?, path)
     }
 
     fn metadata(&self, path: &str) -> Result<FileMeta, HostError> {

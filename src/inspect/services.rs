@@ -305,10 +305,25 @@ pub const XINETD_DAEMONS: &[&str] = &["xinetd"];
 const SYSTEMCTL_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub fn collect(host: &dyn Host) -> ServicesFacts {
-    let live = is_live(host);
-    let mut facts = ServicesFacts::default();
+    let mut unknown = Unseen::new();
+    let tree = systemd::scan(host, &mut unknown);
+    collect_scanned(host, tree, unknown)
+}
 
-    let tree = systemd::scan(host, &mut facts.unknown);
+/// As [`collect`], with the unit directories already read by [`systemd::scan`] through the
+/// same `host` (`unknown`: what that scan could not read). The ssh collector looks at the
+/// same files; one scan serves both.
+pub fn collect_scanned(
+    host: &dyn Host,
+    tree: systemd::UnitTree,
+    unknown: Unseen<ServicesGap>,
+) -> ServicesFacts {
+    let live = is_live(host);
+    let mut facts = ServicesFacts {
+        unknown,
+        ..ServicesFacts::default()
+    };
+
     facts.unit_dirs.clone_from(&tree.dirs_found);
     let systemd_present = !tree.dirs_found.is_empty();
     let mut units = systemd::resolve(tree);

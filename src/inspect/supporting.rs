@@ -69,10 +69,16 @@ impl BootParams {
 }
 
 pub fn collect(host: &dyn Host) -> SupportingFacts {
+    collect_with(host, &ssh::SshdUnits::scan(host))
+}
+
+/// As [`collect`], with the units that may start sshd already found by the scan of the unit
+/// directories (see [`ssh::SshdUnits`]).
+pub fn collect_with(host: &dyn Host, sshd_units: &ssh::SshdUnits) -> SupportingFacts {
     let mut unknown = Unseen::new();
     let boot = collect_boot(host, &mut unknown);
     SupportingFacts {
-        ssh: ssh::collect(host),
+        ssh: ssh::collect_with(host, sshd_units),
         remote_tools: remote::collect(host),
         malware: malware::collect(host),
         mac: mac::collect(host),

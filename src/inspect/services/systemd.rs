@@ -204,7 +204,8 @@ pub fn scan(host: &dyn Host, unknown: &mut Unseen<ServicesGap>) -> UnitTree {
     let mut dropins: BTreeMap<(String, String), DropIn> = BTreeMap::new();
     for dir in unit_dirs(host) {
         let scope = LinkScope::of_dir(&dir);
-        let names = match host.read_dir(&dir) {
+        // What each entry is comes with the listing: no metadata call per unit file.
+        let entries = match host.read_dir_kinds(&dir) {
             Ok(n) => n,
             Err(e) if e.is_not_found() => continue,
             Err(e) => {
@@ -213,7 +214,7 @@ pub fn scan(host: &dyn Host, unknown: &mut Unseen<ServicesGap>) -> UnitTree {
             }
         };
         tree.dirs_found.push(dir.clone());
-        for name in names {
+        for (name, kind) in entries {
             let path = format!("{dir}/{name}");
             if name.ends_with(".wants") || name.ends_with(".requires") {
                 if scope == LinkScope::Vendor && wants_dir_off_boot(&name) {
@@ -256,9 +257,8 @@ pub fn scan(host: &dyn Host, unknown: &mut Unseen<ServicesGap>) -> UnitTree {
             if !is_unit_name(&name) {
                 continue;
             }
-            let meta = host.metadata(&path);
-            let link = match &meta {
-                Ok(m) if m.kind == FileKind::Symlink => match host.read_link(&path) {
+            let link = match &kind {
+                Ok(FileKind::Symlink) => match host.read_link(&path) {
                     Ok(t) => Some(t),
                     Err(e) => {
                         note(unknown, dir_key(&dir), &e);
@@ -272,9 +272,9 @@ pub fn scan(host: &dyn Host, unknown: &mut Unseen<ServicesGap>) -> UnitTree {
                 }
                 _ => None,
             };
-            let text = match (&link, &meta) {
-                (Some(t), _) if t == "/dev/null" => None,
-                (None, Ok(m)) if m.kind == FileKind::File && m.size == 0 => Some(String::new()),
+            // An empty file reads as "" (masked, as systemd takes it).
+            let text = match &link {
+                Some(t) if t == "/dev/null" => None,
                 _ => read_noting(host, &path, unknown, dir_key(&dir)),
             };
             tree.entries.push(UnitEntry {
@@ -358,15 +358,10 @@ fn masked_state(dir: &str) -> &'static str {
 /// count too: `systemctl is-enabled` reads them (a drop-in `WantedBy=` turns static into
 /// disabled), though only links make the manager start anything.
 pub fn with_dropins(dropins: &[DropIn], name: &str, text: &str) -> UnitFile {
-    let ty = name.rsplit_once('.').map_or("", |(_, t)| t);
-    let mut mine: Vec<&DropIn> = dropins
-        .iter()
-        .filter(|d| d.unit == name || d.unit == ty)
-        .collect();
+    let mine = dropins_of(dropins, name);
     if mine.is_empty() {
         return parse_unit_file(text);
     }
-    mine.sort_by(|a, b| base_name(&a.path).cmp(base_name(&b.path)));
     let mut combined = text.to_string();
     for d in mine {
         if let Some(t) = &d.text {
@@ -375,6 +370,73 @@ pub fn with_dropins(dropins: &[DropIn], name: &str, text: &str) -> UnitFile {
         }
     }
     parse_unit_file(&combined)
+}
+
+/// The drop-ins that apply to unit `name` (its own and its type's), in the order they apply.
+pub fn dropins_of<'a>(dropins: &'a [DropIn], name: &str) -> Vec<&'a DropIn> {
+    let ty = name.rsplit_once('.').map_or("", |(_, t)| t);
+    let mut mine: Vec<&DropIn> = dropins
+        .iter()
+        .filter(|d| d.unit == name || d.unit == ty)
+        .collect();
+    mine.sort_by(|a, b| base_name(&a.path).cmp(base_name(&b.path)));
+    mine
+}
+
+/// What the highest-precedence entry of a name is, given its text.
+enum Definition<'a> {
+    /// `-> /dev/null` or an empty file.
+    Masked,
+    /// A link to a unit of another name (that name).
+    Alias(&'a str),
+    /// A unit file of its own, at this path (a link's target for linked units).
+    File(String),
+    Unreadable,
+}
+
+fn definition<'a>(e: &'a UnitEntry, text: Option<&str>) -> Definition<'a> {
+    match (&e.link, text) {
+        (Some(t), _) if t == "/dev/null" => Definition::Masked,
+        (_, Some("")) => Definition::Masked,
+        (Some(t), _) if base_name(t) != e.name => Definition::Alias(base_name(t)),
+        (Some(t), Some(_)) => Definition::File(join(&e.dir, t)),
+        (None, Some(_)) => Definition::File(format!("{}/{}", e.dir, e.name)),
+        (_, None) => Definition::Unreadable,
+    }
+}
+
+/// A unit the manager would load from a file of its own: where the file is, its text and
+/// the drop-ins that apply, in order.
+#[derive(Debug)]
+pub struct Loaded<'a> {
+    pub name: &'a str,
+    pub path: String,
+    pub text: &'a str,
+    pub dropins: Vec<&'a DropIn>,
+}
+
+/// Every unit of the tree with a file of its own, each name once (its highest-precedence
+/// entry), in name order; masked units, aliases and unreadable files are left out (what
+/// could not be read is in the scan's `unknown`). For readers other than [`resolve`] (the
+/// ssh collector looks for the units that start sshd), so the files are read once. One at a
+/// time: 100,000 of them at once were megabytes at the scan's peak.
+pub fn loaded_units(tree: &UnitTree) -> impl Iterator<Item = Loaded<'_>> {
+    let mut order: Vec<&UnitEntry> = tree.entries.iter().collect();
+    // Stable: of equal names, the earlier (higher-precedence) entry stays first.
+    order.sort_by(|a, b| a.name.cmp(&b.name));
+    order.dedup_by(|a, b| a.name == b.name);
+    order.into_iter().filter_map(move |e| {
+        let text = e.text.as_deref();
+        match definition(e, text) {
+            Definition::File(path) => Some(Loaded {
+                name: &e.name,
+                path,
+                text: text.unwrap_or_default(),
+                dropins: dropins_of(&tree.dropins, &e.name),
+            }),
+            _ => None,
+        }
+    })
 }
 
 /// [`UNIT_DIRS`], with `/lib/systemd/system` dropped when /lib is a link to /usr/lib (merged
@@ -560,19 +622,17 @@ pub fn resolve(mut tree: UnitTree) -> Vec<ServiceUnit> {
         let e = &tree.entries[i];
         let text = texts.get_mut(i).and_then(Option::take);
         let here = format!("{}/{}", e.dir, e.name);
-        let (kind, path) = match (&e.link, &text) {
-            (Some(t), _) if t == "/dev/null" => (Kind::Masked, here),
-            (_, Some(text)) if text.is_empty() => (Kind::Masked, here),
-            (Some(t), _) if base_name(t) != e.name => (Kind::Alias(base_name(t).to_string()), here),
-            (Some(t), Some(text)) => (
-                Kind::File(with_dropins(&tree.dropins, &e.name, text).into()),
-                join(&e.dir, t),
-            ),
-            (None, Some(text)) => (
-                Kind::File(with_dropins(&tree.dropins, &e.name, text).into()),
-                here,
-            ),
-            (_, None) => (Kind::Unreadable, here),
+        let (kind, path) = match definition(e, text.as_deref()) {
+            Definition::Masked => (Kind::Masked, here),
+            Definition::Alias(target) => (Kind::Alias(target.to_string()), here),
+            Definition::File(path) => {
+                let text = text.as_deref().unwrap_or_default();
+                (
+                    Kind::File(with_dropins(&tree.dropins, &e.name, text).into()),
+                    path,
+                )
+            }
+            Definition::Unreadable => (Kind::Unreadable, here),
         };
         top.push((
             e.name.as_str(),

@@ -6,7 +6,8 @@
 
 use super::origin;
 use crate::host::{FileKind, Host, HostError, metadata_optional, read_dir_optional, read_optional};
-use crate::inspect::gap::SshGap;
+use crate::inspect::gap::{ServicesGap, SshGap};
+use crate::inspect::services::systemd::{self, UnitTree};
 use crate::inspect::{Unseen, is_live};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,12 +18,6 @@ pub const SSHD_CONFIG: &str = "/etc/ssh/sshd_config";
 pub const DEFAULT_SSH: &str = "/etc/default/ssh";
 const SSHD_T_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_INCLUDE_DEPTH: usize = 16;
-const UNIT_DIRS: [&str; 4] = [
-    "/etc/systemd/system",
-    "/run/systemd/system",
-    "/usr/lib/systemd/system",
-    "/lib/systemd/system",
-];
 /// The units Debian and RHEL ship for the main daemon (one reads /etc/ssh/sshd_config).
 const MAIN_UNITS: [&str; 2] = ["ssh.service", "sshd.service"];
 
@@ -1240,177 +1235,109 @@ fn is_sshd(program: &str) -> bool {
     program.rsplit('/').next() == Some("sshd")
 }
 
-/// Where a unit's file lives (first unit directory that has it) and whether it is masked.
-/// What exists and cannot be looked at goes to `unknown["sshd_units"]`: it could start sshd
-/// with options that override the configuration file.
-fn unit_file(
-    host: &dyn Host,
-    name: &str,
-    listings: &Listings,
-    unknown: &mut Unseen<SshGap>,
-) -> Option<(String, bool)> {
-    for (dir, listing) in listings {
-        if listing.as_ref().is_some_and(|l| !l.contains(name)) {
-            continue;
-        }
-        let p = format!("{dir}/{name}");
-        match metadata_optional(host, &p) {
-            Ok(Some(m)) if m.kind == FileKind::Symlink => {
-                let target = match host.read_link(&p) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        note_unit(unknown, &e);
-                        continue;
-                    }
-                };
-                if target == "/dev/null" {
-                    return Some((p, true));
-                }
-                let t = if target.starts_with('/') {
-                    target
-                } else {
-                    format!("{dir}/{target}")
-                };
-                match metadata_optional(host, &t) {
-                    Ok(Some(_)) => return Some((t, false)),
-                    Ok(None) => {}
-                    Err(e) => note_unit(unknown, &e),
-                }
-            }
-            Ok(Some(_)) => return Some((p, false)),
-            Ok(None) => {}
-            Err(e) => note_unit(unknown, &e),
-        }
-    }
-    None
-}
-
-fn note_unit(unknown: &mut Unseen<SshGap>, e: &HostError) {
+fn note_unit(unknown: &mut Unseen<SshGap>, why: &str) {
     unknown
         .entry(SshGap::Units)
         .and_modify(|w| {
             w.push_str("; ");
-            w.push_str(&e.to_string());
+            w.push_str(why);
         })
-        .or_insert_with(|| e.to_string());
+        .or_insert_with(|| why.to_string());
 }
 
-/// The unit directories with what each holds (`None`: it could not be listed, so every name
-/// is asked for as before).
-type Listings = Vec<(&'static str, Option<BTreeSet<String>>)>;
-
-/// Whether a `.wants`/`.requires` link for the unit exists in any unit directory.
-fn unit_enabled(host: &dyn Host, name: &str, unknown: &mut Unseen<SshGap>) -> bool {
-    for dir in UNIT_DIRS {
-        let names = match read_dir_optional(host, dir) {
-            Ok(n) => n.unwrap_or_default(),
-            Err(e) => {
-                note_unit(unknown, &e);
-                continue;
-            }
-        };
-        for d in names
-            .iter()
-            .filter(|d| d.ends_with(".wants") || d.ends_with(".requires"))
-        {
-            match metadata_optional(host, &format!("{dir}/{d}/{name}")) {
-                Ok(Some(_)) => return true,
-                Ok(None) => {}
-                Err(e) => note_unit(unknown, &e),
-            }
-        }
-    }
-    false
+/// A service unit that may start sshd: its `ExecStart` runs sshd, or takes its program from
+/// a variable an environment file may set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshdUnit {
+    pub name: String,
+    /// The unit file and its drop-ins: read again through the recorder when the unit does
+    /// start sshd, as the evidence its verdicts rest on.
+    pub files: Vec<String>,
+    pub exec: UnitExec,
+    /// Linked into a `.wants`/`.requires` directory (started at boot).
+    pub enabled: bool,
 }
 
-fn unit_exec(
-    host: &dyn Host,
-    name: &str,
-    path: &str,
-    listings: &Listings,
-    unknown: &mut Unseen<SshGap>,
-) -> UnitExec {
-    let mut ue = UnitExec::default();
-    match read_optional(host, path) {
-        Ok(Some(f)) => parse_unit_exec(path, &f.text, &mut ue),
-        Ok(None) => {}
-        Err(e) => note_unit(unknown, &e),
-    }
-    let mut dropins: BTreeMap<String, String> = BTreeMap::new();
-    let dropin_dir = format!("{name}.d");
-    for (dir, listing) in listings.iter().rev() {
-        if listing.as_ref().is_some_and(|l| !l.contains(&dropin_dir)) {
-            continue;
+/// What the scan of the unit directories tells the ssh collector. Every unit file is read
+/// once, by that scan (the services area's), and only the few that may start sshd are kept:
+/// with 100,000 units, reading them all a second time here was a quarter of a scan's work.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SshdUnits {
+    /// In name order.
+    pub units: Vec<SshdUnit>,
+    /// Why some unit files or directories could not be read, or the scan failed: any of them
+    /// could start sshd with options that override the configuration file.
+    pub unseen: Option<String>,
+}
+
+impl SshdUnits {
+    /// The service units (not templates) whose file, with its drop-ins as the manager
+    /// applies them, may start sshd; `unknown` is what the scan could not read.
+    pub fn from_tree(tree: &UnitTree, unknown: &Unseen<ServicesGap>) -> SshdUnits {
+        let units = systemd::loaded_units(tree)
+            .filter(|l| l.name.ends_with(".service") && !l.name.contains('@'))
+            .filter_map(|l| {
+                let mut exec = UnitExec::default();
+                parse_unit_exec(&l.path, l.text, &mut exec);
+                let mut files = vec![l.path.clone()];
+                for d in &l.dropins {
+                    if let Some(text) = &d.text {
+                        parse_unit_exec(&d.path, text, &mut exec);
+                        files.push(d.path.clone());
+                    }
+                }
+                let (line, _) = exec.exec_start.as_ref()?;
+                // Without a `$`, the environment files cannot change the program.
+                let may_be_sshd = line.contains('$')
+                    || exec_words(line, &exec.environment)
+                        .first()
+                        .is_some_and(|p| is_sshd(p));
+                may_be_sshd.then(|| SshdUnit {
+                    name: l.name.to_string(),
+                    enabled: tree.links.iter().any(|k| k.name == l.name),
+                    files,
+                    exec,
+                })
+            })
+            .collect();
+        let reasons: Vec<&str> = unknown.values().map(String::as_str).collect();
+        SshdUnits {
+            units,
+            unseen: (!reasons.is_empty()).then(|| reasons.join("; ")),
         }
-        let d = format!("{dir}/{dropin_dir}");
-        let names = match read_dir_optional(host, &d) {
-            Ok(n) => n.unwrap_or_default(),
-            Err(e) => {
-                note_unit(unknown, &e);
-                Vec::new()
-            }
-        };
-        for n in names {
-            if n.ends_with(".conf") {
-                // Earlier directories win for the same name.
-                dropins.insert(n.clone(), format!("{d}/{n}"));
-            }
+    }
+
+    /// The scan of the unit directories failed: no unit is known.
+    pub fn failed(why: &str) -> SshdUnits {
+        SshdUnits {
+            units: Vec::new(),
+            unseen: Some(format!(
+                "the unit directories could not be inspected: {why}"
+            )),
         }
     }
-    for p in dropins.values() {
-        match read_optional(host, p) {
-            Ok(Some(f)) => parse_unit_exec(p, &f.text, &mut ue),
-            Ok(None) => {}
-            Err(e) => note_unit(unknown, &e),
-        }
+
+    /// Reads the unit directories through `host` (not recorded: services records them).
+    pub fn scan(host: &dyn Host) -> SshdUnits {
+        let mut unknown = Unseen::new();
+        let tree = systemd::scan(host.unrecorded().unwrap_or(host), &mut unknown);
+        SshdUnits::from_tree(&tree, &unknown)
     }
-    ue
 }
 
 /// The daemons to judge: (name, command-line arguments, where they came from).
 fn daemons(
     host: &dyn Host,
+    units: &SshdUnits,
     unknown: &mut Unseen<SshGap>,
 ) -> Vec<(String, Vec<String>, Vec<String>)> {
     let mut out = Vec::new();
-    // Each unit directory is listed once: with 100,000 units, asking the tree for every
-    // unit's file and drop-in directory in every unit directory costs seconds.
-    let listings: Listings = UNIT_DIRS
-        .iter()
-        .map(|dir| match read_dir_optional(host, dir) {
-            // A directory that does not exist holds nothing: an empty listing, not one to
-            // probe unit by unit (that was 500,000 failed lookups for 100,000 units).
-            Ok(l) => (*dir, Some(l.map(BTreeSet::from_iter).unwrap_or_default())),
-            // Its units are not discovered: say so rather than judge without them.
-            Err(e) => {
-                note_unit(unknown, &e);
-                (*dir, None)
-            }
-        })
-        .collect();
-    let mut names: BTreeSet<String> = BTreeSet::new();
-    for listing in listings.iter().filter_map(|(_, l)| l.as_ref()) {
-        for n in listing {
-            if n.ends_with(".service") && !n.contains('@') {
-                names.insert(n.clone());
-            }
-        }
+    if let Some(why) = &units.unseen {
+        note_unit(unknown, why);
     }
-    // Every unit is read to learn whether it runs sshd; only sshd's are evidence (read again
-    // through the recorder below). Services records the unit files as its own evidence.
-    let (probe, probing_unrecorded) = match host.unrecorded() {
-        Some(inner) => (inner, true),
-        None => (host, false),
-    };
     let mut main_found = false;
-    for name in &names {
-        let Some((path, masked)) = unit_file(probe, name, &listings, unknown) else {
-            continue;
-        };
-        if masked {
-            continue;
-        }
-        let ue = unit_exec(probe, name, &path, &listings, unknown);
+    for unit in &units.units {
+        let (name, ue) = (&unit.name, &unit.exec);
         let Some((exec, exec_origin)) = &ue.exec_start else {
             continue;
         };
@@ -1443,22 +1370,22 @@ fn daemons(
         if !is_sshd(program) {
             continue;
         }
-        if probing_unrecorded {
-            // The same files again, recorded: what the verdicts rest on. (What could not be
-            // read was noted by the first reading.)
-            let _ = unit_exec(host, name, &path, &listings, &mut Unseen::new());
+        // The same files again, recorded: what the verdicts rest on. (What could not be read
+        // was noted by the scan.)
+        for f in &unit.files {
+            let _ = host.read(f);
         }
         // Options of sshd's own unit not seen: they could override the configuration file.
         for e in &env_unread {
-            note_unit(unknown, e);
+            note_unit(unknown, &e.to_string());
         }
         let main = MAIN_UNITS.contains(&name.as_str());
         if main {
             if main_found {
-                continue; // sshd.service is usually an alias of ssh.service
+                continue; // both ssh.service and sshd.service start sshd: one main daemon
             }
             main_found = true;
-        } else if !unit_enabled(host, name, unknown) {
+        } else if !unit.enabled {
             continue;
         }
         out.push((name.clone(), words[1..].to_vec(), sources));
@@ -1475,7 +1402,7 @@ fn daemons(
                 }
             }
             Ok(None) => {}
-            Err(e) => note_unit(unknown, &e),
+            Err(e) => note_unit(unknown, &e.to_string()),
         }
         out.insert(0, ("sshd".to_string(), args, sources));
     } else if let Some(pos) = out.iter().position(|d| MAIN_UNITS.contains(&d.0.as_str())) {
@@ -1668,6 +1595,11 @@ fn singled_out(instances: &[SshInstance]) -> impl Fn(&str, &[&str]) -> bool {
 }
 
 pub fn collect(host: &dyn Host) -> SshFacts {
+    collect_with(host, &SshdUnits::scan(host))
+}
+
+/// As [`collect`], with the units that may start sshd already found by the unit scan.
+pub fn collect_with(host: &dyn Host, units: &SshdUnits) -> SshFacts {
     let mut facts = SshFacts::default();
     for bin in ["/usr/sbin/sshd", "/usr/bin/sshd"] {
         match metadata_optional(host, bin) {
@@ -1678,7 +1610,7 @@ pub fn collect(host: &dyn Host) -> SshFacts {
             }
         }
     }
-    for (name, args, sources) in daemons(host, &mut facts.unknown) {
+    for (name, args, sources) in daemons(host, units, &mut facts.unknown) {
         facts
             .instances
             .push(read_instance(host, &name, &args, sources));
