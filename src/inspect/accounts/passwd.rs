@@ -401,9 +401,7 @@ impl<'a> ShadowTable<'a> {
 
     /// The entry for `name` (the first one in the file, as getspnam(3) finds it).
     pub fn get(&self, name: &str) -> Option<ShadowEntry<'a>> {
-        let i = self
-            .sorted
-            .partition_point(|l| l.name(self.text) < name);
+        let i = self.sorted.partition_point(|l| l.name(self.text) < name);
         let l = *self.sorted.get(i)?;
         if l.name(self.text) != name {
             return None;

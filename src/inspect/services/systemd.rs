@@ -389,8 +389,8 @@ enum Definition<'a> {
     Masked,
     /// A link to a unit of another name (that name).
     Alias(&'a str),
-    /// A unit file of its own, at this path (a link's target for linked units).
-    File(String),
+    /// A unit file of its own (at [`defined_at`]).
+    File,
     Unreadable,
 }
 
@@ -399,20 +399,38 @@ fn definition<'a>(e: &'a UnitEntry, text: Option<&str>) -> Definition<'a> {
         (Some(t), _) if t == "/dev/null" => Definition::Masked,
         (_, Some("")) => Definition::Masked,
         (Some(t), _) if base_name(t) != e.name => Definition::Alias(base_name(t)),
-        (Some(t), Some(_)) => Definition::File(join(&e.dir, t)),
-        (None, Some(_)) => Definition::File(format!("{}/{}", e.dir, e.name)),
+        (_, Some(_)) => Definition::File,
         (_, None) => Definition::Unreadable,
     }
 }
 
-/// A unit the manager would load from a file of its own: where the file is, its text and
-/// the drop-ins that apply, in order.
+/// Where a unit's definition lives: the entry itself, or a link's target for linked units.
+fn defined_at(e: &UnitEntry) -> String {
+    match &e.link {
+        Some(t) => join(&e.dir, t),
+        None => format!("{}/{}", e.dir, e.name),
+    }
+}
+
+/// A unit the manager would load from a file of its own: its text and the drop-ins that
+/// apply, in order.
 #[derive(Debug)]
 pub struct Loaded<'a> {
-    pub name: &'a str,
-    pub path: String,
+    entry: &'a UnitEntry,
     pub text: &'a str,
     pub dropins: Vec<&'a DropIn>,
+}
+
+impl Loaded<'_> {
+    pub fn name(&self) -> &str {
+        &self.entry.name
+    }
+
+    /// Where the file is (a link's target for linked units). Made when asked: most readers
+    /// need it for a few units of 100,000.
+    pub fn path(&self) -> String {
+        defined_at(self.entry)
+    }
 }
 
 /// Every unit of the tree with a file of its own, each name once (its highest-precedence
@@ -428,9 +446,8 @@ pub fn loaded_units(tree: &UnitTree) -> impl Iterator<Item = Loaded<'_>> {
     order.into_iter().filter_map(move |e| {
         let text = e.text.as_deref();
         match definition(e, text) {
-            Definition::File(path) => Some(Loaded {
-                name: &e.name,
-                path,
+            Definition::File => Some(Loaded {
+                entry: e,
                 text: text.unwrap_or_default(),
                 dropins: dropins_of(&tree.dropins, &e.name),
             }),
@@ -625,11 +642,11 @@ pub fn resolve(mut tree: UnitTree) -> Vec<ServiceUnit> {
         let (kind, path) = match definition(e, text.as_deref()) {
             Definition::Masked => (Kind::Masked, here),
             Definition::Alias(target) => (Kind::Alias(target.to_string()), here),
-            Definition::File(path) => {
+            Definition::File => {
                 let text = text.as_deref().unwrap_or_default();
                 (
                     Kind::File(with_dropins(&tree.dropins, &e.name, text).into()),
-                    path,
+                    defined_at(e),
                 )
             }
             Definition::Unreadable => (Kind::Unreadable, here),
