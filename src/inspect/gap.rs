@@ -351,8 +351,8 @@ macro_rules! gaps_with_path {
 gaps_with_path! {
     /// `SshFacts::unknown`.
     pub enum SshGap {
-        /// A unit's EnvironmentFile (any unit: recorded before knowing it runs sshd; the
-        /// checks read `Units`, which holds those of sshd's own units).
+        /// A unit's EnvironmentFile (of a unit that may start sshd: recorded before knowing
+        /// whether it does; the checks read `Units`, which holds those of sshd's own units).
         Env(path) => "sshd_env:";
         /// /usr/sbin/sshd or /usr/bin/sshd exists and could not be looked at.
         Binary => "sshd_binary",

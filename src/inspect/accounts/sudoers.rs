@@ -408,12 +408,22 @@ pub fn collect_sudoers(host: &dyn Host, top: &str) -> Result<SudoFacts, crate::h
     // sudo skips included files not owned by root, writable by others, or writable by a group
     // other than root's. An offline tree that does not keep ownership (its /etc/sudoers is not
     // owned by UID 0) cannot show which: then owners and modes are not judged.
-    facts.check_owner = host.metadata(top).is_ok_and(|m| m.uid == 0);
-    if !facts.check_owner {
-        facts.notes.push(format!(
-            "{top} is not owned by UID 0 here (a copied tree?): files sudo would skip for their owner or mode are not identified"
-        ));
-    }
+    facts.check_owner = match host.metadata(top) {
+        Ok(m) if m.uid == 0 => true,
+        Ok(_) => {
+            facts.notes.push(format!(
+                "{top} is not owned by UID 0 here (a copied tree?): files sudo would skip for their owner or mode are not identified"
+            ));
+            false
+        }
+        // Read but not looked at: say why, not that it has another owner.
+        Err(e) => {
+            facts.notes.push(format!(
+                "{e}: its owner could not be seen, so files sudo would skip for their owner or mode are not identified"
+            ));
+            false
+        }
+    };
     let mut stack = vec![top.to_string()];
     walk(host, top, &text, &mut stack, &mut facts);
     judge(&mut facts, None);
@@ -1026,6 +1036,63 @@ pub fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// /etc/sudoers read, its owner not seen (EACCES on the stat alone): the note names why,
+    /// and does not say the file has another owner.
+    #[test]
+    fn an_owner_not_seen_is_named_not_guessed() -> std::io::Result<()> {
+        use crate::host::{CommandRun, FileMeta, FileText, HostKind, Oversize, ProcessInfo};
+        struct NoStat<'a>(&'a dyn Host);
+        impl Host for NoStat<'_> {
+            fn kind(&self) -> HostKind {
+                self.0.kind()
+            }
+            fn read_limited(&self, p: &str, cap: u64, o: Oversize) -> Result<FileText, HostError> {
+                self.0.read_limited(p, cap, o)
+            }
+            fn read_dir(&self, p: &str) -> Result<Vec<String>, HostError> {
+                self.0.read_dir(p)
+            }
+            fn metadata(&self, p: &str) -> Result<FileMeta, HostError> {
+                if p == "/etc/sudoers" {
+                    return Err(HostError::PermissionDenied(p.into()));
+                }
+                self.0.metadata(p)
+            }
+            fn read_link(&self, p: &str) -> Result<String, HostError> {
+                self.0.read_link(p)
+            }
+            fn run(&self, argv: &[&str], t: std::time::Duration) -> CommandRun {
+                self.0.run(argv, t)
+            }
+            fn privileged(&self) -> bool {
+                true
+            }
+            fn processes(&self) -> Result<Vec<ProcessInfo>, HostError> {
+                self.0.processes()
+            }
+        }
+        let dir = tempfile::tempdir()?;
+        std::fs::create_dir_all(dir.path().join("etc"))?;
+        std::fs::write(dir.path().join("etc/sudoers"), "root ALL=(ALL) ALL\n")?;
+        let root = crate::host::Root::new(dir.path());
+        let facts = collect_sudoers(&NoStat(&root), "/etc/sudoers")
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        assert!(
+            facts
+                .notes
+                .iter()
+                .any(|n| n.contains("owner could not be seen")),
+            "{:?}",
+            facts.notes
+        );
+        assert!(
+            !facts.notes.iter().any(|n| n.contains("not owned by UID 0")),
+            "{:?}",
+            facts.notes
+        );
+        Ok(())
+    }
 
     const DEBIAN: &str = include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
