@@ -204,6 +204,8 @@ pub fn inspect_with_progress<'a>(
                 )
             })
             .collect();
+        // The units that may start sshd, for supporting, when services scanned them.
+        let mut sshd_units = None;
         if want(Area::Services) {
             // Services and the ssh collector (supporting) read the same unit files: 100,000
             // of them read twice were a quarter of a large scan's work. They are read once
@@ -225,12 +227,12 @@ pub fn inspect_with_progress<'a>(
             };
             let services = scope.spawn(spawn_area(Area::Services, rec, Input::Units(units)));
             handles.push((Area::Services, services));
-            if want(Area::Supporting) {
-                let input = Input::Sshd(sshd);
-                let supporting =
-                    scope.spawn(spawn_area(Area::Supporting, Recorder::new(host), input));
-                handles.push((Area::Supporting, supporting));
-            }
+            sshd_units = Some(sshd);
+        }
+        if want(Area::Supporting) {
+            let input = sshd_units.map_or(Input::Own, Input::Sshd);
+            let supporting = scope.spawn(spawn_area(Area::Supporting, Recorder::new(host), input));
+            handles.push((Area::Supporting, supporting));
         }
         match shared.join() {
             Ok((Ok((pkgs, procs)), evidence)) => {

@@ -473,3 +473,48 @@ fn an_unlistable_unit_directory_is_an_ssh_gap() {
         .expect("units gap");
     assert!(why.contains(units), "{why}");
 }
+
+/// The one scan of the unit files panics (a bug): services fails with the reason, and the
+/// ssh collector, which takes its units from that scan, says they were not seen instead of
+/// finding no unit that starts sshd.
+#[test]
+fn a_failed_unit_scan_costs_services_and_ssh_units_not_the_scan() {
+    use stationward::host::HostKind;
+    use stationward::host::fake::{Fault, FaultyHost};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "/usr/sbin/sshd", "");
+    write(d, "/etc/ssh/sshd_config", "PermitRootLogin no\n");
+    write(
+        d,
+        "/usr/lib/systemd/system/ssh.service",
+        "[Service]\nExecStart=/usr/sbin/sshd -D\n",
+    );
+    std::fs::create_dir_all(d.join("etc/systemd/system")).unwrap();
+    let root = Root::new(d);
+    let panics = FaultyHost::only(
+        &root,
+        Fault::Panic,
+        HostKind::Root("/faulty".into()),
+        "/etc/systemd/system",
+    );
+    let facts = inspect::inspect(&panics, &[Area::Supporting]);
+    let failed = facts.failed.get(&Area::Services).expect("services failed");
+    assert!(failed.contains("inspection of services failed"), "{failed}");
+    assert!(
+        !facts.failed.contains_key(&Area::Supporting),
+        "{:?}",
+        facts.failed
+    );
+    let why = facts
+        .supporting
+        .ssh
+        .unknown
+        .get(&stationward::inspect::gap::SshGap::Units)
+        .expect("ssh units gap");
+    assert!(why.contains("could not be inspected"), "{why}");
+    // Root logins pass on the tree as it is; not with the units unseen.
+    let clean = inspect::inspect(&root, &[Area::Supporting]);
+    expect(&evaluate(&clean, false), "ssh.root_login", Status::Pass);
+    expect(&evaluate(&facts, false), "ssh.root_login", Status::Unknown);
+}
