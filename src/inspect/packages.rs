@@ -204,6 +204,28 @@ mod tests {
         assert_eq!(p[0].name, "vsftpd");
     }
 
+    /// No dpkg database, and the rpm database directory cannot be looked at: the reason
+    /// names it, rather than saying there is no database.
+    #[test]
+    fn an_rpm_database_not_seen_is_named() -> std::io::Result<()> {
+        use crate::host::fake::{Fault, FaultyHost};
+        use crate::host::{HostKind, Root};
+        let dir = tempfile::tempdir()?;
+        std::fs::create_dir_all(dir.path().join("var/lib/rpm"))?;
+        let root = Root::new(dir.path());
+        let denied = FaultyHost::only(
+            &root,
+            Fault::PermissionDenied,
+            HostKind::Root("/faulty".into()),
+            "/var/lib/rpm",
+        );
+        let facts = collect(&denied);
+        let why = facts.unseen().unwrap_or_default();
+        assert!(why.contains("/var/lib/rpm"), "{why}");
+        assert!(facts.installed("rpm").is_none());
+        Ok(())
+    }
+
     #[test]
     fn rpm_qa_drops_zero_epoch() {
         let p = parse_rpm_qa("openssl 1:3.0.7-27.el9 x86_64\nbash 0:5.1.8-9.el9 x86_64\ngarbage\n");
@@ -272,7 +294,9 @@ pub fn collect(host: &dyn crate::host::Host) -> PackageFacts {
         Err(_) => {}
     }
     // RPM's database is SQLite on current releases: ask rpm itself.
-    if host.metadata("/var/lib/rpm").is_ok() || host.metadata("/usr/lib/sysimage/rpm").is_ok() {
+    let rpm_db =
+        ["/var/lib/rpm", "/usr/lib/sysimage/rpm"].map(|p| crate::host::metadata_optional(host, p));
+    if rpm_db.iter().any(|m| matches!(m, Ok(Some(_)))) {
         facts.manager = "rpm".into();
         let run = host.run(
             &["rpm", "-qa", "--qf", RPM_QUERY_FORMAT],
@@ -292,9 +316,11 @@ pub fn collect(host: &dyn crate::host::Host) -> PackageFacts {
         }
         return facts;
     }
-    facts.unknown.insert(
-        PackagesGap::Packages,
-        "no dpkg or rpm package database found".into(),
-    );
+    // A database directory that could not be looked at is not "no database".
+    let why = match rpm_db.into_iter().find_map(Result::err) {
+        Some(e) => format!("no dpkg package database, and {e}"),
+        None => "no dpkg or rpm package database found".into(),
+    };
+    facts.unknown.insert(PackagesGap::Packages, why);
     facts
 }
